@@ -1,0 +1,1 @@
+"""Minga's wiring and edges: configuration, CLI, composition root and channel adapters."""

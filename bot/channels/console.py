@@ -1,0 +1,128 @@
+"""The console channel: the real engine and database, typed in a terminal (`minga chat`)."""
+
+import asyncio
+import shutil
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Choice, Inbound, Location, Media, Reply
+
+CHANNEL = "console"
+QUIT = frozenset(("/quit", "/exit", "/salir"))
+
+ReadLine = Callable[[], Awaitable[str | None]]
+Write = Callable[[str], None]
+
+
+async def read_stdin() -> str | None:
+    line = await asyncio.to_thread(sys.stdin.readline)
+    return line if line else None  # "" is end of input (Ctrl-D or a closed pipe)
+
+
+def write_stdout(text: str) -> None:
+    print(text, flush=True)
+
+
+class ConsoleChannel:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        catalog: Catalog,
+        *,
+        lab_name: str,
+        media_dir: Path,
+        language: str,
+        user_key: str = "local",
+        read_line: ReadLine = read_stdin,
+        write: Write = write_stdout,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._catalog = catalog
+        self._lab = lab_name
+        self._media_dir = media_dir
+        self._language = language if language in catalog.languages() else "es"
+        self._user_key = user_key
+        self._read = read_line
+        self._write = write
+        self._session = uuid.uuid4().hex[:12]
+        self._count = 0
+        self._choices: tuple[Choice, ...] = ()
+
+    def _t(self, key: str, **values: object) -> str:
+        return self._catalog.text(self._language, key, **values)
+
+    async def run(self) -> None:
+        self._write(self._t("console.banner", lab=self._lab))
+        await self._send(self._inbound())  # "opened the chat": greeting, or where they were
+        while (line := await self._read()) is not None:
+            line = line.rstrip("\n")
+            if line.strip().lower() in QUIT:
+                break
+            inbound = self.parse(line)
+            if inbound is not None:
+                await self._send(inbound)
+        self._write(self._t("console.bye"))
+
+    def _inbound(self, **payload: object) -> Inbound:
+        self._count += 1
+        return Inbound(
+            channel=CHANNEL,
+            user_key=self._user_key,
+            external_id=f"{self._session}-{self._count}",
+            at=datetime.now(UTC),
+            language_hint=self._language,
+            **payload,  # type: ignore[arg-type]
+        )
+
+    def parse(self, line: str) -> Inbound | None:
+        """A typed line -> what a platform would have sent; None when it was only a mistake."""
+        stripped = line.strip()
+        if stripped.isdigit() and 1 <= int(stripped) <= len(self._choices):
+            return self._inbound(choice=self._choices[int(stripped) - 1].id)
+        word, _, rest = stripped.partition(" ")
+        if word == "/location":
+            return self._location(rest)
+        if word == "/photo":
+            return self._photo(rest.strip())
+        if stripped.startswith("/") and len(stripped) > 1:
+            return self._inbound(command=word[1:].split("@")[0].lower())
+        return self._inbound(text=line)
+
+    def _location(self, rest: str) -> Inbound | None:
+        try:
+            latitude, longitude = (float(part) for part in rest.replace(",", " ").split())
+        except ValueError:
+            self._write(self._t("console.bad_location_command"))
+            return None
+        return self._inbound(location=Location(latitude, longitude))
+
+    def _photo(self, path_text: str) -> Inbound | None:
+        source = Path(path_text).expanduser()
+        if not source.is_file():
+            self._write(self._t("console.photo_missing", path=path_text))
+            return None
+        relative = Path(CHANNEL) / f"{uuid.uuid4().hex}{source.suffix.lower() or '.jpg'}"
+        target = self._media_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return self._inbound(media=Media("photo", relative.as_posix(), source.name))
+
+    async def _send(self, inbound: Inbound) -> None:
+        await self._dispatcher.handle(inbound, self.show)
+
+    async def show(self, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            self._write("")
+            self._write(reply.text)
+            if reply.location_button:
+                self._write(self._t("console.location_hint"))
+            for number, choice in enumerate(reply.choices, start=1):
+                self._write(f"  {number}. {choice.label}")
+            if reply.choices:
+                self._choices = reply.choices
+        self._write("")

@@ -1,0 +1,199 @@
+"""The Telegram channel: python-telegram-bot updates in, rendered replies out."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from telegram import Bot, BotCommand, Message, Update
+from telegram.constants import ChatType
+from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.channels.telegram_render import Markup, render
+from bot.config import TelegramSettings
+from handlers.catalog import Catalog
+from handlers.commands import COMMAND_MENU
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Inbound, Location, Media, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile serves files up to 20 MB
+SEND_ATTEMPTS = 3  # a 429 is waited out and retried this many times in all
+
+# Message kinds we cannot take, in the order they are checked (an animation is also a document).
+UNSUPPORTED_KINDS = (
+    "sticker",
+    "voice",
+    "audio",
+    "video_note",
+    "video",
+    "animation",
+    "document",
+    "contact",
+    "poll",
+)
+
+
+def command_of(text: str) -> str | None:
+    """ "/Mis_Ideas@minga_bot extra" -> "mis_ideas"; None when the text is not a command."""
+    if not text.startswith("/") or len(text) < 2:
+        return None
+    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+def _seconds(delay: int | timedelta) -> float:
+    """PTB gives retry_after as an int or, in newer releases, a timedelta."""
+    return delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+
+
+def _unsupported_kind(message: Message) -> str:
+    return next((kind for kind in UNSUPPORTED_KINDS if getattr(message, kind, None)), "other")
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        dispatcher: Dispatcher,
+        catalog: Catalog,
+        media_dir: Path,
+    ) -> None:
+        self._settings = settings
+        self._dispatcher = dispatcher
+        self._catalog = catalog
+        self._media_dir = media_dir
+
+    def build_application(self) -> Application:
+        if self._settings.token is None:
+            raise ValueError("telegram.token is not set")
+        application = (
+            Application.builder()
+            .token(self._settings.token.get_secret_value())
+            .base_url(self._settings.base_url)
+            .base_file_url(self._settings.base_file_url)
+            # Updates run concurrently; the dispatcher's per-conversation lock keeps each
+            # resident's messages in order.
+            .concurrent_updates(True)
+            .post_init(self._register_commands)
+            .build()
+        )
+        application.add_handler(TypeHandler(Update, self.on_update))
+        return application
+
+    async def start_polling(self, application: Application) -> None:
+        assert application.updater is not None
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES, timeout=self._settings.poll_timeout_seconds
+        )
+
+    async def _register_commands(self, application: Application) -> None:
+        """The command menu in Spanish and English; the default (no language) is Spanish."""
+        for language, commands in COMMAND_MENU.items():
+            menu = [
+                BotCommand(name, self._catalog.text(language, f"commands.{action}"))
+                for name, action in commands
+            ]
+            try:
+                await application.bot.set_my_commands(menu, language_code=language)
+                if language == "es":
+                    await application.bot.set_my_commands(menu)
+            except TelegramError as error:
+                log.warning("could not register the command menu (%s): %s", language, error)
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
+            return  # groups are for staff tools, which come later; bots are never residents
+        if update.callback_query is not None:
+            # Stop the button's spinner at once, whatever the turn does.
+            try:
+                await update.callback_query.answer()
+            except TelegramError as error:
+                log.info("could not answer callback update=%s: %s", update.update_id, error)
+        inbound = await self.to_inbound(update)
+        if inbound is None:
+            return
+
+        async def deliver(replies: Sequence[Reply]) -> None:
+            await self.send(context.bot, chat.id, replies)
+
+        await self._dispatcher.handle(inbound, deliver)
+
+    async def to_inbound(self, update: Update) -> Inbound | None:
+        user = update.effective_user
+        assert user is not None
+        base = {
+            "channel": CHANNEL,
+            "user_key": str(user.id),
+            "external_id": str(update.update_id),
+            "language_hint": user.language_code,
+        }
+        query = update.callback_query
+        if query is not None:
+            if not query.data:
+                return None
+            return Inbound(at=datetime.now(UTC), choice=query.data, **base)
+        message = update.message
+        if message is None:
+            return None
+        at = message.date
+        if message.text is not None:
+            command = command_of(message.text)
+            if command is not None:
+                return Inbound(at=at, command=command, **base)
+            return Inbound(at=at, text=message.text, **base)
+        if message.location is not None:
+            point = message.location
+            return Inbound(at=at, location=Location(point.latitude, point.longitude), **base)
+        if message.photo:
+            media = await self._download_photo(message)
+            if media is None:
+                return Inbound(at=at, unsupported="photo_failed", **base)
+            return Inbound(at=at, media=media, **base)
+        return Inbound(at=at, unsupported=_unsupported_kind(message), **base)
+
+    async def _download_photo(self, message: Message) -> Media | None:
+        """The largest size of the photo, kept under media_dir/telegram/<unique id>.jpg."""
+        fitting = [p for p in message.photo if (p.file_size or 0) <= MAX_DOWNLOAD_BYTES]
+        if not fitting:
+            return None
+        photo = max(fitting, key=lambda p: p.width * p.height)
+        relative = Path(CHANNEL) / f"{photo.file_unique_id}.jpg"
+        target = self._media_dir / relative
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            file = await photo.get_file()
+            await file.download_to_drive(target)
+        except (TelegramError, OSError) as error:
+            log.warning("photo download failed message=%s: %s", message.message_id, error)
+            return None
+        return Media("photo", relative.as_posix(), photo.file_unique_id)
+
+    async def send(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            for outgoing in render(reply):
+                if not await self._send_one(bot, chat_id, outgoing.text, outgoing.markup):
+                    return
+
+    async def _send_one(self, bot: Bot, chat_id: int, text: str, markup: Markup | None) -> bool:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await bot.send_message(chat_id, text, reply_markup=markup)
+                return True
+            except RetryAfter as error:
+                if attempt == SEND_ATTEMPTS:
+                    log.warning("gave up sending to chat=%s after %s attempts", chat_id, attempt)
+                    return False
+                await asyncio.sleep(_seconds(error.retry_after))
+            except Forbidden:
+                log.info("chat=%s has blocked the bot; reply dropped", chat_id)
+                return False
+            except TelegramError as error:
+                log.warning("send failed chat=%s: %s", chat_id, error)
+                return False
+        return False

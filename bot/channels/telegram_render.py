@@ -1,0 +1,79 @@
+"""Replies -> Telegram messages, within Telegram's limits. User text goes without parse mode."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from handlers.messages import Choice, Reply
+
+MAX_TEXT = 4096  # characters in one message
+MAX_CALLBACK_DATA = 64  # bytes of callback_data in one button
+SHORT_LABEL = 16  # labels this short go two to a row
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    text: str
+    markup: Markup | None
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cut a long text into messages, at a line break or space where one is near the limit."""
+    chunks = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+        chunks.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    chunks.append(text)
+    return chunks
+
+
+def _rows(choices: Sequence[Choice]) -> list[list[Choice]]:
+    """Short labels two to a row; "back"-style last buttons on a row of their own."""
+    main = [c for c in choices if not c.id.endswith(":back")]
+    tail = [c for c in choices if c.id.endswith(":back")]
+    width = 2 if len(main) > 3 and all(len(c.label) <= SHORT_LABEL for c in main) else 1
+    rows = [main[i : i + width] for i in range(0, len(main), width)]
+    return rows + [[c] for c in tail]
+
+
+def _callback_data(choice: Choice) -> str:
+    if len(choice.id.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError(f"button id longer than {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
+    return choice.id
+
+
+def markup_for(reply: Reply) -> Markup | None:
+    if reply.location_button:
+        # Only a reply keyboard can ask for the location; its other buttons send their label,
+        # which the engine matches back to the option.
+        keyboard = [[KeyboardButton(reply.location_button, request_location=True)]]
+        keyboard += [[KeyboardButton(c.label) for c in row] for row in _rows(reply.choices)]
+        return ReplyKeyboardMarkup(keyboard, one_time_keyboard=True, resize_keyboard=True)
+    if reply.choices:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(c.label, callback_data=_callback_data(c)) for c in row]
+                for row in _rows(reply.choices)
+            ]
+        )
+    return None
+
+
+def render(reply: Reply) -> list[OutgoingMessage]:
+    chunks = split_text(reply.text)
+    markup = markup_for(reply)
+    return [
+        OutgoingMessage(chunk, markup if index == len(chunks) - 1 else None)
+        for index, chunk in enumerate(chunks)
+    ]

@@ -1,0 +1,106 @@
+"""The `minga` command (also `python -m bot`)."""
+
+import argparse
+import asyncio
+import locale
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, config_path, load_settings
+from handlers.catalog import CatalogError
+
+log = logging.getLogger("minga")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="settings file (default: $MINGA_CONFIG, else ./config.toml, "
+        "else the built-in example settings)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="minga", description="Minga: ideas from residents to a public innovation lab."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", parents=[common], help="start the configured channels (Telegram)")
+    chat = commands.add_parser(
+        "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"
+    )
+    chat.add_argument("--lang", choices=("es", "en"), help="your language (default: from LANG)")
+    chat.add_argument("--user", default="local", help="who you are in the chat (default: local)")
+    db = commands.add_parser("db", help="database tasks")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")
+    db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
+    return parser
+
+
+def _setup_logging(settings: Settings, *, quiet: bool) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log.level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _system_language() -> str | None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return value[:2].lower()
+    code = locale.getlocale()[0]
+    return code[:2].lower() if code else None
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.app import Runtime
+    from bot.channels.console import ConsoleChannel
+
+    runtime = await Runtime.open(settings)
+    try:
+        language = args.lang or _system_language() or settings.lab.default_language
+        console = ConsoleChannel(
+            runtime.dispatcher,
+            runtime.catalog,
+            lab_name=settings.lab.name,
+            media_dir=runtime.media_dir,
+            language=language,
+            user_key=args.user,
+        )
+        await console.run()
+    finally:
+        await runtime.close()
+
+
+async def _upgrade(settings: Settings) -> None:
+    from storage.database import Database
+
+    database = await Database.open(settings.storage.database, migrate=False)
+    try:
+        before, after = await database.upgrade()
+    finally:
+        await database.close()
+    print(f"database {settings.storage.database}: schema version {before} -> {after}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(config_path(args.config))
+        _setup_logging(settings, quiet=args.command == "chat")
+        if args.command == "chat":
+            asyncio.run(_chat(settings, args))
+        elif args.command == "db":
+            asyncio.run(_upgrade(settings))
+        else:
+            from bot.runner import run_until_signal
+
+            asyncio.run(run_until_signal(settings))
+    except (ConfigError, CatalogError) as error:
+        print(f"minga: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

@@ -1,0 +1,145 @@
+"""Configuration: a TOML file (or the built-in example settings), then MINGA_* environment
+variables on top, so that secrets such as the Telegram token never need to be in a file."""
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from handlers.settings import FlowSettings, IntakeSettings, LabSettings
+
+CONFIG_ENV = "MINGA_CONFIG"
+DEFAULT_CONFIG = Path("config.toml")
+
+
+class ConfigError(Exception):
+    """A setting that is missing or wrong; the message names it and is shown as it is."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StorageSettings(_Section):
+    database: Path = Path("data/minga.sqlite3")
+    media_dir: Path = Path("data/media")
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout_seconds: int = Field(30, ge=0, le=50)
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (or http:// for a local server)")
+        return value.rstrip("/")
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        bot_id, _, secret = value.get_secret_value().partition(":")
+        if not bot_id.isdigit() or len(secret) < 20:
+            raise ValueError("does not look like a BotFather token (123456:ABC-...)")
+        return value
+
+
+class LogSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MINGA_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    lab: LabSettings = LabSettings()
+    intake: IntakeSettings = IntakeSettings()
+    storage: StorageSettings = StorageSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    log: LogSettings = LogSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file: a token in MINGA_TELEGRAM__TOKEN beats the file.
+        return (env_settings, init_settings)
+
+    @property
+    def flow(self) -> FlowSettings:
+        return FlowSettings(lab=self.lab, intake=self.intake)
+
+
+def config_path(explicit: str | None) -> Path | None:
+    """--config, else $MINGA_CONFIG, else ./config.toml if present, else None (built-in)."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env)
+    return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path} is not valid TOML: {error}") from None
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for problem in error.errors():
+        location = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "is not a known setting (see config.example.toml)"
+        lines.append(f"setting {location} in {source}: {message}")
+    return "\n".join(lines)
+
+
+def _known_variables() -> set[str]:
+    names = {CONFIG_ENV}
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        names.update(f"MINGA_{section}__{name}".upper() for name in model.model_fields)
+    return names
+
+
+def _check_environment() -> None:
+    """A mistyped MINGA_ variable would be ignored in silence; say so instead."""
+    known = _known_variables()
+    for name in sorted(os.environ):
+        if name.startswith("MINGA_") and name.upper() not in known:
+            section, _, rest = name.removeprefix("MINGA_").partition("_")
+            hint = f"MINGA_{section}__{rest}".upper()
+            advice = f"; did you mean {hint}?" if hint in known else ""
+            raise ConfigError(f"environment variable {name} is not a known setting{advice}")
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and check the settings; any problem raises ConfigError naming the setting."""
+    _check_environment()
+    values = _read_toml(path) if path is not None else {}
+    source = str(path) if path is not None else "the built-in example settings"
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, f"{source} or MINGA_* variables")) from None

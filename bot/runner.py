@@ -1,0 +1,65 @@
+"""`minga run`: start the configured channels and keep them running until told to stop."""
+
+import asyncio
+import logging
+import signal
+
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import Runtime
+from bot.channels.telegram import TelegramChannel
+from bot.config import ConfigError, Settings
+from handlers.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+def telegram_channel(runtime: Runtime) -> TelegramChannel:
+    return TelegramChannel(
+        runtime.settings.telegram, runtime.dispatcher, runtime.catalog, runtime.media_dir
+    )
+
+
+async def run_channels(
+    settings: Settings, stop: asyncio.Event, *, clock: Clock | None = None
+) -> None:
+    """Run until `stop` is set. Built exactly this way by `minga run` and by the tests."""
+    if settings.telegram.token is None:
+        raise ConfigError(
+            "no channel to run: set telegram.token in the config file or the environment "
+            "variable MINGA_TELEGRAM__TOKEN (to try Minga without a token: minga chat)"
+        )
+    runtime = await Runtime.open(settings, clock=clock)
+    try:
+        channel = telegram_channel(runtime)
+        application = channel.build_application()
+        try:
+            await application.initialize()
+        except InvalidToken:
+            raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
+        except NetworkError as error:
+            raise ConfigError(
+                f"could not reach Telegram at telegram.base_url ({settings.telegram.base_url}): "
+                f"{error}"
+            ) from None
+        try:
+            await application.start()
+            await channel.start_polling(application)
+            log.info("telegram channel running as @%s", application.bot.username)
+            await stop.wait()
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+    finally:
+        await runtime.close()
+
+
+async def run_until_signal(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_channels(settings, stop)

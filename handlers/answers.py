@@ -1,0 +1,195 @@
+"""What each intake question does with the answer: check it, keep it, move on."""
+
+from collections.abc import Awaitable, Callable
+
+from handlers.navigation import next_step
+from handlers.questions import go_to
+from handlers.replies import expected_choice, expected_text, reject
+from handlers.state import Draft, Photo, Step
+from handlers.textinput import check_text, clean, looks_like_contact, valid_coordinates
+from handlers.turn import Turn
+from storage.models import Focus, Role
+
+Answer = Callable[[Turn, str | None], Awaitable[None]]
+
+NAME_LIMITS = (2, 80)
+PLACE_LIMITS = (3, 200)
+CONTACT_MAX = 120
+
+
+def go_on(turn: Turn) -> None:
+    """After an answer: the next unanswered question, or the summary when all are answered."""
+    step = next_step(turn)
+    if step is Step.SUMMARY:
+        turn.state.draft.editing = False
+    go_to(turn, step)
+
+
+def take_text(turn: Turn, low: int, high: int) -> str | None:
+    """The cleaned text if it is acceptable; otherwise say why (and ask again) and give None."""
+    raw = turn.inbound.text
+    if raw is None:
+        expected_text(turn)
+        return None
+    text = clean(raw)
+    problem = check_text(text, min_chars=low, max_chars=high)
+    if problem is not None:
+        reject(turn, problem.key, **problem.values)
+        return None
+    return text
+
+
+def _intake_text(turn: Turn) -> str | None:
+    limits = turn.settings.intake
+    return take_text(turn, limits.text_min_chars, limits.text_max_chars)
+
+
+async def on_role(turn: Turn, value: str | None) -> None:
+    if value not in {role.value for role in Role}:
+        return expected_choice(turn)
+    turn.state.draft.role = Role(value)
+    go_on(turn)
+
+
+async def on_consent(turn: Turn, value: str | None) -> None:
+    if value == "yes":
+        version = turn.settings.lab.privacy_policy_version
+        await turn.repos.residents.record_consent(turn.resident.id, version, turn.now)
+        turn.resident = turn.resident.model_copy(update={"consent_version": version})
+        return go_on(turn)
+    if value == "no":
+        # Nothing about them is kept but the refusal: the draft (with their role) goes too.
+        await turn.repos.residents.record_refusal(turn.resident.id, turn.now)
+        turn.resident = turn.resident.model_copy(update={"role": None, "consent_version": None})
+        turn.state.step, turn.state.draft = Step.IDLE, Draft()
+        turn.say(turn.t("consent.declined"))
+        return None
+    expected_choice(turn)
+
+
+async def on_problem(turn: Turn, value: str | None) -> None:
+    text = _intake_text(turn)
+    if text is not None:
+        turn.state.draft.problem = text
+        go_on(turn)
+
+
+async def on_location(turn: Turn, value: str | None) -> None:
+    draft, inbound = turn.state.draft, turn.inbound
+    neighbourhoods = turn.settings.lab.neighbourhoods
+    if (
+        value
+        and value.startswith("n")
+        and value[1:].isdigit()
+        and int(value[1:]) < len(neighbourhoods)
+    ):
+        draft.location_text, draft.latitude, draft.longitude = (
+            neighbourhoods[int(value[1:])],
+            None,
+            None,
+        )
+        return go_on(turn)
+    if inbound.location is not None:
+        point = inbound.location
+        if not valid_coordinates(point.latitude, point.longitude):
+            return reject(turn, "input.bad_location")
+        draft.location_text, draft.latitude, draft.longitude = None, point.latitude, point.longitude
+        return go_on(turn)
+    text = take_text(turn, *PLACE_LIMITS)
+    if text is not None:
+        draft.location_text, draft.latitude, draft.longitude = text, None, None
+        go_on(turn)
+
+
+async def on_category(turn: Turn, value: str | None) -> None:
+    if turn.settings.lab.category(value) is None:
+        return expected_choice(turn)
+    turn.state.draft.category = value
+    go_on(turn)
+
+
+async def on_idea(turn: Turn, value: str | None) -> None:
+    draft = turn.state.draft
+    if value == "none":
+        draft.idea, draft.no_idea = None, True
+        return go_on(turn)
+    text = _intake_text(turn)
+    if text is not None:
+        draft.idea, draft.no_idea = text, False
+        go_on(turn)
+
+
+async def on_photos(turn: Turn, value: str | None) -> None:
+    draft, media = turn.state.draft, turn.inbound.media
+    most = turn.settings.intake.max_photos
+    if value == "done":
+        draft.photos_done = True
+        return go_on(turn)
+    if turn.inbound.unsupported == "photo_failed":
+        return reject(turn, "photos.failed")
+    if media is None or media.kind != "photo":
+        return expected_choice(turn)
+    if len(draft.photos) < most:
+        draft.photos.append(Photo(path=media.path, platform_ref=media.platform_ref))
+    if len(draft.photos) >= most:
+        draft.photos_done = True
+        turn.say(turn.t("photos.full", max=most))
+        return go_on(turn)
+    turn.say(
+        turn.t("photos.received", count=len(draft.photos), max=most),
+        (turn.option(Step.PHOTOS, "done", "photos.continue"),),
+    )
+
+
+async def on_focus(turn: Turn, value: str | None) -> None:
+    if value not in {focus.value for focus in Focus}:
+        return expected_choice(turn)
+    turn.state.draft.focus = Focus(value)
+    go_on(turn)
+
+
+async def on_identity(turn: Turn, value: str | None) -> None:
+    draft = turn.state.draft
+    if value == "anonymous":
+        draft.anonymous, draft.name, draft.contact, draft.contact_done = True, None, None, False
+        return go_on(turn)
+    if value == "named":
+        draft.anonymous = False
+        return go_on(turn)
+    expected_choice(turn)
+
+
+async def on_name(turn: Turn, value: str | None) -> None:
+    text = take_text(turn, *NAME_LIMITS)
+    if text is not None:
+        turn.state.draft.name = text
+        go_on(turn)
+
+
+async def on_contact(turn: Turn, value: str | None) -> None:
+    draft = turn.state.draft
+    if value == "skip":
+        draft.contact, draft.contact_done = None, True
+        return go_on(turn)
+    text = take_text(turn, 5, CONTACT_MAX)
+    if text is None:
+        return None
+    if not looks_like_contact(text):
+        return reject(turn, "contact.invalid")
+    draft.contact, draft.contact_done = text, True
+    go_on(turn)
+
+
+INTAKE_ANSWERS: dict[Step, Answer] = {
+    Step.ROLE: on_role,
+    Step.CONSENT: on_consent,
+    Step.PROBLEM: on_problem,
+    Step.LOCATION: on_location,
+    Step.CATEGORY: on_category,
+    Step.IDEA: on_idea,
+    Step.PHOTOS: on_photos,
+    Step.FOCUS: on_focus,
+    Step.IDENTITY: on_identity,
+    Step.NAME: on_name,
+    Step.CONTACT: on_contact,
+}

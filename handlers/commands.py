@@ -1,0 +1,197 @@
+"""What works from any step: commands, the menu, confirmations, language and coming back."""
+
+from babel.dates import format_date
+
+from handlers.navigation import fresh_draft, next_step
+from handlers.questions import ask, go_to
+from handlers.replies import expected_choice
+from handlers.state import DRAFT_STEPS, Draft, Step
+from handlers.turn import Turn
+
+# Every name a command answers to, in either language, and the action it stands for.
+COMMAND_ALIASES: dict[str, str] = {
+    "start": "start",
+    "help": "help",
+    "ayuda": "help",
+    "cancel": "cancel",
+    "cancelar": "cancel",
+    "my_ideas": "my_ideas",
+    "mis_ideas": "my_ideas",
+    "language": "language",
+    "idioma": "language",
+}
+
+# The names shown in each language's command menu, in the order shown.
+COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (
+        ("start", "start"),
+        ("mis_ideas", "my_ideas"),
+        ("idioma", "language"),
+        ("cancelar", "cancel"),
+        ("ayuda", "help"),
+    ),
+    "en": (
+        ("start", "start"),
+        ("my_ideas", "my_ideas"),
+        ("language", "language"),
+        ("cancel", "cancel"),
+        ("help", "help"),
+    ),
+}
+
+MY_IDEAS_SHOWN = 10
+
+
+def has_draft(turn: Turn) -> bool:
+    """True while an idea is being written, also from a confirmation asked on the way."""
+    return turn.state.step in DRAFT_STEPS or turn.state.draft.return_to in DRAFT_STEPS
+
+
+def begin(turn: Turn, *, greet: bool) -> None:
+    """A new intake: a fresh draft and its first question."""
+    if greet:
+        lab = turn.settings.lab.name
+        turn.say(f"{turn.t('greeting.hello', lab=lab)}\n{turn.t('greeting.about')}")
+    turn.state.draft = fresh_draft(turn)
+    go_to(turn, next_step(turn))
+
+
+def _pause_at(turn: Turn, step: Step) -> None:
+    """Go to a side step (a confirmation, the language) that returns where we were."""
+    if turn.state.step not in (
+        Step.CONFIRM_CANCEL,
+        Step.CONFIRM_RESTART,
+        Step.LANGUAGE,
+        Step.RESUME,
+    ):
+        turn.state.draft.return_to = turn.state.step
+    go_to(turn, step)
+
+
+def _return(turn: Turn) -> None:
+    draft = turn.state.draft
+    step, draft.return_to = draft.return_to or Step.IDLE, None
+    go_to(turn, step)
+
+
+def _discard(turn: Turn) -> None:
+    turn.state.step, turn.state.draft = Step.IDLE, Draft()
+
+
+async def start(turn: Turn) -> None:
+    if has_draft(turn):
+        return _pause_at(turn, Step.CONFIRM_RESTART)
+    begin(turn, greet=True)
+
+
+async def show_help(turn: Turn) -> None:
+    turn.say(turn.t("help.text"))
+    ask(turn)
+
+
+async def cancel(turn: Turn) -> None:
+    if has_draft(turn):
+        return _pause_at(turn, Step.CONFIRM_CANCEL)
+    turn.say(turn.t("cancel.nothing"))
+    ask(turn)
+
+
+async def my_ideas(turn: Turn) -> None:
+    ideas = await turn.repos.ideas.for_resident(turn.resident.id, limit=MY_IDEAS_SHOWN)
+    if not ideas:
+        turn.say(turn.t("mine.empty"))
+    else:
+        zone = turn.settings.lab.zone
+        lines = [turn.t("mine.title")]
+        for idea in ideas:
+            date = format_date(
+                idea.created_at.astimezone(zone), format="medium", locale=turn.language
+            )
+            status = turn.t(f"status.{idea.status.value}")
+            lines.append(turn.t("mine.item", reference=idea.reference, date=date, status=status))
+        if len(ideas) == MY_IDEAS_SHOWN:
+            total = await turn.repos.ideas.count_for_resident(turn.resident.id)
+            if total > MY_IDEAS_SHOWN:
+                lines.append(turn.t("mine.older", count=total - MY_IDEAS_SHOWN))
+        turn.say("\n".join(lines))
+    ask(turn)
+
+
+async def choose_language(turn: Turn) -> None:
+    _pause_at(turn, Step.LANGUAGE)
+
+
+ACTIONS = {
+    "start": start,
+    "help": show_help,
+    "cancel": cancel,
+    "my_ideas": my_ideas,
+    "language": choose_language,
+}
+
+MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "help": "help"}
+
+
+async def run_command(turn: Turn, name: str) -> None:
+    action = COMMAND_ALIASES.get(name)
+    if action is None:
+        turn.say(turn.t("input.unknown_command", command=f"/{name}"))
+        return ask(turn)
+    await ACTIONS[action](turn)
+
+
+async def run_menu(turn: Turn, value: str) -> None:
+    action = MENU_ACTIONS.get(value)
+    if action is None:
+        turn.say(turn.t("input.stale_button"))
+        return ask(turn)
+    await ACTIONS[action](turn)
+
+
+async def on_language(turn: Turn, value: str | None) -> None:
+    if value not in turn.catalog.languages():
+        return expected_choice(turn)
+    await turn.set_language(value)
+    turn.say(turn.t("language.set"))
+    if turn.state.draft.return_to is None:  # chosen at first contact: now the greeting
+        return begin(turn, greet=True)
+    _return(turn)
+
+
+async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
+    if value == "yes":
+        _discard(turn)
+        turn.say(turn.t("cancel.done"), turn.menu())
+    elif value == "no":
+        _return(turn)
+    else:
+        expected_choice(turn)
+
+
+async def on_confirm_restart(turn: Turn, value: str | None) -> None:
+    if value == "yes":
+        _discard(turn)
+        begin(turn, greet=False)
+    elif value == "no":
+        _return(turn)
+    else:
+        expected_choice(turn)
+
+
+async def on_resume(turn: Turn, value: str | None) -> None:
+    if value == "continue":
+        _return(turn)
+    elif value == "restart":
+        _discard(turn)
+        begin(turn, greet=False)
+    else:
+        expected_choice(turn)
+
+
+async def on_idle(turn: Turn, value: str | None) -> None:
+    ask(turn)
+
+
+def pause_for_resume(turn: Turn) -> None:
+    """After a long pause, ask before taking the message as an answer to an old question."""
+    _pause_at(turn, Step.RESUME)

@@ -1,0 +1,107 @@
+"""The conversation engine: one turn in, the new state and the replies out."""
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from handlers import commands
+from handlers.answers import INTAKE_ANSWERS
+from handlers.messages import Choice
+from handlers.navigation import previous_step
+from handlers.questions import ask, go_to
+from handlers.review import on_edit, on_summary
+from handlers.state import DRAFT_STEPS, Step
+from handlers.textinput import fold
+from handlers.turn import MENU, Turn
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[Turn, str | None], Awaitable[None]]
+
+ANSWERS: dict[Step, Answer] = {
+    **INTAKE_ANSWERS,
+    Step.IDLE: commands.on_idle,
+    Step.LANGUAGE: commands.on_language,
+    Step.SUMMARY: on_summary,
+    Step.EDIT: on_edit,
+    Step.CONFIRM_CANCEL: commands.on_confirm_cancel,
+    Step.CONFIRM_RESTART: commands.on_confirm_restart,
+    Step.RESUME: commands.on_resume,
+}
+
+# Where a typed number is a free answer, not the number of a button ("Calle 80").
+FREE_TEXT_STEPS = frozenset((Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT))
+
+
+def current_options(turn: Turn) -> tuple[Choice, ...]:
+    """The buttons the current question offers (asked on a scratch copy, not sent)."""
+    mark = len(turn.replies)
+    ask(turn)
+    shown = turn.replies[mark:]
+    del turn.replies[mark:]
+    return shown[-1].choices if shown else ()
+
+
+def match_typed(turn: Turn, text: str) -> str | None:
+    """A typed button label (or its number, where free text is not expected) -> its value."""
+    options = current_options(turn)
+    typed = fold(text)
+    if not typed:
+        return None
+    if turn.state.step not in FREE_TEXT_STEPS and text.strip().isdigit():
+        index = int(text.strip()) - 1
+        if 0 <= index < len(options):
+            return options[index].id.partition(":")[2]
+    for option in options:
+        if fold(option.label) == typed:
+            return option.id.partition(":")[2]
+    return None
+
+
+async def first_contact(turn: Turn) -> None:
+    """Someone new: their platform's language if we speak it (else we ask), then the greeting."""
+    hint = (turn.inbound.language_hint or "").lower()[:2]
+    if turn.resident.language is None and hint in turn.catalog.languages():
+        await turn.set_language(hint)
+    if turn.resident.language is None:
+        return go_to(turn, Step.LANGUAGE)
+    command = commands.COMMAND_ALIASES.get(turn.inbound.command or "")
+    if command in ("help", "my_ideas", "language"):
+        return await commands.ACTIONS[command](turn)
+    commands.begin(turn, greet=True)
+
+
+async def respond(turn: Turn, paused_for: timedelta | None) -> None:
+    """Decide what this inbound means at the current step, and answer it."""
+    inbound = turn.inbound
+    if turn.first_contact:
+        return await first_contact(turn)
+    if inbound.command is not None:
+        return await commands.run_command(turn, inbound.command)
+    if inbound.choice is not None and inbound.choice.startswith(f"{MENU}:"):
+        return await commands.run_menu(turn, inbound.choice.partition(":")[2])
+    resume_after = timedelta(hours=turn.settings.intake.resume_prompt_after_hours)
+    if turn.state.step in DRAFT_STEPS and paused_for is not None and paused_for > resume_after:
+        return commands.pause_for_resume(turn)
+    if inbound.is_opening:
+        return ask(turn)
+    value = None
+    if inbound.choice is not None:
+        step_name, _, value = inbound.choice.partition(":")
+        if step_name != turn.state.step.value:
+            turn.say(turn.t("input.stale_button"))
+            return ask(turn)
+    elif inbound.text is not None:
+        value = match_typed(turn, inbound.text)
+    if value == "back":
+        return go_back(turn)
+    await ANSWERS[turn.state.step](turn, value)
+
+
+def go_back(turn: Turn) -> None:
+    draft = turn.state.draft
+    if draft.editing:
+        draft.editing = False
+        return go_to(turn, Step.SUMMARY)
+    before = previous_step(turn, turn.state.step)
+    go_to(turn, before or turn.state.step)

@@ -1,0 +1,150 @@
+"""From one inbound message to sent replies: dedup, per-conversation lock, one transaction."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from handlers.catalog import Catalog
+from handlers.clock import Clock
+from handlers.conversation import respond
+from handlers.messages import Inbound, Reply
+from handlers.settings import FlowSettings
+from handlers.state import ConversationState, Draft, Step
+from handlers.turn import Turn
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+
+
+class UnitOfWork(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]: ...
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _load_state(step: str, draft: str) -> ConversationState:
+    """A stored state; one this version cannot read starts over instead of failing each turn."""
+    try:
+        return ConversationState(step=Step(step), draft=Draft.model_validate_json(draft))
+    except (ValueError, ValidationError):
+        log.warning("unreadable conversation state at step %r; starting over", step)
+        return ConversationState()
+
+
+class Dispatcher:
+    def __init__(
+        self, database: UnitOfWork, settings: FlowSettings, catalog: Catalog, clock: Clock
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._catalog = catalog
+        self._clock = clock
+        self._locks = KeyedLocks()
+
+    async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
+        """Process one inbound message; False when it was a duplicate and was dropped.
+
+        The conversation's lock is taken before its state is read and held until the replies
+        are delivered, so two messages from one person are answered one after the other.
+        """
+        async with self._locks.hold((inbound.channel, inbound.user_key)):
+            try:
+                replies = await self._turn(inbound)
+            except Exception:
+                log.exception(
+                    "turn failed channel=%s message=%s", inbound.channel, inbound.external_id
+                )
+                replies = await self._after_failure(inbound)
+            if replies is None:
+                log.info(
+                    "duplicate dropped channel=%s message=%s", inbound.channel, inbound.external_id
+                )
+                return False
+            await deliver(replies)
+            return True
+
+    async def _turn(self, inbound: Inbound) -> list[Reply] | None:
+        now = self._clock.now()
+        async with self._database.transaction() as repos:
+            if not await repos.inbound.record(inbound.channel, inbound.external_id, now):
+                return None
+            resident = await repos.residents.get_or_create(inbound.channel, inbound.user_key, now)
+            record = await repos.conversations.get(resident.id)
+            state = (
+                ConversationState() if record is None else _load_state(record.step, record.draft)
+            )
+            turn = Turn(
+                inbound=inbound,
+                resident=resident,
+                state=state,
+                repos=repos,
+                settings=self._settings,
+                catalog=self._catalog,
+                now=now,
+                first_contact=record is None,
+            )
+            before = state.step
+            await respond(turn, None if record is None else now - record.updated_at)
+            await repos.conversations.save(
+                resident.id,
+                state.step.value,
+                state.draft.model_dump_json(exclude_defaults=True),
+                now,
+            )
+        log.info(
+            "turn channel=%s resident=%s message=%s step=%s->%s",
+            inbound.channel,
+            resident.id,
+            inbound.external_id,
+            before,
+            state.step,
+        )
+        return turn.replies
+
+    async def _after_failure(self, inbound: Inbound) -> list[Reply] | None:
+        """The turn rolled back; remember the message id (so a retry does not fail again and
+        again) and apologise. The draft is as it was before this message."""
+        try:
+            async with self._database.transaction() as repos:
+                if not await repos.inbound.record(
+                    inbound.channel, inbound.external_id, self._clock.now()
+                ):
+                    return None
+                resident = await repos.residents.get_or_create(
+                    inbound.channel, inbound.user_key, self._clock.now()
+                )
+        except Exception:
+            log.exception("could not record failed message %s", inbound.external_id)
+            return [
+                Reply(self._catalog.text(self._settings.lab.default_language, "error.internal"))
+            ]
+        language = resident.language or self._settings.lab.default_language
+        return [Reply(self._catalog.text(language, "error.internal"))]

@@ -1,0 +1,63 @@
+"""The message types every channel speaks: one `Inbound` in, `Reply` values out."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    """A file the adapter has already stored; `path` is relative to the media folder."""
+
+    kind: str
+    path: str
+    platform_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from a person, whatever the platform. At most one payload field is set."""
+
+    channel: str
+    user_key: str
+    external_id: str
+    at: datetime
+    text: str | None = None
+    command: str | None = None  # lower case, without "/" or "@botname"
+    choice: str | None = None  # the id of a button the person pressed
+    location: Location | None = None
+    media: Media | None = None
+    unsupported: str | None = None  # what arrived that we cannot take: "sticker", "voice", ...
+    language_hint: str | None = None  # the platform's language code, e.g. "es-419"
+
+    @property
+    def is_opening(self) -> bool:
+        """No payload at all: the person just opened the chat (re-show where they are)."""
+        return (
+            self.text is None
+            and self.command is None
+            and self.choice is None
+            and self.location is None
+            and self.media is None
+            and self.unsupported is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to show, not how: each adapter renders it within its platform's limits."""
+
+    text: str
+    choices: tuple[Choice, ...] = field(default=())
+    location_button: str | None = None  # label of a "share my location" button, where offered

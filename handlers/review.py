@@ -1,0 +1,79 @@
+"""The summary, changing an answer from it, and sending the idea."""
+
+from handlers.answers import go_on
+from handlers.navigation import next_step
+from handlers.questions import editable_steps, go_to
+from handlers.replies import expected_choice
+from handlers.state import Draft, Step
+from handlers.turn import Turn
+from storage.models import Focus, NewIdea, NewMedia, Role
+
+
+async def on_summary(turn: Turn, value: str | None) -> None:
+    if value == "send":
+        return await submit(turn)
+    if value == "change":
+        return go_to(turn, Step.EDIT)
+    if value == "discard":
+        turn.state.draft.return_to = Step.SUMMARY
+        return go_to(turn, Step.CONFIRM_CANCEL)
+    expected_choice(turn)
+
+
+async def on_edit(turn: Turn, value: str | None) -> None:
+    draft = turn.state.draft
+    if value == "done":
+        return go_to(turn, Step.SUMMARY)
+    step = next((s for s in editable_steps(turn) if s.value == value), None)
+    if step is None:
+        return expected_choice(turn)
+    # Photos and identity are asked afresh; every other answer stays until replaced.
+    if step is Step.PHOTOS:
+        draft.photos, draft.photos_done = [], False
+    if step is Step.IDENTITY:
+        draft.anonymous, draft.name, draft.contact, draft.contact_done = None, None, None, False
+    draft.editing = True
+    go_to(turn, step)
+
+
+def _new_idea(turn: Turn) -> NewIdea:
+    draft = turn.state.draft
+    assert draft.role is not None and draft.problem is not None and draft.category is not None
+    focus = draft.focus if draft.role is not Role.RESIDENT and draft.focus else Focus.EXTERNAL
+    return NewIdea(
+        resident_id=turn.resident.id,
+        role=draft.role,
+        language=turn.language,
+        problem=draft.problem,
+        idea=None if draft.no_idea else draft.idea,
+        category=draft.category,
+        focus=focus,
+        location_text=draft.location_text,
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        anonymous=bool(draft.anonymous),
+        contact_name=None if draft.anonymous else draft.name,
+        contact=None if draft.anonymous else draft.contact,
+        media=tuple(
+            NewMedia(kind="photo", path=p.path, platform_ref=p.platform_ref) for p in draft.photos
+        ),
+    )
+
+
+async def submit(turn: Turn) -> None:
+    missing = next_step(turn)
+    if missing is not Step.SUMMARY:  # e.g. the consent version changed meanwhile
+        return go_on(turn)
+    lab = turn.settings.lab
+    year = turn.now.astimezone(lab.zone).year
+    _, reference = await turn.repos.ideas.create(
+        _new_idea(turn), prefix=lab.reference_prefix, year=year, now=turn.now
+    )
+    role = turn.state.draft.role
+    assert role is not None
+    if turn.resident.role is not role:
+        await turn.repos.residents.set_role(turn.resident.id, role)
+        turn.resident = turn.resident.model_copy(update={"role": role})
+    turn.state.step, turn.state.draft = Step.IDLE, Draft()
+    turn.say(turn.t("receipt.thanks", reference=reference))
+    turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())

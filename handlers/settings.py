@@ -1,0 +1,125 @@
+"""The lab's settings that conversations read (names, lists, limits), with working defaults."""
+
+import re
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Language = Literal["es", "en"]
+LANGUAGES: tuple[Language, ...] = ("es", "en")
+
+_CATEGORY_ID = re.compile(r"^[a-z0-9_]{1,24}$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(_Section):
+    id: str
+    es: str = Field(min_length=1, max_length=40)
+    en: str = Field(min_length=1, max_length=40)
+
+    @field_validator("id")
+    @classmethod
+    def _short_id(cls, value: str) -> str:
+        if not _CATEGORY_ID.match(value):
+            raise ValueError("use 1 to 24 lower-case letters, digits or _ (it goes in buttons)")
+        return value
+
+    def label(self, language: str) -> str:
+        return self.es if language == "es" else self.en
+
+
+DEFAULT_CATEGORIES = (
+    Category(id="mobility", es="Movilidad y vías", en="Transport and roads"),
+    Category(id="safety", es="Seguridad y convivencia", en="Safety and community"),
+    Category(id="environment", es="Ambiente y residuos", en="Environment and waste"),
+    Category(id="public_space", es="Espacio público y parques", en="Public space and parks"),
+    Category(id="health", es="Salud y bienestar", en="Health and well-being"),
+    Category(id="education", es="Educación y cultura", en="Education and culture"),
+    Category(id="work", es="Empleo y emprendimiento", en="Jobs and enterprise"),
+    Category(id="digital", es="Trámites y tecnología", en="Services and technology"),
+    Category(id="other", es="Otro tema", en="Something else"),
+)
+
+DEFAULT_NEIGHBOURHOODS = (
+    "Alfonso López",
+    "Comuneros",
+    "Danubio",
+    "Gran Yomasa",
+    "La Flora",
+    "Ciudad Usme",
+)
+
+
+class LabSettings(_Section):
+    name: str = Field("Usme Innova", min_length=1, max_length=60)
+    organisation: str = Field("Alcaldía Local de Usme", max_length=120)
+    timezone: str = "America/Bogota"
+    default_language: Language = "es"
+    privacy_policy_url: str = "https://www.gobiernobogota.gov.co/politica-de-privacidad"
+    privacy_policy_version: str = Field("2026-08", min_length=1, max_length=40)
+    reference_prefix: str = Field("MNG", pattern=r"^[A-Z]{2,6}$")
+    texts_dir: str | None = None  # a folder with es.toml / en.toml rewording the built-in texts
+    neighbourhoods: tuple[str, ...] = DEFAULT_NEIGHBOURHOODS
+    categories: tuple[Category, ...] = DEFAULT_CATEGORIES
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use a name like America/Bogota"
+            ) from None
+        return value
+
+    @field_validator("privacy_policy_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be a web address starting with https://")
+        return value
+
+    @model_validator(mode="after")
+    def _lists_fit_buttons(self) -> "LabSettings":
+        if not self.categories:
+            raise ValueError("categories: give at least one category")
+        ids = [c.id for c in self.categories]
+        if len(set(ids)) != len(ids):
+            raise ValueError("categories: every category needs its own id")
+        if len(self.categories) > 20:
+            raise ValueError("categories: at most 20, so that they fit as buttons")
+        if len(self.neighbourhoods) > 20:
+            raise ValueError("neighbourhoods: at most 20 suggestions")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def category(self, category_id: str | None) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+class IntakeSettings(_Section):
+    text_min_chars: int = Field(10, ge=1, le=200)
+    text_max_chars: int = Field(1500, ge=50, le=3500)
+    max_photos: int = Field(3, ge=0, le=10)
+    resume_prompt_after_hours: float = Field(12, gt=0)
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> "IntakeSettings":
+        if self.text_min_chars >= self.text_max_chars:
+            raise ValueError("text_min_chars must be smaller than text_max_chars")
+        return self
+
+
+class FlowSettings(_Section):
+    """Everything the conversation needs to know about the lab."""
+
+    lab: LabSettings = LabSettings()
+    intake: IntakeSettings = IntakeSettings()

@@ -1,0 +1,82 @@
+"""Where a conversation is (its step) and what the resident has answered so far (the draft)."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from storage.models import Focus, Role
+
+
+class Step(StrEnum):
+    IDLE = "idle"
+    LANGUAGE = "language"
+    ROLE = "role"
+    CONSENT = "consent"
+    PROBLEM = "problem"
+    LOCATION = "location"
+    CATEGORY = "category"
+    IDEA = "idea"
+    PHOTOS = "photos"
+    FOCUS = "focus"
+    IDENTITY = "identity"
+    NAME = "name"
+    CONTACT = "contact"
+    SUMMARY = "summary"
+    EDIT = "edit"
+    CONFIRM_CANCEL = "cancel"
+    CONFIRM_RESTART = "restart"
+    RESUME = "resume"
+
+
+# The intake's questions in the order they are asked; which apply depends on the draft.
+INTAKE_ORDER: tuple[Step, ...] = (
+    Step.ROLE,
+    Step.CONSENT,
+    Step.PROBLEM,
+    Step.LOCATION,
+    Step.CATEGORY,
+    Step.IDEA,
+    Step.PHOTOS,
+    Step.FOCUS,
+    Step.IDENTITY,
+    Step.NAME,
+    Step.CONTACT,
+)
+
+# Steps that hold a draft in progress (a pause there gets "continue or start again?").
+DRAFT_STEPS = frozenset((*INTAKE_ORDER, Step.SUMMARY, Step.EDIT))
+
+
+class Photo(BaseModel):
+    path: str
+    platform_ref: str | None = None
+
+
+class Draft(BaseModel):
+    """The answers so far. Stored as JSON, so every field has a default and old drafts load."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    first_step: Step = Step.ROLE  # where this intake began: no "back" before it
+    role: Role | None = None
+    problem: str | None = None
+    location_text: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    category: str | None = None
+    idea: str | None = None
+    no_idea: bool = False
+    photos: list[Photo] = []
+    photos_done: bool = False
+    focus: Focus | None = None
+    anonymous: bool | None = None
+    name: str | None = None
+    contact: str | None = None
+    contact_done: bool = False
+    editing: bool = False  # came from the summary's "change": go back there when done
+    return_to: Step | None = None  # where a confirmation or a language change goes back to
+
+
+class ConversationState(BaseModel):
+    step: Step = Step.IDLE
+    draft: Draft = Draft()

@@ -1,0 +1,1 @@
+"""Minga's storage: one SQLite database through aiosqlite, numbered SQL migrations, repositories."""

@@ -1,0 +1,71 @@
+"""The database connection, its settings, and transactions that hand out repositories."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.migrations import apply_migrations
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+
+
+class Database:
+    """One aiosqlite connection; every unit of work runs in a transaction, one at a time.
+
+    aiosqlite runs all statements of a connection on one thread, so two coroutines sharing it
+    would interleave inside each other's transactions; the lock keeps each unit of work whole.
+    """
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a unit of work is explicit.
+        connection = await aiosqlite.connect(str(path), isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        await connection.execute("PRAGMA journal_mode = WAL")
+        await connection.execute("PRAGMA foreign_keys = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # With WAL, NORMAL is safe against corruption and loses nothing on a process crash.
+        await connection.execute("PRAGMA synchronous = NORMAL")
+        database = cls(connection)
+        if migrate:
+            await database.upgrade()
+        return database
+
+    async def upgrade(self) -> tuple[int, int]:
+        """Apply pending migrations; returns (version before, version after)."""
+        async with self._lock:
+            return await apply_migrations(self._connection)
+
+    async def schema_version(self) -> int:
+        async with self._connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """A unit of work: everything done through the repositories commits together or not."""
+        async with self._lock:
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield Repositories.on(self._connection)
+            except BaseException:
+                await self._connection.execute("ROLLBACK")
+                raise
+            else:
+                await self._connection.execute("COMMIT")
+
+    async def close(self) -> None:
+        await self._connection.close()

@@ -1,0 +1,28 @@
+"""Inbound message ids already handled, so that a retried or replayed message is dropped."""
+
+from datetime import datetime
+
+import aiosqlite
+
+from storage.timefmt import to_db
+
+
+class InboundRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def record(self, channel: str, external_id: str, now: datetime) -> bool:
+        """Remember the id; False when it was already there (a duplicate)."""
+        cursor = await self._db.execute(
+            "INSERT OR IGNORE INTO inbound_messages (channel, external_id, received_at) "
+            "VALUES (?, ?, ?)",
+            (channel, external_id, to_db(now)),
+        )
+        return cursor.rowcount == 1
+
+    async def seen(self, channel: str, external_id: str) -> bool:
+        async with self._db.execute(
+            "SELECT 1 FROM inbound_messages WHERE channel = ? AND external_id = ?",
+            (channel, external_id),
+        ) as cursor:
+            return await cursor.fetchone() is not None
