@@ -43,6 +43,8 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and the URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite's debug lines carry SQL parameters, that is, what residents wrote.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def _system_language() -> str | None:

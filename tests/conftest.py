@@ -1,0 +1,67 @@
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from handlers.settings import FlowSettings
+from storage.database import Database
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+
+
+@pytest.fixture(autouse=True)
+def _no_minga_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own MINGA_* variables must not change what a test sees."""
+    for name in list(os.environ):
+        if name.startswith("MINGA_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def catalog() -> Catalog:
+    return Catalog.load()
+
+
+@pytest.fixture
+def flow_settings() -> FlowSettings:
+    return FlowSettings()
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = await Database.open(tmp_path / "minga.sqlite3")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def dispatcher(
+    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock
+) -> Dispatcher:
+    return Dispatcher(database, flow_settings, catalog, clock)
+
+
+@pytest.fixture(params=["es", "en"])
+def language(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_chat(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Callable[..., Chat]:
+    def make(**options: str) -> Chat:
+        return Chat(dispatcher, catalog, clock, **options)
+
+    return make
+
+
+@pytest.fixture
+def chat(make_chat: Callable[..., Chat], language: str) -> Chat:
+    return make_chat(language=language)

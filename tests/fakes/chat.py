@@ -1,0 +1,99 @@
+"""A resident talking to the real dispatcher, without any platform in between."""
+
+import itertools
+from collections.abc import Sequence
+
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Choice, Inbound, Location, Media, Reply
+from tests.fakes.clock import FakeClock
+
+_ids = itertools.count(1)
+
+
+class Chat:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        catalog: Catalog,
+        clock: FakeClock,
+        *,
+        language: str = "es",
+        user: str = "resident-1",
+        channel: str = "test",
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.catalog = catalog
+        self.clock = clock
+        self.language = language
+        self.user = user
+        self.channel = channel
+        self.replies: list[Reply] = []  # what the last message got back
+        self.history: list[Reply] = []
+
+    def t(self, key: str, **values: object) -> str:
+        return self.catalog.text(self.language, key, **values)
+
+    def inbound(self, external_id: str | None = None, **payload: object) -> Inbound:
+        return Inbound(
+            channel=self.channel,
+            user_key=self.user,
+            external_id=external_id or f"m{next(_ids)}",
+            at=self.clock.now(),
+            language_hint=self.language,
+            **payload,  # type: ignore[arg-type]
+        )
+
+    async def deliver(self, replies: Sequence[Reply]) -> None:
+        self.replies = list(replies)
+        self.history.extend(replies)
+
+    async def send(self, external_id: str | None = None, **payload: object) -> list[Reply]:
+        self.replies = []
+        await self.dispatcher.handle(self.inbound(external_id, **payload), self.deliver)
+        return self.replies
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.send(text=text)
+
+    async def command(self, name: str) -> list[Reply]:
+        return await self.send(command=name)
+
+    async def location(self, latitude: float, longitude: float) -> list[Reply]:
+        return await self.send(location=Location(latitude, longitude))
+
+    async def photo(self, name: str = "p.jpg") -> list[Reply]:
+        return await self.send(media=Media("photo", f"test/{name}", name))
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        """The buttons of the last reply that had any."""
+        for reply in reversed(self.replies):
+            if reply.choices:
+                return reply.choices
+        return ()
+
+    def choice_id(self, label_key: str) -> str:
+        label = self.t(label_key)
+        for choice in self.choices:
+            if choice.label == label:
+                return choice.id
+        raise AssertionError(f"no button {label!r} in {[c.label for c in self.choices]}")
+
+    async def press(self, label_key: str) -> list[Reply]:
+        """Press the button whose label is the catalog text `label_key`."""
+        return await self.send(choice=self.choice_id(label_key))
+
+    async def press_label(self, label: str) -> list[Reply]:
+        for choice in self.choices:
+            if choice.label == label:
+                return await self.send(choice=choice.id)
+        raise AssertionError(f"no button {label!r} in {[c.label for c in self.choices]}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(reply.text for reply in self.replies)
+
+    def asked(self, key: str, **values: object) -> bool:
+        """Whether the last answer ends with the question `key` (what the bot waits for)."""
+        return bool(self.replies) and self.replies[-1].text == self.t(key, **values)

@@ -1,0 +1,37 @@
+"""Shortcuts through the intake, so each test starts at the step it is about."""
+
+from tests.fakes.chat import Chat
+
+PROBLEM = "Los huecos de la calle 80 hacen caer a los ciclistas"
+IDEA = "Tapar los huecos con una minga de la comunidad"
+MOBILITY = {"es": "Movilidad y vías", "en": "Transport and roads"}
+
+
+async def to_problem(chat: Chat, role: str = "role.resident") -> None:
+    await chat.command("start")
+    await chat.press(role)
+    await chat.press("consent.accept")
+    assert chat.asked("problem.ask")
+
+
+async def to_photos(chat: Chat, role: str = "role.resident") -> None:
+    await to_problem(chat, role)
+    await chat.say(PROBLEM)
+    await chat.press_label("La Flora")
+    await chat.press_label(MOBILITY[chat.language])
+    await chat.say(IDEA)
+    assert chat.asked("photos.ask", max=3)
+
+
+async def to_identity(chat: Chat, role: str = "role.resident") -> None:
+    await to_photos(chat, role)
+    await chat.press("photos.skip")
+    if role != "role.resident":
+        await chat.press("focus.external")
+    assert chat.asked("identity.ask")
+
+
+async def to_summary(chat: Chat, role: str = "role.resident") -> None:
+    await to_identity(chat, role)
+    await chat.press("identity.anonymous")
+    assert chat.replies[-1].choices[0].id == "summary:send"
