@@ -20,6 +20,7 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+Prepare = Callable[[], Awaitable[Inbound | None]]
 
 
 class UnitOfWork(Protocol):
@@ -70,12 +71,26 @@ class Dispatcher:
         self._locks = KeyedLocks()
 
     async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
-        """Process one inbound message; False when it was a duplicate and was dropped.
+        """Process one inbound message; False when it was a duplicate and was dropped."""
 
-        The conversation's lock is taken before its state is read and held until the replies
-        are delivered, so two messages from one person are answered one after the other.
+        async def ready() -> Inbound:
+            return inbound
+
+        return await self.handle_prepared(inbound.channel, inbound.user_key, ready, deliver)
+
+    async def handle_prepared(
+        self, channel: str, user_key: str, prepare: Prepare, deliver: Deliver
+    ) -> bool:
+        """Take the conversation's place in line, then let the adapter finish the message.
+
+        The lock is taken first, before the adapter's own I/O (downloading a photo, answering
+        a button press) and before the state is read; it is held until the replies are
+        delivered. So one person's messages are handled, and answered, in the order they came.
         """
-        async with self._locks.hold((inbound.channel, inbound.user_key)):
+        async with self._locks.hold((channel, user_key)):
+            inbound = await prepare()
+            if inbound is None:
+                return False
             try:
                 replies = await self._turn(inbound)
             except Exception:

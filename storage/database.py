@@ -41,7 +41,11 @@ class Database:
         await connection.execute("PRAGMA synchronous = NORMAL")
         database = cls(connection)
         if migrate:
-            await database.upgrade()
+            try:
+                await database.upgrade()
+            except BaseException:
+                await connection.close()
+                raise
         return database
 
     async def upgrade(self) -> tuple[int, int]:

@@ -79,13 +79,14 @@ class TelegramChannel:
             # Updates run concurrently; the dispatcher's per-conversation lock keeps each
             # resident's messages in order.
             .concurrent_updates(True)
-            .post_init(self._register_commands)
             .build()
         )
         application.add_handler(TypeHandler(Update, self.on_update))
         return application
 
     async def start_polling(self, application: Application) -> None:
+        """Register the command menus, then fetch updates (the application is initialized)."""
+        await self._register_commands(application)
         assert application.updater is not None
         await application.updater.start_polling(
             allowed_updates=ALLOWED_UPDATES, timeout=self._settings.poll_timeout_seconds
@@ -109,20 +110,25 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
             return  # groups are for staff tools, which come later; bots are never residents
-        if update.callback_query is not None:
-            # Stop the button's spinner at once, whatever the turn does.
-            try:
-                await update.callback_query.answer()
-            except TelegramError as error:
-                log.info("could not answer callback update=%s: %s", update.update_id, error)
-        inbound = await self.to_inbound(update)
-        if inbound is None:
-            return
+
+        async def prepare() -> Inbound | None:
+            if update.callback_query is not None:
+                await self._answer_button(update)
+            return await self.to_inbound(update)
 
         async def deliver(replies: Sequence[Reply]) -> None:
             await self.send(context.bot, chat.id, replies)
 
-        await self._dispatcher.handle(inbound, deliver)
+        # No await before this call: the resident's place in line is taken in arrival order.
+        await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
+
+    async def _answer_button(self, update: Update) -> None:
+        """Stop the button's spinner; failing that is harmless."""
+        assert update.callback_query is not None
+        try:
+            await update.callback_query.answer()
+        except TelegramError as error:
+            log.info("could not answer callback update=%s: %s", update.update_id, error)
 
     async def to_inbound(self, update: Update) -> Inbound | None:
         user = update.effective_user

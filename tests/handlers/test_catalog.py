@@ -54,7 +54,7 @@ def test_a_lab_can_reword_a_text(tmp_path: Path) -> None:
 
 def test_an_override_with_an_unknown_key_is_refused(tmp_path: Path) -> None:
     (tmp_path / "en.toml").write_text('[problem]\nasks = "typo"\n', "utf-8")
-    with pytest.raises(CatalogError, match="unknown text key 'problem.asks'"):
+    with pytest.raises(CatalogError, match=r"unknown text key 'problem\.asks'"):
         Catalog.load(tmp_path)
 
 
@@ -68,5 +68,5 @@ def test_an_override_that_drops_a_placeholder_is_refused(tmp_path: Path) -> None
 
 def test_an_override_that_is_not_toml_is_refused(tmp_path: Path) -> None:
     (tmp_path / "es.toml").write_text("[problem\n", "utf-8")
-    with pytest.raises(CatalogError, match="es.toml"):
+    with pytest.raises(CatalogError, match=r"es\.toml"):
         Catalog.load(tmp_path)

@@ -1,0 +1,146 @@
+"""The real python-telegram-bot Application, built as `minga run` builds it, over HTTP to a fake
+Bot API server on 127.0.0.1: a resident files an idea with a photo and a location."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.runner import run_channels
+from handlers.catalog import Catalog
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+
+RESIDENT = 5550001
+PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
+es = Catalog.load().translator("es")
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:
+    return Settings(
+        telegram=TelegramSettings(
+            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
+            poll_timeout_seconds=1,
+        ),
+        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
+    )  # fmt: skip
+
+
+class Running:
+    """`minga run` in the background, stopped on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> "Running":
+        self.task = asyncio.create_task(run_channels(self.settings, self.stop))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 15)
+
+
+async def test_a_resident_files_an_idea_with_a_photo_and_a_location(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = _settings(api, tmp_path)
+    async with Running(settings):
+        await api.send_text(RESIDENT, "/start")
+        role = await api.expect(RESIDENT, es("role.ask"))
+        assert [b["callback_data"] for b in api.buttons(role)] == [
+            "role:resident", "role:official", "role:contractor",
+        ]  # fmt: skip
+        await api.press(RESIDENT, "role:resident")
+        await api.expect(RESIDENT, "politica-de-privacidad")
+        await api.press(RESIDENT, "consent:yes")
+        await api.expect(RESIDENT, es("problem.ask"))
+        await api.send_text(RESIDENT, "El parque <b>La Esperanza</b> no tiene luz & es peligroso")
+        where = await api.expect(RESIDENT, es("location.ask"))
+        assert where["reply_markup"]["keyboard"][0][0]["request_location"] is True
+        await api.send_location(RESIDENT, 4.4791, -74.1264)
+        await api.expect(RESIDENT, es("category.ask"))
+        await api.press(RESIDENT, "category:safety")
+        await api.expect(RESIDENT, es("idea.ask"))
+        await api.send_sticker(RESIDENT)
+        await api.expect(RESIDENT, es("input.not_text", what=es("media.sticker")))
+        await api.send_text(
+            RESIDENT, "Poner lámparas solares con ayuda de la junta de acción comunal"
+        )
+        await api.expect(RESIDENT, es("photos.ask", max=3))
+        await api.send_photo(RESIDENT, PHOTO)
+        await api.expect(RESIDENT, es("photos.received", count=1, max=3))
+        await api.press(RESIDENT, "photos:done")
+        await api.expect(RESIDENT, es("identity.ask"))
+        await api.press(RESIDENT, "identity:anonymous")
+        summary = await api.expect(RESIDENT, es("summary.intro"))
+        assert "El parque <b>La Esperanza</b> no tiene luz & es peligroso" in summary["text"]
+        await api.press(RESIDENT, "summary:send")
+        receipt = await api.expect(RESIDENT, "MNG-2026-")
+        reference = receipt["text"].split("MNG-")[1][:11]
+
+    # Nothing was sent with a parse mode: what residents wrote is shown as they wrote it.
+    assert all("parse_mode" not in params for params in api.called("sendMessage"))
+    assert {params.get("language_code") for params in api.called("setMyCommands")} == {
+        "es", "en", None,
+    }  # fmt: skip
+    async with aiosqlite.connect(settings.storage.database) as db:
+        db.row_factory = aiosqlite.Row
+        idea = await (await db.execute("SELECT * FROM ideas")).fetchone()
+        media = await (await db.execute("SELECT * FROM idea_media")).fetchall()
+    assert idea["reference"] == f"MNG-{reference}"
+    assert (idea["latitude"], idea["longitude"]) == (4.4791, -74.1264)
+    assert idea["category"] == "safety" and idea["anonymous"] == 1
+    [photo] = media
+    assert (settings.storage.media_dir / photo["path"]).read_bytes() == PHOTO
+
+
+async def test_the_conversation_survives_a_restart_of_the_bot(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = _settings(api, tmp_path)
+    async with Running(settings):
+        await api.send_text(RESIDENT, "hola")
+        await api.expect(RESIDENT, es("role.ask"))
+        await api.press(RESIDENT, "role:official")
+        await api.press(RESIDENT, "consent:yes")
+        await api.expect(RESIDENT, es("problem.ask"))
+        await api.send_text(RESIDENT, "Los trámites de licencias tardan meses en la alcaldía")
+        await api.expect(RESIDENT, es("location.ask"))
+
+    async with Running(settings):
+        await api.send_text(RESIDENT, "Alcaldía Local de Usme, primer piso")
+        await api.expect(RESIDENT, es("category.ask"))
+        await api.press(RESIDENT, "category:digital")
+        await api.expect(RESIDENT, es("idea.ask"))
+
+
+async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = _settings(api, tmp_path)
+    async with Running(settings):
+        group = api._message(RESIDENT, "es", text="hola")
+        group["chat"] = {"id": -100123, "type": "supergroup", "title": "Equipo"}
+        await api.push({"message": group})
+        update_id = await api.send_text(RESIDENT, "hola")
+        await api.expect(RESIDENT, es("role.ask"))
+        replay = {"update_id": update_id, "message": api._message(RESIDENT, "es", text="hola")}
+        api.updates.append(replay)  # Telegram hands the same update over again
+        await api.send_text(RESIDENT, "/ayuda")
+        await api.expect(RESIDENT, es("help.text"))
+    assert not api.sent[-100123]
+    assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 2  # greeting, help

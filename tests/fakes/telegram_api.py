@@ -1,0 +1,235 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for the real python-telegram-bot Application.
+
+It keeps the updates residents "send" for getUpdates, records what the bot sends, and serves
+files for getFile. Tests and benchmarks drive it; nothing leaves the machine.
+"""
+
+import asyncio
+import contextlib
+import itertools
+import json
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-abcdefghijklmnopqrstuvwxyz0123"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Minga", "username": "minga_test_bot"}
+JSON_PARAMETERS = {"reply_markup", "allowed_updates", "commands", "scope", "chat_id", "offset",
+                   "timeout", "limit", "message_id", "show_alert"}  # fmt: skip
+
+
+class FakeBotApi:
+    def __init__(self, token: str = TOKEN) -> None:
+        self.token = token
+        self.updates: list[dict[str, Any]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sent: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.files: dict[str, bytes] = {}
+        self.on_send: Callable[[int, dict[str, Any]], None] | None = None
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._consumed: dict[int, int] = defaultdict(int)
+        self._changed = asyncio.Condition()
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._method, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
+        )
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def start(self, port: int = 0) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(128)  # connections wait in the backlog until uvicorn serves them
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            async with self._changed:
+                self._changed.notify_all()
+            await self._task
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    # -- what residents do ---------------------------------------------------------------------
+
+    @staticmethod
+    def user(user_id: int, language: str | None = "es") -> dict[str, Any]:
+        person = {"id": user_id, "is_bot": False, "first_name": "Vecina"}
+        if language:
+            person["language_code"] = language
+        return person
+
+    async def push(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self.updates.append({"update_id": update_id, **update})
+        async with self._changed:
+            self._changed.notify_all()
+        return update_id
+
+    def _message(self, user_id: int, language: str | None, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Vecina"},
+            "from": self.user(user_id, language),
+            **content,
+        }
+
+    async def send_text(self, user_id: int, text: str, language: str | None = "es") -> int:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return await self.push({"message": self._message(user_id, language, **content)})
+
+    async def send_location(self, user_id: int, latitude: float, longitude: float) -> int:
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self.push({"message": self._message(user_id, "es", location=location)})
+
+    async def send_photo(self, user_id: int, data: bytes, unique: str = "ph1") -> int:
+        sizes = []
+        for width, name in ((90, "s"), (800, "m")):
+            file_id = f"{unique}-{name}"
+            self.files[file_id] = data
+            sizes.append({"file_id": file_id, "file_unique_id": f"{unique}{name}",
+                          "width": width, "height": width, "file_size": len(data)})  # fmt: skip
+        return await self.push({"message": self._message(user_id, "es", photo=sizes)})
+
+    async def send_sticker(self, user_id: int) -> int:
+        sticker = {"file_id": "st1", "file_unique_id": "st1u", "width": 512, "height": 512,
+                   "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
+        return await self.push({"message": self._message(user_id, "es", sticker=sticker)})
+
+    async def press(self, user_id: int, data: str, language: str | None = "es") -> int:
+        """Press a button: a callback query on the last message the bot sent this chat."""
+        message = self.sent[user_id][-1] if self.sent[user_id] else self._message(user_id, "es")
+        query = {"id": str(next(self._message_ids)), "from": self.user(user_id, language),
+                 "chat_instance": f"ci{user_id}", "data": data, "message": message}  # fmt: skip
+        return await self.push({"callback_query": query})
+
+    # -- what the bot did ----------------------------------------------------------------------
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+    async def expect(
+        self,
+        chat_id: int,
+        contains: str,
+        timeout: float = 10,  # noqa: ASYNC109
+    ) -> dict[str, Any]:
+        """Wait for a message to `chat_id`, after the last one expected, that contains the text."""
+
+        def found() -> dict[str, Any] | None:
+            messages = self.sent[chat_id]
+            for index in range(self._consumed[chat_id], len(messages)):
+                if contains in messages[index]["text"]:
+                    self._consumed[chat_id] = index + 1
+                    return messages[index]
+            return None
+
+        async with asyncio.timeout(timeout):
+            async with self._changed:
+                while (message := found()) is None:
+                    await self._changed.wait()
+        return message
+
+    def buttons(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        markup = message.get("reply_markup") or {}
+        rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
+        return [button for row in rows for button in row]
+
+    # -- the API -------------------------------------------------------------------------------
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        raw = (await request.body()).decode("utf-8")
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return json.loads(raw or "{}")
+        params: dict[str, Any] = dict(parse_qsl(raw)) | dict(request.query_params)
+        for key in JSON_PARAMETERS & params.keys():
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _method(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+            )
+        method = request.path_params["method"]
+        params = await self._params(request)
+        self.calls.append((method, params))
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return JSONResponse({"ok": True, "result": True})
+        return JSONResponse({"ok": True, "result": await handler(params)})
+
+    async def _file(self, request: Request) -> Response:
+        file_id = request.path_params["path"].removeprefix("photos/").removesuffix(".jpg")
+        if request.path_params["token"] != self.token or file_id not in self.files:
+            return Response(status_code=404)
+        return Response(self.files[file_id], media_type="image/jpeg")
+
+    async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return BOT_USER
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)
+        if not self.updates and timeout > 0:
+            try:
+                async with asyncio.timeout(timeout), self._changed:
+                    while not self.updates and not (self._server and self._server.should_exit):
+                        await self._changed.wait()
+            except TimeoutError:
+                pass
+        return self.updates[:limit]
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        message = {"message_id": next(self._message_ids), "date": int(time.time()),
+                   "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
+                   "text": params["text"]}  # fmt: skip
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self.sent[chat_id].append({**message, "reply_markup": markup})
+        if self.on_send is not None:
+            self.on_send(chat_id, message)
+        async with self._changed:
+            self._changed.notify_all()
+        return message
+
+    async def _api_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params["file_id"]
+        return {"file_id": file_id, "file_unique_id": f"{file_id}u",
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
