@@ -1,0 +1,97 @@
+"""The `minga` command: help, db upgrade, clear errors, and a whole idea through `minga chat`."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _minga(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60, env=environment,
+    )  # fmt: skip
+
+
+def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("run", "chat", "db"):
+        assert command in out
+
+
+def test_every_subcommand_takes_config(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["run", "--help"], ["chat", "--help"], ["db", "upgrade", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "--config PATH" in capsys.readouterr().out
+
+
+def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
+    result = _minga("db", "upgrade", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "schema version 0 -> 1" in result.stdout
+    assert (tmp_path / "data" / "minga.sqlite3").exists()
+    assert "schema version 1 -> 1" in _minga("db", "upgrade", cwd=tmp_path).stdout
+
+
+def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
+    result = _minga("run", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "telegram.token" in result.stderr and "MINGA_TELEGRAM__TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[lab]\ntimezone = "Bogota"\n', "utf-8")
+    result = _minga("chat", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "lab.timezone" in result.stderr
+
+
+def test_an_unreachable_telegram_is_reported(tmp_path: Path) -> None:
+    result = _minga(
+        "run", cwd=tmp_path, MINGA_TELEGRAM__TOKEN="123456:" + "A" * 30,
+        MINGA_TELEGRAM__BASE_URL="http://127.0.0.1:9/bot",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "could not reach Telegram at telegram.base_url" in result.stderr
+    assert "AAAAAAAA" not in result.stderr + result.stdout
+
+
+def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
+    photo = tmp_path / "hueco.jpg"
+    photo.write_bytes(b"\xff\xd8fake")
+    typed = [
+        "1",  # a resident
+        "1",  # consent
+        "Hay un hueco enorme en la calle 80 con carrera 3",
+        "/location 4.5012 -74.1120",
+        "1",  # first category
+        "Taparlo con material reciclado",
+        f"/photo {photo}",
+        "1",  # continue
+        "2",  # with my name
+        "Ana",
+        "ana@correo.com",
+        "1",  # send
+        "/mis_ideas",
+    ]
+    result = _minga("chat", "--lang", "es", cwd=tmp_path, stdin="\n".join(typed) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "Usme Innova" in result.stdout
+    assert re.search(r"MNG-\d{4}-000001", result.stdout)
+    assert "Recibida" in result.stdout
+    assert result.stdout.rstrip().endswith("Hasta pronto.")
+    assert len(list((tmp_path / "data" / "media" / "console").iterdir())) == 1

@@ -1,0 +1,82 @@
+"""Configuration: the example file is the defaults, env wins, and errors name the setting."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings, config_path, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_example_file_is_exactly_the_built_in_settings() -> None:
+    assert load_settings(ROOT / "config.example.toml") == Settings()
+
+
+def test_every_setting_is_documented_in_the_example_file() -> None:
+    example = (ROOT / "config.example.toml").read_text("utf-8")
+    for section, field in Settings.model_fields.items():
+        assert f"[{section}]" in example, section
+        for name in field.annotation.model_fields:  # type: ignore[union-attr]
+            written = (f"{name} =", f"[[{section}.{name}]]")
+            assert any(form in example for form in written), f"{section}.{name}"
+
+
+def test_the_environment_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[telegram]\npoll_timeout_seconds = 5\n[lab]\nname = "Lab Uno"\n', "utf-8")
+    monkeypatch.setenv("MINGA_TELEGRAM__TOKEN", "123456:" + "A" * 30)
+    monkeypatch.setenv("MINGA_LAB__NAME", "Lab Dos")
+    settings = load_settings(path)
+    assert settings.telegram.token is not None
+    assert settings.telegram.token.get_secret_value() == "123456:" + "A" * 30
+    assert settings.telegram.poll_timeout_seconds == 5
+    assert settings.lab.name == "Lab Dos"
+
+
+def test_the_token_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINGA_TELEGRAM__TOKEN", "123456:" + "S" * 30)
+    assert "SSSS" not in repr(load_settings(None))
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[lab]\ntimezone = "America/Bogata"\n', "setting lab.timezone in .*unknown time zone"),
+        ('[lab]\nreference_prefix = "mng"\n', "setting lab.reference_prefix"),
+        ("[intake]\nmax_photos = -1\n", "setting intake.max_photos"),
+        ('[lab]\nnmae = "x"\n', "setting lab.nmae .*is not a known setting"),
+        ('[telegram]\ntoken = "not-a-token"\n', "setting telegram.token .*BotFather"),
+        ('[[lab.categories]]\nid = "Con Espacios"\nes = "a"\nen = "b"\n', "lab.categories.0.id"),
+        ("[lab\n", "is not valid TOML"),
+    ],
+)
+def test_a_wrong_setting_is_named_in_one_line(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(toml, "utf-8")
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_settings(path)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"config file not found: .*nope\.toml"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_a_mistyped_variable_gets_a_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINGA_TELEGRAM_TOKEN", "x")
+    with pytest.raises(ConfigError, match="did you mean MINGA_TELEGRAM__TOKEN"):
+        load_settings(None)
+
+
+def test_where_the_settings_come_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert config_path(None) is None
+    (tmp_path / "config.toml").write_text("", "utf-8")
+    assert config_path(None) == Path("config.toml")
+    monkeypatch.setenv("MINGA_CONFIG", "/etc/minga.toml")
+    assert config_path(None) == Path("/etc/minga.toml")
+    assert config_path("mine.toml") == Path("mine.toml")

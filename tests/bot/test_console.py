@@ -1,0 +1,61 @@
+"""The console channel: numbers pick options, /location and /photo stand in for the platform."""
+
+from pathlib import Path
+
+from bot.channels.console import ConsoleChannel
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Choice, Reply
+
+
+def _console(dispatcher: Dispatcher, catalog: Catalog, tmp_path: Path, lines: list[str]):
+    written: list[str] = []
+    pending = iter(lines)
+
+    async def read() -> str | None:
+        return next(pending, None)
+
+    console = ConsoleChannel(
+        dispatcher, catalog, lab_name="Usme Innova", media_dir=tmp_path, language="en",
+        read_line=read, write=written.append,
+    )  # fmt: skip
+    return console, written
+
+
+async def test_numbers_map_to_the_options_shown(dispatcher, catalog, tmp_path: Path) -> None:
+    console, written = _console(dispatcher, catalog, tmp_path, [])
+    await console.show(
+        [Reply("Pick", (Choice("role:resident", "A"), Choice("role:official", "B")))]
+    )
+    assert "  2. B" in written
+    assert console.parse("2").choice == "role:official"
+    assert console.parse("3").text == "3"
+    assert console.parse("/Mis_Ideas@bot").command == "mis_ideas"
+
+
+async def test_location_and_photo_commands(dispatcher, catalog, tmp_path: Path) -> None:
+    console, written = _console(dispatcher, catalog, tmp_path, [])
+    assert console.parse("/location 4.5, -74.1").location.latitude == 4.5
+    assert console.parse("/location somewhere") is None
+    assert written[-1] == catalog.text("en", "console.bad_location_command")
+    assert console.parse("/photo /no/such/file.jpg") is None
+    picture = tmp_path / "p.png"
+    picture.write_bytes(b"png")
+    media = console.parse(f"/photo {picture}").media
+    assert media.kind == "photo" and (tmp_path / media.path).read_bytes() == b"png"
+
+
+async def test_a_session_greets_and_says_goodbye(dispatcher, catalog, tmp_path: Path) -> None:
+    console, written = _console(dispatcher, catalog, tmp_path, ["1", "/quit", "never read"])
+    await console.run()
+    text = "\n".join(written)
+    assert catalog.text("en", "greeting.hello", lab="Usme Innova") in text
+    assert (
+        catalog.text(
+            "en",
+            "consent.ask",
+            policy_url="https://www.gobiernobogota.gov.co/politica-de-privacidad",
+        )
+        in text
+    )
+    assert written[-1] == catalog.text("en", "console.bye")
