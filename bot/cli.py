@@ -62,7 +62,9 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
 
     runtime = await Runtime.open(settings)
     try:
-        language = args.lang or _system_language() or settings.lab.default_language
+        system = _system_language()
+        language = args.lang or (system if system in ("es", "en") else None)
+        language = language or settings.lab.default_language
         console = ConsoleChannel(
             runtime.dispatcher,
             runtime.catalog,

@@ -45,7 +45,7 @@ class ConsoleChannel:
         self._catalog = catalog
         self._lab = lab_name
         self._media_dir = media_dir
-        self._language = language if language in catalog.languages() else "es"
+        self._language = language
         self._user_key = user_key
         self._read = read_line
         self._write = write
