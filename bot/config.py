@@ -33,6 +33,9 @@ class TelegramSettings(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout_seconds: int = Field(30, ge=0, le=50)
+    # Bot API calls in flight at once (and HTTP connections kept). More is not faster:
+    # httpx's pool does work per queued request per connection (see bench/README.md).
+    max_connections: int = Field(16, ge=1, le=256)
 
     @field_validator("base_url", "base_file_url")
     @classmethod

@@ -67,6 +67,8 @@ class TelegramChannel:
         self._dispatcher = dispatcher
         self._catalog = catalog
         self._media_dir = media_dir
+        # Every Bot API call we make waits for one of these slots: see max_connections.
+        self._slots = asyncio.Semaphore(settings.max_connections)
 
     def build_application(self) -> Application:
         if self._settings.token is None:
@@ -79,6 +81,7 @@ class TelegramChannel:
             # Updates run concurrently; the dispatcher's per-conversation lock keeps each
             # resident's messages in order.
             .concurrent_updates(True)
+            .connection_pool_size(self._settings.max_connections)
             .build()
         )
         application.add_handler(TypeHandler(Update, self.on_update))
@@ -126,7 +129,8 @@ class TelegramChannel:
         """Stop the button's spinner; failing that is harmless."""
         assert update.callback_query is not None
         try:
-            await update.callback_query.answer()
+            async with self._slots:
+                await update.callback_query.answer()
         except TelegramError as error:
             log.info("could not answer callback update=%s: %s", update.update_id, error)
 
@@ -173,8 +177,9 @@ class TelegramChannel:
         target = self._media_dir / relative
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            file = await photo.get_file()
-            await file.download_to_drive(target)
+            async with self._slots:
+                file = await photo.get_file()
+                await file.download_to_drive(target)
         except (TelegramError, OSError) as error:
             log.warning("photo download failed message=%s: %s", message.message_id, error)
             return None
@@ -189,7 +194,8 @@ class TelegramChannel:
     async def _send_one(self, bot: Bot, chat_id: int, text: str, markup: Markup | None) -> bool:
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await bot.send_message(chat_id, text, reply_markup=markup)
+                async with self._slots:
+                    await bot.send_message(chat_id, text, reply_markup=markup)
                 return True
             except RetryAfter as error:
                 if attempt == SEND_ATTEMPTS:

@@ -1,0 +1,115 @@
+"""Runs one bot (Minga as `minga run` starts it, or the echo baseline) against the fake Bot
+API server in another process, and collects what the server's residents measured."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.config import TelegramSettings
+from tests.fakes.telegram_api import TOKEN
+
+ROOT = Path(__file__).resolve().parents[1]
+WAIT_SECONDS = 900
+CONNECTIONS = TelegramSettings().max_connections  # the echo baseline gets Minga's HTTP setup
+BOTS = ("minga", "echo", "echo-defaults")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the fake Bot API server did not start")
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, str]]:
+    config = workdir / "config.toml"
+    config.write_text(
+        f'[storage]\ndatabase = "{workdir / "minga.sqlite3"}"\nmedia_dir = "{workdir / "media"}"\n'
+        f'[telegram]\nbase_url = "{base_url}"\npoll_timeout_seconds = 10\n',
+        "utf-8",
+    )
+    env = {"MINGA_TELEGRAM__TOKEN": TOKEN}
+    profile = os.environ.get("BENCH_PROFILE")  # a file: where cProfile writes its statistics
+    runner = ["-m", "cProfile", "-o", profile] if profile else []
+    return [sys.executable, *runner, "-m", "bot", "run", "--config", str(config)], env
+
+
+def _echo_command(base_url: str, connections: int | None) -> tuple[list[str], dict[str, str]]:
+    command = [sys.executable, "-m", "bench.echo_bot", "--token", TOKEN, "--base-url", base_url]
+    if connections is not None:  # the same HTTP settings as Minga's; None: PTB's defaults
+        command += ["--pool", str(connections), "--slots", str(connections)]
+    return command, {}
+
+
+def run_bot(bot: str, *, residents: int, steps: int, rate: float | None = None) -> dict[str, Any]:
+    """One run: start the server, start the bot, let the residents play, measure, stop both."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/bot"
+    spec = {"residents": residents, "steps": steps, "rate": rate,
+            "complete": "markup" if bot == "minga" else "any"}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="minga-bench-") as folder:
+        workdir = Path(folder)
+        out = workdir / "results.json"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+        environment["PYTHONPATH"] = str(ROOT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bench.server_process", "--port", str(port),
+             "--spec", json.dumps(spec), "--out", str(out)],
+            cwd=ROOT, env=environment,
+        )  # fmt: skip
+        bot_process = None
+        try:
+            _wait_for_port(port, time.monotonic() + 30)
+            command, extra = (
+                _minga_command(workdir, base_url)
+                if bot == "minga"
+                else _echo_command(base_url, None if bot == "echo-defaults" else CONNECTIONS)
+            )
+            with (workdir / "bot.log").open("w") as log:
+                spawned_at = time.monotonic()
+                bot_process = subprocess.Popen(
+                    command, cwd=ROOT, env=environment | extra, stdout=log, stderr=log
+                )
+                deadline = time.monotonic() + WAIT_SECONDS
+                while not out.exists():
+                    if bot_process.poll() is not None:
+                        raise RuntimeError(f"{bot} exited: {(workdir / 'bot.log').read_text()}")
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{bot}: the scenario did not finish in time")
+                    time.sleep(0.05)
+                results = json.loads(out.read_text())
+                results["bot_rss_kib"] = rss_kib(bot_process.pid)
+                results["startup_seconds"] = results["first_reply_at"] - spawned_at
+        finally:
+            if bot_process is not None and bot_process.poll() is None:
+                bot_process.send_signal(signal.SIGTERM)
+                try:
+                    bot_process.wait(30)
+                except subprocess.TimeoutExpired:
+                    bot_process.kill()
+            server.kill()
+            server.wait()
+    return results

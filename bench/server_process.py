@@ -1,0 +1,46 @@
+"""The fake Bot API server and its simulated residents, in a process of their own.
+
+python -m bench.server_process --port P --spec JSON --out FILE
+It serves until killed; once the scenario is done it writes the results to FILE.
+"""
+
+import argparse
+import asyncio
+import json
+import time
+from collections import Counter
+from pathlib import Path
+
+from bench.residents import Replies, run_residents
+from tests.fakes.telegram_api import FakeBotApi
+
+WARMUP_USER = 1
+
+
+async def main(port: int, spec: dict, out: Path) -> None:
+    api = FakeBotApi()
+    api.keep_sent = False
+    replies = Replies(complete=spec["complete"])
+    api.on_send = replies.on_send
+    await api.start(port)
+    # The first resident writes before the bot has started: start-up ends with this reply.
+    answered = replies.expect(WARMUP_USER)
+    await api.send_text(WARMUP_USER, "/start")
+    first_reply_at = await answered
+    results = await run_residents(
+        api, replies, residents=spec["residents"], steps=spec["steps"], rate=spec.get("rate")
+    )
+    results["first_reply_at"] = first_reply_at
+    results["api_calls"] = dict(Counter(method for method, _ in api.calls))
+    results["finished_at"] = time.monotonic()
+    out.write_text(json.dumps(results), "utf-8")
+    await asyncio.Event().wait()  # keep serving the bot until the harness stops us
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    asyncio.run(main(args.port, json.loads(args.spec), args.out))
