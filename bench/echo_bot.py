@@ -7,7 +7,6 @@ import asyncio
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-
 SLOTS: asyncio.Semaphore | None = None  # at most --slots API calls in flight, as in Minga
 
 

@@ -44,6 +44,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, str]]:
     config = workdir / "config.toml"
     config.write_text(
@@ -52,9 +58,11 @@ def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, s
         "utf-8",
     )
     env = {"MINGA_TELEGRAM__TOKEN": TOKEN}
-    profile = os.environ.get("BENCH_PROFILE")  # a file: where cProfile writes its statistics
-    runner = ["-m", "cProfile", "-o", profile] if profile else []
-    return [sys.executable, *runner, "-m", "bot", "run", "--config", str(config)], env
+    command = [sys.executable, "-m", "bot", "run", "--config", str(config)]
+    profile = os.environ.get("BENCH_PROFILE")  # a file: where py-spy writes a CPU profile
+    if profile:
+        command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--", *command]
+    return command, env
 
 
 def _echo_command(base_url: str, connections: int | None) -> tuple[list[str], dict[str, str]]:
@@ -102,10 +110,13 @@ def run_bot(bot: str, *, residents: int, steps: int, rate: float | None = None) 
                     time.sleep(0.05)
                 results = json.loads(out.read_text())
                 results["bot_rss_kib"] = rss_kib(bot_process.pid)
+                results["bot_cpu_seconds"] = cpu_seconds(bot_process.pid)
                 results["startup_seconds"] = results["first_reply_at"] - spawned_at
         finally:
             if bot_process is not None and bot_process.poll() is None:
-                bot_process.send_signal(signal.SIGTERM)
+                # py-spy writes its profile on SIGINT; Minga and PTB stop cleanly on SIGTERM.
+                profiling = os.environ.get("BENCH_PROFILE")
+                bot_process.send_signal(signal.SIGINT if profiling else signal.SIGTERM)
                 try:
                     bot_process.wait(30)
                 except subprocess.TimeoutExpired:

@@ -26,6 +26,8 @@ Prepare = Callable[[], Awaitable[Inbound | None]]
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Repositories]: ...
 
+    def reader(self) -> Repositories: ...
+
 
 class KeyedLocks:
     """One asyncio.Lock per key, kept only while someone holds or waits for it."""
@@ -107,12 +109,22 @@ class Dispatcher:
             return True
 
     async def _turn(self, inbound: Inbound) -> list[Reply] | None:
+        # Read first, outside the write lock: under the conversation's lock nobody else
+        # changes this resident's state, so the read is current, and the serialised
+        # transaction below stays short (it bounds how many turns a second Minga can take).
+        seen, resident, record = await self._database.reader().conversations.load_turn(
+            inbound.channel, inbound.user_key, inbound.external_id
+        )
+        if seen:
+            return None
         now = self._clock.now()
         async with self._database.transaction() as repos:
             if not await repos.inbound.record(inbound.channel, inbound.external_id, now):
                 return None
-            resident = await repos.residents.get_or_create(inbound.channel, inbound.user_key, now)
-            record = await repos.conversations.get(resident.id)
+            if resident is None:
+                resident = await repos.residents.get_or_create(
+                    inbound.channel, inbound.user_key, now
+                )
             state = (
                 ConversationState() if record is None else _load_state(record.step, record.draft)
             )

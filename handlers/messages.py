@@ -61,3 +61,21 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = field(default=())
     location_button: str | None = None  # label of a "share my location" button, where offered
+
+
+def coalesce(replies: list[Reply]) -> list[Reply]:
+    """Join a plain text to the reply after it ("Too short." + the question again): fewer
+    messages, which is kinder on a slow connection and cheaper to send."""
+    joined: list[Reply] = []
+    pending: list[str] = []
+    for reply in replies:
+        if not reply.choices and reply.location_button is None:
+            pending.append(reply.text)
+            continue
+        if pending:
+            reply = Reply("\n\n".join([*pending, reply.text]), reply.choices, reply.location_button)
+            pending = []
+        joined.append(reply)
+    if pending:
+        joined.append(Reply("\n\n".join(pending)))
+    return joined

@@ -17,35 +17,39 @@ BUSY_TIMEOUT_MS = 5_000
 
 
 class Database:
-    """One aiosqlite connection; every unit of work runs in a transaction, one at a time.
+    """A writer connection, where every unit of work runs in a transaction, one at a time, and
+    a reader connection for single reads, which WAL lets run beside the writer.
 
     aiosqlite runs all statements of a connection on one thread, so two coroutines sharing it
     would interleave inside each other's transactions; the lock keeps each unit of work whole.
+    Reading outside that lock keeps the serialised part of each turn short.
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._connection = connection
+        self._reader = reader
         self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a unit of work is explicit.
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
+        connection = await _connect(path)
         await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # With WAL, NORMAL is safe against corruption and loses nothing on a process crash.
         await connection.execute("PRAGMA synchronous = NORMAL")
         database = cls(connection)
-        if migrate:
-            try:
+        try:
+            if migrate:
                 await database.upgrade()
-            except BaseException:
-                await connection.close()
-                raise
+            if str(path) != ":memory:":  # a second in-memory connection would be another db
+                database._reader = await _connect(path)
+                await database._reader.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await database.close()
+            raise
         return database
 
     async def upgrade(self) -> tuple[int, int]:
@@ -57,6 +61,14 @@ class Database:
         async with self._connection.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    def reader(self) -> Repositories:
+        """Repositories for single reads outside any unit of work (no lock, no transaction).
+
+        Each read sees what was committed when it ran; use it for what only this coroutine
+        changes (a conversation under its lock), or where a slightly old answer is fine.
+        """
+        return Repositories.on(self._reader or self._connection)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
@@ -72,4 +84,15 @@ class Database:
                 await self._connection.execute("COMMIT")
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._connection.close()
+
+
+async def _connect(path: str | Path) -> aiosqlite.Connection:
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a unit of work is explicit.
+    connection = await aiosqlite.connect(str(path), isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    await connection.execute("PRAGMA foreign_keys = ON")
+    await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection

@@ -5,6 +5,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.models import IdeaStatus, IdeaSummary, NewIdea
+from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
 
@@ -17,12 +18,12 @@ class IdeaRepository:
         self._db = connection
 
     async def _next_number(self, year: int) -> int:
-        async with self._db.execute(
+        row = await fetch_one(
+            self._db,
             "INSERT INTO reference_counters (year, last) VALUES (?, 1) "
             "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
             (year,),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         return int(row[0])
 
@@ -32,7 +33,8 @@ class IdeaRepository:
         """Store an idea with its media and first status; returns (id, reference)."""
         reference = format_reference(prefix, year, await self._next_number(year))
         stamp = to_db(now)
-        async with self._db.execute(
+        row = await fetch_one(
+            self._db,
             "INSERT INTO ideas (reference, resident_id, role, language, problem, idea, category, "
             "focus, location_text, latitude, longitude, anonymous, contact_name, contact, status, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -56,8 +58,7 @@ class IdeaRepository:
                 stamp,
                 stamp,
             ),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
         idea_id = int(row[0])
         if new.media:
@@ -77,36 +78,34 @@ class IdeaRepository:
 
     async def for_resident(self, resident_id: int, *, limit: int = 10) -> list[IdeaSummary]:
         """A resident's newest ideas first."""
-        async with self._db.execute(
+        rows = await fetch_all(
+            self._db,
             "SELECT id, reference, status, category, created_at FROM ideas "
             "WHERE resident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (resident_id, limit),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_summary(row) for row in rows]
 
     async def count_for_resident(self, resident_id: int) -> int:
-        async with self._db.execute(
-            "SELECT count(*) FROM ideas WHERE resident_id = ?", (resident_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await fetch_one(
+            self._db, "SELECT count(*) FROM ideas WHERE resident_id = ?", (resident_id,)
+        )
         return int(row[0]) if row else 0
 
     async def created_between(self, start: datetime, end: datetime) -> list[IdeaSummary]:
         """Ideas created in [start, end), oldest first: what a daily digest reads."""
-        async with self._db.execute(
+        rows = await fetch_all(
+            self._db,
             "SELECT id, reference, status, category, created_at FROM ideas "
             "WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
             (to_db(start), to_db(end)),
-        ) as cursor:
-            rows = await cursor.fetchall()
+        )
         return [_summary(row) for row in rows]
 
     async def media_paths(self, idea_id: int) -> list[str]:
-        async with self._db.execute(
-            "SELECT path FROM idea_media WHERE idea_id = ? ORDER BY position", (idea_id,)
-        ) as cursor:
-            rows = await cursor.fetchall()
+        rows = await fetch_all(
+            self._db, "SELECT path FROM idea_media WHERE idea_id = ? ORDER BY position", (idea_id,)
+        )
         return [row["path"] for row in rows]
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.sql import fetch_one
 from storage.timefmt import to_db
 
 
@@ -21,8 +22,9 @@ class InboundRepository:
         return cursor.rowcount == 1
 
     async def seen(self, channel: str, external_id: str) -> bool:
-        async with self._db.execute(
+        row = await fetch_one(
+            self._db,
             "SELECT 1 FROM inbound_messages WHERE channel = ? AND external_id = ?",
             (channel, external_id),
-        ) as cursor:
-            return await cursor.fetchone() is not None
+        )
+        return row is not None

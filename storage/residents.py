@@ -7,10 +7,11 @@ from typing import Any
 import aiosqlite
 
 from storage.models import Resident, Role
+from storage.sql import fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
 
-def _resident(row: Mapping[str, Any]) -> Resident:
+def resident_from_row(row: Mapping[str, Any]) -> Resident:
     return Resident(
         id=row["id"],
         channel=row["channel"],
@@ -30,22 +31,27 @@ class ResidentRepository:
 
     async def get_or_create(self, channel: str, user_key: str, now: datetime) -> Resident:
         # The no-op update makes RETURNING give the row whether it was just made or not.
-        async with self._db.execute(
+        row = await fetch_one(
+            self._db,
             "INSERT INTO residents (channel, user_key, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT (channel, user_key) DO UPDATE SET channel = excluded.channel "
             "RETURNING *",
             (channel, user_key, to_db(now)),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         assert row is not None
-        return _resident(row)
+        return resident_from_row(row)
 
     async def get(self, resident_id: int) -> Resident | None:
-        async with self._db.execute(
-            "SELECT * FROM residents WHERE id = ?", (resident_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else _resident(row)
+        row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
+        return None if row is None else resident_from_row(row)
+
+    async def find(self, channel: str, user_key: str) -> Resident | None:
+        row = await fetch_one(
+            self._db,
+            "SELECT * FROM residents WHERE channel = ? AND user_key = ?",
+            (channel, user_key),
+        )
+        return None if row is None else resident_from_row(row)
 
     async def set_language(self, resident_id: int, language: str) -> None:
         await self._db.execute(

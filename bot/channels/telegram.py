@@ -16,7 +16,7 @@ from bot.config import TelegramSettings
 from handlers.catalog import Catalog
 from handlers.commands import COMMAND_MENU
 from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Location, Media, Reply
+from handlers.messages import Inbound, Location, Media, Reply, coalesce
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class TelegramChannel:
         return Media("photo", relative.as_posix(), photo.file_unique_id)
 
     async def send(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
-        for reply in replies:
+        for reply in coalesce(list(replies)):
             for outgoing in render(reply):
                 if not await self._send_one(bot, chat_id, outgoing.text, outgoing.markup):
                     return
