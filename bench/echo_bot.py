@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--token", required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--pool", type=int, default=256, help="HTTP connections to the API")
+    parser.add_argument("--poll-interval", type=float, default=0.0)
     parser.add_argument("--slots", type=int, default=1_000_000, help="API calls in flight")
     args = parser.parse_args()
     global SLOTS
@@ -39,7 +40,9 @@ def main() -> None:
         .concurrent_updates(True).connection_pool_size(args.pool).build()
     )  # fmt: skip
     application.add_handler(TypeHandler(Update, echo))
-    application.run_polling(allowed_updates=["message", "callback_query"], timeout=10)
+    application.run_polling(
+        allowed_updates=["message", "callback_query"], timeout=10, poll_interval=args.poll_interval
+    )
 
 
 if __name__ == "__main__":

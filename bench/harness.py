@@ -17,7 +17,11 @@ from tests.fakes.telegram_api import TOKEN
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT_SECONDS = 900
-CONNECTIONS = TelegramSettings().max_connections  # the echo baseline gets Minga's HTTP setup
+# The echo baseline gets Minga's HTTP settings (MINGA_BENCH_* overrides them for both).
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", TelegramSettings().max_connections))
+POLL_INTERVAL = float(
+    os.environ.get("BENCH_POLL_INTERVAL", TelegramSettings().poll_interval_seconds)
+)
 BOTS = ("minga", "echo", "echo-defaults")
 
 
@@ -54,7 +58,8 @@ def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, s
     config = workdir / "config.toml"
     config.write_text(
         f'[storage]\ndatabase = "{workdir / "minga.sqlite3"}"\nmedia_dir = "{workdir / "media"}"\n'
-        f'[telegram]\nbase_url = "{base_url}"\npoll_timeout_seconds = 10\n',
+        f'[telegram]\nbase_url = "{base_url}"\npoll_timeout_seconds = 10\n'
+        f"max_connections = {CONNECTIONS}\npoll_interval_seconds = {POLL_INTERVAL}\n",
         "utf-8",
     )
     env = {"MINGA_TELEGRAM__TOKEN": TOKEN}
@@ -69,6 +74,7 @@ def _echo_command(base_url: str, connections: int | None) -> tuple[list[str], di
     command = [sys.executable, "-m", "bench.echo_bot", "--token", TOKEN, "--base-url", base_url]
     if connections is not None:  # the same HTTP settings as Minga's; None: PTB's defaults
         command += ["--pool", str(connections), "--slots", str(connections)]
+        command += ["--poll-interval", str(POLL_INTERVAL)]
     return command, {}
 
 

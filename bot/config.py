@@ -33,6 +33,9 @@ class TelegramSettings(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     poll_timeout_seconds: int = Field(30, ge=0, le=50)
+    # Pause after a getUpdates that brought updates, so that a busy bot fetches them in
+    # batches instead of one by one (each poll costs as much CPU as sending a reply).
+    poll_interval_seconds: float = Field(0.01, ge=0, le=1)
     # Bot API calls in flight at once (and HTTP connections kept). More is not faster:
     # httpx's pool does work per queued request per connection (see bench/README.md).
     max_connections: int = Field(16, ge=1, le=256)

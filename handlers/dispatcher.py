@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -23,8 +24,19 @@ Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
 Prepare = Callable[[], Awaitable[Inbound | None]]
 
 
+class TurnWriter(Protocol):
+    repos: Repositories
+
+    async def finish(
+        self, *, channel: str, external_id: str, resident_id: int, step: str, draft: str,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+
+
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Repositories]: ...
+
+    def turn(self) -> AbstractAsyncContextManager[TurnWriter]: ...
 
     def reader(self) -> Repositories: ...
 
@@ -118,9 +130,8 @@ class Dispatcher:
         if seen:
             return None
         now = self._clock.now()
-        async with self._database.transaction() as repos:
-            if not await repos.inbound.record(inbound.channel, inbound.external_id, now):
-                return None
+        async with self._database.turn() as work:
+            repos = work.repos
             if resident is None:
                 resident = await repos.residents.get_or_create(
                     inbound.channel, inbound.user_key, now
@@ -140,11 +151,15 @@ class Dispatcher:
             )
             before = state.step
             await respond(turn, None if record is None else now - record.updated_at)
-            await repos.conversations.save(
-                resident.id,
-                state.step.value,
-                state.draft.model_dump_json(exclude_defaults=True),
-                now,
+            # The message id and the new state are written together, and with anything the
+            # turn wrote before (a consent, an idea), in one transaction.
+            await work.finish(
+                channel=inbound.channel,
+                external_id=inbound.external_id,
+                resident_id=resident.id,
+                step=state.step.value,
+                draft=state.draft.model_dump_json(exclude_defaults=True),
+                now=now,
             )
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",

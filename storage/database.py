@@ -10,6 +10,7 @@ import aiosqlite
 
 from storage.migrations import apply_migrations
 from storage.repositories import Repositories
+from storage.turns import TurnWork
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,17 @@ class Database:
         changes (a conversation under its lock), or where a slightly old answer is fine.
         """
         return Repositories.on(self._reader or self._connection)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[TurnWork]:
+        """A conversation turn's unit of work: it writes nothing until it must, and ends with
+        `finish`; an exception rolls back whatever it began."""
+        work = TurnWork(self._connection, self._lock)
+        try:
+            yield work
+        except BaseException:
+            await work.abandon()
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:

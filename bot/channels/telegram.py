@@ -92,7 +92,9 @@ class TelegramChannel:
         await self._register_commands(application)
         assert application.updater is not None
         await application.updater.start_polling(
-            allowed_updates=ALLOWED_UPDATES, timeout=self._settings.poll_timeout_seconds
+            allowed_updates=ALLOWED_UPDATES,
+            timeout=self._settings.poll_timeout_seconds,
+            poll_interval=self._settings.poll_interval_seconds,
         )
 
     async def _register_commands(self, application: Application) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from storage.migrations import available_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,9 +41,10 @@ def test_every_subcommand_takes_config(capsys: pytest.CaptureFixture[str]) -> No
 def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     result = _minga("db", "upgrade", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "schema version 0 -> 1" in result.stdout
+    latest = available_migrations()[-1].version
+    assert f"schema version 0 -> {latest}" in result.stdout
     assert (tmp_path / "data" / "minga.sqlite3").exists()
-    assert "schema version 1 -> 1" in _minga("db", "upgrade", cwd=tmp_path).stdout
+    assert f"schema version {latest} -> {latest}" in _minga("db", "upgrade", cwd=tmp_path).stdout
 
 
 def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
