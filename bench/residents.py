@@ -94,7 +94,7 @@ async def run_residents(
     steps: int,
     rate: float | None,
     first_user: int = 10_000_000,
-    timeout: float = 120,
+    reply_timeout: float = 120,
 ) -> dict[str, Any]:
     bucket = TokenBucket(rate) if rate else None
     latencies: list[float] = []
@@ -109,7 +109,7 @@ async def run_residents(
             sent_at = time.monotonic()
             await action(api, user)
             try:
-                arrived = await asyncio.wait_for(answered, timeout)
+                arrived = await asyncio.wait_for(answered, reply_timeout)
             except TimeoutError:
                 failures += 1
                 return

@@ -33,7 +33,7 @@ async def main(port: int, spec: dict, out: Path) -> None:
     results["first_reply_at"] = first_reply_at
     results["api_calls"] = dict(Counter(method for method, _ in api.calls))
     results["finished_at"] = time.monotonic()
-    out.write_text(json.dumps(results), "utf-8")
+    await asyncio.to_thread(out.write_text, json.dumps(results), "utf-8")
     await asyncio.Event().wait()  # keep serving the bot until the harness stops us
 
 

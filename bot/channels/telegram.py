@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,9 @@ from handlers.dispatcher import Dispatcher
 from handlers.messages import Inbound, Location, Media, Reply, coalesce
 
 log = logging.getLogger(__name__)
+
+# Opt in now to python-telegram-bot 23's durations (timedelta, not int), which _seconds reads.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -44,6 +48,11 @@ def command_of(text: str) -> str | None:
     if not text.startswith("/") or len(text) < 2:
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+async def wait_out(seconds: float) -> None:
+    """Wait as long as Telegram's flood control asks (tests replace this)."""
+    await asyncio.sleep(seconds)
 
 
 def _seconds(delay: int | timedelta) -> float:
@@ -203,7 +212,7 @@ class TelegramChannel:
                 if attempt == SEND_ATTEMPTS:
                     log.warning("gave up sending to chat=%s after %s attempts", chat_id, attempt)
                     return False
-                await asyncio.sleep(_seconds(error.retry_after))
+                await wait_out(_seconds(error.retry_after))
             except Forbidden:
                 log.info("chat=%s has blocked the bot; reply dropped", chat_id)
                 return False

@@ -144,3 +144,29 @@ async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
         await api.expect(RESIDENT, es("help.text"))
     assert not api.sent[-100123]
     assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 2  # greeting, help
+
+
+async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
+    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.channels.telegram as telegram_channel
+
+    waits: list[float] = []
+
+    async def recorded_wait(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(telegram_channel, "wait_out", recorded_wait)
+    api.send_errors = [
+        {"error_code": 429, "description": "Too Many Requests: retry after 7",
+         "parameters": {"retry_after": 7}},
+    ]  # fmt: skip
+    async with Running(_settings(api, tmp_path)):
+        await api.send_text(RESIDENT, "hola")
+        await api.expect(RESIDENT, es("role.ask"))
+        assert waits == [7.0]
+        api.send_errors = [{"error_code": 403, "description": "Forbidden: bot was blocked"}]
+        await api.send_text(RESIDENT + 1, "hola")
+        await api.send_text(RESIDENT, "/ayuda")  # the bot goes on answering others
+        await api.expect(RESIDENT, es("help.text"))
+    assert not api.sent[RESIDENT + 1]

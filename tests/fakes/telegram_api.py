@@ -37,6 +37,8 @@ class FakeBotApi:
         # Called with (chat id, message as recorded) for every message the bot sends.
         self.on_send: Callable[[int, dict[str, Any]], None] | None = None
         self.keep_sent = True  # benchmarks with thousands of chats keep nothing
+        # Errors to answer the next sendMessage calls with, in order, e.g. a 429 or a 403.
+        self.send_errors: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._consumed: dict[int, int] = defaultdict(int)
@@ -190,6 +192,9 @@ class FakeBotApi:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        if method == "sendMessage" and self.send_errors:
+            error = self.send_errors.pop(0)
+            return JSONResponse({"ok": False, **error}, error["error_code"])
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return JSONResponse({"ok": True, "result": True})
