@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from handlers.navigation import previous_step
-from handlers.state import Step
+from handlers.state import INTAKE_ORDER, Step
 from handlers.turn import Turn
 from storage.models import Focus, Role
 
@@ -15,28 +15,27 @@ def _with_back(turn: Turn, step: Step, choices: tuple) -> tuple:
     return choices
 
 
+def _choose(
+    turn: Turn, step: Step, text: str, options: dict[str, str], *, back: bool = True
+) -> None:
+    """Ask with one button per option (value -> catalog key of its label)."""
+    choices = tuple(turn.option(step, value, key) for value, key in options.items())
+    turn.say(text, _with_back(turn, step, choices) if back else choices)
+
+
 def ask_language(turn: Turn) -> None:
-    step = Step.LANGUAGE
-    turn.say(
-        turn.t("language.ask"),
-        (turn.option(step, "es", "language.es"), turn.option(step, "en", "language.en")),
-    )
+    options = {"es": "language.es", "en": "language.en"}
+    _choose(turn, Step.LANGUAGE, turn.t("language.ask"), options, back=False)
 
 
 def ask_role(turn: Turn) -> None:
-    step = Step.ROLE
-    options = tuple(turn.option(step, role.value, f"role.{role.value}") for role in Role)
-    turn.say(turn.t("role.ask"), _with_back(turn, step, options))
+    options = {role.value: f"role.{role.value}" for role in Role}
+    _choose(turn, Step.ROLE, turn.t("role.ask"), options)
 
 
 def ask_consent(turn: Turn) -> None:
-    step = Step.CONSENT
-    options = (
-        turn.option(step, "yes", "consent.accept"),
-        turn.option(step, "no", "consent.decline"),
-    )
     text = turn.t("consent.ask", policy_url=turn.settings.lab.privacy_policy_url)
-    turn.say(text, _with_back(turn, step, options))
+    _choose(turn, Step.CONSENT, text, {"yes": "consent.accept", "no": "consent.decline"})
 
 
 def ask_problem(turn: Turn) -> None:
@@ -82,18 +81,13 @@ def ask_photos(turn: Turn) -> None:
 
 
 def ask_focus(turn: Turn) -> None:
-    step = Step.FOCUS
-    options = tuple(turn.option(step, f.value, f"focus.{f.value}") for f in Focus)
-    turn.say(turn.t("focus.ask"), _with_back(turn, step, options))
+    options = {focus.value: f"focus.{focus.value}" for focus in Focus}
+    _choose(turn, Step.FOCUS, turn.t("focus.ask"), options)
 
 
 def ask_identity(turn: Turn) -> None:
-    step = Step.IDENTITY
-    options = (
-        turn.option(step, "anonymous", "identity.anonymous"),
-        turn.option(step, "named", "identity.named"),
-    )
-    turn.say(turn.t("identity.ask"), _with_back(turn, step, options))
+    options = {"anonymous": "identity.anonymous", "named": "identity.named"}
+    _choose(turn, Step.IDENTITY, turn.t("identity.ask"), options)
 
 
 def ask_name(turn: Turn) -> None:
@@ -152,15 +146,10 @@ def ask_summary(turn: Turn) -> None:
     )
 
 
-EDITABLE: tuple[Step, ...] = (
-    Step.ROLE,
-    Step.PROBLEM,
-    Step.LOCATION,
-    Step.CATEGORY,
-    Step.IDEA,
-    Step.PHOTOS,
-    Step.FOCUS,
-    Step.IDENTITY,
+# What the summary's "change" offers: every question but consent and the follow-ups to
+# "with my name" (changing the identity asks them again).
+EDITABLE: tuple[Step, ...] = tuple(
+    step for step in INTAKE_ORDER if step not in (Step.CONSENT, Step.NAME, Step.CONTACT)
 )
 
 
@@ -183,30 +172,18 @@ def ask_edit(turn: Turn) -> None:
 
 
 def ask_confirm_cancel(turn: Turn) -> None:
-    step = Step.CONFIRM_CANCEL
-    turn.say(
-        turn.t("cancel.ask"),
-        (turn.option(step, "yes", "cancel.yes"), turn.option(step, "no", "cancel.no")),
-    )
+    options = {"yes": "cancel.yes", "no": "cancel.no"}
+    _choose(turn, Step.CONFIRM_CANCEL, turn.t("cancel.ask"), options, back=False)
 
 
 def ask_confirm_restart(turn: Turn) -> None:
-    step = Step.CONFIRM_RESTART
-    turn.say(
-        turn.t("restart.ask"),
-        (turn.option(step, "yes", "restart.yes"), turn.option(step, "no", "restart.no")),
-    )
+    options = {"yes": "restart.yes", "no": "restart.no"}
+    _choose(turn, Step.CONFIRM_RESTART, turn.t("restart.ask"), options, back=False)
 
 
 def ask_resume(turn: Turn) -> None:
-    step = Step.RESUME
-    turn.say(
-        turn.t("resume.ask"),
-        (
-            turn.option(step, "continue", "resume.continue"),
-            turn.option(step, "restart", "resume.restart"),
-        ),
-    )
+    options = {"continue": "resume.continue", "restart": "resume.restart"}
+    _choose(turn, Step.RESUME, turn.t("resume.ask"), options, back=False)
 
 
 def ask_idle(turn: Turn) -> None:

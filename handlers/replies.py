@@ -25,19 +25,19 @@ def reject(turn: Turn, key: str, **values: object) -> None:
     ask(turn)
 
 
-def expected_text(turn: Turn) -> None:
-    """For a step that wants written text and got something else."""
+def _unexpected(turn: Turn, *, plain: str, media: str) -> None:
     what = describe(turn)
     if what is None:
-        reject(turn, "input.empty")
+        reject(turn, plain)
     else:
-        reject(turn, "input.not_text", what=what)
+        reject(turn, media, what=what)
+
+
+def expected_text(turn: Turn) -> None:
+    """For a step that wants written text and got something else."""
+    _unexpected(turn, plain="input.empty", media="input.not_text")
 
 
 def expected_choice(turn: Turn) -> None:
     """For a step that wants a button and got something it cannot match."""
-    what = describe(turn)
-    if what is None:
-        reject(turn, "input.choose")
-    else:
-        reject(turn, "input.not_here", what=what)
+    _unexpected(turn, plain="input.choose", media="input.not_here")
