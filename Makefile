@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 chat: $(STAMP)
-	$(BIN)/minga chat
+	$(BIN)/minga chat $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -123,7 +123,7 @@ class Dispatcher:
     async def _turn(self, inbound: Inbound) -> list[Reply] | None:
         # Read first, outside the write lock: under the conversation's lock nobody else
         # changes this resident's state, so the read is current, and the serialised
-        # transaction below stays short (it bounds how many turns a second Minga can take).
+        # transaction below stays short (it bounds how many turns per second Minga takes).
         seen, resident, record = await self._database.reader().conversations.load_turn(
             inbound.channel, inbound.user_key, inbound.external_id
         )
