@@ -7,7 +7,7 @@ import pytest
 
 from storage.database import Database
 from tests.fakes.chat import Chat
-from tests.handlers.walk import PROBLEM, to_identity, to_problem, to_summary
+from tests.handlers.walk import PROBLEM, category_to_summary, to_identity, to_problem, to_summary
 
 
 @pytest.mark.parametrize(
@@ -60,10 +60,7 @@ async def test_markup_characters_are_kept_literally(chat: Chat, database: Databa
     await to_problem(chat)
     await chat.say(problem)
     await chat.press_label("La Flora")
-    await chat.send(choice="category:mobility")
-    await chat.press("idea.none")
-    await chat.press("photos.skip")
-    await chat.press("identity.anonymous")
+    await category_to_summary(chat)
     assert chat.t("summary.problem", value=problem) in chat.text
     await chat.press("summary.send")
     async with database.transaction() as repos:

@@ -1,7 +1,7 @@
 """Commands and buttons that work from any step: /start, /cancel, /help, /mis_ideas, /idioma."""
 
 from tests.fakes.chat import Chat
-from tests.handlers.walk import PROBLEM, to_problem, to_summary
+from tests.handlers.walk import PROBLEM, category_to_summary, to_problem, to_summary
 
 
 async def test_cancel_asks_before_discarding_and_no_keeps_the_draft(chat: Chat) -> None:
@@ -73,10 +73,7 @@ async def _another(chat: Chat) -> None:
     await chat.send(choice="menu:new")
     await chat.say(PROBLEM)
     await chat.press_label("La Flora")
-    await chat.send(choice="category:mobility")
-    await chat.press("idea.none")
-    await chat.press("photos.skip")
-    await chat.press("identity.anonymous")
+    await category_to_summary(chat)
 
 
 async def test_language_can_change_mid_flow_and_the_question_comes_back(chat: Chat) -> None:

@@ -11,7 +11,7 @@ from handlers.settings import FlowSettings
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.handlers.walk import PROBLEM, to_problem
+from tests.handlers.walk import PROBLEM, category_to_summary, to_problem
 
 
 async def test_a_repeated_message_id_is_dropped(chat: Chat) -> None:
@@ -57,10 +57,7 @@ async def test_the_conversation_continues_after_a_restart(tmp_path: Path, catalo
     again = Chat(Dispatcher(second, settings, catalog, clock), catalog, clock)
     await again.say("La Flora")  # typed: the new process has shown no buttons yet
     assert again.asked("category.ask")
-    await again.send(choice="category:mobility")
-    await again.press("idea.none")
-    await again.press("photos.skip")
-    await again.press("identity.anonymous")
+    await category_to_summary(again)
     assert chat.t("summary.problem", value=PROBLEM) in again.text
     await second.close()
 

@@ -23,6 +23,14 @@ async def to_photos(chat: Chat, role: str = "role.resident") -> None:
     assert chat.asked("photos.ask", max=3)
 
 
+async def category_to_summary(chat: Chat) -> None:
+    """From the category question to the summary: the quickest answers."""
+    await chat.send(choice="category:mobility")
+    await chat.press("idea.none")
+    await chat.press("photos.skip")
+    await chat.press("identity.anonymous")
+
+
 async def to_identity(chat: Chat, role: str = "role.resident") -> None:
     await to_photos(chat, role)
     await chat.press("photos.skip")
