@@ -189,6 +189,8 @@ async def on_resume(turn: Turn, value: str | None) -> None:
 
 
 async def on_idle(turn: Turn, value: str | None) -> None:
+    if value in MENU_ACTIONS:  # a menu option typed, or its number
+        return await run_menu(turn, value)
     ask(turn)
 
 

@@ -13,6 +13,8 @@ def consent_is_current(turn: Turn) -> bool:
 def applies(step: Step, turn: Turn) -> bool:
     """Whether the question is part of this resident's intake."""
     draft = turn.state.draft
+    if step is Step.CONSENT and not consent_is_current(turn):
+        return True  # e.g. the policy changed while they were writing: asked before sending
     if INTAKE_ORDER.index(step) < INTAKE_ORDER.index(draft.first_step):
         return False
     if step is Step.PHOTOS:

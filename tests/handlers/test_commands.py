@@ -122,3 +122,12 @@ async def test_menu_buttons_work_from_the_idle_state(chat: Chat) -> None:
     assert chat.replies[0].text == chat.t("help.text")
     await chat.press("menu.new")
     assert chat.asked("problem.ask")
+
+
+async def test_a_menu_option_can_be_typed_or_given_by_number(chat: Chat) -> None:
+    await to_summary(chat)
+    await chat.press("summary.send")
+    await chat.say("2")
+    assert chat.t("mine.title") in chat.text
+    await chat.say(chat.t("menu.new").split(" ", 1)[1])  # the label without its emoji
+    assert chat.asked("problem.ask")

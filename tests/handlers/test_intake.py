@@ -335,3 +335,23 @@ async def test_a_new_policy_version_asks_for_consent_again(
     assert again.asked("consent.ask", policy_url=newer.lab.privacy_policy_url)
     await again.press("consent.accept")
     assert again.asked("problem.ask")
+
+
+async def test_a_policy_change_while_writing_asks_for_consent_before_sending(
+    make_chat, database: Database, catalog, clock, flow_settings
+) -> None:
+    from handlers.dispatcher import Dispatcher
+    from handlers.settings import FlowSettings
+    from tests.fakes.chat import Chat as _Chat
+
+    first = make_chat()
+    await to_summary(first)
+    await first.press("summary.send")
+    await first.send(choice="menu:new")
+    await first.say(PROBLEM)  # a returning resident, writing a second idea
+    newer = FlowSettings(lab=flow_settings.lab.model_copy(update={"privacy_policy_version": "v2"}))
+    chat = _Chat(Dispatcher(database, newer, catalog, clock), catalog, clock, language=first.language)
+    await chat.send(choice="location:n0")
+    assert chat.asked("consent.ask", policy_url=newer.lab.privacy_policy_url)
+    await chat.press("consent.accept")
+    assert chat.asked("category.ask")
