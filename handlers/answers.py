@@ -53,14 +53,17 @@ async def on_role(turn: Turn, value: str | None) -> None:
 
 async def on_consent(turn: Turn, value: str | None) -> None:
     if value == "yes":
-        version = turn.settings.lab.privacy_policy_version
-        await turn.repos.residents.record_consent(turn.resident.id, version, turn.now)
-        turn.resident = turn.resident.model_copy(update={"consent_version": version})
+        turn.update_resident(
+            consent_version=turn.settings.lab.privacy_policy_version,
+            consent_at=turn.now,
+            consent_refused_at=None,
+        )
         return go_on(turn)
     if value == "no":
         # Nothing about them is kept but the refusal: the draft (with their role) goes too.
-        await turn.repos.residents.record_refusal(turn.resident.id, turn.now)
-        turn.resident = turn.resident.model_copy(update={"role": None, "consent_version": None})
+        turn.update_resident(
+            role=None, consent_version=None, consent_at=None, consent_refused_at=turn.now
+        )
         turn.state.step, turn.state.draft = Step.IDLE, Draft()
         turn.say(turn.t("consent.declined"))
         return None

@@ -151,7 +151,7 @@ async def run_menu(turn: Turn, value: str) -> None:
 async def on_language(turn: Turn, value: str | None) -> None:
     if value not in turn.catalog.languages():
         return expected_choice(turn)
-    await turn.set_language(value)
+    turn.update_resident(language=value)
     turn.say(turn.t("language.set"))
     if turn.state.draft.return_to is None:  # chosen at first contact: now the greeting
         return begin(turn, greet=True)

@@ -62,7 +62,7 @@ async def first_contact(turn: Turn) -> None:
     """Someone new: their platform's language if we speak it (else we ask), then the greeting."""
     hint = (turn.inbound.language_hint or "").lower()[:2]
     if turn.resident.language is None and hint in turn.catalog.languages():
-        await turn.set_language(hint)
+        turn.update_resident(language=hint)
     if turn.resident.language is None:
         return go_to(turn, Step.LANGUAGE)
     command = commands.COMMAND_ALIASES.get(turn.inbound.command or "")

@@ -16,6 +16,7 @@ from handlers.messages import Inbound, Reply
 from handlers.settings import FlowSettings
 from handlers.state import ConversationState, Draft, Step
 from handlers.turn import Turn
+from storage.models import Resident
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,10 @@ Prepare = Callable[[], Awaitable[Inbound | None]]
 class TurnWriter(Protocol):
     repos: Repositories
 
+    async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident: ...
+
     async def finish(
-        self, *, channel: str, external_id: str, resident_id: int, step: str, draft: str,
+        self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime,
     ) -> None: ...  # fmt: skip
 
@@ -133,9 +136,7 @@ class Dispatcher:
         async with self._database.turn() as work:
             repos = work.repos
             if resident is None:
-                resident = await repos.residents.get_or_create(
-                    inbound.channel, inbound.user_key, now
-                )
+                resident = await work.create_resident(inbound.channel, inbound.user_key, now)
             state = (
                 ConversationState() if record is None else _load_state(record.step, record.draft)
             )
@@ -151,12 +152,12 @@ class Dispatcher:
             )
             before = state.step
             await respond(turn, None if record is None else now - record.updated_at)
-            # The message id and the new state are written together, and with anything the
-            # turn wrote before (a consent, an idea), in one transaction.
+            # The message id, the new state and the resident's fields are written together,
+            # and with anything the turn wrote before (a new idea), in one transaction.
             await work.finish(
                 channel=inbound.channel,
                 external_id=inbound.external_id,
-                resident_id=resident.id,
+                resident=turn.resident,
                 step=state.step.value,
                 draft=state.draft.model_dump_json(exclude_defaults=True),
                 now=now,

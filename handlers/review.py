@@ -71,9 +71,7 @@ async def submit(turn: Turn) -> None:
     )
     role = turn.state.draft.role
     assert role is not None
-    if turn.resident.role is not role:
-        await turn.repos.residents.set_role(turn.resident.id, role)
-        turn.resident = turn.resident.model_copy(update={"role": role})
+    turn.update_resident(role=role)
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.say(turn.t("receipt.thanks", reference=reference))
     turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())

@@ -56,6 +56,6 @@ class Turn:
             self.option(MENU, "help", "menu.help"),
         )
 
-    async def set_language(self, language: str) -> None:
-        await self.repos.residents.set_language(self.resident.id, language)
-        self.resident = self.resident.model_copy(update={"language": language})
+    def update_resident(self, **changes: object) -> None:
+        """Change the resident's own fields; they are saved with the turn, in one write."""
+        self.resident = self.resident.model_copy(update=changes)

@@ -30,7 +30,8 @@ class IdeaRepository:
     async def create(
         self, new: NewIdea, *, prefix: str, year: int, now: datetime
     ) -> tuple[int, str]:
-        """Store an idea with its media and first status; returns (id, reference)."""
+        """Store an idea and its media (the first status event is a trigger's); returns (id,
+        reference)."""
         reference = format_reference(prefix, year, await self._next_number(year))
         stamp = to_db(now)
         row = await fetch_one(
@@ -70,10 +71,6 @@ class IdeaRepository:
                     for position, m in enumerate(new.media, start=1)
                 ],
             )
-        await self._db.execute(
-            "INSERT INTO idea_events (idea_id, at, kind, status) VALUES (?, ?, 'status', ?)",
-            (idea_id, stamp, IdeaStatus.RECEIVED.value),
-        )
         return idea_id, reference
 
     async def for_resident(self, resident_id: int, *, limit: int = 10) -> list[IdeaSummary]:

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.models import Resident, Role
+from storage.models import Resident
 from storage.sql import fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
@@ -52,28 +52,3 @@ class ResidentRepository:
             (channel, user_key),
         )
         return None if row is None else resident_from_row(row)
-
-    async def set_language(self, resident_id: int, language: str) -> None:
-        await self._db.execute(
-            "UPDATE residents SET language = ? WHERE id = ?", (language, resident_id)
-        )
-
-    async def set_role(self, resident_id: int, role: Role) -> None:
-        await self._db.execute(
-            "UPDATE residents SET role = ? WHERE id = ?", (role.value, resident_id)
-        )
-
-    async def record_consent(self, resident_id: int, version: str, now: datetime) -> None:
-        await self._db.execute(
-            "UPDATE residents SET consent_version = ?, consent_at = ?, consent_refused_at = NULL "
-            "WHERE id = ?",
-            (version, to_db(now), resident_id),
-        )
-
-    async def record_refusal(self, resident_id: int, now: datetime) -> None:
-        """Keep only the refusal: the role and any earlier consent are forgotten."""
-        await self._db.execute(
-            "UPDATE residents SET role = NULL, consent_version = NULL, consent_at = NULL, "
-            "consent_refused_at = ? WHERE id = ?",
-            (to_db(now), resident_id),
-        )

@@ -7,7 +7,9 @@ from typing import Any
 
 import aiosqlite
 
+from storage.models import Resident
 from storage.repositories import Repositories
+from storage.residents import resident_from_row
 from storage.timefmt import to_db
 
 
@@ -80,22 +82,45 @@ class TurnWork:
         self._connection = connection
         self.repos = Repositories.on(self._transaction)  # type: ignore[arg-type]
 
+    async def _write_alone(self, sql: str, values: Sequence[Any]) -> list[aiosqlite.Row]:
+        """One statement: inside the turn's transaction if it began one, else on its own
+        (atomic by itself), with the lock so that no other transaction is open around it."""
+        if self._transaction.began:
+            return list(await self._connection.execute_fetchall(sql, values))
+        async with self._lock:
+            return list(await self._connection.execute_fetchall(sql, values))
+
+    async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident:
+        """The resident for a channel identity, made on first contact (one statement)."""
+        [row] = await self._write_alone(
+            "INSERT INTO residents (channel, user_key, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (channel, user_key) DO UPDATE SET channel = excluded.channel "
+            "RETURNING *",
+            (channel, user_key, to_db(now)),
+        )
+        return resident_from_row(row)
+
     async def finish(
-        self, *, channel: str, external_id: str, resident_id: int, step: str, draft: str,
+        self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime,
     ) -> None:  # fmt: skip
-        """Record the message as handled and save the conversation, in one statement."""
-        values = (channel, external_id, resident_id, step, draft, to_db(now))
-        sql = (
-            "INSERT INTO turn_writes (channel, external_id, resident_id, step, draft, at) "
-            "VALUES (?, ?, ?, ?, ?, ?)"
+        """Record the message as handled, save the conversation and the resident's fields,
+        in one statement; then commit what the turn wrote before, if anything."""
+        consent_at = None if resident.consent_at is None else to_db(resident.consent_at)
+        refused_at = (
+            None if resident.consent_refused_at is None else to_db(resident.consent_refused_at)
         )
-        if self._transaction.began:
-            await self._connection.execute(sql, values)
-            await self._transaction.commit()
-        else:
-            async with self._lock:  # nobody else's transaction may be open around it
-                await self._connection.execute(sql, values)
+        await self._write_alone(
+            "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
+            "language, role, consent_version, consent_at, consent_refused_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                channel, external_id, to_db(now), resident.id, step, draft, resident.language,
+                None if resident.role is None else resident.role.value,
+                resident.consent_version, consent_at, refused_at,
+            ),
+        )  # fmt: skip
+        await self._transaction.commit()
 
     async def abandon(self) -> None:
         await self._transaction.rollback()

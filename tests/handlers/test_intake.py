@@ -350,7 +350,9 @@ async def test_a_policy_change_while_writing_asks_for_consent_before_sending(
     await first.send(choice="menu:new")
     await first.say(PROBLEM)  # a returning resident, writing a second idea
     newer = FlowSettings(lab=flow_settings.lab.model_copy(update={"privacy_policy_version": "v2"}))
-    chat = _Chat(Dispatcher(database, newer, catalog, clock), catalog, clock, language=first.language)
+    chat = _Chat(
+        Dispatcher(database, newer, catalog, clock), catalog, clock, language=first.language
+    )
     await chat.send(choice="location:n0")
     assert chat.asked("consent.ask", policy_url=newer.lab.privacy_policy_url)
     await chat.press("consent.accept")
