@@ -56,6 +56,3 @@ class ConversationRepository:
             "step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
             (resident_id, step, draft, to_db(now)),
         )
-
-    async def delete(self, resident_id: int) -> None:
-        await self._db.execute("DELETE FROM conversations WHERE resident_id = ?", (resident_id,))

@@ -40,15 +40,3 @@ class ResidentRepository:
         )
         assert row is not None
         return resident_from_row(row)
-
-    async def get(self, resident_id: int) -> Resident | None:
-        row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
-        return None if row is None else resident_from_row(row)
-
-    async def find(self, channel: str, user_key: str) -> Resident | None:
-        row = await fetch_one(
-            self._db,
-            "SELECT * FROM residents WHERE channel = ? AND user_key = ?",
-            (channel, user_key),
-        )
-        return None if row is None else resident_from_row(row)
