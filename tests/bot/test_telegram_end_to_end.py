@@ -157,7 +157,7 @@ async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
         waits.append(seconds)
 
     monkeypatch.setattr(telegram_channel, "wait_out", recorded_wait)
-    api.send_errors = [
+    api.send_errors[RESIDENT] = [
         {"error_code": 429, "description": "Too Many Requests: retry after 7",
          "parameters": {"retry_after": 7}},
     ]  # fmt: skip
@@ -165,7 +165,8 @@ async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
         await api.send_text(RESIDENT, "hola")
         await api.expect(RESIDENT, es("role.ask"))
         assert waits == [7.0]
-        api.send_errors = [{"error_code": 403, "description": "Forbidden: bot was blocked"}]
+        blocked = {"error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        api.send_errors[RESIDENT + 1] = [blocked]
         await api.send_text(RESIDENT + 1, "hola")
         await api.send_text(RESIDENT, "/ayuda")  # the bot goes on answering others
         await api.expect(RESIDENT, es("help.text"))

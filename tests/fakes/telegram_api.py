@@ -37,8 +37,8 @@ class FakeBotApi:
         # Called with (chat id, message as recorded) for every message the bot sends.
         self.on_send: Callable[[int, dict[str, Any]], None] | None = None
         self.keep_sent = True  # benchmarks with thousands of chats keep nothing
-        # Errors to answer the next sendMessage calls with, in order, e.g. a 429 or a 403.
-        self.send_errors: list[dict[str, Any]] = []
+        # Errors to answer the next sendMessage calls to a chat with, e.g. a 429 or a 403.
+        self.send_errors: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._consumed: dict[int, int] = defaultdict(int)
@@ -192,8 +192,8 @@ class FakeBotApi:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append((method, params))
-        if method == "sendMessage" and self.send_errors:
-            error = self.send_errors.pop(0)
+        if method == "sendMessage" and self.send_errors[int(params.get("chat_id", 0))]:
+            error = self.send_errors[int(params["chat_id"])].pop(0)
             return JSONResponse({"ok": False, **error}, error["error_code"])
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
