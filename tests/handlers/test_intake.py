@@ -1,5 +1,7 @@
 """The intake conversation, step by step and branch by branch, in Spanish and English."""
 
+from handlers.dispatcher import Dispatcher
+from handlers.settings import FlowSettings
 from handlers.state import Step
 from storage.database import Database
 from tests.fakes.chat import Chat
@@ -15,17 +17,9 @@ from tests.handlers.walk import (
 
 
 async def _conversation_step(database: Database, user: str = "resident-1") -> str:
-    async with database.transaction() as repos:
-        resident = await repos.residents.get_or_create("test", user, _any_time())
-        record = await repos.conversations.get(resident.id)
+    _, _, record = await database.reader().conversations.load_turn("test", user, "-")
     assert record is not None
     return record.step
-
-
-def _any_time():
-    from datetime import UTC, datetime
-
-    return datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def _ideas(database: Database) -> list[dict]:
@@ -315,45 +309,34 @@ async def test_a_returning_resident_starts_at_the_problem(chat: Chat) -> None:
     assert not chat.choices  # no way back before the first question
 
 
-async def test_a_new_policy_version_asks_for_consent_again(
-    make_chat, database: Database, catalog, clock, flow_settings
-) -> None:
-    from handlers.dispatcher import Dispatcher
-    from handlers.settings import FlowSettings
-    from tests.fakes.chat import Chat as _Chat
+def _after_policy_change(chat: Chat, database: Database, catalog, clock, flow_settings) -> Chat:
+    """The same resident, talking to a Minga whose privacy policy has a new version."""
+    lab = flow_settings.lab.model_copy(update={"privacy_policy_version": "2027-01"})
+    newer = Dispatcher(database, FlowSettings(lab=lab), catalog, clock)
+    return Chat(newer, catalog, clock, language=chat.language)
 
-    chat = make_chat()
+
+async def test_a_new_policy_version_asks_for_consent_again(
+    chat: Chat, database: Database, catalog, clock, flow_settings
+) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
-    newer = FlowSettings(
-        lab=flow_settings.lab.model_copy(update={"privacy_policy_version": "2027-01"})
-    )
-    again = _Chat(
-        Dispatcher(database, newer, catalog, clock), catalog, clock, language=chat.language
-    )
-    await again.press_label(chat.t("menu.new")) if False else await again.send(choice="menu:new")
-    assert again.asked("consent.ask", policy_url=newer.lab.privacy_policy_url)
+    again = _after_policy_change(chat, database, catalog, clock, flow_settings)
+    await again.send(choice="menu:new")
+    assert again.asked("consent.ask", policy_url=flow_settings.lab.privacy_policy_url)
     await again.press("consent.accept")
     assert again.asked("problem.ask")
 
 
 async def test_a_policy_change_while_writing_asks_for_consent_before_sending(
-    make_chat, database: Database, catalog, clock, flow_settings
+    chat: Chat, database: Database, catalog, clock, flow_settings
 ) -> None:
-    from handlers.dispatcher import Dispatcher
-    from handlers.settings import FlowSettings
-    from tests.fakes.chat import Chat as _Chat
-
-    first = make_chat()
-    await to_summary(first)
-    await first.press("summary.send")
-    await first.send(choice="menu:new")
-    await first.say(PROBLEM)  # a returning resident, writing a second idea
-    newer = FlowSettings(lab=flow_settings.lab.model_copy(update={"privacy_policy_version": "v2"}))
-    chat = _Chat(
-        Dispatcher(database, newer, catalog, clock), catalog, clock, language=first.language
-    )
-    await chat.send(choice="location:n0")
-    assert chat.asked("consent.ask", policy_url=newer.lab.privacy_policy_url)
-    await chat.press("consent.accept")
-    assert chat.asked("category.ask")
+    await to_summary(chat)
+    await chat.press("summary.send")
+    await chat.send(choice="menu:new")
+    await chat.say(PROBLEM)  # a returning resident, writing a second idea
+    again = _after_policy_change(chat, database, catalog, clock, flow_settings)
+    await again.send(choice="location:n0")
+    assert again.asked("consent.ask", policy_url=flow_settings.lab.privacy_policy_url)
+    await again.press("consent.accept")
+    assert again.asked("category.ask")
