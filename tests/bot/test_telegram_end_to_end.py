@@ -171,3 +171,15 @@ async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
         await api.send_text(RESIDENT, "/ayuda")  # the bot goes on answering others
         await api.expect(RESIDENT, es("help.text"))
     assert not api.sent[RESIDENT + 1]
+
+
+async def test_a_token_telegram_refuses_is_a_clear_error(api: FakeBotApi, tmp_path: Path) -> None:
+    from bot.config import ConfigError
+
+    wrong = _settings(api, tmp_path).model_copy(
+        update={"telegram": TelegramSettings(
+            token="999999:" + "W" * 30, base_url=api.base_url, base_file_url=api.base_file_url,
+        )}
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"Telegram refused telegram\.token"):
+        await run_channels(wrong, asyncio.Event())
