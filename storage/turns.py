@@ -1,7 +1,8 @@
 """A turn's writes: none until the first, and the common turn as one atomic statement."""
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ import aiosqlite
 
 from storage.models import Resident
 from storage.repositories import Repositories
-from storage.residents import resident_from_row
+from storage.residents import ResidentRepository
 from storage.timefmt import to_db
 
 
@@ -17,7 +18,7 @@ class LazyTransaction:
     """The writer connection as a turn sees it.
 
     Reads run at once. The first write takes the database lock and begins a transaction, so a
-    turn that changes more than its conversation (a consent, a new idea) commits it all
+    turn that adds other rows (a new idea) commits them with its conversation
     together; a turn that only moves the conversation on never begins one (see `finish`).
     """
 
@@ -82,23 +83,20 @@ class TurnWork:
         self._connection = connection
         self.repos = Repositories.on(self._transaction)  # type: ignore[arg-type]
 
-    async def _write_alone(self, sql: str, values: Sequence[Any]) -> list[aiosqlite.Row]:
-        """One statement: inside the turn's transaction if it began one, else on its own
+    @asynccontextmanager
+    async def _alone(self) -> AsyncIterator[aiosqlite.Connection]:
+        """For one statement: inside the turn's transaction if it began one, else on its own
         (atomic by itself), with the lock so that no other transaction is open around it."""
         if self._transaction.began:
-            return list(await self._connection.execute_fetchall(sql, values))
-        async with self._lock:
-            return list(await self._connection.execute_fetchall(sql, values))
+            yield self._connection
+        else:
+            async with self._lock:
+                yield self._connection
 
     async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident:
         """The resident for a channel identity, made on first contact (one statement)."""
-        [row] = await self._write_alone(
-            "INSERT INTO residents (channel, user_key, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (channel, user_key) DO UPDATE SET channel = excluded.channel "
-            "RETURNING *",
-            (channel, user_key, to_db(now)),
-        )
-        return resident_from_row(row)
+        async with self._alone() as connection:
+            return await ResidentRepository(connection).get_or_create(channel, user_key, now)
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
@@ -110,16 +108,18 @@ class TurnWork:
         refused_at = (
             None if resident.consent_refused_at is None else to_db(resident.consent_refused_at)
         )
-        await self._write_alone(
-            "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
-            "language, role, consent_version, consent_at, consent_refused_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                channel, external_id, to_db(now), resident.id, step, draft, resident.language,
-                None if resident.role is None else resident.role.value,
-                resident.consent_version, consent_at, refused_at,
-            ),
+        values = (
+            channel, external_id, to_db(now), resident.id, step, draft, resident.language,
+            None if resident.role is None else resident.role.value,
+            resident.consent_version, consent_at, refused_at,
         )  # fmt: skip
+        async with self._alone() as connection:
+            await connection.execute(
+                "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
+                "language, role, consent_version, consent_at, consent_refused_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
         await self._transaction.commit()
 
     async def abandon(self) -> None:
