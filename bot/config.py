@@ -39,6 +39,18 @@ class TelegramSettings(_Section):
     # Bot API calls in flight at once (and HTTP connections kept). More is not faster:
     # httpx's pool does work per queued request per connection (see bench/README.md).
     max_connections: int = Field(16, ge=1, le=256)
+    # Telegram's pace. Every message counts, replies included (they go first).
+    max_messages_per_second: float = Field(30, gt=0, le=1000)
+    # Bulk messages (broadcasts, reminders) to one chat at most one per this many seconds.
+    bulk_seconds_per_chat: float = Field(1.0, ge=0, le=60)
+    # Paid broadcasts (allow_paid_broadcast, charged in Telegram Stars) lift bulk sending to
+    # paid_messages_per_second; replies keep the free pace.
+    paid_broadcast: bool = False
+    paid_messages_per_second: float = Field(1000, gt=0, le=1000)
+    # A message that meets a server error or a time-out is tried this many times in all,
+    # pausing retry_backoff_seconds, then twice as long each time.
+    send_attempts: int = Field(5, ge=1, le=20)
+    retry_backoff_seconds: float = Field(1.0, ge=0, le=60)
 
     @field_validator("base_url", "base_file_url")
     @classmethod

@@ -1,6 +1,6 @@
 """The message types every channel speaks: one `Inbound` in, `Reply` values out."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 
@@ -33,6 +33,7 @@ class Inbound:
     location: Location | None = None
     media: Media | None = None
     unsupported: str | None = None  # what arrived that we cannot take: "sticker", "voice", ...
+    argument: str | None = None  # what followed a command ("/start ev12" -> "ev12")
     language_hint: str | None = None  # the platform's language code, e.g. "es-419"
 
     @property
@@ -55,12 +56,46 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Venue:
+    """A place to show as a map pin."""
+
+    title: str
+    address: str
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A small file made for this person (a calendar entry), sent with the reply's text."""
+
+    filename: str
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
-    """What to show, not how: each adapter renders it within its platform's limits."""
+    """What to show, not how: each adapter renders it within its platform's limits.
+
+    A reply with a document shows its text with the file (as a caption where it fits); a
+    venue is shown as a map pin after the text."""
 
     text: str
     choices: tuple[Choice, ...] = field(default=())
     location_button: str | None = None  # label of a "share my location" button, where offered
+    venue: Venue | None = None
+    document: Document | None = None
+
+    @property
+    def is_plain(self) -> bool:
+        """Only text: it may be joined to the reply after it."""
+        return (
+            not self.choices
+            and self.location_button is None
+            and self.venue is None
+            and self.document is None
+        )
 
 
 def coalesce(replies: list[Reply]) -> list[Reply]:
@@ -69,11 +104,11 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
     joined: list[Reply] = []
     pending: list[str] = []
     for reply in replies:
-        if not reply.choices and reply.location_button is None:
+        if reply.is_plain:
             pending.append(reply.text)
             continue
         if pending:
-            reply = Reply("\n\n".join([*pending, reply.text]), reply.choices, reply.location_button)
+            reply = replace(reply, text="\n\n".join([*pending, reply.text]))
             pending = []
         joined.append(reply)
     if pending:

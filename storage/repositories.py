@@ -4,9 +4,13 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.broadcasts import BroadcastRepository
 from storage.conversations import ConversationRepository
+from storage.events import EventRepository, RsvpRepository
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
+from storage.outbox import OutboxRepository
+from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
 
 
@@ -16,6 +20,11 @@ class Repositories:
     conversations: ConversationRepository
     ideas: IdeaRepository
     inbound: InboundRepository
+    events: EventRepository
+    rsvps: RsvpRepository
+    outbox: OutboxRepository
+    broadcasts: BroadcastRepository
+    reminders: ReminderRepository
 
     @classmethod
     def on(cls, connection: aiosqlite.Connection) -> "Repositories":
@@ -24,4 +33,9 @@ class Repositories:
             conversations=ConversationRepository(connection),
             ideas=IdeaRepository(connection),
             inbound=InboundRepository(connection),
+            events=EventRepository(connection),
+            rsvps=RsvpRepository(connection),
+            outbox=OutboxRepository(connection),
+            broadcasts=BroadcastRepository(connection),
+            reminders=ReminderRepository(connection),
         )

@@ -21,6 +21,8 @@ def resident_from_row(row: Mapping[str, Any]) -> Resident:
         consent_version=row["consent_version"],
         consent_at=from_db_optional(row["consent_at"]),
         consent_refused_at=from_db_optional(row["consent_refused_at"]),
+        announcements_at=from_db_optional(row["announcements_at"]),
+        unreachable_at=from_db_optional(row["unreachable_at"]),
         created_at=from_db(row["created_at"]),
     )
 
@@ -40,3 +42,15 @@ class ResidentRepository:
         )
         assert row is not None
         return resident_from_row(row)
+
+    async def get(self, resident_id: int) -> Resident | None:
+        row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
+        return None if row is None else resident_from_row(row)
+
+    async def find(self, channel: str, user_key: str) -> Resident | None:
+        row = await fetch_one(
+            self._db,
+            "SELECT * FROM residents WHERE channel = ? AND user_key = ?",
+            (channel, user_key),
+        )
+        return None if row is None else resident_from_row(row)

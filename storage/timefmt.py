@@ -17,3 +17,7 @@ def from_db(text: str) -> datetime:
 
 def from_db_optional(text: str | None) -> datetime | None:
     return None if text is None else from_db(text)
+
+
+def to_db_optional(moment: datetime | None) -> str | None:
+    return None if moment is None else to_db(moment)

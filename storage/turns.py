@@ -11,7 +11,7 @@ import aiosqlite
 from storage.models import Resident
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
-from storage.timefmt import to_db
+from storage.timefmt import to_db, to_db_optional
 
 
 class LazyTransaction:
@@ -104,20 +104,19 @@ class TurnWork:
     ) -> None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's fields,
         in one statement; then commit what the turn wrote before, if anything."""
-        consent_at = None if resident.consent_at is None else to_db(resident.consent_at)
-        refused_at = (
-            None if resident.consent_refused_at is None else to_db(resident.consent_refused_at)
-        )
+        consent_at = to_db_optional(resident.consent_at)
+        refused_at = to_db_optional(resident.consent_refused_at)
         values = (
             channel, external_id, to_db(now), resident.id, step, draft, resident.language,
             None if resident.role is None else resident.role.value,
             resident.consent_version, consent_at, refused_at,
+            to_db_optional(resident.announcements_at),
         )  # fmt: skip
         async with self._alone() as connection:
             await connection.execute(
                 "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
-                "language, role, consent_version, consent_at, consent_refused_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "language, role, consent_version, consent_at, consent_refused_at, "
+                "announcements_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
         await self._transaction.commit()

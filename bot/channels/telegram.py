@@ -7,17 +7,27 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from telegram import Bot, BotCommand, Message, Update
+from telegram import Bot, BotCommand, InputFile, Message, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.telegram_render import Markup, render
+from bot.channels.telegram_render import OutgoingMessage, render_all
 from bot.config import TelegramSettings
+from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
+from bot.sending.pacer import Gate, Lane, Pacer
+from bot.sending.sender import RetryPolicy, Sender
 from handlers.catalog import Catalog
 from handlers.commands import COMMAND_MENU
 from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Location, Media, Reply, coalesce
+from handlers.messages import Inbound, Location, Media, Reply
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +37,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile serves files up to 20 MB
-SEND_ATTEMPTS = 3  # a 429 is waited out and retried this many times in all
 
 # Message kinds we cannot take, in the order they are checked (an animation is also a document).
 UNSUPPORTED_KINDS = (
@@ -50,9 +59,28 @@ def command_of(text: str) -> str | None:
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
 
 
+def argument_of(text: str) -> str | None:
+    """ "/start ev12" -> "ev12" (a deep link's payload); None when nothing follows."""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 and parts[1].strip() else None
+
+
 async def wait_out(seconds: float) -> None:
     """Wait as long as Telegram's flood control asks (tests replace this)."""
     await asyncio.sleep(seconds)
+
+
+def make_sender(transport: "TelegramChannel", settings: TelegramSettings) -> Sender:
+    """Telegram's pace: one gate for replies and bulk at max_messages_per_second, or a second
+    gate for bulk at paid_messages_per_second when paid broadcasts are on."""
+    free = Gate(settings.max_messages_per_second)
+    paid = Gate(settings.paid_messages_per_second) if settings.paid_broadcast else None
+    policy = RetryPolicy(
+        attempts=settings.send_attempts,
+        backoff_seconds=settings.retry_backoff_seconds,
+        bulk_seconds_per_chat=settings.bulk_seconds_per_chat,
+    )
+    return Sender(transport, Pacer(free, paid), policy, sleep=lambda s: wait_out(s))
 
 
 def _seconds(delay: int | timedelta) -> float:
@@ -78,6 +106,8 @@ class TelegramChannel:
         self._media_dir = media_dir
         # Every Bot API call we make waits for one of these slots: see max_connections.
         self._slots = asyncio.Semaphore(settings.max_connections)
+        self._bot: Bot | None = None
+        self.sender = make_sender(self, settings)
 
     def build_application(self) -> Application:
         if self._settings.token is None:
@@ -94,6 +124,7 @@ class TelegramChannel:
             .build()
         )
         application.add_handler(TypeHandler(Update, self.on_update))
+        self._bot = application.bot
         return application
 
     async def start_polling(self, application: Application) -> None:
@@ -131,7 +162,10 @@ class TelegramChannel:
             return await self.to_inbound(update)
 
         async def deliver(replies: Sequence[Reply]) -> None:
-            await self.send(context.bot, chat.id, replies)
+            outcome = await self.sender.deliver(str(chat.id), replies, Lane.REPLY)
+            if outcome.status != "sent":
+                log.warning("reply not delivered chat=%s: %s (%s)", chat.id, outcome.status,
+                            outcome.error)  # fmt: skip
 
         # No await before this call: the resident's place in line is taken in arrival order.
         await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
@@ -166,7 +200,8 @@ class TelegramChannel:
         if message.text is not None:
             command = command_of(message.text)
             if command is not None:
-                return Inbound(at=at, command=command, **base)
+                argument = argument_of(message.text)
+                return Inbound(at=at, command=command, argument=argument, **base)
             return Inbound(at=at, text=message.text, **base)
         if message.location is not None:
             point = message.location
@@ -196,27 +231,52 @@ class TelegramChannel:
             return None
         return Media("photo", relative.as_posix(), photo.file_unique_id)
 
-    async def send(self, bot: Bot, chat_id: int, replies: Sequence[Reply]) -> None:
-        for reply in coalesce(list(replies)):
-            for outgoing in render(reply):
-                if not await self._send_one(bot, chat_id, outgoing.text, outgoing.markup):
-                    return
+    # -- the Transport the sender drives ---------------------------------------------------
 
-    async def _send_one(self, bot: Bot, chat_id: int, text: str, markup: Markup | None) -> bool:
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                async with self._slots:
-                    await bot.send_message(chat_id, text, reply_markup=markup)
-                return True
-            except RetryAfter as error:
-                if attempt == SEND_ATTEMPTS:
-                    log.warning("gave up sending to chat=%s after %s attempts", chat_id, attempt)
-                    return False
-                await wait_out(_seconds(error.retry_after))
-            except Forbidden:
-                log.info("chat=%s has blocked the bot; reply dropped", chat_id)
-                return False
-            except TelegramError as error:
-                log.warning("send failed chat=%s: %s", chat_id, error)
-                return False
-        return False
+    channel = CHANNEL
+
+    def render(self, replies: Sequence[Reply]) -> list[OutgoingMessage]:
+        return render_all(replies)
+
+    async def send(self, recipient: str, message: OutgoingMessage, *, bulk: bool) -> None:
+        """One Bot API call; Telegram's errors become the sender's."""
+        assert self._bot is not None, "build_application() first"
+        extra = {"allow_paid_broadcast": True} if bulk and self._settings.paid_broadcast else {}
+        try:
+            async with self._slots:
+                await self._call(self._bot, int(recipient), message, extra)
+        except RetryAfter as error:
+            raise RateLimited(_seconds(error.retry_after)) from None
+        except Forbidden as error:
+            raise Blocked(str(error)) from None
+        except (BadRequest, InvalidToken) as error:
+            raise Rejected(str(error)) from None
+        except NetworkError as error:  # 5xx, time-outs, connection errors
+            raise Transient(str(error)) from None
+        except TelegramError as error:
+            raise Rejected(str(error)) from None
+
+    @staticmethod
+    async def _call(bot: Bot, chat_id: int, message: OutgoingMessage, extra: dict) -> None:
+        if message.document is not None:
+            document = message.document
+            await bot.send_document(
+                chat_id,
+                InputFile(document.content, filename=document.filename),
+                caption=message.text or None,
+                reply_markup=message.markup,
+                **extra,
+            )
+        elif message.venue is not None:
+            venue = message.venue
+            await bot.send_venue(
+                chat_id,
+                latitude=venue.latitude,
+                longitude=venue.longitude,
+                title=venue.title,
+                address=venue.address,
+                reply_markup=message.markup,
+                **extra,
+            )
+        else:
+            await bot.send_message(chat_id, message.text, reply_markup=message.markup, **extra)

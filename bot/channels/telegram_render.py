@@ -11,9 +11,10 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from handlers.messages import Choice, Reply
+from handlers.messages import Choice, Document, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # characters in one message
+MAX_CAPTION = 1024  # characters in a document's caption
 MAX_CALLBACK_DATA = 64  # bytes of callback_data in one button
 SHORT_LABEL = 16  # labels this short go two to a row
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -21,8 +22,13 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
+    """One Bot API call: a text (sendMessage), a file with a caption (sendDocument) or a map
+    pin (sendVenue)."""
+
     text: str
-    markup: Markup | None
+    markup: Markup | None = None
+    venue: Venue | None = None
+    document: Document | None = None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -70,10 +76,27 @@ def markup_for(reply: Reply) -> Markup | None:
     return None
 
 
+def _texts(text: str, markup: Markup | None) -> list[OutgoingMessage]:
+    chunks = split_text(text)
+    last = len(chunks) - 1
+    return [OutgoingMessage(chunk, markup if i == last else None) for i, chunk in enumerate(chunks)]
+
+
 def render(reply: Reply) -> list[OutgoingMessage]:
-    chunks = split_text(reply.text)
     markup = markup_for(reply)
-    return [
-        OutgoingMessage(chunk, markup if index == len(chunks) - 1 else None)
-        for index, chunk in enumerate(chunks)
-    ]
+    if reply.document is not None:
+        if len(reply.text) <= MAX_CAPTION:
+            messages = [OutgoingMessage(reply.text, markup, document=reply.document)]
+        else:  # too long for a caption: the text (with the buttons), then the file alone
+            messages = [*_texts(reply.text, markup), OutgoingMessage("", document=reply.document)]
+    elif reply.text or reply.venue is None:
+        messages = _texts(reply.text, markup)
+    else:  # only a pin: it carries the buttons
+        return [OutgoingMessage("", markup, venue=reply.venue)]
+    if reply.venue is not None:
+        messages.append(OutgoingMessage("", venue=reply.venue))
+    return messages
+
+
+def render_all(replies: Sequence[Reply]) -> list[OutgoingMessage]:
+    return [message for reply in coalesce(list(replies)) for message in render(reply)]

@@ -1,0 +1,93 @@
+"""Send slots at a steady rate per channel, handed to conversation replies before bulk work."""
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from enum import IntEnum
+
+Sleep = Callable[[float], Awaitable[None]]
+Monotonic = Callable[[], float]
+
+
+PAUSE_POLL_SECONDS = 0.05  # while bulk is paused, how often to look for a reply to send
+
+
+class Lane(IntEnum):
+    REPLY = 0  # answers to what a person just did: never wait behind bulk work
+    BULK = 1  # broadcasts, reminders, notifications
+
+
+class Gate:
+    """At most `rate` slots a second, evenly spaced (no bursts, so the platform's own window
+    never sees more than the rate). Waiting replies take the next slot before waiting bulk,
+    and bulk can be paused (after a 429) without holding replies up."""
+
+    def __init__(
+        self, rate: float, *, monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self._interval = 1.0 / rate
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._next = 0.0
+        self._bulk_paused_until = 0.0
+        self._waiting: dict[Lane, deque[asyncio.Future[None]]] = {
+            Lane.REPLY: deque(),
+            Lane.BULK: deque(),
+        }
+        self._task: asyncio.Task[None] | None = None
+
+    async def slot(self, lane: Lane) -> None:
+        """Wait for this lane's turn to send one message."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting[lane].append(future)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="minga-pacer")
+        await future
+
+    def pause_bulk(self, seconds: float) -> None:
+        """Hold bulk sending for `seconds` (the platform said slow down); replies go on."""
+        self._bulk_paused_until = max(self._bulk_paused_until, self._monotonic() + seconds)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for queue in self._waiting.values() for f in queue if not f.done())
+
+    def _first(self, lane: Lane) -> asyncio.Future[None] | None:
+        queue = self._waiting[lane]
+        while queue and queue[0].done():  # cancelled while waiting
+            queue.popleft()
+        return queue[0] if queue else None
+
+    async def _run(self) -> None:
+        while True:
+            now = self._monotonic()
+            if self._next > now:
+                await self._sleep(self._next - now)
+                continue
+            bulk_waits = self._first(Lane.BULK) is not None
+            if self._first(Lane.REPLY) is not None:
+                lane = Lane.REPLY
+            elif bulk_waits and now >= self._bulk_paused_until:
+                lane = Lane.BULK
+            elif not bulk_waits:
+                return  # nothing waits: the next slot() starts a new loop
+            else:  # only bulk waits, and it is paused: look again soon (a reply may come)
+                await self._sleep(min(PAUSE_POLL_SECONDS, self._bulk_paused_until - now))
+                continue
+            self._waiting[lane].popleft().set_result(None)
+            self._next = max(self._next, now) + self._interval
+
+
+class Pacer:
+    """The gates of one channel: replies and bulk share one, unless bulk has its own (a paid
+    broadcast lane with a higher rate)."""
+
+    def __init__(self, reply_gate: Gate, bulk_gate: Gate | None = None) -> None:
+        self._gates = {Lane.REPLY: reply_gate, Lane.BULK: bulk_gate or reply_gate}
+
+    async def slot(self, lane: Lane) -> None:
+        await self._gates[lane].slot(lane)
+
+    def pause_bulk(self, seconds: float) -> None:
+        self._gates[Lane.BULK].pause_bulk(seconds)

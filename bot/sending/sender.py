@@ -1,0 +1,128 @@
+"""One channel's sending path: pace, send, and deal with what the platform answers."""
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from bot.sending.errors import Blocked, DeliveryError, RateLimited, Rejected, Transient
+from bot.sending.pacer import Lane, Monotonic, Pacer, Sleep
+from handlers.messages import Reply
+
+log = logging.getLogger(__name__)
+
+MAX_RATE_LIMIT_WAITS = 5  # 429s waited out for one message before it counts as failed
+
+
+class Transport(Protocol):
+    """A platform's own part of sending: its message forms and its API."""
+
+    channel: str
+
+    def render(self, replies: Sequence[Reply]) -> Sequence[Any]:
+        """Replies -> the platform's messages, within its limits."""
+        ...
+
+    async def send(self, recipient: str, message: Any, *, bulk: bool) -> None:
+        """Send one message; raise a DeliveryError subclass when it was not delivered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Literal["sent", "blocked", "failed"]
+    attempts: int = 1
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 5  # tries per message on server errors and time-outs
+    backoff_seconds: float = 1.0  # the first pause; doubled each time, with jitter
+    max_backoff_seconds: float = 60.0
+    bulk_seconds_per_chat: float = 1.0  # bulk messages to one chat at most this often
+
+    def pause(self, attempt: int) -> float:
+        base = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+        return base * random.uniform(0.8, 1.2)  # jitter, so that retries spread out
+
+
+class Sender:
+    def __init__(
+        self,
+        transport: Transport,
+        pacer: Pacer,
+        policy: RetryPolicy = RetryPolicy(),
+        *,
+        sleep: Sleep = asyncio.sleep,
+        monotonic: Monotonic = time.monotonic,
+    ) -> None:
+        self.transport = transport
+        self._pacer = pacer
+        self._policy = policy
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._chat_free_at: dict[str, float] = {}
+
+    @property
+    def channel(self) -> str:
+        return self.transport.channel
+
+    async def deliver(self, recipient: str, replies: Sequence[Reply], lane: Lane) -> Outcome:
+        """Send the replies in order; stop at the first message that cannot be delivered."""
+        messages = self.transport.render(replies)
+        if lane is Lane.BULK:
+            await self._wait_for_chat(recipient, len(messages))
+        attempts = 0
+        for message in messages:
+            outcome = await self._send_one(recipient, message, lane)
+            attempts = max(attempts, outcome.attempts)
+            if outcome.status != "sent":
+                return outcome
+        return Outcome("sent", max(attempts, 1))
+
+    async def _wait_for_chat(self, recipient: str, count: int) -> None:
+        """Space bulk messages to one chat (a reminder right after an invitation)."""
+        now = self._monotonic()
+        free_at = self._chat_free_at.get(recipient, 0.0)
+        if free_at > now:
+            await self._sleep(free_at - now)
+            now = self._monotonic()
+        self._chat_free_at[recipient] = now + count * self._policy.bulk_seconds_per_chat
+        if len(self._chat_free_at) > 10_000:  # forget chats whose pause is over
+            self._chat_free_at = {k: v for k, v in self._chat_free_at.items() if v > now}
+
+    async def _send_one(self, recipient: str, message: Any, lane: Lane) -> Outcome:
+        attempt, waits = 0, 0
+        while True:
+            attempt += 1
+            await self._pacer.slot(lane)
+            try:
+                await self.transport.send(recipient, message, bulk=lane is Lane.BULK)
+                return Outcome("sent", attempt)
+            except RateLimited as error:
+                # The platform's limit applies to everything: bulk pauses; this message waits.
+                self._pacer.pause_bulk(error.retry_after)
+                waits += 1
+                attempt -= 1  # a 429 is not the message's fault
+                if waits > MAX_RATE_LIMIT_WAITS:
+                    return Outcome("failed", attempt + 1, str(error))
+                log.info("%s asked to wait %.1f s (lane %s)", self.channel, error.retry_after,
+                         lane.name)  # fmt: skip
+                await self._sleep(error.retry_after)
+            except Blocked as error:
+                return Outcome("blocked", attempt, str(error))
+            except Rejected as error:
+                log.warning("%s refused a message: %s", self.channel, error)
+                return Outcome("failed", attempt, str(error))
+            except Transient as error:
+                if attempt >= self._policy.attempts:
+                    log.warning("%s send failed after %d attempts: %s", self.channel, attempt,
+                                error)  # fmt: skip
+                    return Outcome("failed", attempt, str(error))
+                await self._sleep(self._policy.pause(attempt))
+            except DeliveryError as error:  # a transport's own subclass: treat as refused
+                return Outcome("failed", attempt, str(error))

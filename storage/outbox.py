@@ -1,0 +1,154 @@
+"""The outbox: every bulk message as a row, written with what caused it, marked as it goes."""
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
+from storage.residents import resident_from_row
+from storage.sql import fetch_all, fetch_one
+from storage.timefmt import from_db_optional, to_db, to_db_optional
+
+# Residents a broadcast may reach: opted in to announcements and not known to block the bot.
+REACHABLE = "r.announcements_at IS NOT NULL AND r.unreachable_at IS NULL"
+
+
+class OutboxRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def add(self, items: Iterable[NewOutbox], now: datetime) -> None:
+        """Queue messages; one already queued for the same (kind, subject, recipient) stays."""
+        await self._db.executemany(
+            "INSERT OR IGNORE INTO outbox (kind, subject, recipient_id, payload, priority, "
+            "not_before, expires_at, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    item.kind,
+                    item.subject,
+                    item.recipient_id,
+                    json.dumps(item.payload),
+                    item.priority,
+                    to_db(item.not_before),
+                    to_db_optional(item.expires_at),
+                    item.broadcast_id,
+                    to_db(now),
+                )
+                for item in items
+            ],
+        )
+
+    async def due(
+        self, now: datetime, *, channels: Sequence[str], limit: int, skip: Iterable[int] = ()
+    ) -> list[OutboxItem]:
+        """Pending messages whose time has come, most urgent first, for residents of these
+        channels; `skip` are ids already being sent."""
+        skipped = list(skip)
+        channel_marks = ", ".join("?" * len(channels))
+        skip_marks = ", ".join("?" * len(skipped))
+        rows = await fetch_all(
+            self._db,
+            "SELECT o.id AS outbox_id, o.kind, o.subject, o.payload, o.attempts, "  # noqa: S608
+            "o.expires_at, o.broadcast_id, r.* FROM outbox AS o JOIN residents AS r "
+            "ON r.id = o.recipient_id WHERE o.status = 'pending' AND o.not_before <= ? "
+            f"AND r.channel IN ({channel_marks}) AND o.id NOT IN ({skip_marks}) "
+            "ORDER BY o.priority, o.not_before, o.id LIMIT ?",
+            (to_db(now), *channels, *skipped, limit),
+        )
+        return [
+            OutboxItem(
+                id=row["outbox_id"],
+                kind=row["kind"],
+                subject=row["subject"],
+                payload=json.loads(row["payload"]),
+                attempts=row["attempts"],
+                expires_at=from_db_optional(row["expires_at"]),
+                broadcast_id=row["broadcast_id"],
+                recipient=resident_from_row(row),
+            )
+            for row in rows
+        ]
+
+    async def next_due(self, channels: Sequence[str]) -> datetime | None:
+        """When the next pending message for these channels is due (None: nothing pending)."""
+        marks = ", ".join("?" * len(channels))
+        row = await fetch_one(
+            self._db,
+            "SELECT min(o.not_before) FROM outbox AS o JOIN residents AS r "  # noqa: S608
+            f"ON r.id = o.recipient_id WHERE o.status = 'pending' AND r.channel IN ({marks})",
+            tuple(channels),
+        )
+        return from_db_optional(row[0]) if row else None
+
+    async def mark_sent(self, ids: Sequence[int], attempts: Sequence[int], now: datetime) -> None:
+        await self._db.executemany(
+            "UPDATE outbox SET status = 'sent', attempts = ?, done_at = ? WHERE id = ?",
+            [(n, to_db(now), outbox_id) for outbox_id, n in zip(ids, attempts, strict=True)],
+        )
+
+    async def mark(
+        self,
+        outbox_id: int,
+        status: OutboxStatus,
+        now: datetime,
+        *,
+        attempts: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = ?, attempts = coalesce(?, attempts), "
+            "last_error = coalesce(?, last_error), done_at = ? WHERE id = ?",
+            (status.value, attempts, error, to_db(now), outbox_id),
+        )
+
+    async def block_recipient(self, resident_id: int, now: datetime) -> None:
+        """The resident blocked the bot: mark them, and give up what was waiting for them."""
+        await self._db.execute(
+            "UPDATE residents SET unreachable_at = ? WHERE id = ?", (to_db(now), resident_id)
+        )
+        await self._db.execute(
+            "UPDATE outbox SET status = 'blocked', last_error = 'blocked the bot', done_at = ? "
+            "WHERE recipient_id = ? AND status = 'pending'",
+            (to_db(now), resident_id),
+        )
+
+    async def skip_pending(
+        self,
+        now: datetime,
+        reason: str,
+        *,
+        recipient_id: int | None = None,
+        kinds: Sequence[str] = (),
+        subject_prefix: str | None = None,
+    ) -> int:
+        """Give up pending messages that are no longer wanted; returns how many."""
+        conditions, values = ["status = 'pending'"], []
+        if recipient_id is not None:
+            conditions.append("recipient_id = ?")
+            values.append(recipient_id)
+        if kinds:
+            conditions.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            values.extend(kinds)
+        if subject_prefix is not None:
+            conditions.append("substr(subject, 1, ?) = ?")
+            values.extend((len(subject_prefix), subject_prefix))
+        cursor = await self._db.execute(
+            "UPDATE outbox SET status = 'skipped', last_error = ?, done_at = ? "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)}",
+            (reason, to_db(now), *values),
+        )
+        return cursor.rowcount
+
+    async def counts(self, broadcast_id: int) -> DeliveryCounts:
+        rows = await fetch_all(
+            self._db,
+            "SELECT status, count(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status",
+            (broadcast_id,),
+        )
+        return DeliveryCounts(**{row["status"]: row["n"] for row in rows})
+
+    async def backlog(self) -> int:
+        row = await fetch_one(self._db, "SELECT count(*) FROM outbox WHERE status = 'pending'")
+        return int(row[0]) if row else 0
