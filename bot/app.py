@@ -1,13 +1,20 @@
 """The composition root: settings in, a database, texts, clock and dispatcher out."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.sending.outbox_worker import OutboxWorker
+from bot.sending.sender import Sender
 from handlers.catalog import Catalog
 from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
+from handlers.messages import Reply
+from handlers.outbound import compose
 from storage.database import Database
+from storage.models import OutboxItem
 
 
 @dataclass(slots=True)
@@ -31,6 +38,13 @@ class Runtime:
     @property
     def media_dir(self) -> Path:
         return self.settings.storage.media_dir
+
+    async def compose(self, item: OutboxItem, now: datetime) -> list[Reply] | None:
+        """What an outbox row says, read as it stands now."""
+        return await compose(item, self.database.reader(), self.settings.flow, self.catalog, now)
+
+    def outbox_worker(self, senders: Mapping[str, Sender], **options: float) -> OutboxWorker:
+        return OutboxWorker(self.database, senders, self.compose, self.clock, **options)  # type: ignore[arg-type]
 
     async def close(self) -> None:
         await self.database.close()

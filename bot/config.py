@@ -9,7 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from handlers.settings import FlowSettings, IntakeSettings, LabSettings
+from handlers.settings import (
+    EventSettings,
+    FlowSettings,
+    IntakeSettings,
+    LabSettings,
+    StaffSettings,
+)
 
 CONFIG_ENV = "MINGA_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
@@ -39,6 +45,8 @@ class TelegramSettings(_Section):
     # Bot API calls in flight at once (and HTTP connections kept). More is not faster:
     # httpx's pool does work per queued request per connection (see bench/README.md).
     max_connections: int = Field(16, ge=1, le=256)
+    # The bot's @username, for event links (`minga events link`). Unset: asked from Telegram.
+    bot_username: str | None = None
     # Telegram's pace. Every message counts, replies included (they go first).
     max_messages_per_second: float = Field(30, gt=0, le=1000)
     # Bulk messages (broadcasts, reminders) to one chat at most one per this many seconds.
@@ -83,6 +91,8 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     storage: StorageSettings = StorageSettings()
     telegram: TelegramSettings = TelegramSettings()
+    events: EventSettings = EventSettings()
+    staff: StaffSettings = StaffSettings()
     log: LogSettings = LogSettings()
 
     @classmethod
@@ -99,7 +109,7 @@ class Settings(BaseSettings):
 
     @property
     def flow(self) -> FlowSettings:
-        return FlowSettings(lab=self.lab, intake=self.intake)
+        return FlowSettings(lab=self.lab, intake=self.intake, events=self.events, staff=self.staff)
 
 
 def config_path(explicit: str | None) -> Path | None:

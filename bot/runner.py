@@ -9,6 +9,8 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import Runtime
 from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError, Settings
+from bot.scheduler import ReminderScheduler
+from bot.sending.sender import Sender
 from handlers.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ async def run_channels(
             await application.start()
             await channel.start_polling(application)
             log.info("telegram channel running as @%s", application.bot.username)
-            await stop.wait()
+            await run_outbound(runtime, {"telegram": channel.sender}, stop)
         finally:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
@@ -55,6 +57,23 @@ async def run_channels(
             await application.shutdown()
     finally:
         await runtime.close()
+
+
+async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: asyncio.Event) -> None:
+    """The outbox worker and the reminder scheduler, until `stop` is set."""
+    worker = runtime.outbox_worker(senders)
+    runtime.dispatcher.on_rows_written = worker.notify
+    scheduler = ReminderScheduler(
+        runtime.database, runtime.settings.events, runtime.clock, worker.notify
+    )
+    worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
+    try:
+        await scheduler.start()
+        await stop.wait()
+    finally:
+        scheduler.shutdown()
+        stop.set()
+        await worker_task
 
 
 async def run_until_signal(settings: Settings) -> None:

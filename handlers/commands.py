@@ -2,6 +2,8 @@
 
 from babel.dates import format_date
 
+from handlers import subscriptions
+from handlers.events import rsvp
 from handlers.navigation import fresh_draft, next_step
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
@@ -19,6 +21,12 @@ COMMAND_ALIASES: dict[str, str] = {
     "mis_ideas": "my_ideas",
     "language": "language",
     "idioma": "language",
+    "events": "events",
+    "eventos": "events",
+    "subscribe": "subscribe",
+    "suscribirme": "subscribe",
+    "unsubscribe": "unsubscribe",
+    "baja": "unsubscribe",
 }
 
 # The names shown in each language's command menu, in the order shown.
@@ -26,6 +34,9 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
     "es": (
         ("start", "start"),
         ("mis_ideas", "my_ideas"),
+        ("eventos", "events"),
+        ("suscribirme", "subscribe"),
+        ("baja", "unsubscribe"),
         ("idioma", "language"),
         ("cancelar", "cancel"),
         ("ayuda", "help"),
@@ -33,6 +44,9 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
     "en": (
         ("start", "start"),
         ("my_ideas", "my_ideas"),
+        ("events", "events"),
+        ("subscribe", "subscribe"),
+        ("unsubscribe", "unsubscribe"),
         ("language", "language"),
         ("cancel", "cancel"),
         ("help", "help"),
@@ -47,11 +61,15 @@ def has_draft(turn: Turn) -> bool:
     return turn.state.step in DRAFT_STEPS or turn.state.draft.return_to in DRAFT_STEPS
 
 
+def say_hello(turn: Turn) -> None:
+    lab = turn.settings.lab.name
+    turn.say(f"{turn.t('greeting.hello', lab=lab)}\n{turn.t('greeting.about')}")
+
+
 def begin(turn: Turn, *, greet: bool) -> None:
     """A new intake: a fresh draft and its first question."""
     if greet:
-        lab = turn.settings.lab.name
-        turn.say(f"{turn.t('greeting.hello', lab=lab)}\n{turn.t('greeting.about')}")
+        say_hello(turn)
     turn.state.draft = fresh_draft(turn)
     go_to(turn, next_step(turn))
 
@@ -63,6 +81,7 @@ def _pause_at(turn: Turn, step: Step) -> None:
         Step.CONFIRM_RESTART,
         Step.LANGUAGE,
         Step.RESUME,
+        Step.EVENT_CONSENT,
     ):
         turn.state.draft.return_to = turn.state.step
     go_to(turn, step)
@@ -78,7 +97,17 @@ def _discard(turn: Turn) -> None:
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
 
 
+def deep_link_event(argument: str | None) -> int | None:
+    """ "/start ev12" (from t.me/<bot>?start=ev12) -> 12."""
+    if argument and argument.startswith("ev") and argument[2:].isdigit():
+        return int(argument[2:])
+    return None
+
+
 async def start(turn: Turn) -> None:
+    event_id = deep_link_event(turn.inbound.argument)
+    if event_id is not None:
+        return await rsvp.open_from_link(turn, event_id)
     if has_draft(turn):
         return _pause_at(turn, Step.CONFIRM_RESTART)
     begin(turn, greet=True)
@@ -121,15 +150,32 @@ async def choose_language(turn: Turn) -> None:
     _pause_at(turn, Step.LANGUAGE)
 
 
+async def show_events(turn: Turn) -> None:
+    await rsvp.list_events(turn)
+
+
+async def subscribe(turn: Turn) -> None:
+    subscriptions.subscribe(turn)
+    rsvp.carry_on(turn)
+
+
+async def unsubscribe(turn: Turn) -> None:
+    await subscriptions.unsubscribe(turn)
+    rsvp.carry_on(turn)
+
+
 ACTIONS = {
     "start": start,
     "help": show_help,
     "cancel": cancel,
     "my_ideas": my_ideas,
     "language": choose_language,
+    "events": show_events,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
 }
 
-MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "help": "help"}
+MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}
 
 
 async def run_command(turn: Turn, name: str) -> None:
@@ -154,6 +200,12 @@ async def on_language(turn: Turn, value: str | None) -> None:
     turn.update_resident(language=value)
     turn.say(turn.t("language.set"))
     if turn.state.draft.return_to is None:  # chosen at first contact: now the greeting
+        pending = turn.state.draft.pending_event
+        if pending is not None:  # they came by an event's link
+            turn.state.draft.pending_event = None
+            say_hello(turn)
+            turn.state.step = Step.IDLE
+            return await rsvp.open_from_link(turn, int(pending.partition(":")[0]))
         return begin(turn, greet=True)
     _return(turn)
 

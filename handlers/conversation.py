@@ -4,8 +4,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from handlers import commands
+from handlers import commands, subscriptions
 from handlers.answers import INTAKE_ANSWERS
+from handlers.events import rsvp
+from handlers.events.cards import EVENT
 from handlers.messages import Choice
 from handlers.navigation import previous_step
 from handlers.questions import ask, go_to
@@ -27,6 +29,14 @@ ANSWERS: dict[Step, Answer] = {
     Step.CONFIRM_CANCEL: commands.on_confirm_cancel,
     Step.CONFIRM_RESTART: commands.on_confirm_restart,
     Step.RESUME: commands.on_resume,
+    Step.EVENT_CONSENT: rsvp.on_event_consent,
+}
+
+# Buttons that work from any step, by the prefix of their id.
+ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
+    MENU: commands.run_menu,
+    EVENT: rsvp.on_event_button,
+    subscriptions.SUBSCRIBE: subscriptions.on_button,
 }
 
 # Where a typed number is a free answer, not the number of a button ("Calle 80").
@@ -63,10 +73,16 @@ async def first_contact(turn: Turn) -> None:
     hint = (turn.inbound.language_hint or "").lower()[:2]
     if turn.resident.language is None and hint in turn.catalog.languages():
         turn.update_resident(language=hint)
-    if turn.resident.language is None:
-        return go_to(turn, Step.LANGUAGE)
     command = commands.COMMAND_ALIASES.get(turn.inbound.command or "")
-    if command in ("help", "my_ideas", "language"):
+    event_id = commands.deep_link_event(turn.inbound.argument) if command == "start" else None
+    if turn.resident.language is None:
+        if event_id is not None:  # keep the link for after the language
+            turn.state.draft.pending_event = f"{event_id}:show"
+        return go_to(turn, Step.LANGUAGE)
+    if event_id is not None:
+        commands.say_hello(turn)
+        return await rsvp.open_from_link(turn, event_id)
+    if command in ("help", "my_ideas", "language", "events"):
         return await commands.ACTIONS[command](turn)
     commands.begin(turn, greet=True)
 
@@ -76,10 +92,13 @@ async def respond(turn: Turn, paused_for: timedelta | None) -> None:
     inbound = turn.inbound
     if turn.first_contact:
         return await first_contact(turn)
+    if subscriptions.is_opt_out(inbound.text):
+        return await commands.unsubscribe(turn)
     if inbound.command is not None:
         return await commands.run_command(turn, inbound.command)
-    if inbound.choice is not None and inbound.choice.startswith(f"{MENU}:"):
-        return await commands.run_menu(turn, inbound.choice.partition(":")[2])
+    prefix, _, rest = (inbound.choice or "").partition(":")
+    if prefix in ANYWHERE:
+        return await ANYWHERE[prefix](turn, rest)
     resume_after = timedelta(hours=turn.settings.intake.resume_prompt_after_hours)
     if turn.state.step in DRAFT_STEPS and paused_for is not None and paused_for > resume_after:
         return commands.pause_for_resume(turn)

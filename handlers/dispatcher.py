@@ -28,6 +28,9 @@ Prepare = Callable[[], Awaitable[Inbound | None]]
 class TurnWriter(Protocol):
     repos: Repositories
 
+    @property
+    def wrote_rows(self) -> bool: ...
+
     async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident: ...
 
     async def finish(
@@ -79,13 +82,21 @@ def _load_state(step: str, draft: str) -> ConversationState:
 
 class Dispatcher:
     def __init__(
-        self, database: UnitOfWork, settings: FlowSettings, catalog: Catalog, clock: Clock
+        self,
+        database: UnitOfWork,
+        settings: FlowSettings,
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        on_rows_written: Callable[[], None] | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
         self._catalog = catalog
         self._clock = clock
         self._locks = KeyedLocks()
+        # Told after a turn that wrote rows (it may have queued outbox messages).
+        self.on_rows_written = on_rows_written
 
     async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
         """Process one inbound message; False when it was a duplicate and was dropped."""
@@ -162,6 +173,8 @@ class Dispatcher:
                 draft=state.draft.model_dump_json(exclude_defaults=True),
                 now=now,
             )
+        if work.wrote_rows and self.on_rows_written is not None:
+            self.on_rows_written()
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,

@@ -186,6 +186,12 @@ def ask_resume(turn: Turn) -> None:
     _choose(turn, Step.RESUME, turn.t("resume.ask"), options, back=False)
 
 
+def ask_event_consent(turn: Turn) -> None:
+    text = turn.t("events.consent_ask", policy_url=turn.settings.lab.privacy_policy_url)
+    options = {"yes": "consent.accept", "no": "consent.decline"}
+    _choose(turn, Step.EVENT_CONSENT, text, options, back=False)
+
+
 def ask_idle(turn: Turn) -> None:
     turn.say(turn.t("greeting.menu"), turn.menu())
 
@@ -209,6 +215,7 @@ QUESTIONS: dict[Step, Callable[[Turn], None]] = {
     Step.CONFIRM_CANCEL: ask_confirm_cancel,
     Step.CONFIRM_RESTART: ask_confirm_restart,
     Step.RESUME: ask_resume,
+    Step.EVENT_CONSENT: ask_event_consent,
 }
 
 

@@ -1,5 +1,6 @@
 """The summary, changing an answer from it, and sending the idea."""
 
+from handlers import subscriptions
 from handlers.answers import go_on
 from handlers.navigation import next_step
 from handlers.questions import editable_steps, go_to
@@ -75,3 +76,6 @@ async def submit(turn: Turn) -> None:
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.say(turn.t("receipt.thanks", reference=reference))
     turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())
+    first_idea = await turn.repos.ideas.count_for_resident(turn.resident.id) == 1
+    if first_idea and turn.resident.announcements_at is None:
+        subscriptions.offer(turn)

@@ -118,8 +118,56 @@ class IntakeSettings(_Section):
         return self
 
 
+_DURATION = re.compile(r"^(\d{1,4})([dhm])$")
+_UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60}
+
+
+def duration_seconds(text: str) -> int:
+    """ "1d" -> 86400, "2h" -> 7200, "30m" -> 1800."""
+    match = _DURATION.match(text.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f'{text!r} is not a duration like "1d", "2h" or "30m"')
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class EventSettings(_Section):
+    # Reminders go this long before an event starts, to everyone with a place.
+    reminder_offsets: tuple[str, ...] = ("1d", "2h")
+
+    @field_validator("reminder_offsets")
+    @classmethod
+    def _durations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seconds = [duration_seconds(text) for text in value]
+        if len(set(seconds)) != len(seconds):
+            raise ValueError("the same reminder is given twice")
+        return value
+
+    @property
+    def offsets_seconds(self) -> tuple[int, ...]:
+        """Longest first: the order reminders fall due."""
+        return tuple(
+            sorted((duration_seconds(text) for text in self.reminder_offsets), reverse=True)
+        )
+
+
+class StaffSettings(_Section):
+    # Telegram user ids of the lab's team: they may create events and send broadcasts.
+    telegram_ids: tuple[int, ...] = ()
+    # Users of `minga chat --user NAME` treated as staff (`minga chat --staff` adds yours).
+    console_users: tuple[str, ...] = ()
+
+    def includes(self, channel: str, user_key: str) -> bool:
+        if channel == "telegram":
+            return user_key.isdigit() and int(user_key) in self.telegram_ids
+        if channel == "console":
+            return user_key in self.console_users
+        return False
+
+
 class FlowSettings(_Section):
     """Everything the conversation needs to know about the lab."""
 
     lab: LabSettings = LabSettings()
     intake: IntakeSettings = IntakeSettings()
+    events: EventSettings = EventSettings()
+    staff: StaffSettings = StaffSettings()

@@ -26,6 +26,7 @@ class Step(StrEnum):
     CONFIRM_CANCEL = "cancel"
     CONFIRM_RESTART = "restart"
     RESUME = "resume"
+    EVENT_CONSENT = "ev_consent"  # consent asked before an RSVP or an event link
 
 
 # The intake's questions in the order they are asked; which apply depends on the draft.
@@ -75,6 +76,7 @@ class Draft(BaseModel):
     contact_done: bool = False
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
+    pending_event: str | None = None  # "12:yes": what to do once consent is given
 
 
 class ConversationState(BaseModel):

@@ -53,6 +53,7 @@ class Turn:
         return (
             self.option(MENU, "new", "menu.new"),
             self.option(MENU, "mine", "menu.mine"),
+            self.option(MENU, "events", "menu.events"),
             self.option(MENU, "help", "menu.help"),
         )
 

@@ -26,6 +26,7 @@ class LazyTransaction:
         self._connection = connection
         self._lock = lock
         self.began = False
+        self.wrote = False  # began a transaction at some point (rows beyond the common write)
 
     @staticmethod
     def _reads(sql: str) -> bool:
@@ -41,6 +42,7 @@ class LazyTransaction:
             self._lock.release()
             raise
         self.began = True
+        self.wrote = True
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
         if not self._reads(sql):
@@ -120,6 +122,11 @@ class TurnWork:
                 values,
             )
         await self._transaction.commit()
+
+    @property
+    def wrote_rows(self) -> bool:
+        """Whether the turn wrote more than its conversation (an idea, an RSVP, outbox rows)."""
+        return self._transaction.wrote
 
     async def abandon(self) -> None:
         await self._transaction.rollback()

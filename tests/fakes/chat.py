@@ -74,11 +74,13 @@ class Chat:
         return ()
 
     def choice_id(self, label_key: str) -> str:
+        """The button labelled with the catalog text, in any message of the last answer."""
         label = self.t(label_key)
-        for choice in self.choices:
+        shown = [choice for reply in reversed(self.replies) for choice in reply.choices]
+        for choice in shown:
             if choice.label == label:
                 return choice.id
-        raise AssertionError(f"no button {label!r} in {[c.label for c in self.choices]}")
+        raise AssertionError(f"no button {label!r} in {[c.label for c in shown]}")
 
     async def press(self, label_key: str) -> list[Reply]:
         """Press the button whose label is the catalog text `label_key`."""

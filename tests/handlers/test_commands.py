@@ -14,7 +14,7 @@ async def test_cancel_asks_before_discarding_and_no_keeps_the_draft(chat: Chat) 
     await chat.command("cancel")
     await chat.press("cancel.yes")
     assert chat.text == chat.t("cancel.done")
-    assert [c.id for c in chat.choices] == ["menu:new", "menu:mine", "menu:help"]
+    assert [c.id for c in chat.choices] == ["menu:new", "menu:mine", "menu:events", "menu:help"]
 
 
 async def test_cancel_with_nothing_in_progress_says_so(chat: Chat) -> None:

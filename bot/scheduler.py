@@ -1,0 +1,82 @@
+"""The scheduler only wakes things up: the database says which reminders are due.
+
+APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds two jobs in
+memory, never in a job store: one at the next reminder's due time, and a regular look at the
+database for events added or moved by another process (`minga events ...`). At start-up
+everything already due is queued at once: a bot that was down sends late reminders, up to the
+event's start."""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.clock import Clock
+from handlers.events.reminders import next_reminder_at, queue_due_reminders
+from handlers.settings import EventSettings
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+REPLAN_SECONDS = 60  # how often to look for events changed by another process
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        database: Database,
+        settings: EventSettings,
+        clock: Clock,
+        on_queued: Callable[[], None],
+        *,
+        replan_seconds: float = REPLAN_SECONDS,
+    ) -> None:
+        self._database = database
+        self._offsets = settings.offsets_seconds
+        self._clock = clock
+        self._on_queued = on_queued
+        self._replan_seconds = replan_seconds
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self.next_at: datetime | None = None
+
+    async def start(self) -> None:
+        self._scheduler.start()
+        # misfire_grace_time=None: a wake-up that comes late still runs (the default skips a
+        # job more than 1 s late); coalesce: several missed runs are one.
+        self._scheduler.add_job(
+            self.wake, "interval", seconds=self._replan_seconds, id="replan",
+            misfire_grace_time=None, coalesce=True,
+        )  # fmt: skip
+        await self.wake()
+
+    async def wake(self) -> int:
+        """Queue what is due, then plan the next wake-up; returns how many were queued."""
+        try:
+            now = self._clock.now()
+            async with self._database.transaction() as repos:
+                queued = await queue_due_reminders(repos, self._offsets, now)
+            if queued:
+                log.info("queued %d reminders", queued)
+                self._on_queued()
+            self._plan(await next_reminder_at(self._database.reader(), self._offsets, now))
+            return queued
+        except Exception:
+            log.exception("reminder wake-up failed; the next look is in %s s",
+                          self._replan_seconds)  # fmt: skip
+            return 0
+
+    def _plan(self, at: datetime | None) -> None:
+        self.next_at = at
+        if at is None:
+            if self._scheduler.get_job("remind"):
+                self._scheduler.remove_job("remind")
+            return
+        self._scheduler.add_job(
+            self.wake, "date", run_date=at, id="remind", replace_existing=True,
+            misfire_grace_time=None, coalesce=True,
+        )  # fmt: skip
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

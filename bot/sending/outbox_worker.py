@@ -1,0 +1,156 @@
+"""The outbox worker: sends pending bulk messages through each channel's sender, in the
+bulk lane, and marks every row as it goes (so a restart resumes and repeats nothing but
+what was in flight)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+
+from bot.sending.pacer import Lane
+from bot.sending.sender import Outcome, Sender
+from handlers.clock import Clock
+from handlers.messages import Reply
+from handlers.outbound import BROADCAST_REPORT
+from storage.database import Database
+from storage.models import NewOutbox, OutboxItem, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+Compose = Callable[[OutboxItem, datetime], Awaitable[list[Reply] | None]]
+REPORT_PRIORITY = 4
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        database: Database,
+        senders: Mapping[str, Sender],
+        compose: Compose,
+        clock: Clock,
+        *,
+        concurrency: int = 32,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._database = database
+        self._senders = dict(senders)
+        self._compose = compose
+        self._clock = clock
+        self._concurrency = concurrency
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._finished_some = False
+        self.delivered = 0  # rows marked sent by this worker, for progress and tests
+
+    def notify(self) -> None:
+        """New rows were written: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop` is set; what is in flight then is finished first."""
+        channels = tuple(self._senders)
+        try:
+            while not stop.is_set():
+                started = await self._start_due(channels)
+                if self._finished_some:
+                    self._finished_some = False
+                    await self._finish_broadcasts()
+                if not started:
+                    await self._wait(stop)
+        finally:
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+
+    async def _wait(self, stop: asyncio.Event) -> None:
+        """Until a row is written, a delivery ends (a free slot), the poll time, or stop."""
+        self._wake.clear()
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _start_due(self, channels: tuple[str, ...]) -> int:
+        free = self._concurrency - len(self._in_flight)
+        if free <= 0:
+            return 0
+        items = await self._database.reader().outbox.due(
+            self._clock.now(), channels=channels, limit=free, skip=self._in_flight
+        )
+        for item in items:
+            task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
+            self._in_flight[item.id] = task
+        return len(items)
+
+    async def _deliver(self, item: OutboxItem) -> None:
+        try:
+            await self._deliver_one(item)
+        except Exception:
+            log.exception("outbox row %s (%s) could not be handled", item.id, item.kind)
+            with contextlib.suppress(Exception):
+                await self._mark(item, OutboxStatus.FAILED, error="internal error")
+        finally:
+            del self._in_flight[item.id]
+            self._finished_some = True
+            self._wake.set()
+
+    async def _deliver_one(self, item: OutboxItem) -> None:
+        now = self._clock.now()
+        if item.expires_at is not None and now >= item.expires_at:
+            return await self._mark(item, OutboxStatus.SKIPPED, error="expired")
+        if item.recipient.unreachable_at is not None:
+            return await self._mark(item, OutboxStatus.BLOCKED, error="blocked the bot")
+        replies = await self._compose(item, now)
+        if not replies:
+            return await self._mark(item, OutboxStatus.SKIPPED, error="no longer wanted")
+        sender = self._senders[item.recipient.channel]
+        outcome = await sender.deliver(item.recipient.user_key, replies, Lane.BULK)
+        await self._record(item, outcome)
+
+    async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
+        attempts = item.attempts + outcome.attempts
+        now = self._clock.now()
+        async with self._database.transaction() as repos:
+            if outcome.status == "sent":
+                await repos.outbox.mark_sent([item.id], [attempts], now)
+            elif outcome.status == "blocked":
+                await repos.outbox.mark(item.id, OutboxStatus.BLOCKED, now, attempts=attempts,
+                                        error=outcome.error)  # fmt: skip
+                await repos.outbox.block_recipient(item.recipient.id, now)
+            else:
+                await repos.outbox.mark(item.id, OutboxStatus.FAILED, now, attempts=attempts,
+                                        error=outcome.error)  # fmt: skip
+        if outcome.status == "sent":
+            self.delivered += 1
+        log.info("outbox row=%s kind=%s resident=%s %s", item.id, item.kind,
+                 item.recipient.id, outcome.status)  # fmt: skip
+
+    async def _mark(self, item: OutboxItem, status: OutboxStatus, *, error: str) -> None:
+        async with self._database.transaction() as repos:
+            await repos.outbox.mark(item.id, status, self._clock.now(), error=error)
+
+    async def _finish_broadcasts(self) -> None:
+        """Broadcasts with nothing left to send are finished; staff who started one hear how
+        it went."""
+        now = self._clock.now()
+        async with self._database.transaction() as repos:
+            finished = await repos.broadcasts.finish_done(now)
+            reports = [
+                NewOutbox(
+                    kind=BROADCAST_REPORT,
+                    subject=str(b.id),
+                    recipient_id=b.reporter_id,
+                    payload={"broadcast_id": b.id},
+                    priority=REPORT_PRIORITY,
+                    not_before=now,
+                )
+                for b in finished
+                if b.reporter_id is not None
+            ]
+            if reports:
+                await repos.outbox.add(reports, now)
+        for broadcast in finished:
+            log.info("broadcast %s finished", broadcast.id)

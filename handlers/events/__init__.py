@@ -1,0 +1,1 @@
+"""The lab's events: cards with RSVP buttons, calendar files, reminders and notices."""

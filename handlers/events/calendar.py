@@ -1,0 +1,46 @@
+"""An event as an iCalendar (.ics) file, so that residents can add it to their calendar."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+from icalendar import Event as CalendarEvent
+
+from handlers.messages import Document
+from storage.models import Event, EventStatus
+
+PRODUCT_ID = "-//Minga//Eventos//ES"
+
+
+def event_calendar(event: Event, zone: ZoneInfo, *, organiser: str, now: datetime) -> bytes:
+    """The event in the lab's time zone (with its VTIMEZONE), as calendar apps expect."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    entry = CalendarEvent()
+    entry.add("uid", f"event-{event.id}@minga")
+    entry.add("dtstamp", now)
+    entry.add("dtstart", event.starts_at.astimezone(zone))
+    entry.add("dtend", event.ends_at.astimezone(zone))
+    entry.add("summary", event.title)
+    entry.add("location", ", ".join(part for part in (event.venue, event.address) if part))
+    if event.description:
+        entry.add("description", event.description)
+    if event.has_pin:
+        entry.add("geo", (event.latitude, event.longitude))
+    entry.add("organizer", f"CN={organiser}")
+    entry.add("status", "CANCELLED" if event.status is EventStatus.CANCELLED else "CONFIRMED")
+    # Each change of time or place is a new version calendar apps replace the old one with.
+    entry.add("sequence", int(event.updated_at.timestamp() - event.created_at.timestamp()))
+    calendar.add_component(entry)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def calendar_document(event: Event, zone: ZoneInfo, *, organiser: str, now: datetime) -> Document:
+    return Document(
+        filename=f"evento-{event.id}.ics",
+        content=event_calendar(event, zone, organiser=organiser, now=now),
+        mime_type="text/calendar",
+    )

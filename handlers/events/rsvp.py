@@ -1,0 +1,144 @@
+"""Residents and events: the list, one event's card, "I'll come" / "I can't", and the
+consent an RSVP needs (it is personal data)."""
+
+from handlers.events.cards import Voice, event_card
+from handlers.events.notices import fill_and_tell
+from handlers.navigation import consent_is_current
+from handlers.questions import ask, go_to
+from handlers.replies import expected_choice
+from handlers.state import DRAFT_STEPS, Step
+from handlers.turn import Turn
+from storage.models import EventStatus, RsvpStatus
+
+EVENTS_SHOWN = 3  # cards in one answer to /eventos: each is a file and a pin
+
+
+def voice(turn: Turn) -> Voice:
+    return Voice(turn.t, turn.language, turn.settings.lab)
+
+
+def carry_on(turn: Turn) -> None:
+    """After something done from any step: ask the pending question again, if one is open."""
+    if turn.state.step in DRAFT_STEPS:
+        ask(turn)
+
+
+async def show_event(turn: Turn, event_id: int, intro: str | None = None) -> bool:
+    event = await turn.repos.events.get(event_id)
+    if event is None:
+        turn.say(turn.t("events.not_found"))
+        return False
+    mine = await turn.repos.rsvps.status(event.id, turn.resident.id)
+    position = 0
+    if mine is RsvpStatus.WAITLIST:
+        position = await turn.repos.rsvps.waitlist_position(event.id, turn.resident.id)
+    counts = await turn.repos.rsvps.counts(event.id) if event.capacity else None
+    turn.replies.append(
+        event_card(
+            voice(turn), event, turn.now, intro=intro, counts=counts, mine=mine, position=position
+        )
+    )
+    return True
+
+
+async def list_events(turn: Turn) -> None:
+    events = await turn.repos.events.upcoming(turn.now, limit=EVENTS_SHOWN + 1)
+    if not events:
+        turn.say(turn.t("events.none"))
+        return carry_on(turn)
+    turn.say(turn.t("events.list_intro"))
+    for event in events[:EVENTS_SHOWN]:
+        await show_event(turn, event.id)
+    if len(events) > EVENTS_SHOWN:
+        turn.say(turn.t("events.more_later"))
+    carry_on(turn)
+
+
+def _parse(value: str) -> tuple[int, str] | None:
+    number, _, action = value.partition(":")
+    if not number.isdigit() or action not in ("yes", "no", "show"):
+        return None
+    return int(number), action
+
+
+async def on_event_button(turn: Turn, value: str) -> None:
+    """ "12:yes", "12:no" or "12:show", pressed on a card from any step."""
+    parsed = _parse(value)
+    if parsed is None:
+        turn.say(turn.t("input.stale_button"))
+        return ask(turn)
+    event_id, action = parsed
+    if action != "show" and not consent_is_current(turn):
+        return ask_consent_for(turn, event_id, action)
+    await act(turn, event_id, action)
+    carry_on(turn)
+
+
+async def open_from_link(turn: Turn, event_id: int) -> None:
+    """A deep link to an event (t.me/<bot>?start=ev12): consent first, then the card."""
+    if not consent_is_current(turn):
+        return ask_consent_for(turn, event_id, "show")
+    await show_event(turn, event_id)
+
+
+def ask_consent_for(turn: Turn, event_id: int, action: str) -> None:
+    draft = turn.state.draft
+    draft.pending_event = f"{event_id}:{action}"
+    if turn.state.step is not Step.EVENT_CONSENT:
+        draft.return_to = turn.state.step
+    go_to(turn, Step.EVENT_CONSENT)
+
+
+async def on_event_consent(turn: Turn, value: str | None) -> None:
+    if value not in ("yes", "no"):
+        return expected_choice(turn)
+    draft = turn.state.draft
+    pending = _parse(draft.pending_event or "")
+    back, draft.pending_event, draft.return_to = draft.return_to or Step.IDLE, None, None
+    if value == "yes":
+        turn.update_resident(
+            consent_version=turn.settings.lab.privacy_policy_version,
+            consent_at=turn.now,
+            consent_refused_at=None,
+        )
+        if pending is not None:
+            await act(turn, *pending)
+    else:
+        turn.say(turn.t("events.consent_declined"))
+        if pending is not None:
+            await show_event(turn, pending[0])
+    turn.state.step = back
+    carry_on(turn)
+
+
+async def act(turn: Turn, event_id: int, action: str) -> None:
+    if action == "show":
+        await show_event(turn, event_id)
+        return
+    event = await turn.repos.events.get(event_id)
+    if event is None or event.status is EventStatus.CANCELLED:
+        turn.say(turn.t("events.cancelled_now"))
+        return
+    if turn.now >= event.starts_at:
+        turn.say(turn.t("events.already_started"))
+        return
+    if action == "yes":
+        await say_yes(turn, event_id)
+    else:
+        await say_no(turn, event_id)
+
+
+async def say_yes(turn: Turn, event_id: int) -> None:
+    status = await turn.repos.rsvps.say_yes(event_id, turn.resident.id, turn.now)
+    if status is RsvpStatus.GOING:
+        turn.say(turn.t("events.going"))
+    else:
+        position = await turn.repos.rsvps.waitlist_position(event_id, turn.resident.id)
+        turn.say(turn.t("events.waitlisted", position=position))
+
+
+async def say_no(turn: Turn, event_id: int) -> None:
+    before = await turn.repos.rsvps.say_no(event_id, turn.resident.id, turn.now)
+    if before is RsvpStatus.GOING:
+        await fill_and_tell(turn.repos, event_id, turn.now)
+    turn.say(turn.t("events.declined"))

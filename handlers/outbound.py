@@ -1,0 +1,101 @@
+"""What each kind of outbox row says to its recipient, composed when it is sent (in their
+language, with the event as it is then); None when it is no longer worth sending."""
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from handlers.catalog import Catalog
+from handlers.events.cards import Voice, event_card, starts
+from handlers.events.notices import CANCELLED, CHANGED, PROMOTED, REMINDER, reminder_subject
+from handlers.messages import Reply
+from handlers.settings import FlowSettings
+from storage.broadcasts import BROADCAST_KIND
+from storage.models import EventStatus, OutboxItem, RsvpStatus
+from storage.repositories import Repositories
+
+BROADCAST_REPORT = "broadcast_report"
+
+Composer = Callable[[OutboxItem, Repositories, Voice, datetime], Awaitable[list[Reply] | None]]
+
+
+async def _reminder(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    event = await repos.events.get(int(item.payload["event_id"]))  # type: ignore[arg-type]
+    if event is None or event.status is EventStatus.CANCELLED:
+        return None
+    if item.subject != reminder_subject(event.id, event.starts_at, int(item.payload["offset_s"])):  # type: ignore[arg-type]
+        return None  # the event moved since: the new start has reminders of its own
+    if await repos.rsvps.status(event.id, item.recipient.id) is not RsvpStatus.GOING:
+        return None  # they said they can't come after all
+    intro = voice.t("events.reminder_intro", start=starts(voice, event))
+    return [event_card(voice, event, now, intro=intro, mine=RsvpStatus.GOING, calendar=False)]
+
+
+async def _event_notice(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    event = await repos.events.get(int(item.payload["event_id"]))  # type: ignore[arg-type]
+    if event is None:
+        return None
+    mine = await repos.rsvps.status(event.id, item.recipient.id)
+    intro_key = {PROMOTED: "events.promoted", CHANGED: "events.changed",
+                 CANCELLED: "events.cancelled"}[item.kind]  # fmt: skip
+    if item.kind == PROMOTED and mine is not RsvpStatus.GOING:
+        return None  # they gave the place up again before hearing of it
+    if item.kind != CANCELLED and event.status is EventStatus.CANCELLED:
+        return None  # the cancellation notice says it all
+    return [event_card(voice, event, now, intro=voice.t(intro_key), mine=mine,
+                       calendar=item.kind == CHANGED)]  # fmt: skip
+
+
+async def _broadcast(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    assert item.broadcast_id is not None
+    broadcast = await repos.broadcasts.get(item.broadcast_id)
+    if broadcast is None:
+        return None
+    if broadcast.event_id is None:
+        return [Reply(broadcast.text)]
+    event = await repos.events.get(broadcast.event_id)
+    if event is None or event.status is EventStatus.CANCELLED or event.ends_at <= now:
+        return None  # an invitation to an event that will not happen
+    mine = await repos.rsvps.status(event.id, item.recipient.id)
+    counts = await repos.rsvps.counts(event.id) if event.capacity else None
+    return [event_card(voice, event, now, intro=broadcast.text, counts=counts, mine=mine)]
+
+
+async def _report(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    broadcast_id = int(item.payload["broadcast_id"])  # type: ignore[arg-type]
+    counts = await repos.outbox.counts(broadcast_id)
+    return [Reply(voice.t("broadcast.report", id=broadcast_id, sent=counts.sent,
+                          failed=counts.failed, blocked=counts.blocked,
+                          skipped=counts.skipped))]  # fmt: skip
+
+
+COMPOSERS: dict[str, Composer] = {
+    REMINDER: _reminder,
+    PROMOTED: _event_notice,
+    CHANGED: _event_notice,
+    CANCELLED: _event_notice,
+    BROADCAST_KIND: _broadcast,
+    BROADCAST_REPORT: _report,
+}
+
+
+async def compose(
+    item: OutboxItem,
+    repos: Repositories,
+    settings: FlowSettings,
+    catalog: Catalog,
+    now: datetime,
+) -> list[Reply] | None:
+    language = item.recipient.language or settings.lab.default_language
+    voice = Voice(catalog.translator(language), language, settings.lab)
+    composer = COMPOSERS.get(item.kind)
+    if composer is None:
+        raise ValueError(f"no composer for outbox kind {item.kind!r}")
+    return await composer(item, repos, voice, now)
