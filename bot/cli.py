@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot import cli_broadcast, cli_events
+from bot.cli_output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.catalog import CatalogError
 
@@ -26,15 +28,23 @@ def _parser() -> argparse.ArgumentParser:
         prog="minga", description="Minga: ideas from residents to a public innovation lab."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", parents=[common], help="start the configured channels (Telegram)")
+    commands.add_parser(
+        "run", parents=[common],
+        help="start the configured channels (Telegram), the outbox and the reminders",
+    )  # fmt: skip
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"
     )
     chat.add_argument("--lang", choices=("es", "en"), help="your language (default: from LANG)")
     chat.add_argument("--user", default="local", help="who you are in the chat (default: local)")
+    chat.add_argument(
+        "--staff", action="store_true", help="be staff in the chat (/nuevo_evento, /difundir)"
+    )
     db = commands.add_parser("db", help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")
     db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
+    cli_events.add_parsers(commands, common)
+    cli_broadcast.add_parsers(commands, common)
     return parser
 
 
@@ -93,16 +103,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(config_path(args.config))
-        _setup_logging(settings, quiet=args.command == "chat")
+        _setup_logging(settings, quiet=args.command != "run")
+        if args.command == "chat" and args.staff:
+            staff = settings.staff.model_copy(
+                update={"console_users": (*settings.staff.console_users, args.user)}
+            )
+            settings = settings.model_copy(update={"staff": staff})
         if args.command == "chat":
             asyncio.run(_chat(settings, args))
         elif args.command == "db":
             asyncio.run(_upgrade(settings))
+        elif args.command == "events":
+            asyncio.run(cli_events.run(args, settings))
+        elif args.command == "broadcast":
+            asyncio.run(cli_broadcast.run(args, settings))
         else:
             from bot.runner import run_until_signal
 
             asyncio.run(run_until_signal(settings))
-    except (ConfigError, CatalogError) as error:
+    except (ConfigError, CatalogError, UsageError) as error:
         print(f"minga: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

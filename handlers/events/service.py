@@ -1,10 +1,10 @@
 """Creating, changing and cancelling events, the same from the command line and from chat:
 checks, reminders already past, and the notices to those who said they would come."""
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.catalog import Translator
 from handlers.events.notices import (
     CANCELLED,
     CHANGED,
@@ -27,15 +27,16 @@ DESCRIPTION_MAX = 700  # the card goes as a file's caption: 1024 characters in a
 WHERE_AND_WHEN = ("starts_at", "ends_at", "venue", "address", "latitude", "longitude")
 
 
-@dataclass(frozen=True, slots=True)
-class EventProblem(Exception):
+class EventProblem(ValueError):
     """Why event details were refused: a catalog key (under event_error.) and its values."""
 
-    key: str
-    values: tuple[tuple[str, object], ...] = ()
+    def __init__(self, key: str, values: tuple[tuple[str, object], ...] = ()) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = dict(values)
 
-    def text(self, translate: object) -> str:
-        return translate(f"event_error.{self.key}", **dict(self.values))  # type: ignore[operator]
+    def text(self, translate: Translator) -> str:
+        return translate(f"event_error.{self.key}", **self.values)
 
 
 def parse_local(text: str, zone: ZoneInfo) -> datetime | None:
