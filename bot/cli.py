@@ -14,6 +14,7 @@ from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.catalog import CatalogError
 
 log = logging.getLogger("minga")
+CONSOLE_MESSAGES_PER_SECOND = 20
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +84,19 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
             language=language,
             user_key=args.user,
         )
-        await console.run()
+        # Broadcasts and reminders for console users arrive while chatting.
+        from bot.runner import run_outbound
+        from bot.sending.pacer import Gate, Pacer
+        from bot.sending.sender import Sender
+
+        stop = asyncio.Event()
+        sender = Sender(console, Pacer(Gate(CONSOLE_MESSAGES_PER_SECOND)))
+        outbound = asyncio.create_task(run_outbound(runtime, {"console": sender}, stop))
+        try:
+            await console.run()
+        finally:
+            stop.set()
+            await outbound
     finally:
         await runtime.close()
 

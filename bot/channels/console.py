@@ -10,7 +10,7 @@ from pathlib import Path
 
 from handlers.catalog import Catalog
 from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Inbound, Location, Media, Reply
+from handlers.messages import Choice, Document, Inbound, Location, Media, Reply
 
 CHANNEL = "console"
 QUIT = frozenset(("/quit", "/exit", "/salir"))
@@ -115,10 +115,38 @@ class ConsoleChannel:
     async def _send(self, inbound: Inbound) -> None:
         await self._dispatcher.handle(inbound, self.show)
 
+    # -- the Transport the sender drives (broadcasts and reminders in `minga chat`) ----------
+
+    channel = CHANNEL
+
+    def render(self, replies: Sequence[Reply]) -> list[Reply]:
+        return list(replies)
+
+    async def send(self, recipient: str, message: Reply, *, bulk: bool) -> None:
+        if recipient != self._user_key:  # written for another console user: say whose
+            self._write(self._t("console.for_other", user=recipient))
+        await self.show([message])
+
+    def _file(self, document: Document) -> None:
+        """Keep a file the bot sends (an event's .ics) where the person can open it."""
+        folder = self._media_dir / CHANNEL / "received"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / Path(document.filename).name
+        target.write_bytes(document.content)
+        self._write(self._t("console.file", name=document.filename, path=str(target)))
+
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:
             self._write("")
-            self._write(reply.text)
+            if reply.text:
+                self._write(reply.text)
+            if reply.document is not None:
+                self._file(reply.document)
+            if reply.venue is not None:
+                pin = reply.venue
+                text = self._t("console.venue", title=pin.title, address=pin.address,
+                               latitude=pin.latitude, longitude=pin.longitude)  # fmt: skip
+                self._write(text)
             if reply.location_button:
                 self._write(self._t("console.location_hint"))
             for number, choice in enumerate(reply.choices, start=1):

@@ -1,0 +1,166 @@
+"""The outbox worker: every reachable opted-in resident once, blocked ones given up, expired
+rows skipped, failures recorded, and staff told when their broadcast ends."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.sending.errors import Blocked, DeliveryError, Transient
+from bot.sending.outbox_worker import OutboxWorker
+from bot.sending.pacer import Gate, Pacer
+from bot.sending.sender import RetryPolicy, Sender
+from handlers.broadcasts import Audience, queue_broadcast
+from handlers.catalog import Catalog
+from handlers.messages import Reply
+from handlers.outbound import compose
+from handlers.settings import FlowSettings
+from storage.database import Database
+from storage.models import OutboxItem
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.events.helpers import outbox_rows
+from tests.handlers.walk import to_summary
+
+
+class Recorder:
+    """A transport that records per recipient and fails as told."""
+
+    channel = "test"
+
+    def __init__(self) -> None:
+        self.sent: dict[str, list[Reply]] = {}
+        self.failures: dict[str, DeliveryError] = {}
+
+    def render(self, replies: Sequence[Reply]) -> Sequence[Any]:
+        return list(replies)
+
+    async def send(self, recipient: str, message: Any, *, bulk: bool) -> None:
+        if recipient in self.failures:
+            raise self.failures[recipient]
+        self.sent.setdefault(recipient, []).append(message)
+
+
+async def _instant(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+def _worker(database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog):
+    sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
+                    bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
+
+    async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
+        return await compose(item, database.reader(), FlowSettings(), catalog, now)
+
+    return OutboxWorker(database, {"test": sender}, composed, clock, poll_seconds=0.05)
+
+
+async def _drain(worker: OutboxWorker, database: Database) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    for _ in range(400):
+        await asyncio.sleep(0.01)
+        if await database.reader().outbox.backlog() == 0:
+            break
+    await asyncio.sleep(0.1)  # let the finished broadcast be reported (and sent)
+    for _ in range(100):
+        if await database.reader().outbox.backlog() == 0:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await task
+
+
+async def _residents(make_chat: Callable[..., Chat], names: Sequence[str], subscribe: bool) -> None:
+    for name in names:
+        person = make_chat(language="es", user=name)
+        await to_summary(person)
+        await person.press("summary.send")
+        await person.press("subscribe.yes" if subscribe else "subscribe.no")
+
+
+async def _broadcast(database: Database, clock: FakeClock, reporter: int | None = None) -> int:
+    async with database.transaction() as repos:
+        broadcast = await queue_broadcast(
+            repos, text="¡Hola! El sábado lanzamos el laboratorio.", event_id=None,
+            audience=Audience("all"), created_by="test", reporter_id=reporter, now=clock.now(),
+        )  # fmt: skip
+    return broadcast.id
+
+
+async def test_a_broadcast_reaches_each_opted_in_resident_once(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana", "beto", "caro"], subscribe=True)
+    await _residents(make_chat, ["dora"], subscribe=False)
+    broadcast_id = await _broadcast(database, clock)
+    transport = Recorder()
+    await _drain(_worker(database, transport, clock, catalog), database)
+    assert sorted(transport.sent) == ["ana", "beto", "caro"]
+    assert all(len(messages) == 1 for messages in transport.sent.values())
+    counts = await database.reader().outbox.counts(broadcast_id)
+    assert (counts.sent, counts.pending) == (3, 0)
+    # Run again (a restart): nothing is sent twice.
+    again = Recorder()
+    await _drain(_worker(database, again, clock, catalog), database)
+    assert again.sent == {}
+
+
+async def test_a_resident_who_blocked_the_bot_is_skipped_from_then_on(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["beto"] = Blocked("Forbidden: bot was blocked by the user")
+    await _drain(_worker(database, transport, clock, catalog), database)
+    beto = await database.reader().residents.find("test", "beto")
+    assert beto is not None and beto.unreachable_at is not None
+    second = await _broadcast(database, clock)
+    assert (await database.reader().broadcasts.get(second)).recipients == 1
+    # Writing to the bot again makes them reachable.
+    await make_chat(language="es", user="beto").command("ayuda")
+    beto = await database.reader().residents.find("test", "beto")
+    assert beto is not None and beto.unreachable_at is None
+
+
+async def test_a_failure_is_recorded_with_its_error(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["ana"] = Transient("Internal Server Error (500)")
+    await _drain(_worker(database, transport, clock, catalog), database)
+    [row] = await outbox_rows(database, "broadcast")
+    assert (row["status"], row["attempts"], row["last_error"]) == (
+        "failed", 2, "Internal Server Error (500)",
+    )  # fmt: skip
+
+
+async def test_staff_who_started_a_broadcast_hear_how_it_went(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    staff = await database.reader().residents.find("test", "ana")
+    assert staff is not None
+    broadcast_id = await _broadcast(database, clock, reporter=staff.id)
+    transport = Recorder()
+    await _drain(_worker(database, transport, clock, catalog), database)
+    report = catalog.text("es", "broadcast.report", id=broadcast_id, sent=2, failed=0,
+                          blocked=0, skipped=0)  # fmt: skip
+    assert [m.text for m in transport.sent["ana"]][-1] == report
+    assert (await database.reader().broadcasts.get(broadcast_id)).finished_at is not None
+
+
+async def test_opting_out_drops_broadcasts_not_yet_sent(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    await make_chat(language="es", user="ana").say("BAJA")
+    transport = Recorder()
+    await _drain(_worker(database, transport, clock, catalog), database)
+    assert transport.sent == {}
+    [row] = await outbox_rows(database, "broadcast")
+    assert (row["status"], row["last_error"]) == ("skipped", "opted out")
