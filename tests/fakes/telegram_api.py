@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import socket
 import time
 from collections import defaultdict
@@ -24,7 +25,28 @@ from starlette.routing import Route
 TOKEN = "123456:TEST-abcdefghijklmnopqrstuvwxyz0123"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Minga", "username": "minga_test_bot"}
 JSON_PARAMETERS = {"reply_markup", "allowed_updates", "commands", "scope", "chat_id", "offset",
-                   "timeout", "limit", "message_id", "show_alert"}  # fmt: skip
+                   "timeout", "limit", "message_id", "show_alert", "latitude", "longitude",
+                   "allow_paid_broadcast"}  # fmt: skip
+# The methods that send a message: what Telegram's limits count.
+SENDING = frozenset(("sendMessage", "sendVenue", "sendDocument"))
+
+
+class TokenBucket:
+    """Telegram-like flood control: `rate` messages a second, with one second of burst."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
 
 
 class FakeBotApi:
@@ -39,6 +61,15 @@ class FakeBotApi:
         self.keep_sent = True  # benchmarks with thousands of chats keep nothing
         # Errors to answer the next sendMessage calls to a chat with, e.g. a 429 or a 403.
         self.send_errors: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        # Chats whose person blocked the bot: every message to them gets a 403.
+        self.blocked: set[int] = set()
+        # Flood control: messages a second over all chats (None: none), and the 429s it gave.
+        self.limiter: TokenBucket | None = None
+        self.rate_limited = 0
+        # Faults: this share of messages is answered with a 500 or a 429 (seeded, repeatable).
+        self.fault_rate = 0.0
+        self.faults = random.Random(1581)
+        self.faults_injected = 0
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._consumed: dict[int, int] = defaultdict(int)
@@ -175,10 +206,21 @@ class FakeBotApi:
     # -- the API -------------------------------------------------------------------------------
 
     async def _params(self, request: Request) -> dict[str, Any]:
-        raw = (await request.body()).decode("utf-8")
-        if request.headers.get("content-type", "").startswith("application/json"):
-            return json.loads(raw or "{}")
-        params: dict[str, Any] = dict(parse_qsl(raw)) | dict(request.query_params)
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("multipart/form-data"):  # a file upload (sendDocument)
+            form = await request.form()
+            params = {}
+            for key, value in form.multi_items():
+                if hasattr(value, "read"):
+                    params[key] = {"filename": value.filename, "content": await value.read()}
+                else:
+                    params[key] = value
+        else:
+            raw = (await request.body()).decode("utf-8")
+            if content_type.startswith("application/json"):
+                return json.loads(raw or "{}")
+            params = dict(parse_qsl(raw))
+        params |= dict(request.query_params)
         for key in JSON_PARAMETERS & params.keys():
             with contextlib.suppress(ValueError):
                 params[key] = json.loads(params[key])
@@ -192,13 +234,32 @@ class FakeBotApi:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append((method, params))
-        if method == "sendMessage" and self.send_errors[int(params.get("chat_id", 0))]:
-            error = self.send_errors[int(params["chat_id"])].pop(0)
-            return JSONResponse({"ok": False, **error}, error["error_code"])
+        if method in SENDING:
+            error = self._refusal(int(params.get("chat_id", 0)))
+            if error is not None:
+                return JSONResponse({"ok": False, **error}, error["error_code"])
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return JSONResponse({"ok": True, "result": True})
         return JSONResponse({"ok": True, "result": await handler(params)})
+
+    def _refusal(self, chat_id: int) -> dict[str, Any] | None:
+        """The error a message gets instead of being sent, if any."""
+        if self.send_errors[chat_id]:
+            return self.send_errors[chat_id].pop(0)
+        if chat_id in self.blocked:
+            return {"error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+        if self.limiter is not None and not self.limiter.take():
+            self.rate_limited += 1
+            return {"error_code": 429, "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1}}  # fmt: skip
+        if self.fault_rate and self.faults.random() < self.fault_rate:
+            self.faults_injected += 1
+            if self.faults.random() < 0.5:
+                return {"error_code": 500, "description": "Internal Server Error"}
+            return {"error_code": 429, "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1}}  # fmt: skip
+        return None
 
     async def _file(self, request: Request) -> Response:
         file_id = request.path_params["path"].removeprefix("photos/").removesuffix(".jpg")
@@ -224,14 +285,33 @@ class FakeBotApi:
         return self.updates[:limit]
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._record(params, text=params["text"])
+
+    async def _api_sendVenue(self, params: dict[str, Any]) -> dict[str, Any]:
+        venue = {"location": {"latitude": float(params["latitude"]),
+                              "longitude": float(params["longitude"])},
+                 "title": params["title"], "address": params["address"]}  # fmt: skip
+        return await self._record(params, text="", venue=venue)
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = params["document"]
+        document = {"file_id": f"doc{next(self._message_ids)}", "file_unique_id": "docu",
+                    "file_name": upload["filename"]}  # fmt: skip
+        self.files[document["file_id"]] = upload["content"]
+        return await self._record(params, text=params.get("caption", ""), document=document)
+
+    async def _record(self, params: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+        """Keep what the bot sent (recorded with its markup) and answer with the Message."""
         chat_id = int(params["chat_id"])
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
                    "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
-                   "text": params["text"]}  # fmt: skip
+                   "text": text, **extra}  # fmt: skip
+        if "document" in extra:
+            message["caption"] = message.pop("text")
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:
             message["reply_markup"] = markup
-        recorded = {**message, "reply_markup": markup}
+        recorded = {**message, "text": text, "reply_markup": markup}
         if self.on_send is not None:
             self.on_send(chat_id, recorded)
         if self.keep_sent:
