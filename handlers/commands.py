@@ -7,6 +7,8 @@ from handlers.events import rsvp
 from handlers.navigation import fresh_draft, next_step
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
+from handlers.staff import broadcast, new_event
+from handlers.staff.common import refuse
 from handlers.state import DRAFT_STEPS, Draft, Step
 from handlers.turn import Turn
 
@@ -27,6 +29,11 @@ COMMAND_ALIASES: dict[str, str] = {
     "suscribirme": "subscribe",
     "unsubscribe": "unsubscribe",
     "baja": "unsubscribe",
+    # Staff only (each checks the caller).
+    "new_event": "new_event",
+    "nuevo_evento": "new_event",
+    "broadcast": "broadcast",
+    "difundir": "broadcast",
 }
 
 # The names shown in each language's command menu, in the order shown.
@@ -164,6 +171,18 @@ async def unsubscribe(turn: Turn) -> None:
     rsvp.carry_on(turn)
 
 
+async def staff_new_event(turn: Turn) -> None:
+    if refuse(turn):
+        return rsvp.carry_on(turn)
+    await new_event.start(turn)
+
+
+async def staff_broadcast(turn: Turn) -> None:
+    if refuse(turn):
+        return rsvp.carry_on(turn)
+    await broadcast.start(turn)
+
+
 ACTIONS = {
     "start": start,
     "help": show_help,
@@ -173,6 +192,8 @@ ACTIONS = {
     "events": show_events,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
+    "new_event": staff_new_event,
+    "broadcast": staff_broadcast,
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}

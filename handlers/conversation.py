@@ -10,8 +10,10 @@ from handlers.events import rsvp
 from handlers.events.cards import EVENT
 from handlers.messages import Choice
 from handlers.navigation import previous_step
-from handlers.questions import ask, go_to
+from handlers.questions import QUESTIONS, ask, go_to
 from handlers.review import on_edit, on_summary
+from handlers.staff import broadcast as staff_broadcast
+from handlers.staff import new_event as staff_new_event
 from handlers.state import DRAFT_STEPS, Step
 from handlers.textinput import fold
 from handlers.turn import MENU, Turn
@@ -30,7 +32,12 @@ ANSWERS: dict[Step, Answer] = {
     Step.CONFIRM_RESTART: commands.on_confirm_restart,
     Step.RESUME: commands.on_resume,
     Step.EVENT_CONSENT: rsvp.on_event_consent,
+    **staff_new_event.ANSWERS,
+    **staff_broadcast.ANSWERS,
 }
+# The staff flows' questions join the intake's (they live with their flows).
+QUESTIONS.update(staff_new_event.QUESTIONS)
+QUESTIONS.update(staff_broadcast.QUESTIONS)
 
 # Buttons that work from any step, by the prefix of their id.
 ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
@@ -40,7 +47,10 @@ ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
 }
 
 # Where a typed number is a free answer, not the number of a button ("Calle 80").
-FREE_TEXT_STEPS = frozenset((Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT))
+FREE_TEXT_STEPS = frozenset(
+    (Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT,
+     *staff_new_event.TYPED, *staff_broadcast.TYPED)
+)  # fmt: skip
 
 
 def current_options(turn: Turn) -> tuple[Choice, ...]:
@@ -82,7 +92,7 @@ async def first_contact(turn: Turn) -> None:
     if event_id is not None:
         commands.say_hello(turn)
         return await rsvp.open_from_link(turn, event_id)
-    if command in ("help", "my_ideas", "language", "events"):
+    if command is not None and command not in ("start", "cancel"):
         return await commands.ACTIONS[command](turn)
     commands.begin(turn, greet=True)
 

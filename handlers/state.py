@@ -1,5 +1,6 @@
 """Where a conversation is (its step) and what the resident has answered so far (the draft)."""
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -27,6 +28,22 @@ class Step(StrEnum):
     CONFIRM_RESTART = "restart"
     RESUME = "resume"
     EVENT_CONSENT = "ev_consent"  # consent asked before an RSVP or an event link
+    # Staff: a new event (/nuevo_evento), guided.
+    NEW_EVENT_TITLE = "ne_title"
+    NEW_EVENT_STARTS = "ne_starts"
+    NEW_EVENT_ENDS = "ne_ends"
+    NEW_EVENT_VENUE = "ne_venue"
+    NEW_EVENT_ADDRESS = "ne_address"
+    NEW_EVENT_PIN = "ne_pin"
+    NEW_EVENT_CAPACITY = "ne_capacity"
+    NEW_EVENT_DESCRIPTION = "ne_description"
+    NEW_EVENT_PREVIEW = "ne_preview"
+    # Staff: a broadcast (/difundir), guided.
+    BROADCAST_TEXT = "bc_text"
+    BROADCAST_EVENT = "bc_event"
+    BROADCAST_AUDIENCE = "bc_audience"
+    BROADCAST_FILTER = "bc_filter"
+    BROADCAST_PREVIEW = "bc_preview"
 
 
 # The intake's questions in the order they are asked; which apply depends on the draft.
@@ -53,6 +70,34 @@ class Photo(BaseModel):
     platform_ref: str | None = None
 
 
+class StaffDraft(BaseModel):
+    """What a staff member has given so far for a new event or a broadcast."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    ends_done: bool = False
+    venue: str | None = None
+    address: str | None = None
+    address_done: bool = False
+    latitude: float | None = None
+    longitude: float | None = None
+    pin_done: bool = False
+    capacity: int | None = None
+    capacity_done: bool = False
+    description: str | None = None
+    description_done: bool = False
+    text: str | None = None
+    event_id: int | None = None
+    event_done: bool = False
+    audience: str | None = None
+    filter_kind: str | None = None  # "neighbourhood" or "category", while choosing which
+    offered: list[tuple[int, str]] = []  # upcoming events (id, title) the questions offer
+    recipients: int = 0  # how many the chosen audience reaches, for the confirmation
+
+
 class Draft(BaseModel):
     """The answers so far. Stored as JSON, so every field has a default and old drafts load."""
 
@@ -77,6 +122,7 @@ class Draft(BaseModel):
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given
+    staff: StaffDraft | None = None  # a staff member's event or broadcast in the making
 
 
 class ConversationState(BaseModel):

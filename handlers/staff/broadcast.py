@@ -1,0 +1,182 @@
+"""/difundir (/broadcast): staff write an announcement, attach an event if they want, choose
+who gets it, see it exactly as residents will (with the number of recipients), and confirm.
+The running bot's outbox sends it; they hear how it went when it ends."""
+
+from handlers.broadcasts import (
+    TEXT_LIMITS,
+    BroadcastProblem,
+    count,
+    parse_audience,
+    queue_broadcast,
+)
+from handlers.events.cards import event_card
+from handlers.events.rsvp import voice
+from handlers.messages import Choice, Reply
+from handlers.questions import ask, go_to
+from handlers.replies import expected_choice
+from handlers.staff.common import enter, leave, staff_draft, typed
+from handlers.state import Step
+from handlers.turn import Turn
+
+STEPS = frozenset((Step.BROADCAST_TEXT, Step.BROADCAST_EVENT, Step.BROADCAST_AUDIENCE,
+                   Step.BROADCAST_FILTER, Step.BROADCAST_PREVIEW))  # fmt: skip
+TYPED = frozenset((Step.BROADCAST_TEXT,))
+EVENTS_OFFERED = 5
+
+
+async def start(turn: Turn) -> None:
+    """Staff only: the caller is checked by the command first."""
+    enter(turn, Step.BROADCAST_TEXT)
+
+
+def _quit(turn: Turn, step: Step) -> Choice:
+    return turn.option(step, "quit", "staff.quit")
+
+
+def ask_text(turn: Turn) -> None:
+    turn.say(turn.t("staff.broadcast_text"), (_quit(turn, Step.BROADCAST_TEXT),))
+
+
+async def _offer_events(turn: Turn) -> None:
+    """Questions are asked without the database: what they offer is read before."""
+    events = await turn.repos.events.upcoming(turn.now, limit=EVENTS_OFFERED)
+    staff_draft(turn).offered = [(event.id, event.title) for event in events]
+
+
+def ask_event(turn: Turn) -> None:
+    step = Step.BROADCAST_EVENT
+    offered = staff_draft(turn).offered
+    choices = [turn.labelled(step, str(event_id), title[:40]) for event_id, title in offered]
+    choices += [turn.option(step, "none", "staff.no_event"), _quit(turn, step)]
+    turn.say(turn.t("staff.broadcast_event"), tuple(choices))
+
+
+def ask_audience(turn: Turn) -> None:
+    step = Step.BROADCAST_AUDIENCE
+    choices = [turn.option(step, "all", "staff.audience_all"),
+               turn.option(step, "neighbourhood", "staff.audience_neighbourhood"),
+               turn.option(step, "category", "staff.audience_category")]  # fmt: skip
+    for event_id, title in staff_draft(turn).offered:
+        label = turn.t("staff.audience_event", title=title[:30])
+        choices.append(turn.labelled(step, f"event:{event_id}", label))
+    choices.append(_quit(turn, step))
+    turn.say(turn.t("staff.broadcast_audience"), tuple(choices))
+
+
+def ask_filter(turn: Turn) -> None:
+    step, lab = Step.BROADCAST_FILTER, turn.settings.lab
+    if staff_draft(turn).filter_kind == "category":
+        choices = [turn.labelled(step, f"category:{c.id}", c.label(turn.language))
+                   for c in lab.categories]  # fmt: skip
+    else:
+        choices = [turn.labelled(step, f"neighbourhood:{i}", name)
+                   for i, name in enumerate(lab.neighbourhoods)]  # fmt: skip
+    turn.say(turn.t("staff.broadcast_filter"), (*choices, _quit(turn, step)))
+
+
+async def _to_preview(turn: Turn) -> None:
+    """The broadcast exactly as residents will see it, then the confirmation."""
+    draft = staff_draft(turn)
+    assert draft.audience is not None
+    draft.recipients = await count(turn.repos, parse_audience(draft.audience, turn.settings.lab))
+    turn.say(turn.t("staff.broadcast_preview"))
+    turn.replies.extend(await _as_residents_see_it(turn))
+    go_to(turn, Step.BROADCAST_PREVIEW)
+
+
+def ask_preview(turn: Turn) -> None:
+    draft, step = staff_draft(turn), Step.BROADCAST_PREVIEW
+    turn.say(turn.t("staff.broadcast_confirm", count=draft.recipients),
+             (turn.option(step, "send", "staff.send"), _quit(turn, step)))  # fmt: skip
+
+
+async def _as_residents_see_it(turn: Turn) -> list[Reply]:
+    draft = staff_draft(turn)
+    assert draft.text is not None
+    event = await turn.repos.events.get(draft.event_id) if draft.event_id else None
+    if event is None:
+        return [Reply(draft.text)]
+    counts = await turn.repos.rsvps.counts(event.id) if event.capacity else None
+    return [event_card(voice(turn), event, turn.now, intro=draft.text, counts=counts)]
+
+
+async def on_answer(turn: Turn, value: str | None) -> None:
+    step, draft = turn.state.step, staff_draft(turn)
+    if value == "quit":
+        turn.say(turn.t("staff.cancelled"))
+        return leave(turn)
+    if step is Step.BROADCAST_TEXT:
+        text = typed(turn)
+        if text is None:
+            return ask(turn)
+        if not TEXT_LIMITS[0] <= len(text) <= TEXT_LIMITS[1]:
+            turn.say(turn.t("broadcast_error.text", min=TEXT_LIMITS[0], max=TEXT_LIMITS[1]))
+            return ask(turn)
+        draft.text = text
+        await _offer_events(turn)
+        return go_to(turn, Step.BROADCAST_EVENT)
+    if step is Step.BROADCAST_EVENT:
+        if value == "none":
+            draft.event_id = None
+        elif value and value.isdigit() and await turn.repos.events.get(int(value)):
+            draft.event_id = int(value)
+        else:
+            return expected_choice(turn)
+        return go_to(turn, Step.BROADCAST_AUDIENCE)
+    if step is Step.BROADCAST_AUDIENCE:
+        return await _audience(turn, value)
+    if step is Step.BROADCAST_FILTER:
+        return await _filter(turn, value)
+    await _send(turn, value)
+
+
+async def _audience(turn: Turn, value: str | None) -> None:
+    draft = staff_draft(turn)
+    if value in ("neighbourhood", "category"):
+        draft.filter_kind = value
+        return go_to(turn, Step.BROADCAST_FILTER)
+    if value == "all" or (value or "").startswith("event:"):
+        draft.audience = value
+        return await _to_preview(turn)
+    expected_choice(turn)
+
+
+async def _filter(turn: Turn, value: str | None) -> None:
+    draft, lab = staff_draft(turn), turn.settings.lab
+    kind, _, chosen = (value or "").partition(":")
+    if kind == "category" and lab.category(chosen) is not None:
+        draft.audience = value
+    elif kind == "neighbourhood" and chosen.isdigit() and int(chosen) < len(lab.neighbourhoods):
+        draft.audience = f"neighbourhood:{lab.neighbourhoods[int(chosen)]}"
+    else:
+        return expected_choice(turn)
+    await _to_preview(turn)
+
+
+async def _send(turn: Turn, value: str | None) -> None:
+    if value != "send":
+        return expected_choice(turn)
+    draft = staff_draft(turn)
+    assert draft.text is not None and draft.audience is not None
+    try:
+        broadcast = await queue_broadcast(
+            turn.repos, text=draft.text, event_id=draft.event_id,
+            audience=parse_audience(draft.audience, turn.settings.lab),
+            created_by=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            reporter_id=turn.resident.id, now=turn.now,
+        )  # fmt: skip
+    except BroadcastProblem as problem:
+        turn.say(turn.t(f"broadcast_error.{problem.key}", **problem.values))
+        return leave(turn)
+    turn.say(turn.t("staff.broadcast_queued", id=broadcast.id, count=broadcast.recipients))
+    leave(turn)
+
+
+QUESTIONS = {
+    Step.BROADCAST_TEXT: ask_text,
+    Step.BROADCAST_EVENT: ask_event,
+    Step.BROADCAST_AUDIENCE: ask_audience,
+    Step.BROADCAST_FILTER: ask_filter,
+    Step.BROADCAST_PREVIEW: ask_preview,
+}
+ANSWERS = {step: on_answer for step in STEPS}

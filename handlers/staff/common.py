@@ -1,0 +1,53 @@
+"""What the staff flows share: who is staff, entering and leaving a flow, typed answers."""
+
+from handlers.questions import go_to
+from handlers.state import StaffDraft, Step
+from handlers.textinput import clean
+from handlers.turn import Turn
+
+SIDE_STEPS = frozenset((Step.CONFIRM_CANCEL, Step.CONFIRM_RESTART, Step.LANGUAGE, Step.RESUME,
+                        Step.EVENT_CONSENT))  # fmt: skip
+
+
+def is_staff(turn: Turn) -> bool:
+    return turn.settings.staff.includes(turn.inbound.channel, turn.inbound.user_key)
+
+
+def refuse(turn: Turn) -> bool:
+    """True (and a polite answer) when the caller is not staff."""
+    if is_staff(turn):
+        return False
+    turn.say(turn.t("staff.only"))
+    return True
+
+
+def enter(turn: Turn, first: Step) -> None:
+    """Start a staff flow on the side: whatever the person was doing waits for it."""
+    draft = turn.state.draft
+    if turn.state.step not in SIDE_STEPS and draft.staff is None:
+        draft.return_to = turn.state.step
+    draft.staff = StaffDraft()
+    go_to(turn, first)
+
+
+def leave(turn: Turn) -> None:
+    """Back to where they were before the flow."""
+    draft = turn.state.draft
+    step, draft.return_to, draft.staff = draft.return_to or Step.IDLE, None, None
+    go_to(turn, step)
+
+
+def staff_draft(turn: Turn) -> StaffDraft:
+    draft = turn.state.draft
+    if draft.staff is None:
+        draft.staff = StaffDraft()
+    return draft.staff
+
+
+def typed(turn: Turn) -> str | None:
+    """The cleaned text of the message, or None (and a reminder) when it was not text."""
+    text = clean(turn.inbound.text or "")
+    if not text:
+        turn.say(turn.t("input.empty"))
+        return None
+    return text
