@@ -1,0 +1,146 @@
+"""`minga events ...` and `minga broadcast ...` as a lab's installer scripts them: --json, one
+clear line and exit status 2 for a bad argument, a QR code that decodes to the link."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from bot.cli import main
+
+ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",
+       "--venue", "Auditorio de la Alcaldía Local", "--address", "Calle 137 Sur # 13-51",
+       "--lat", "4.4791", "--lon", "-74.1264", "--capacity", "120"]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+    monkeypatch.setenv("MINGA_TELEGRAM__BOT_USERNAME", "usme_innova_bot")
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_add_list_show_edit_cancel(capsys: pytest.CaptureFixture[str]) -> None:
+    created = _json(capsys, *ADD)
+    assert created["id"] == 1 and created["starts"] == "2030-08-16T14:00:00-05:00"
+    assert created["ends"] == "2030-08-16T16:00:00-05:00"  # two hours unless told
+    [listed] = _json(capsys, "events", "list")
+    assert listed["title"] == "Lanzamiento de Usme Innova" and listed["capacity"] == 120
+    shown = _json(capsys, "events", "show", "1")
+    assert shown["venue"] == "Auditorio de la Alcaldía Local" and shown["going"] == 0
+    moved = _json(capsys, "events", "edit", "1", "--starts", "2030-08-17 15:00")
+    assert moved["status"] == "moved" and moved["ends"] == "2030-08-17T17:00:00-05:00"
+    cancelled = _json(capsys, "events", "cancel", "1")
+    assert cancelled["status"] == "cancelled"
+    assert _json(capsys, "events", "list") == []
+    assert len(_json(capsys, "events", "list", "--all")) == 1
+
+
+def test_human_output_is_short(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ADD) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("event 1 created") and "2030-08-16 14:00" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--starts", "16/08 2pm"], "use YYYY-MM-DD HH:MM"),
+        (["--starts", "2020-01-01 10:00"], "already passed"),
+        (["--ends", "2030-08-16 13:00"], "end must come after the start"),
+        (["--lat", "4.5"], "both the latitude and the longitude"),
+        (["--capacity", "0"], "capacity must be a number above zero"),
+    ],
+)
+def test_a_bad_argument_is_one_clear_line_and_status_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    base = [a for a in ADD if a not in ("--lat", "4.4791", "--lon", "-74.1264")]
+    changed = list(base)
+    for option, value in zip(argv[::2], argv[1::2], strict=True):
+        if option in changed:
+            changed[changed.index(option) + 1] = value
+        else:
+            changed += [option, value]
+    assert main(changed) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_unknown_event_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["events", "show", "9"]) == 2
+    assert "there is no event 9" in capsys.readouterr().err
+
+
+def test_link_and_a_qr_code_that_decodes_to_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(ADD) == 0
+    capsys.readouterr()
+    link = _json(capsys, "events", "link", "1", "--qr", str(tmp_path / "poster.png"))
+    assert link["url"] == "https://t.me/usme_innova_bot?start=ev1"
+    [decoded] = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
+    assert decoded.text == link["url"]
+
+
+def _opt_in(count: int) -> None:
+    assert main(["db", "upgrade"]) == 0
+    with sqlite3.connect("data/minga.sqlite3") as db:
+        db.executemany(
+            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at) "
+            "VALUES ('telegram', ?, 'es', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [(str(9000 + i),) for i in range(count)],
+        )
+
+
+def test_broadcast_send_queues_for_the_running_bot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ADD) == 0
+    _opt_in(3)
+    capsys.readouterr()
+    queued = _json(capsys, "broadcast", "send", "--text", "¡Les esperamos!", "--event", "1",
+                   "--audience", "all", "--yes")  # fmt: skip
+    assert (queued["id"], queued["recipients"], queued["pending"]) == (1, 3, 3)
+    status = _json(capsys, "broadcast", "status", "1")
+    assert status["pending"] == 3 and status["sent"] == 0
+    [listed] = _json(capsys, "broadcast", "list")
+    assert listed["id"] == 1
+
+
+def test_broadcast_without_yes_and_without_a_terminal_asks_for_yes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _opt_in(2)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["broadcast", "send", "--text", "Hola"]) == 2
+    assert "add --yes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("audience", "message"),
+    [("barrio:La Flora", "don't understand the audience"), ("category:nope", "no topic"),
+     ("event:77", "no event 77")],
+)  # fmt: skip
+def test_a_bad_audience_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], audience: str, message: str
+) -> None:
+    assert main(["broadcast", "send", "--text", "Hola", "--audience", audience, "--yes"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_names_the_new_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "events" in out and "broadcast" in out
+    with pytest.raises(SystemExit):
+        main(["broadcast", "send", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--text", "--event", "--audience", "--yes", "--wait", "--json"):
+        assert option in out
