@@ -17,9 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def telegram_channel(runtime: Runtime) -> TelegramChannel:
+    settings = runtime.settings
     return TelegramChannel(
-        runtime.settings.telegram, runtime.dispatcher, runtime.catalog, runtime.media_dir
-    )
+        settings.telegram, runtime.dispatcher, runtime.catalog, runtime.media_dir,
+        staff_ids=settings.staff.telegram_ids, staff_language=settings.lab.default_language,
+    )  # fmt: skip
 
 
 async def run_channels(

@@ -60,6 +60,12 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
+# Added to the menu of the lab's team (in their private chats with the bot).
+STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (("nuevo_evento", "new_event"), ("difundir", "broadcast")),
+    "en": (("new_event", "new_event"), ("broadcast", "broadcast")),
+}
+
 MY_IDEAS_SHOWN = 10
 
 

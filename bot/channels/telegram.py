@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from telegram import Bot, BotCommand, InputFile, Message, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile, Message, Update
 from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
@@ -25,7 +25,7 @@ from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.catalog import Catalog
-from handlers.commands import COMMAND_MENU
+from handlers.commands import COMMAND_MENU, STAFF_MENU
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Inbound, Location, Media, Reply
 
@@ -99,8 +99,13 @@ class TelegramChannel:
         dispatcher: Dispatcher,
         catalog: Catalog,
         media_dir: Path,
+        *,
+        staff_ids: Sequence[int] = (),
+        staff_language: str = "es",
     ) -> None:
         self._settings = settings
+        self._staff_ids = tuple(staff_ids)
+        self._staff_language = staff_language
         self._dispatcher = dispatcher
         self._catalog = catalog
         self._media_dir = media_dir
@@ -137,19 +142,32 @@ class TelegramChannel:
             poll_interval=self._settings.poll_interval_seconds,
         )
 
+    def _menu(self, language: str, commands: Sequence[tuple[str, str]]) -> list[BotCommand]:
+        return [
+            BotCommand(name, self._catalog.text(language, f"commands.{action}"))
+            for name, action in commands
+        ]
+
     async def _register_commands(self, application: Application) -> None:
-        """The command menu in Spanish and English; the default (no language) is Spanish."""
+        """The command menu in Spanish and English; the default (no language) is Spanish.
+        The lab's team also see their own commands, in the lab's language."""
         for language, commands in COMMAND_MENU.items():
-            menu = [
-                BotCommand(name, self._catalog.text(language, f"commands.{action}"))
-                for name, action in commands
-            ]
+            menu = self._menu(language, commands)
             try:
                 await application.bot.set_my_commands(menu, language_code=language)
                 if language == "es":
                     await application.bot.set_my_commands(menu)
             except TelegramError as error:
                 log.warning("could not register the command menu (%s): %s", language, error)
+        language = self._staff_language
+        staff_menu = self._menu(language, (*COMMAND_MENU[language], *STAFF_MENU[language]))
+        for staff_id in self._staff_ids:
+            try:
+                await application.bot.set_my_commands(
+                    staff_menu, scope=BotCommandScopeChat(staff_id)
+                )
+            except TelegramError as error:  # e.g. they never opened a chat with the bot
+                log.info("no staff menu for user %s: %s", staff_id, error)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, user = update.effective_chat, update.effective_user
