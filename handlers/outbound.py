@@ -10,7 +10,7 @@ from handlers.events.notices import CANCELLED, CHANGED, PROMOTED, REMINDER, remi
 from handlers.messages import Reply
 from handlers.settings import FlowSettings
 from storage.broadcasts import BROADCAST_KIND
-from storage.models import EventStatus, OutboxItem, RsvpStatus
+from storage.models import Broadcast, EventStatus, OutboxItem, RsvpStatus
 from storage.repositories import Repositories
 
 BROADCAST_REPORT = "broadcast_report"
@@ -49,11 +49,24 @@ async def _event_notice(
                        calendar=item.kind == CHANGED)]  # fmt: skip
 
 
+# A broadcast's text never changes: read once for its thousands of rows.
+_BROADCASTS: dict[int, Broadcast | None] = {}
+_BROADCASTS_KEPT = 64
+
+
+async def _broadcast_of(repos: Repositories, broadcast_id: int) -> Broadcast | None:
+    if broadcast_id not in _BROADCASTS:
+        if len(_BROADCASTS) >= _BROADCASTS_KEPT:
+            _BROADCASTS.clear()
+        _BROADCASTS[broadcast_id] = await repos.broadcasts.get(broadcast_id)
+    return _BROADCASTS[broadcast_id]
+
+
 async def _broadcast(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
     assert item.broadcast_id is not None
-    broadcast = await repos.broadcasts.get(item.broadcast_id)
+    broadcast = await _broadcast_of(repos, item.broadcast_id)
     if broadcast is None:
         return None
     if broadcast.event_id is None:

@@ -126,6 +126,7 @@ class TelegramChannel:
             # resident's messages in order.
             .concurrent_updates(True)
             .connection_pool_size(self._settings.max_connections)
+            .job_queue(None)  # Minga schedules with its own scheduler (bot/scheduler.py)
             .build()
         )
         application.add_handler(TypeHandler(Update, self.on_update))

@@ -43,6 +43,10 @@ class OutboxWorker:
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._finished_some = False
         self.delivered = 0  # rows marked sent by this worker, for progress and tests
+        # Sent rows wait here to be marked together: one transaction for all that were sent
+        # while the previous one was being written (group commit).
+        self._sent: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
         """New rows were written: look now instead of at the next poll."""
@@ -112,21 +116,45 @@ class OutboxWorker:
 
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
         attempts = item.attempts + outcome.attempts
+        if outcome.status == "sent":
+            await self._mark_sent(item.id, attempts)
+            log.debug("outbox row=%s kind=%s resident=%s sent", item.id, item.kind,
+                      item.recipient.id)  # fmt: skip
+            return
         now = self._clock.now()
         async with self._database.transaction() as repos:
-            if outcome.status == "sent":
-                await repos.outbox.mark_sent([item.id], [attempts], now)
-            elif outcome.status == "blocked":
+            if outcome.status == "blocked":
                 await repos.outbox.mark(item.id, OutboxStatus.BLOCKED, now, attempts=attempts,
                                         error=outcome.error)  # fmt: skip
                 await repos.outbox.block_recipient(item.recipient.id, now)
             else:
                 await repos.outbox.mark(item.id, OutboxStatus.FAILED, now, attempts=attempts,
                                         error=outcome.error)  # fmt: skip
-        if outcome.status == "sent":
-            self.delivered += 1
         log.info("outbox row=%s kind=%s resident=%s %s", item.id, item.kind,
                  item.recipient.id, outcome.status)  # fmt: skip
+
+    async def _mark_sent(self, outbox_id: int, attempts: int) -> None:
+        """Returns once the row is marked sent (the row stays "in flight" until then)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((outbox_id, attempts, done))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_sent())
+        await done
+
+    async def _flush_sent(self) -> None:
+        while self._sent:
+            batch, self._sent = self._sent, []
+            try:
+                async with self._database.transaction() as repos:
+                    await repos.outbox.mark_sent([b[0] for b in batch], [b[1] for b in batch],
+                                                 self._clock.now())  # fmt: skip
+            except Exception as error:
+                for _, _, done in batch:
+                    done.set_exception(error)
+                continue
+            self.delivered += len(batch)
+            for _, _, done in batch:
+                done.set_result(None)
 
     async def _mark(self, item: OutboxItem, status: OutboxStatus, *, error: str) -> None:
         async with self._database.transaction() as repos:
