@@ -76,6 +76,7 @@ def _config(workdir: Path, port: int, paid: bool) -> Path:
 def run(spec: dict[str, Any], *, recipients: int, paid: bool = False,
         reminder_in: float | None = None) -> dict[str, Any]:  # fmt: skip
     port = free_port()
+    profile = os.environ.get("BENCH_PROFILE")  # a file: where py-spy writes a CPU profile
     with tempfile.TemporaryDirectory(prefix="minga-outbound-") as folder:
         workdir = Path(folder)
         due = asyncio.run(_seed(workdir / "minga.sqlite3", recipients, reminder_in=reminder_in))

@@ -1,7 +1,7 @@
 """The composition root: settings in, a database, texts, clock and dispatcher out."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from handlers.catalog import Catalog
 from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Reply
-from handlers.outbound import compose
+from handlers.outbound import BroadcastCache, compose
 from storage.database import Database
 from storage.models import OutboxItem
 
@@ -24,6 +24,7 @@ class Runtime:
     catalog: Catalog
     clock: Clock
     dispatcher: Dispatcher
+    broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> "Runtime":
@@ -41,7 +42,8 @@ class Runtime:
 
     async def compose(self, item: OutboxItem, now: datetime) -> list[Reply] | None:
         """What an outbox row says, read as it stands now."""
-        return await compose(item, self.database.reader(), self.settings.flow, self.catalog, now)
+        return await compose(item, self.database.reader(), self.settings.flow, self.catalog, now,
+                             self.broadcasts)  # fmt: skip
 
     def outbox_worker(self, senders: Mapping[str, Sender], **options: float) -> OutboxWorker:
         return OutboxWorker(self.database, senders, self.compose, self.clock, **options)  # type: ignore[arg-type]

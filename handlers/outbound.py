@@ -49,24 +49,28 @@ async def _event_notice(
                        calendar=item.kind == CHANGED)]  # fmt: skip
 
 
-# A broadcast's text never changes: read once for its thousands of rows.
-_BROADCASTS: dict[int, Broadcast | None] = {}
-_BROADCASTS_KEPT = 64
+class BroadcastCache:
+    """A broadcast's text never changes: read it once for its thousands of rows (one cache
+    per database, kept by whoever composes)."""
 
+    KEPT = 64
 
-async def _broadcast_of(repos: Repositories, broadcast_id: int) -> Broadcast | None:
-    if broadcast_id not in _BROADCASTS:
-        if len(_BROADCASTS) >= _BROADCASTS_KEPT:
-            _BROADCASTS.clear()
-        _BROADCASTS[broadcast_id] = await repos.broadcasts.get(broadcast_id)
-    return _BROADCASTS[broadcast_id]
+    def __init__(self) -> None:
+        self._kept: dict[int, Broadcast | None] = {}
+
+    async def get(self, repos: Repositories, broadcast_id: int) -> Broadcast | None:
+        if broadcast_id not in self._kept:
+            if len(self._kept) >= self.KEPT:
+                self._kept.clear()
+            self._kept[broadcast_id] = await repos.broadcasts.get(broadcast_id)
+        return self._kept[broadcast_id]
 
 
 async def _broadcast(
-    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime, cache: BroadcastCache
 ) -> list[Reply] | None:
     assert item.broadcast_id is not None
-    broadcast = await _broadcast_of(repos, item.broadcast_id)
+    broadcast = await cache.get(repos, item.broadcast_id)
     if broadcast is None:
         return None
     if broadcast.event_id is None:
@@ -94,7 +98,6 @@ COMPOSERS: dict[str, Composer] = {
     PROMOTED: _event_notice,
     CHANGED: _event_notice,
     CANCELLED: _event_notice,
-    BROADCAST_KIND: _broadcast,
     BROADCAST_REPORT: _report,
 }
 
@@ -105,9 +108,12 @@ async def compose(
     settings: FlowSettings,
     catalog: Catalog,
     now: datetime,
+    cache: BroadcastCache | None = None,
 ) -> list[Reply] | None:
     language = item.recipient.language or settings.lab.default_language
     voice = Voice(catalog.translator(language), language, settings.lab)
+    if item.kind == BROADCAST_KIND:
+        return await _broadcast(item, repos, voice, now, cache or BroadcastCache())
     composer = COMPOSERS.get(item.kind)
     if composer is None:
         raise ValueError(f"no composer for outbox kind {item.kind!r}")
