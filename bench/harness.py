@@ -23,6 +23,7 @@ POLL_INTERVAL = float(
     os.environ.get("BENCH_POLL_INTERVAL", TelegramSettings().poll_interval_seconds)
 )
 BOTS = ("minga", "echo", "echo-defaults")
+UNBOUND_RATE = 1000  # messages/s: the highest pace the setting allows
 
 
 def free_port() -> int:
@@ -59,7 +60,10 @@ def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, s
     config.write_text(
         f'[storage]\ndatabase = "{workdir / "minga.sqlite3"}"\nmedia_dir = "{workdir / "media"}"\n'
         f'[telegram]\nbase_url = "{base_url}"\npoll_timeout_seconds = 10\n'
-        f"max_connections = {CONNECTIONS}\npoll_interval_seconds = {POLL_INTERVAL}\n",
+        f"max_connections = {CONNECTIONS}\npoll_interval_seconds = {POLL_INTERVAL}\n"
+        # The fake server has no flood control here: the pace must not bind, so that the
+        # ratio measures the work per update (every reply still goes through the sender).
+        f"max_messages_per_second = {UNBOUND_RATE}\n",
         "utf-8",
     )
     env = {"MINGA_TELEGRAM__TOKEN": TOKEN}

@@ -39,6 +39,15 @@ class Gate:
 
     async def slot(self, lane: Lane) -> None:
         """Wait for this lane's turn to send one message."""
+        now = self._monotonic()
+        if (
+            now >= self._next
+            and self._first(Lane.REPLY) is None
+            and self._first(Lane.BULK) is None
+            and (lane is Lane.REPLY or now >= self._bulk_paused_until)
+        ):  # nobody waits and the slot is free: take it (no future, no task switch)
+            self._next = now + self._interval
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[lane].append(future)
         if self._task is None or self._task.done():
