@@ -11,6 +11,10 @@ Monotonic = Callable[[], float]
 
 
 PAUSE_POLL_SECONDS = 0.05  # while bulk is paused, how often to look for a reply to send
+# Slots missed while the event loop was busy may be caught up on, up to this much time's
+# worth: a busy bot keeps its rate instead of losing a slot on every late wake-up, and the
+# burst stays far below the one second of burst Telegram's flood control tolerates.
+CATCH_UP_SECONDS = 0.2
 
 
 class Lane(IntEnum):
@@ -19,9 +23,10 @@ class Lane(IntEnum):
 
 
 class Gate:
-    """At most `rate` slots a second, evenly spaced (no bursts, so the platform's own window
-    never sees more than the rate). Waiting replies take the next slot before waiting bulk,
-    and bulk can be paused (after a 429) without holding replies up."""
+    """At most `rate` slots a second, evenly spaced (bursts only to catch up on slots the
+    event loop was too busy to hand out, and never beyond CATCH_UP_SECONDS of them). Waiting
+    replies take the next slot before waiting bulk, and bulk can be paused (after a 429)
+    without holding replies up."""
 
     def __init__(
         self, rate: float, *, monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep
@@ -46,7 +51,7 @@ class Gate:
             and self._first(Lane.BULK) is None
             and (lane is Lane.REPLY or now >= self._bulk_paused_until)
         ):  # nobody waits and the slot is free: take it (no future, no task switch)
-            self._next = now + self._interval
+            self._take(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting[lane].append(future)
@@ -85,7 +90,12 @@ class Gate:
                 await self._sleep(min(PAUSE_POLL_SECONDS, self._bulk_paused_until - now))
                 continue
             self._waiting[lane].popleft().set_result(None)
-            self._next = max(self._next, now) + self._interval
+            self._take(now)
+
+    def _take(self, now: float) -> None:
+        """Book the slot that was due: the next one is an interval later (on the schedule,
+        so a late hand-out does not push every later slot back)."""
+        self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
 
 
 class Pacer:
