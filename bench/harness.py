@@ -123,14 +123,20 @@ def run_bot(bot: str, *, residents: int, steps: int, rate: float | None = None) 
                 results["bot_cpu_seconds"] = cpu_seconds(bot_process.pid)
                 results["startup_seconds"] = results["first_reply_at"] - spawned_at
         finally:
-            if bot_process is not None and bot_process.poll() is None:
-                # py-spy writes its profile on SIGINT; Minga and PTB stop cleanly on SIGTERM.
-                profiling = os.environ.get("BENCH_PROFILE")
-                bot_process.send_signal(signal.SIGINT if profiling else signal.SIGTERM)
-                try:
-                    bot_process.wait(30)
-                except subprocess.TimeoutExpired:
-                    bot_process.kill()
+            if bot_process is not None:
+                stop_bot(bot_process)
             server.kill()
             server.wait()
     return results
+
+
+def stop_bot(process: subprocess.Popen) -> None:
+    """Stop a bot cleanly if it still runs; kill it if it will not stop."""
+    if process.poll() is not None:
+        return
+    # py-spy writes its profile on SIGINT; Minga and PTB stop cleanly on SIGTERM.
+    process.send_signal(signal.SIGINT if os.environ.get("BENCH_PROFILE") else signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()

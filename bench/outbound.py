@@ -5,7 +5,6 @@ the fake Bot API server with flood control runs in another process."""
 import asyncio
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.harness import ROOT, free_port
+from bench.harness import ROOT, free_port, stop_bot
 from handlers.broadcasts import Audience, queue_broadcast
 from handlers.events.service import create_event
 from storage.database import Database
@@ -97,6 +96,8 @@ def run(spec: dict[str, Any], *, recipients: int, paid: bool = False,
             "--config",
             str(_config(workdir, port, paid)),
         ]
+        if profile:
+            command = ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--", *command]
         with (workdir / "bot.log").open("w") as log:
             started = time.time()
             bot = subprocess.Popen(command, cwd=ROOT, env=env | {"MINGA_TELEGRAM__TOKEN": TOKEN},
@@ -108,11 +109,7 @@ def run(spec: dict[str, Any], *, recipients: int, paid: bool = False,
                     time.sleep(0.1)
                 results = json.loads(out.read_text())
             finally:
-                bot.send_signal(signal.SIGINT if profile else signal.SIGTERM)
-                try:
-                    bot.wait(30)
-                except subprocess.TimeoutExpired:
-                    bot.kill()
+                stop_bot(bot)
                 server.kill()
                 server.wait()
     results["started"], results["due"] = started, due

@@ -71,17 +71,6 @@ class OutboxRepository:
             for row in rows
         ]
 
-    async def next_due(self, channels: Sequence[str]) -> datetime | None:
-        """When the next pending message for these channels is due (None: nothing pending)."""
-        marks = ", ".join("?" * len(channels))
-        row = await fetch_one(
-            self._db,
-            "SELECT min(o.not_before) FROM outbox AS o JOIN residents AS r "  # noqa: S608
-            f"ON r.id = o.recipient_id WHERE o.status = 'pending' AND r.channel IN ({marks})",
-            tuple(channels),
-        )
-        return from_db_optional(row[0]) if row else None
-
     async def mark_sent(self, ids: Sequence[int], attempts: Sequence[int], now: datetime) -> None:
         await self._db.executemany(
             "UPDATE outbox SET status = 'sent', attempts = ?, done_at = ? WHERE id = ?",

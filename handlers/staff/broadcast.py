@@ -14,7 +14,7 @@ from handlers.events.rsvp import voice
 from handlers.messages import Choice, Reply
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
-from handlers.staff.common import enter, leave, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from handlers.state import Step
 from handlers.turn import Turn
 
@@ -102,9 +102,8 @@ async def _as_residents_see_it(turn: Turn) -> list[Reply]:
 
 async def on_answer(turn: Turn, value: str | None) -> None:
     step, draft = turn.state.step, staff_draft(turn)
-    if value == "quit":
-        turn.say(turn.t("staff.cancelled"))
-        return leave(turn)
+    if quit_if_asked(turn, value):
+        return None
     if step is Step.BROADCAST_TEXT:
         text = typed(turn)
         if text is None:

@@ -51,3 +51,12 @@ def typed(turn: Turn) -> str | None:
         turn.say(turn.t("input.empty"))
         return None
     return text
+
+
+def quit_if_asked(turn: Turn, value: str | None) -> bool:
+    """The flow's "Cancel" button: nothing is kept, and they go back to where they were."""
+    if value != "quit":
+        return False
+    turn.say(turn.t("staff.cancelled"))
+    leave(turn)
+    return True

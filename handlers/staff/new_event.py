@@ -18,7 +18,7 @@ from handlers.events.service import (
 from handlers.messages import Choice
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
-from handlers.staff.common import enter, leave, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from handlers.state import StaffDraft, Step
 from handlers.textinput import valid_coordinates
 from handlers.turn import Turn
@@ -104,9 +104,8 @@ def _length_ok(text: str, low: int, high: int) -> bool:
 
 async def on_answer(turn: Turn, value: str | None) -> None:
     step, draft = turn.state.step, staff_draft(turn)
-    if value == "quit":
-        turn.say(turn.t("staff.cancelled"))
-        return leave(turn)
+    if quit_if_asked(turn, value):
+        return None
     if step is Step.NEW_EVENT_PREVIEW:
         return await _create(turn, value)
     if step is Step.NEW_EVENT_PIN:

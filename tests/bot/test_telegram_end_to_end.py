@@ -2,7 +2,6 @@
 Bot API server on 127.0.0.1: a resident files an idea with a photo and a location."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiosqlite
@@ -16,14 +15,6 @@ from tests.fakes.telegram_api import TOKEN, FakeBotApi
 RESIDENT = 5550001
 PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
 es = Catalog.load().translator("es")
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:

@@ -4,12 +4,11 @@ a restart, replies ahead of bulk work, faults retried, events and reminders."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
-import pytest
 
 from bot.config import Settings, StorageSettings, TelegramSettings
 from handlers.broadcasts import Audience, queue_broadcast
@@ -24,14 +23,6 @@ from tests.fakes.telegram_api import TOKEN, FakeBotApi, TokenBucket
 es = Catalog.load().translator("es")
 FIRST_CHAT = 7_000_000
 TEXT = "📣 Este sábado lanzamos Usme Innova en la Alcaldía Local. ¡Les esperamos!"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def _settings(api: FakeBotApi, tmp_path: Path, **telegram: object) -> Settings:
