@@ -75,7 +75,10 @@ async def submit(turn: Turn) -> None:
     turn.update_resident(role=role)
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.say(turn.t("receipt.thanks", reference=reference))
-    turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())
     first_idea = await turn.repos.ideas.count_for_resident(turn.resident.id) == 1
     if first_idea and turn.resident.announcements_at is None:
+        # One message: the receipt, then the offer's buttons (the menu follows the answer).
+        turn.say(turn.t("receipt.next", lab=lab.name))
         subscriptions.offer(turn)
+    else:
+        turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())

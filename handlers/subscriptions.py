@@ -45,9 +45,11 @@ async def unsubscribe(turn: Turn) -> None:
 
 
 async def on_button(turn: Turn, value: str) -> None:
+    """The answer to the offer after a receipt, which carried no menu: the menu follows."""
     if value == "yes":
         subscribe(turn)
     elif value == "no":
         turn.say(turn.t("subscribe.declined"))
     else:
         turn.say(turn.t("input.stale_button"))
+    turn.say(turn.t("greeting.menu"), turn.menu())

@@ -304,6 +304,7 @@ async def test_back_goes_one_question_back_and_keeps_the_answers(chat: Chat) -> 
 async def test_a_returning_resident_starts_at_the_problem(chat: Chat) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
+    await chat.press("subscribe.no")
     await chat.press("menu.new")
     assert chat.asked("problem.ask")
     assert not chat.choices  # no way back before the first question

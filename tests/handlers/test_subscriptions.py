@@ -19,8 +19,14 @@ async def test_the_opt_in_is_offered_after_the_first_idea_only(
     await to_summary(chat)
     await chat.press("summary.send")
     assert chat.replies[-1].text == chat.t("subscribe.offer", lab="Usme Innova")
+    # One message: the receipt with the offer's buttons only; the menu follows the answer.
+    assert [c.label for r in chat.replies for c in r.choices] == [
+        chat.t("subscribe.yes"),
+        chat.t("subscribe.no"),
+    ]
     await chat.press("subscribe.yes")
     assert chat.t("subscribe.done") in chat.text
+    assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
     assert await _announced(database, chat.user)
     await chat.command("start")  # a second idea: no offer again
     await chat.say(PROBLEM)
@@ -29,6 +35,7 @@ async def test_the_opt_in_is_offered_after_the_first_idea_only(
     await chat.press("summary.send")
     assert chat.t("receipt.next", lab="Usme Innova") in chat.text
     assert chat.t("subscribe.offer", lab="Usme Innova") not in chat.text
+    assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
 
 
 async def test_no_thanks_keeps_them_out(chat: Chat, database: Database) -> None:
@@ -36,6 +43,7 @@ async def test_no_thanks_keeps_them_out(chat: Chat, database: Database) -> None:
     await chat.press("summary.send")
     await chat.press("subscribe.no")
     assert chat.t("subscribe.declined") in chat.text
+    assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
     assert not await _announced(database, chat.user)
 
 
