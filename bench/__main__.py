@@ -31,36 +31,42 @@ def _mark(ok: bool) -> str:
     return "yes" if ok else "NO"
 
 
-def _median_pair(count: int, pairs: int) -> tuple[dict, dict, float, list[float]]:
-    """Alternating echo/Minga runs; the run-to-run noise is large, so the median ratio."""
+def _median_pair(count: int, pairs: int) -> tuple[dict, dict, dict, float, list[float]]:
+    """Alternating echo/Minga runs; the run-to-run noise is large, so the median ratio. Each
+    pair also runs the echo bot on Minga's HTTP client (reported beside, not the target)."""
     ratios, runs = [], []
     for _ in range(pairs):
         echo = run_bot("echo", residents=count, steps=len(INTAKE))
+        same_client = run_bot("echo-aiohttp", residents=count, steps=len(INTAKE))
         minga = run_bot("minga", residents=count, steps=len(INTAKE))
         ratios.append(minga["updates_per_second"] / echo["updates_per_second"])
-        runs.append((echo, minga))
+        runs.append((echo, same_client, minga))
     ratio = statistics.median(ratios)
-    echo, minga = runs[ratios.index(ratio)] if ratio in ratios else runs[0]
-    return echo, minga, ratio, ratios
+    echo, same_client, minga = runs[ratios.index(ratio)] if ratio in ratios else runs[0]
+    return echo, same_client, minga, ratio, ratios
 
 
 def throughput(residents: list[int], pairs: int) -> None:
     rows, raw = [], []
     for count in residents:
-        echo, minga, ratio, ratios = _median_pair(count, pairs)
+        echo, same_client, minga, ratio, ratios = _median_pair(count, pairs)
+        same_ratio = minga["updates_per_second"] / same_client["updates_per_second"]
         rows.append([
             count, minga["updates"], round(minga["updates_per_second"]),
             round(echo["updates_per_second"]), round(ratio, 2), _mark(ratio >= TARGETS["ratio"]),
+            round(same_client["updates_per_second"]), round(same_ratio, 2),
             round(minga["p50_ms"]), round(minga["p99_ms"]), round(echo["p50_ms"]),
             round(echo["p99_ms"]), minga["failures"] + echo["failures"],
         ])  # fmt: skip
-        raw.append({"residents": count, "minga": minga, "echo": echo, "ratios": ratios})
+        raw.append({"residents": count, "minga": minga, "echo": echo,
+                    "echo_aiohttp": same_client, "ratios": ratios})  # fmt: skip
     save(
         "throughput",
         f"Intake throughput: residents complete the whole intake at once (closed loop); "
         f"median ratio of {pairs} alternating pairs ({', '.join(f'{r:.2f}' for r in ratios)})",
         ["residents", "updates", "Minga upd/s", "echo upd/s", "Minga/echo", ">= 0.70",
-         "Minga p50 ms", "Minga p99 ms", "echo p50 ms", "echo p99 ms", "failures"],
+         "echo on aiohttp upd/s", "Minga/that", "Minga p50 ms", "Minga p99 ms", "echo p50 ms",
+         "echo p99 ms", "failures"],
         rows, raw,
     )  # fmt: skip
 

@@ -32,13 +32,19 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=256, help="HTTP connections to the API")
     parser.add_argument("--poll-interval", type=float, default=0.0)
     parser.add_argument("--slots", type=int, default=1_000_000, help="API calls in flight")
+    parser.add_argument("--aiohttp", action="store_true", help="Minga's HTTP client, not httpx")
     args = parser.parse_args()
     global SLOTS
     SLOTS = asyncio.Semaphore(args.slots)
-    application = (
-        Application.builder().token(args.token).base_url(args.base_url)
-        .concurrent_updates(True).connection_pool_size(args.pool).build()
-    )  # fmt: skip
+    builder = Application.builder().token(args.token).base_url(args.base_url)
+    builder = builder.concurrent_updates(True)
+    if args.aiohttp:
+        from bot.channels.telegram_http import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(args.pool)).get_updates_request(AiohttpRequest(1))
+    else:
+        builder = builder.connection_pool_size(args.pool)
+    application = builder.build()
     application.add_handler(TypeHandler(Update, echo))
     application.run_polling(
         allowed_updates=["message", "callback_query"], timeout=10, poll_interval=args.poll_interval

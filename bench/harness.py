@@ -22,7 +22,9 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", TelegramSettings().max_con
 POLL_INTERVAL = float(
     os.environ.get("BENCH_POLL_INTERVAL", TelegramSettings().poll_interval_seconds)
 )
-BOTS = ("minga", "echo", "echo-defaults")
+# echo-aiohttp: the echo bot with Minga's HTTP client (bot/channels/telegram_http.py), so that
+# a second ratio shows what Minga's own work per update costs, the HTTP client set aside.
+BOTS = ("minga", "echo", "echo-aiohttp", "echo-defaults")
 UNBOUND_RATE = 1000  # messages/s: the highest pace the setting allows
 
 
@@ -74,8 +76,12 @@ def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, s
     return command, env
 
 
-def _echo_command(base_url: str, connections: int | None) -> tuple[list[str], dict[str, str]]:
+def _echo_command(
+    base_url: str, connections: int | None, *, aiohttp: bool = False
+) -> tuple[list[str], dict[str, str]]:
     command = [sys.executable, "-m", "bench.echo_bot", "--token", TOKEN, "--base-url", base_url]
+    if aiohttp:
+        command.append("--aiohttp")
     if connections is not None:  # the same HTTP settings as Minga's; None: PTB's defaults
         command += ["--pool", str(connections), "--slots", str(connections)]
         command += ["--poll-interval", str(POLL_INTERVAL)]
@@ -101,11 +107,11 @@ def run_bot(bot: str, *, residents: int, steps: int, rate: float | None = None) 
         bot_process = None
         try:
             _wait_for_port(port, time.monotonic() + 30)
-            command, extra = (
-                _minga_command(workdir, base_url)
-                if bot == "minga"
-                else _echo_command(base_url, None if bot == "echo-defaults" else CONNECTIONS)
-            )
+            if bot == "minga":
+                command, extra = _minga_command(workdir, base_url)
+            else:
+                connections = None if bot == "echo-defaults" else CONNECTIONS
+                command, extra = _echo_command(base_url, connections, aiohttp=bot == "echo-aiohttp")
             with (workdir / "bot.log").open("w") as log:
                 spawned_at = time.monotonic()
                 bot_process = subprocess.Popen(
