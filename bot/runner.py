@@ -71,7 +71,14 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     try:
         await scheduler.start()
-        await stop.wait()
+        await asyncio.wait(
+            [worker_task, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+        )
+        if worker_task.done() and not stop.is_set():
+            # A bot that can no longer send must not look alive: stop, so that the process
+            # supervisor starts it again (the outbox resumes where it stopped).
+            worker_task.result()  # raises what stopped it
+            raise RuntimeError("the outbox worker stopped unexpectedly")
     finally:
         scheduler.shutdown()
         stop.set()

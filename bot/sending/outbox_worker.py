@@ -5,6 +5,7 @@ what was in flight)."""
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 Compose = Callable[[OutboxItem, datetime], Awaitable[list[Reply] | None]]
 REPORT_PRIORITY = 4
+FINISH_CHECK_SECONDS = 1.0  # while busy, how often to look for broadcasts that are done
 
 
 class OutboxWorker:
@@ -38,6 +40,8 @@ class OutboxWorker:
         self._compose = compose
         self._clock = clock
         self._concurrency = concurrency
+        self._refill_at = max(1, concurrency // 4)  # free slots worth a query while busy
+        self._finish_checked_at = 0.0
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
@@ -57,19 +61,38 @@ class OutboxWorker:
         channels = tuple(self._senders)
         try:
             while not stop.is_set():
-                started = await self._start_due(channels)
-                if self._finished_some:
-                    self._finished_some = False
-                    await self._finish_broadcasts()
+                # Cleared before looking, so that a row written or a delivery ended while we
+                # look (or finish broadcasts) wakes the wait below at once.
+                self._wake.clear()
+                try:
+                    started = await self._step(channels)
+                except Exception:  # e.g. the database busy for too long: try again soon
+                    log.exception("outbox worker: trying again in %.0f s", self._poll)
+                    started = 0
+                    await asyncio.sleep(self._poll)
                 if not started:
                     await self._wait(stop)
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
+    async def _step(self, channels: tuple[str, ...]) -> int:
+        """Start what is due; finish broadcasts that are done. Returns how many started."""
+        started = await self._start_due(channels)
+        if self._finished_some and self._time_to_finish_broadcasts():
+            self._finished_some = False
+            self._finish_checked_at = time.monotonic()
+            await self._finish_broadcasts()
+        return started
+
+    def _time_to_finish_broadcasts(self) -> bool:
+        """When idle, or once a second while busy: the check is a write transaction, which
+        once per message cost more than the messages' own marks."""
+        idle = not self._in_flight
+        return idle or time.monotonic() - self._finish_checked_at >= FINISH_CHECK_SECONDS
+
     async def _wait(self, stop: asyncio.Event) -> None:
         """Until a row is written, a delivery ends (a free slot), the poll time, or stop."""
-        self._wake.clear()
         waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
         try:
             await asyncio.wait(waiters, timeout=self._poll, return_when=asyncio.FIRST_COMPLETED)
@@ -79,7 +102,9 @@ class OutboxWorker:
 
     async def _start_due(self, channels: tuple[str, ...]) -> int:
         free = self._concurrency - len(self._in_flight)
-        if free <= 0:
+        # Refill in batches while busy: one query for several rows, not one per message that
+        # ends (at 1,000 messages/s that query was most of the database thread's work).
+        if free <= 0 or (self._in_flight and free < self._refill_at):
             return 0
         items = await self._database.reader().outbox.due(
             self._clock.now(), channels=channels, limit=free, skip=self._in_flight

@@ -45,14 +45,16 @@ async def _instant(seconds: float) -> None:
     await asyncio.sleep(0)
 
 
-def _worker(database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog):
+def _worker(
+    database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, **options: int
+):
     sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
                     bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
 
     async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
         return await compose(item, database.reader(), FlowSettings(), catalog, now)
 
-    return OutboxWorker(database, {"test": sender}, composed, clock, poll_seconds=0.05)
+    return OutboxWorker(database, {"test": sender}, composed, clock, poll_seconds=0.05, **options)
 
 
 async def _drain(worker: OutboxWorker, database: Database) -> None:
@@ -164,3 +166,44 @@ async def test_opting_out_drops_broadcasts_not_yet_sent(
     assert transport.sent == {}
     [row] = await outbox_rows(database, "broadcast")
     assert (row["status"], row["last_error"]) == ("skipped", "opted out")
+
+
+async def test_a_database_error_while_looking_is_retried_not_fatal(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog,
+    monkeypatch: Any,
+) -> None:  # fmt: skip
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    outbox = type(database.reader().outbox)
+    real_due = outbox.due
+    failures = [RuntimeError("database is locked")]
+
+    async def flaky_due(self: Any, *args: Any, **kwargs: Any) -> list[OutboxItem]:
+        if failures:
+            raise failures.pop()
+        return await real_due(self, *args, **kwargs)
+
+    monkeypatch.setattr(outbox, "due", flaky_due)
+    transport = Recorder()
+    await _drain(_worker(database, transport, clock, catalog), database)
+    assert not failures  # it failed once...
+    assert sorted(transport.sent) == ["ana", "beto"]  # ...and went on
+
+
+async def test_many_rows_go_out_in_batches_and_all_once(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """More rows than the worker sends at once: refilled as slots free up, none twice."""
+    names = [f"r{i}" for i in range(12)]
+    await _residents(make_chat, names, subscribe=True)
+    broadcast_id = await _broadcast(database, clock, reporter=None)
+    transport = Recorder()
+    # 8 at once, refilled when 2 are free: several refills happen.
+    worker = _worker(database, transport, clock, catalog, concurrency=8)
+    await _drain(worker, database)
+    assert sorted(transport.sent) == sorted(names)
+    assert all(len(messages) == 1 for messages in transport.sent.values())
+    counts = await database.reader().outbox.counts(broadcast_id)
+    assert (counts.sent, counts.pending) == (12, 0)
+    broadcast = await database.reader().broadcasts.get(broadcast_id)
+    assert broadcast is not None and broadcast.finished_at is not None
