@@ -79,7 +79,12 @@ def make_sender(transport: "TelegramChannel", settings: TelegramSettings) -> Sen
     """Telegram's pace: one gate for replies and bulk at max_messages_per_second, or a second
     gate for bulk at paid_messages_per_second when paid broadcasts are on."""
     free = Gate(settings.max_messages_per_second)
-    paid = Gate(settings.paid_messages_per_second) if settings.paid_broadcast else None
+    # The paid gate carries bulk only: no slots kept for replies there.
+    paid = (
+        Gate(settings.paid_messages_per_second, reply_reserve=0)
+        if settings.paid_broadcast
+        else None
+    )
     policy = RetryPolicy(
         attempts=settings.send_attempts,
         backoff_seconds=settings.retry_backoff_seconds,

@@ -15,6 +15,10 @@ PAUSE_POLL_SECONDS = 0.05  # while bulk is paused, how often to look for a reply
 # worth: a busy bot keeps its rate instead of losing a slot on every late wake-up, and the
 # burst stays far below the one second of burst Telegram's flood control tolerates.
 CATCH_UP_SECONDS = 0.2
+# Slots bulk leaves in store for replies on a shared gate: a reply that comes while a
+# broadcast runs goes at once instead of waiting for the next slot (up to 1/rate). A stock,
+# not a share: bulk still gets the whole rate, a couple of slots later.
+REPLY_RESERVE_SLOTS = 2
 
 
 class Lane(IntEnum):
@@ -29,9 +33,16 @@ class Gate:
     without holding replies up."""
 
     def __init__(
-        self, rate: float, *, monotonic: Monotonic = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        rate: float,
+        *,
+        reply_reserve: int = REPLY_RESERVE_SLOTS,
+        monotonic: Monotonic = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._interval = 1.0 / rate
+        # Bulk waits until this much after a slot is due (never beyond what catch-up keeps).
+        self._bulk_lag = min(reply_reserve / rate, CATCH_UP_SECONDS / 2)
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
@@ -46,11 +57,13 @@ class Gate:
         """Wait for this lane's turn to send one message."""
         now = self._monotonic()
         if (
-            now >= self._next
+            now >= self._due(lane)
             and self._first(Lane.REPLY) is None
-            and self._first(Lane.BULK) is None
-            and (lane is Lane.REPLY or now >= self._bulk_paused_until)
-        ):  # nobody waits and the slot is free: take it (no future, no task switch)
+            and (
+                lane is Lane.REPLY  # a reply goes before waiting bulk anyway
+                or (self._first(Lane.BULK) is None and now >= self._bulk_paused_until)
+            )
+        ):  # the slot is free and nobody goes first: take it (no future, no task switch)
             self._take(now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -73,20 +86,26 @@ class Gate:
             queue.popleft()
         return queue[0] if queue else None
 
+    def _due(self, lane: Lane) -> float:
+        """When this lane may take the next slot: bulk a little later, keeping a reserve."""
+        return self._next if lane is Lane.REPLY else self._next + self._bulk_lag
+
     async def _run(self) -> None:
         while True:
             now = self._monotonic()
-            if self._next > now:
-                await self._sleep(self._next - now)
-                continue
+            reply_waits = self._first(Lane.REPLY) is not None
             bulk_waits = self._first(Lane.BULK) is not None
-            if self._first(Lane.REPLY) is not None:
-                lane = Lane.REPLY
-            elif bulk_waits and now >= self._bulk_paused_until:
-                lane = Lane.BULK
-            elif not bulk_waits:
+            if not reply_waits and not bulk_waits:
                 return  # nothing waits: the next slot() starts a new loop
-            else:  # only bulk waits, and it is paused: look again soon (a reply may come)
+            lane = Lane.REPLY if reply_waits else Lane.BULK
+            if self._due(lane) > now:
+                # Waiting for bulk's (later) time: a reply that comes once a slot is free
+                # takes it in slot() itself; before that, look again when one is.
+                until = self._next if now < self._next else self._due(lane)
+                await self._sleep(until - now)
+                continue
+            if lane is Lane.BULK and now < self._bulk_paused_until:
+                # Only bulk waits, and it is paused: look again soon (a reply may come).
                 await self._sleep(min(PAUSE_POLL_SECONDS, self._bulk_paused_until - now))
                 continue
             self._waiting[lane].popleft().set_result(None)

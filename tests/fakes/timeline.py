@@ -11,5 +11,6 @@ class Timeline:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)  # first let what was just woken run at the current time
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)

@@ -93,3 +93,27 @@ async def test_a_cancelled_waiter_gives_its_slot_away() -> None:
     waiting.cancel()
     await gate.slot(Lane.REPLY)  # does not hang on the cancelled one
     assert gate.waiting == 0
+
+
+async def test_a_reply_during_a_broadcast_goes_at_once_and_the_rate_holds() -> None:
+    """Bulk keeps a couple of slots in store, so a reply does not wait for the next slot;
+    bulk still gets the whole rate, and no second holds more than the rate allows."""
+    t = Timeline()
+    gate = Gate(30, monotonic=t.monotonic, sleep=t.sleep)
+    log: list[tuple[str, float]] = []
+    bulk = [asyncio.create_task(_take(gate, Lane.BULK, log, f"b{i}", t)) for i in range(300)]
+    waits = []
+    for checkpoint in (60, 90, 120, 150, 180):
+        while len(log) < checkpoint:  # noqa: ASYNC110 (virtual time: the broadcast goes on)
+            await asyncio.sleep(0)
+        before = t.now
+        await _take(gate, Lane.REPLY, log, "reply", t)
+        waits.append(t.now - before)
+    await asyncio.gather(*bulk)
+    assert waits == [0.0] * 5
+    times = [at for _, at in log]
+    most = max(sum(1 for other in times if start <= other < start + 1) for start in times)
+    assert most <= 30 + CATCH_UP_SECONDS * 30
+    bulk_times = [at for name, at in log if name != "reply"]
+    # 300 bulk and 5 replies at 30/s: about ten seconds, the replies' slots included.
+    assert bulk_times[-1] - bulk_times[0] <= 305 / 30 + 0.2
