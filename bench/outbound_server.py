@@ -7,7 +7,6 @@ paced residents do the intake meanwhile (`chatters`), and writes the results onc
 bulk messages have arrived and the residents are done.
 """
 
-import argparse
 import asyncio
 import json
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.residents import Replies, run_residents
+from bench.server_process import serve
 from tests.fakes.telegram_api import FakeBotApi, TokenBucket
 
 
@@ -52,9 +52,4 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--spec", required=True)
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args()
-    asyncio.run(main(args.port, json.loads(args.spec), args.out))
+    serve(main)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bench.residents import Replies, run_residents
@@ -37,10 +38,15 @@ async def main(port: int, spec: dict, out: Path) -> None:
     await asyncio.Event().wait()  # keep serving the bot until the harness stops us
 
 
-if __name__ == "__main__":
+def serve(scenario: Callable[[int, dict, Path], Awaitable[None]]) -> None:
+    """A server process's command line: --port P --spec JSON --out FILE."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--spec", required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    asyncio.run(main(args.port, json.loads(args.spec), args.out))
+    asyncio.run(scenario(args.port, json.loads(args.spec), args.out))
+
+
+if __name__ == "__main__":
+    serve(main)

@@ -42,8 +42,7 @@ class TelegramSettings(_Section):
     # Pause after a getUpdates that brought updates, so that a busy bot fetches them in
     # batches instead of one by one (each poll costs as much CPU as sending a reply).
     poll_interval_seconds: float = Field(0.01, ge=0, le=1)
-    # Bot API calls in flight at once (and HTTP connections kept). More is not faster:
-    # httpx's pool does work per queued request per connection (see bench/README.md).
+    # Bot API calls in flight at once, and the HTTP connections kept open for them.
     max_connections: int = Field(16, ge=1, le=256)
     # The bot's @username, for event links (`minga events link`). Unset: asked from Telegram.
     bot_username: str | None = None

@@ -76,9 +76,8 @@ async def submit(turn: Turn) -> None:
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.say(turn.t("receipt.thanks", reference=reference))
     first_idea = await turn.repos.ideas.count_for_resident(turn.resident.id) == 1
-    if first_idea and turn.resident.announcements_at is None:
-        # One message: the receipt, then the offer's buttons (the menu follows the answer).
-        turn.say(turn.t("receipt.next", lab=lab.name))
+    offer = first_idea and turn.resident.announcements_at is None
+    # With the offer, one message: the receipt, then its buttons (the menu follows the answer).
+    turn.say(turn.t("receipt.next", lab=lab.name), () if offer else turn.menu())
+    if offer:
         subscriptions.offer(turn)
-    else:
-        turn.say(turn.t("receipt.next", lab=lab.name), turn.menu())

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PLATFORM = {"telegram", "httpx", "starlette", "apscheduler", "aiosqlite", "uvicorn"}
+PLATFORM = {"telegram", "httpx", "aiohttp", "starlette", "apscheduler", "aiosqlite", "uvicorn"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -68,8 +68,9 @@ class OutboxWorker:
                     started = await self._step(channels)
                 except Exception:  # e.g. the database busy for too long: try again soon
                     log.exception("outbox worker: trying again in %.0f s", self._poll)
-                    started = 0
-                    await asyncio.sleep(self._poll)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self._poll)
+                    continue
                 if not started:
                     await self._wait(stop)
         finally:
