@@ -21,6 +21,7 @@ def telegram_channel(runtime: Runtime) -> TelegramChannel:
     return TelegramChannel(
         settings.telegram, runtime.dispatcher, runtime.catalog, runtime.media_dir,
         staff_ids=settings.staff.telegram_ids, staff_language=settings.lab.default_language,
+        group_chat_id=settings.staff.group_chat_id,
     )  # fmt: skip
 
 

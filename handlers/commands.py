@@ -1,5 +1,7 @@
 """What works from any step: commands, the menu, confirmations, language and coming back."""
 
+from collections.abc import Awaitable, Callable
+
 from babel.dates import format_date
 
 from handlers import subscriptions
@@ -7,8 +9,9 @@ from handlers.events import rsvp
 from handlers.navigation import fresh_draft, next_step
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
-from handlers.staff import broadcast, new_event
-from handlers.staff.common import refuse
+from handlers.staff import broadcast, ideas_view, new_event, stats, triage_flow
+from handlers.staff.common import leave, refuse
+from handlers.staff.ideas_view import STATUSES, View
 from handlers.state import DRAFT_STEPS, Draft, Step
 from handlers.turn import Turn
 
@@ -34,6 +37,10 @@ COMMAND_ALIASES: dict[str, str] = {
     "nuevo_evento": "new_event",
     "broadcast": "broadcast",
     "difundir": "broadcast",
+    "ideas": "ideas",
+    "idea": "idea",
+    "estadisticas": "stats",
+    "stats": "stats",
 }
 
 # The names shown in each language's command menu, in the order shown.
@@ -62,11 +69,15 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Added to the menu of the lab's team (in their private chats with the bot).
 STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
-    "es": (("nuevo_evento", "new_event"), ("difundir", "broadcast")),
-    "en": (("new_event", "new_event"), ("broadcast", "broadcast")),
-}
+    "es": (("ideas", "ideas"), ("idea", "idea"), ("estadisticas", "stats"),
+           ("nuevo_evento", "new_event"), ("difundir", "broadcast")),
+    "en": (("ideas", "ideas"), ("idea", "idea"), ("stats", "stats"),
+           ("new_event", "new_event"), ("broadcast", "broadcast")),
+}  # fmt: skip
 
 MY_IDEAS_SHOWN = 10
+# Steps of the staff flows: a staff command that starts one asks its own question.
+STAFF_FLOW_STEPS = frozenset((*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS))
 
 
 def has_draft(turn: Turn) -> bool:
@@ -127,11 +138,20 @@ async def start(turn: Turn) -> None:
 
 
 async def show_help(turn: Turn) -> None:
+    if turn.inbound.group is not None:  # the team's commands, in the team's group
+        turn.say(turn.t("staff.group_help"))
+        return
     turn.say(turn.t("help.text"))
     ask(turn)
 
 
 async def cancel(turn: Turn) -> None:
+    if turn.inbound.group is not None:
+        if turn.state.step in STAFF_FLOW_STEPS:
+            turn.say(turn.t("staff.cancelled"))
+            return leave(turn)
+        turn.say(turn.t("cancel.nothing_group"))
+        return None
     if has_draft(turn):
         return _pause_at(turn, Step.CONFIRM_CANCEL)
     turn.say(turn.t("cancel.nothing"))
@@ -177,16 +197,28 @@ async def unsubscribe(turn: Turn) -> None:
     rsvp.carry_on(turn)
 
 
-async def staff_new_event(turn: Turn) -> None:
-    if refuse(turn):
-        return rsvp.carry_on(turn)
-    await new_event.start(turn)
+def staff_only(action: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
+    """A staff command: anyone else gets a polite refusal and keeps their place."""
+
+    async def checked(turn: Turn) -> None:
+        if refuse(turn):
+            return rsvp.carry_on(turn)
+        await action(turn)
+        if turn.state.step not in STAFF_FLOW_STEPS:
+            rsvp.carry_on(turn)
+
+    return checked
 
 
-async def staff_broadcast(turn: Turn) -> None:
-    if refuse(turn):
-        return rsvp.carry_on(turn)
-    await broadcast.start(turn)
+async def list_ideas(turn: Turn) -> None:
+    """/ideas, or /ideas in_review for one status."""
+    wanted = (turn.inbound.argument or "").strip().lower()
+    index = next((i for i, s in enumerate(STATUSES) if s.value == wanted), None)
+    await ideas_view.show_list(turn, View(status=index))
+
+
+async def open_idea(turn: Turn) -> None:
+    await ideas_view.open_idea(turn, turn.inbound.argument)
 
 
 ACTIONS = {
@@ -198,8 +230,11 @@ ACTIONS = {
     "events": show_events,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
-    "new_event": staff_new_event,
-    "broadcast": staff_broadcast,
+    "new_event": staff_only(new_event.start),
+    "broadcast": staff_only(broadcast.start),
+    "ideas": staff_only(list_ideas),
+    "idea": staff_only(open_idea),
+    "stats": staff_only(stats.show),
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}

@@ -13,7 +13,12 @@ from handlers.navigation import previous_step
 from handlers.questions import QUESTIONS, ask, go_to
 from handlers.review import on_edit, on_summary
 from handlers.staff import broadcast as staff_broadcast
+from handlers.staff import buttons as staff_buttons
 from handlers.staff import new_event as staff_new_event
+from handlers.staff import triage_flow
+from handlers.staff.group import GROUP_ACTIONS, in_group
+from handlers.staff.ideas_view import STAFF
+from handlers.staff.notices import UPDATES
 from handlers.state import DRAFT_STEPS, Step
 from handlers.textinput import fold
 from handlers.turn import MENU, Turn
@@ -34,23 +39,30 @@ ANSWERS: dict[Step, Answer] = {
     Step.EVENT_CONSENT: rsvp.on_event_consent,
     **staff_new_event.ANSWERS,
     **staff_broadcast.ANSWERS,
+    **triage_flow.ANSWERS,
 }
 # The staff flows' questions join the intake's (they live with their flows).
 QUESTIONS.update(staff_new_event.QUESTIONS)
 QUESTIONS.update(staff_broadcast.QUESTIONS)
+QUESTIONS.update(triage_flow.QUESTIONS)
 
 # Buttons that work from any step, by the prefix of their id.
 ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     MENU: commands.run_menu,
     EVENT: rsvp.on_event_button,
     subscriptions.SUBSCRIBE: subscriptions.on_button,
+    UPDATES: subscriptions.on_updates_button,
+    STAFF: staff_buttons.on_button,
 }
 
 # Where a typed number is a free answer, not the number of a button ("Calle 80").
 FREE_TEXT_STEPS = frozenset(
     (Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT,
-     *staff_new_event.TYPED, *staff_broadcast.TYPED)
+     *staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED)
 )  # fmt: skip
+# In the staff group, text and places are answers only at these steps (the rest is talk).
+GROUP_TYPED = frozenset((*staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED,
+                         Step.NEW_EVENT_PIN))  # fmt: skip
 
 
 def current_options(turn: Turn) -> tuple[Choice, ...]:
@@ -97,9 +109,36 @@ async def first_contact(turn: Turn) -> None:
     commands.begin(turn, greet=True)
 
 
+async def in_staff_group(turn: Turn) -> None:
+    """A staff member in the group: the team's commands and buttons, and the typed answers
+    of a staff flow; a resident's command is for a private chat; other talk is ignored."""
+    inbound = turn.inbound
+    hint = (inbound.language_hint or "").lower()[:2]
+    if turn.resident.language is None and hint in turn.catalog.languages():
+        turn.update_resident(language=hint)
+    if inbound.command is not None:
+        action = commands.COMMAND_ALIASES.get(inbound.command)
+        if action in GROUP_ACTIONS:
+            return await commands.ACTIONS[action](turn)
+        if action is not None:
+            turn.say(turn.t("staff.group_private_only"))
+        return None
+    if inbound.choice is not None:
+        prefix = inbound.choice.partition(":")[0]
+        if prefix in ANYWHERE or turn.state.step in commands.STAFF_FLOW_STEPS:
+            return await answer(turn)
+        turn.say(turn.t("input.stale_button"))
+        return None
+    if turn.state.step in GROUP_TYPED and (inbound.text is not None or inbound.location):
+        return await answer(turn)
+    return None  # talk among the team, or a photo: not for the bot
+
+
 async def respond(turn: Turn, paused_for: timedelta | None) -> None:
     """Decide what this inbound means at the current step, and answer it."""
     inbound = turn.inbound
+    if in_group(turn):
+        return await in_staff_group(turn)
     if turn.first_contact:
         return await first_contact(turn)
     if subscriptions.is_opt_out(inbound.text):
@@ -114,12 +153,21 @@ async def respond(turn: Turn, paused_for: timedelta | None) -> None:
         return commands.pause_for_resume(turn)
     if inbound.is_opening:
         return ask(turn)
+    await answer(turn)
+
+
+async def answer(turn: Turn) -> None:
+    """The inbound as the answer to the current step's question (a button or words)."""
+    inbound = turn.inbound
+    prefix = (inbound.choice or "").partition(":")[0]
+    if prefix in ANYWHERE:
+        return await ANYWHERE[prefix](turn, inbound.choice.partition(":")[2])  # type: ignore[union-attr]
     value = None
     if inbound.choice is not None:
         step_name, _, value = inbound.choice.partition(":")
         if step_name != turn.state.step.value:
             turn.say(turn.t("input.stale_button"))
-            return ask(turn)
+            return None if in_group(turn) else ask(turn)
     elif inbound.text is not None:
         value = match_typed(turn, inbound.text)
     if value == "back":

@@ -14,6 +14,7 @@ from handlers.clock import Clock
 from handlers.conversation import respond
 from handlers.messages import Inbound, Reply
 from handlers.settings import FlowSettings
+from handlers.staff.group import is_outsider, outsider_answer
 from handlers.state import ConversationState, Draft, Step
 from handlers.turn import Turn
 from storage.models import Resident
@@ -119,6 +120,12 @@ class Dispatcher:
             inbound = await prepare()
             if inbound is None:
                 return False
+            if is_outsider(inbound, self._settings):
+                # Not staff, in a group: nothing is stored about them, nothing is shown.
+                answer = outsider_answer(inbound, self._settings, self._catalog)
+                if answer:
+                    await deliver(answer)
+                return True
             try:
                 replies = await self._turn(inbound)
             except Exception:

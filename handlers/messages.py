@@ -1,5 +1,6 @@
 """The message types every channel speaks: one `Inbound` in, `Reply` values out."""
 
+import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -35,6 +36,7 @@ class Inbound:
     unsupported: str | None = None  # what arrived that we cannot take: "sticker", "voice", ...
     argument: str | None = None  # what followed a command ("/start ev12" -> "ev12")
     language_hint: str | None = None  # the platform's language code, e.g. "es-419"
+    group: str | None = None  # said in a group chat (the staff's), not in a private chat
 
     @property
     def is_opening(self) -> bool:
@@ -67,11 +69,27 @@ class Venue:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """A small file made for this person (a calendar entry), sent with the reply's text."""
+    """A file made for this person (a calendar entry, an export), sent with the reply's text:
+    its bytes, or for a large one the path of a file already written."""
 
     filename: str
     content: bytes
     mime_type: str
+    path: str | None = None
+
+    @property
+    def size(self) -> int:
+        return os.path.getsize(self.path) if self.path else len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """An image to show: made now (`content`, a chart) or stored (`path`, under the media
+    folder: a resident's photo)."""
+
+    filename: str
+    content: bytes | None = None
+    path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +104,7 @@ class Reply:
     location_button: str | None = None  # label of a "share my location" button, where offered
     venue: Venue | None = None
     document: Document | None = None
+    picture: Picture | None = None
 
     @property
     def is_plain(self) -> bool:
@@ -95,6 +114,7 @@ class Reply:
             and self.location_button is None
             and self.venue is None
             and self.document is None
+            and self.picture is None
         )
 
 

@@ -150,11 +150,44 @@ class EventSettings(_Section):
         )
 
 
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
 class StaffSettings(_Section):
-    # Telegram user ids of the lab's team: they may create events and send broadcasts.
+    # Telegram user ids of the lab's team: they may use every staff command.
     telegram_ids: tuple[int, ...] = ()
+    # The team's Telegram group (a negative number): digests and alerts go there, and staff
+    # commands work there as in a private chat.
+    group_chat_id: int | None = None
+    # When the daily digest goes to the group, in the lab's time zone ("HH:MM").
+    digest_time: str = "08:00"
+    # Send the digest on a day with no new ideas too.
+    digest_when_empty: bool = False
+    # Also post each new idea to the group as it arrives.
+    alert_each_idea: bool = False
     # Users of `minga chat --user NAME` treated as staff (`minga chat --staff` adds yours).
     console_users: tuple[str, ...] = ()
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK_TIME.match(value.strip()):
+            raise ValueError('use a 24-hour time like "08:00"')
+        return value.strip()
+
+    @field_validator("group_chat_id")
+    @classmethod
+    def _group_id(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError(
+                "a group's id is negative (e.g. -1001234567890); see README, Staff group"
+            )
+        return value
+
+    @property
+    def digest_clock(self) -> tuple[int, int]:
+        hours, minutes = self.digest_time.split(":")
+        return int(hours), int(minutes)
 
     def includes(self, channel: str, user_key: str) -> bool:
         if channel == "telegram":

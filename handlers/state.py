@@ -44,6 +44,11 @@ class Step(StrEnum):
     BROADCAST_AUDIENCE = "bc_audience"
     BROADCAST_FILTER = "bc_filter"
     BROADCAST_PREVIEW = "bc_preview"
+    # Staff: triage answers typed after a button (/idea).
+    TRIAGE_REASON = "tr_reason"
+    TRIAGE_NOTE = "tr_note"
+    TRIAGE_REPLY = "tr_reply"
+    TRIAGE_DUPLICATE = "tr_dup"
 
 
 # The intake's questions in the order they are asked; which apply depends on the draft.
@@ -96,6 +101,7 @@ class StaffDraft(BaseModel):
     filter_kind: str | None = None  # "neighbourhood" or "category", while choosing which
     offered: list[tuple[int, str]] = []  # upcoming events (id, title) the questions offer
     recipients: int = 0  # how many the chosen audience reaches, for the confirmation
+    idea_id: int | None = None  # the idea being triaged
 
 
 class Draft(BaseModel):

@@ -1,5 +1,6 @@
 """Opting in to the lab's announcements and invitations, and out again, from any step."""
 
+from handlers.events.rsvp import carry_on
 from handlers.textinput import fold
 from handlers.turn import Turn
 
@@ -53,3 +54,16 @@ async def on_button(turn: Turn, value: str) -> None:
     else:
         turn.say(turn.t("input.stale_button"))
     turn.say(turn.t("greeting.menu"), turn.menu())
+
+
+async def on_updates_button(turn: Turn, value: str) -> None:
+    """ "No more news about my ideas" (on every status notice), and back on again."""
+    if value == "off":
+        await turn.repos.residents.set_updates(turn.resident.id, turn.now)
+        turn.say(turn.t("notice.updates_off"), (turn.option("upd", "on", "notice.resume_updates"),))
+    elif value == "on":
+        await turn.repos.residents.set_updates(turn.resident.id, None)
+        turn.say(turn.t("notice.updates_on"))
+    else:
+        turn.say(turn.t("input.stale_button"))
+    carry_on(turn)

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.models import IdeaStatus, IdeaSummary, NewIdea
+from storage.models import Award, IdeaStatus, IdeaSummary, NewIdea
 from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
@@ -38,8 +38,8 @@ class IdeaRepository:
             self._db,
             "INSERT INTO ideas (reference, resident_id, role, language, problem, idea, category, "
             "focus, location_text, latitude, longitude, anonymous, contact_name, contact, status, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
+            "created_at, updated_at, publish, call_id, call_category) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 reference,
                 new.resident_id,
@@ -58,6 +58,9 @@ class IdeaRepository:
                 IdeaStatus.RECEIVED.value,
                 stamp,
                 stamp,
+                new.publish.value,
+                new.call_id,
+                new.call_category,
             ),
         )
         assert row is not None
@@ -98,6 +101,88 @@ class IdeaRepository:
             (to_db(start), to_db(end)),
         )
         return [_summary(row) for row in rows]
+
+    async def set_status(
+        self,
+        idea_id: int,
+        status: IdeaStatus,
+        *,
+        actor: str,
+        reason: str | None,
+        now: datetime,
+        duplicate_of: int | None = None,
+    ) -> int | None:
+        """Set the status; the history line (with who and why) is a trigger's. Returns the
+        history line's id, or None when the status was already that."""
+        row = await fetch_one(
+            self._db,
+            "UPDATE ideas SET status = ?, status_by = ?, status_reason = ?, duplicate_of = ?, "
+            "updated_at = ? WHERE id = ? AND status IS NOT ? RETURNING id",
+            (status.value, actor, reason, duplicate_of, to_db(now), idea_id, status.value),
+        )
+        if row is None:
+            return None
+        last = await fetch_one(
+            self._db,
+            "SELECT max(id) FROM idea_events WHERE idea_id = ? AND kind = 'status'",
+            (idea_id,),
+        )
+        assert last is not None
+        return int(last[0])
+
+    async def add_event(
+        self, idea_id: int, kind: str, *, actor: str, now: datetime, note: str | None = None,
+        status: str | None = None,
+    ) -> int:  # fmt: skip
+        """A staff note, a reply to the resident or an award, in the idea's history."""
+        row = await fetch_one(
+            self._db,
+            "INSERT INTO idea_events (idea_id, at, kind, status, note, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            (idea_id, to_db(now), kind, status, note, actor),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def set_award(self, idea_id: int, award: Award | None, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE ideas SET award = ?, updated_at = ? WHERE id = ?",
+            (None if award is None else award.value, to_db(now), idea_id),
+        )
+
+    async def follow(self, idea_id: int, resident_id: int, now: datetime) -> None:
+        """The resident hears of this idea's progress too (they wrote a duplicate of it)."""
+        await self._db.execute(
+            "INSERT OR IGNORE INTO idea_followers (idea_id, resident_id, since) VALUES (?, ?, ?)",
+            (idea_id, resident_id, to_db(now)),
+        )
+
+    async def unfollow(self, idea_id: int, resident_id: int) -> None:
+        await self._db.execute(
+            "DELETE FROM idea_followers WHERE idea_id = ? AND resident_id = ?",
+            (idea_id, resident_id),
+        )
+
+    async def followers(self, idea_id: int) -> list[int]:
+        rows = await fetch_all(
+            self._db, "SELECT resident_id FROM idea_followers WHERE idea_id = ?", (idea_id,)
+        )
+        return [int(row[0]) for row in rows]
+
+    async def audience(self, idea_id: int) -> list[tuple[int, bool]]:
+        """Who hears of an idea's progress: (resident id, is the author), the author first;
+        without those who asked for no updates or blocked the bot."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT r.id, 1 AS author FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id "
+            "WHERE i.id = ? AND r.updates_off_at IS NULL AND r.unreachable_at IS NULL "
+            "UNION SELECT r.id, 0 FROM idea_followers AS f JOIN residents AS r "
+            "ON r.id = f.resident_id WHERE f.idea_id = ? AND r.updates_off_at IS NULL "
+            "AND r.unreachable_at IS NULL AND r.id NOT IN "
+            "(SELECT resident_id FROM ideas WHERE id = ?) ORDER BY 2 DESC, 1",
+            (idea_id, idea_id, idea_id),
+        )
+        return [(int(row[0]), bool(row[1])) for row in rows]
 
     async def media_paths(self, idea_id: int) -> list[str]:
         rows = await fetch_all(

@@ -27,6 +27,19 @@ class IdeaStatus(StrEnum):
     DUPLICATE = "duplicate"
 
 
+class Publish(StrEnum):
+    """Whether an idea may appear in the public catalogue (never with the author's name)."""
+
+    NO = "no"
+    TEXT = "text"  # the idea's words, without photos
+    PHOTOS = "photos"  # with its photos
+
+
+class Award(StrEnum):
+    SHORTLISTED = "shortlisted"
+    WINNER = "winner"
+
+
 class _Row(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -42,6 +55,7 @@ class Resident(_Row):
     consent_refused_at: datetime | None = None
     announcements_at: datetime | None = None  # opted in to announcements and invitations
     unreachable_at: datetime | None = None  # blocked the bot (cleared when they write again)
+    updates_off_at: datetime | None = None  # asked for no news about their ideas
     created_at: datetime
 
 
@@ -74,6 +88,9 @@ class NewIdea(_Row):
     contact_name: str | None = None
     contact: str | None = None
     media: tuple[NewMedia, ...] = ()
+    publish: Publish = Publish.NO
+    call_id: int | None = None
+    call_category: str | None = None
 
 
 class IdeaSummary(_Row):
@@ -83,6 +100,102 @@ class IdeaSummary(_Row):
     reference: str
     status: IdeaStatus
     category: str
+    created_at: datetime
+
+
+class IdeaRecord(_Row):
+    """An idea as staff see it: everything stored, with its author's channel."""
+
+    id: int
+    reference: str
+    resident_id: int
+    channel: str
+    role: Role
+    language: str
+    problem: str
+    idea: str | None
+    category: str
+    focus: Focus
+    location_text: str | None
+    latitude: float | None
+    longitude: float | None
+    anonymous: bool
+    contact_name: str | None
+    contact: str | None
+    status: IdeaStatus
+    status_reason: str | None = None
+    duplicate_of: int | None = None
+    call_id: int | None = None
+    call_category: str | None = None
+    award: Award | None = None
+    publish: Publish = Publish.NO
+    created_at: datetime
+    updated_at: datetime
+    media: tuple[str, ...] = ()  # paths under the media folder, in order
+
+    @property
+    def has_pin(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class IdeaEvent(_Row):
+    """A line of an idea's history: a status set, a staff note, a reply, an award."""
+
+    id: int
+    at: datetime
+    kind: str
+    status: str | None = None
+    note: str | None = None
+    actor: str | None = None
+
+
+class IdeaFilter(_Row):
+    """Which ideas staff look at; every field narrows the list."""
+
+    status: IdeaStatus | None = None
+    category: str | None = None
+    neighbourhood: str | None = None
+    call_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class CallCategory(_Row):
+    id: str
+    es: str
+    en: str
+    focus: Focus
+
+    def label(self, language: str) -> str:
+        return self.es if language == "es" else self.en
+
+
+class Call(_Row):
+    """A call for ideas (convocatoria): open until its deadline or until staff close it."""
+
+    id: int
+    title: str
+    description: str
+    categories: tuple[CallCategory, ...]
+    deadline: datetime
+    closed_at: datetime | None
+    results_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+    def is_open(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.deadline
+
+    def category(self, category_id: str | None) -> CallCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+class Digest(_Row):
+    day: str
+    covers_from: datetime
+    covers_until: datetime
+    ideas: int
+    outcome: str
     created_at: datetime
 
 

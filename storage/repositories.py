@@ -5,8 +5,11 @@ from dataclasses import dataclass
 import aiosqlite
 
 from storage.broadcasts import BroadcastRepository
+from storage.calls import CallRepository
 from storage.conversations import ConversationRepository
+from storage.digests import DigestRepository
 from storage.events import EventRepository, RsvpRepository
+from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
 from storage.outbox import OutboxRepository
@@ -25,6 +28,9 @@ class Repositories:
     outbox: OutboxRepository
     broadcasts: BroadcastRepository
     reminders: ReminderRepository
+    idea_search: IdeaSearch
+    calls: CallRepository
+    digests: DigestRepository
 
     @classmethod
     def on(cls, connection: aiosqlite.Connection) -> "Repositories":
@@ -38,4 +44,7 @@ class Repositories:
             outbox=OutboxRepository(connection),
             broadcasts=BroadcastRepository(connection),
             reminders=ReminderRepository(connection),
+            idea_search=IdeaSearch(connection),
+            calls=CallRepository(connection),
+            digests=DigestRepository(connection),
         )

@@ -8,7 +8,7 @@ import aiosqlite
 
 from storage.models import Resident
 from storage.sql import fetch_one
-from storage.timefmt import from_db, from_db_optional, to_db
+from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
 
 
 def resident_from_row(row: Mapping[str, Any]) -> Resident:
@@ -23,6 +23,7 @@ def resident_from_row(row: Mapping[str, Any]) -> Resident:
         consent_refused_at=from_db_optional(row["consent_refused_at"]),
         announcements_at=from_db_optional(row["announcements_at"]),
         unreachable_at=from_db_optional(row["unreachable_at"]),
+        updates_off_at=from_db_optional(row["updates_off_at"]),
         created_at=from_db(row["created_at"]),
     )
 
@@ -46,6 +47,13 @@ class ResidentRepository:
     async def get(self, resident_id: int) -> Resident | None:
         row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
         return None if row is None else resident_from_row(row)
+
+    async def set_updates(self, resident_id: int, off_since: datetime | None) -> None:
+        """Stop (a time) or resume (None) news about their ideas."""
+        await self._db.execute(
+            "UPDATE residents SET updates_off_at = ? WHERE id = ?",
+            (to_db_optional(off_since), resident_id),
+        )
 
     async def find(self, channel: str, user_key: str) -> Resident | None:
         row = await fetch_one(

@@ -5,6 +5,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,8 +41,11 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 CHANNEL = "telegram"
+# Private chats are residents'; groups are the staff's (the handlers check who writes).
+CHAT_TYPES = frozenset((ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP))
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile serves files up to 20 MB
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots send files up to 50 MB
 
 # Message kinds we cannot take, in the order they are checked (an animation is also a document).
 UNSUPPORTED_KINDS = (
@@ -112,9 +116,11 @@ class TelegramChannel:
         *,
         staff_ids: Sequence[int] = (),
         staff_language: str = "es",
+        group_chat_id: int | None = None,
     ) -> None:
         self._settings = settings
         self._staff_ids = tuple(staff_ids)
+        self._group_chat_id = group_chat_id
         self._staff_language = staff_language
         self._dispatcher = dispatcher
         self._catalog = catalog
@@ -174,23 +180,27 @@ class TelegramChannel:
                 log.warning("could not register the command menu (%s): %s", language, error)
         language = self._staff_language
         staff_menu = self._menu(language, (*COMMAND_MENU[language], *STAFF_MENU[language]))
-        for staff_id in self._staff_ids:
+        menus = [(staff_id, staff_menu) for staff_id in self._staff_ids]
+        if self._group_chat_id is not None:  # the group: only the team's commands
+            menus.append((self._group_chat_id, self._menu(language, STAFF_MENU[language])))
+        for chat_id, menu in menus:
             try:
-                await application.bot.set_my_commands(
-                    staff_menu, scope=BotCommandScopeChat(staff_id)
-                )
+                await application.bot.set_my_commands(menu, scope=BotCommandScopeChat(chat_id))
             except TelegramError as error:  # e.g. they never opened a chat with the bot
-                log.info("no staff menu for user %s: %s", staff_id, error)
+                log.info("no staff menu for chat %s: %s", chat_id, error)
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat, user = update.effective_chat, update.effective_user
-        if chat is None or user is None or chat.type != ChatType.PRIVATE or user.is_bot:
-            return  # groups are for staff tools, which come later; bots are never residents
+        if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
+            return  # bots are never residents; channels are not conversations
 
         async def prepare() -> Inbound | None:
             if update.callback_query is not None:
                 await self._answer_button(update)
-            return await self.to_inbound(update)
+            inbound = await self.to_inbound(update)
+            if inbound is not None and chat.type != ChatType.PRIVATE:
+                inbound = replace(inbound, group=str(chat.id))  # the staff's group
+            return inbound
 
         async def deliver(replies: Sequence[Reply]) -> None:
             outcome = await self.sender.deliver(str(chat.id), replies, Lane.REPLY)
@@ -276,6 +286,8 @@ class TelegramChannel:
         try:
             async with self._slots:
                 await self._call(self._bot, int(recipient), message, extra)
+        except OSError as error:  # a stored photo or file that is gone
+            raise Rejected(str(error)) from None
         except RetryAfter as error:
             raise RateLimited(_seconds(error.retry_after)) from None
         except Forbidden as error:
@@ -287,13 +299,30 @@ class TelegramChannel:
         except TelegramError as error:
             raise Rejected(str(error)) from None
 
-    @staticmethod
-    async def _call(bot: Bot, chat_id: int, message: OutgoingMessage, extra: dict) -> None:
-        if message.document is not None:
+    async def _call(self, bot: Bot, chat_id: int, message: OutgoingMessage, extra: dict) -> None:
+        if message.picture is not None:
+            picture = message.picture
+            content = picture.content
+            if content is None:  # a resident's stored photo
+                assert picture.path is not None
+                content = await asyncio.to_thread((self._media_dir / picture.path).read_bytes)
+            await bot.send_photo(
+                chat_id,
+                InputFile(content, filename=picture.filename),
+                caption=message.text or None,
+                reply_markup=message.markup,
+                **extra,
+            )
+        elif message.document is not None:
             document = message.document
+            if document.size > MAX_UPLOAD_BYTES:
+                raise Rejected(f"file of {document.size} bytes is over Telegram's upload limit")
+            content = document.content
+            if document.path:  # an export written to disk: at most 50 MB, checked above
+                content = await asyncio.to_thread(Path(document.path).read_bytes)
             await bot.send_document(
                 chat_id,
-                InputFile(document.content, filename=document.filename),
+                InputFile(content, filename=document.filename),
                 caption=message.text or None,
                 reply_markup=message.markup,
                 **extra,

@@ -11,7 +11,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
-from handlers.messages import Choice, Document, Reply, Venue, coalesce
+from handlers.messages import Choice, Document, Picture, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # characters in one message
 MAX_CAPTION = 1024  # characters in a document's caption
@@ -22,13 +22,14 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One Bot API call: a text (sendMessage), a file with a caption (sendDocument) or a map
-    pin (sendVenue)."""
+    """One Bot API call: a text (sendMessage), a file or a picture with a caption
+    (sendDocument, sendPhoto) or a map pin (sendVenue)."""
 
     text: str
     markup: Markup | None = None
     venue: Venue | None = None
     document: Document | None = None
+    picture: Picture | None = None
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -84,11 +85,12 @@ def _texts(text: str, markup: Markup | None) -> list[OutgoingMessage]:
 
 def render(reply: Reply) -> list[OutgoingMessage]:
     markup = markup_for(reply)
-    if reply.document is not None:
+    if reply.document is not None or reply.picture is not None:
+        attached = {"document": reply.document, "picture": reply.picture}
         if len(reply.text) <= MAX_CAPTION:
-            messages = [OutgoingMessage(reply.text, markup, document=reply.document)]
+            messages = [OutgoingMessage(reply.text, markup, **attached)]
         else:  # too long for a caption: the text (with the buttons), then the file alone
-            messages = [*_texts(reply.text, markup), OutgoingMessage("", document=reply.document)]
+            messages = [*_texts(reply.text, markup), OutgoingMessage("", **attached)]
     elif reply.text or reply.venue is None:
         messages = _texts(reply.text, markup)
     else:  # only a pin: it carries the buttons

@@ -18,8 +18,9 @@ def voice(turn: Turn) -> Voice:
 
 
 def carry_on(turn: Turn) -> None:
-    """After something done from any step: ask the pending question again, if one is open."""
-    if turn.state.step in DRAFT_STEPS:
+    """After something done from any step: ask the pending question again, if one is open
+    (never in the staff group: a resident's question is for their private chat)."""
+    if turn.state.step in DRAFT_STEPS and turn.inbound.group is None:
         ask(turn)
 
 

@@ -21,19 +21,23 @@ def refuse(turn: Turn) -> bool:
     return True
 
 
-def enter(turn: Turn, first: Step) -> None:
+def enter(turn: Turn, first: Step, staff: StaffDraft | None = None) -> None:
     """Start a staff flow on the side: whatever the person was doing waits for it."""
     draft = turn.state.draft
     if turn.state.step not in SIDE_STEPS and draft.staff is None:
         draft.return_to = turn.state.step
-    draft.staff = StaffDraft()
+    draft.staff = staff or StaffDraft()
     go_to(turn, first)
 
 
 def leave(turn: Turn) -> None:
-    """Back to where they were before the flow."""
+    """Back to where they were before the flow (asked again in their private chat; in the
+    group the question waits for them there)."""
     draft = turn.state.draft
     step, draft.return_to, draft.staff = draft.return_to or Step.IDLE, None, None
+    if turn.inbound.group is not None:
+        turn.state.step = step
+        return
     go_to(turn, step)
 
 

@@ -21,6 +21,7 @@ class Chat:
         language: str = "es",
         user: str = "resident-1",
         channel: str = "test",
+        group: str | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.catalog = catalog
@@ -28,6 +29,7 @@ class Chat:
         self.language = language
         self.user = user
         self.channel = channel
+        self.group = group  # writes in this group chat, not in a private one
         self.replies: list[Reply] = []  # what the last message got back
         self.history: list[Reply] = []
 
@@ -41,6 +43,7 @@ class Chat:
             external_id=external_id or f"m{next(_ids)}",
             at=self.clock.now(),
             language_hint=self.language,
+            group=self.group,
             **payload,  # type: ignore[arg-type]
         )
 

@@ -28,7 +28,7 @@ def test_no_text_is_empty(catalog: Catalog) -> None:
 def test_every_key_used_in_code_exists(catalog: Catalog) -> None:
     """A key written in code (t("x.y"), label keys) that the catalogs lack fails here."""
     used: set[str] = set()
-    for path in [*ROOT.glob("handlers/*.py"), *ROOT.glob("bot/**/*.py")]:
+    for path in [*ROOT.glob("handlers/**/*.py"), *ROOT.glob("bot/**/*.py")]:
         used |= set(re.findall(r'"((?:[a-z_]+)\.(?:[a-z_]+))"', path.read_text()))
     known = catalog.keys("es")
     sections = {key.split(".")[0] for key in known}

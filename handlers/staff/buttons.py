@@ -1,0 +1,119 @@
+"""Every staff button ("st:..."), from any step and in the staff group. The caller is checked
+first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
+
+from handlers.events.rsvp import carry_on
+from handlers.staff import ideas_view, triage_flow
+from handlers.staff.common import refuse
+from handlers.staff.ideas_view import STATUSES, View
+from handlers.staff.triage import TriageProblem, change_status, set_award
+from handlers.state import Step
+from handlers.turn import Turn
+from storage.models import Award, IdeaRecord, IdeaStatus
+
+TYPED_ACTIONS = {"n": Step.TRIAGE_NOTE, "r": Step.TRIAGE_REPLY, "d": Step.TRIAGE_DUPLICATE}
+
+
+async def on_button(turn: Turn, value: str) -> None:
+    if refuse(turn):
+        return carry_on(turn)
+    action, _, rest = value.partition(":")
+    handler = ACTIONS.get(action)
+    if handler is None:
+        turn.say(turn.t("input.stale_button"))
+    else:
+        await handler(turn, rest)
+    if turn.state.step not in triage_flow.STEPS:
+        carry_on(turn)
+
+
+async def _list(turn: Turn, rest: str) -> None:
+    await ideas_view.show_list(turn, View.decode(rest))
+
+
+async def _filter(turn: Turn, rest: str) -> None:
+    kind, _, encoded = rest.partition(":")
+    await ideas_view.choose_filter(turn, kind, View.decode(encoded))
+
+
+async def _idea(turn: Turn, idea_id: str) -> IdeaRecord | None:
+    idea = await turn.repos.idea_search.get(int(idea_id)) if idea_id.isdigit() else None
+    if idea is None:
+        turn.say(turn.t("input.stale_button"))
+    return idea
+
+
+async def _view(turn: Turn, rest: str) -> None:
+    idea = await _idea(turn, rest)
+    if idea is not None:
+        await ideas_view.show_card(turn, idea)
+
+
+async def _status(turn: Turn, rest: str) -> None:
+    idea_id, _, index = rest.partition(":")
+    idea = await _idea(turn, idea_id)
+    if idea is None:
+        return
+    if not index.isdigit() or int(index) >= len(STATUSES):
+        turn.say(turn.t("input.stale_button"))
+        return
+    status = STATUSES[int(index)]
+    if status is IdeaStatus.NOT_SELECTED:  # the reason is asked, and told to the resident
+        return triage_flow.start(turn, Step.TRIAGE_REASON, idea)
+    try:
+        outcome = await change_status(turn.repos, idea, status, actor=triage_flow.actor(turn),
+                                      now=turn.now)  # fmt: skip
+    except TriageProblem as problem:
+        turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
+        return
+    text = triage_flow.status_done(turn, idea.reference, status, outcome.told)
+    turn.say(text, ideas_view.card_buttons(turn, outcome.idea))
+
+
+async def _typed(turn: Turn, action: str, rest: str) -> None:
+    idea = await _idea(turn, rest)
+    if idea is not None:
+        triage_flow.start(turn, TYPED_ACTIONS[action], idea)
+
+
+async def _award(turn: Turn, rest: str) -> None:
+    idea_id, _, value = rest.partition(":")
+    idea = await _idea(turn, idea_id)
+    if idea is None:
+        return
+    award = None if value == "none" else Award(value) if value in set(Award) else "bad"
+    if award == "bad":
+        turn.say(turn.t("input.stale_button"))
+        return
+    try:
+        outcome = await set_award(turn.repos, idea, award, actor=triage_flow.actor(turn),  # type: ignore[arg-type]
+                                  now=turn.now)  # fmt: skip
+    except TriageProblem as problem:
+        turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
+        return
+    key = f"triage.award_{value}"
+    turn.say(turn.t(key, reference=idea.reference, told=outcome.told),
+             ideas_view.card_buttons(turn, outcome.idea))  # fmt: skip
+
+
+async def _note(turn: Turn, rest: str) -> None:
+    await _typed(turn, "n", rest)
+
+
+async def _reply(turn: Turn, rest: str) -> None:
+    await _typed(turn, "r", rest)
+
+
+async def _duplicate(turn: Turn, rest: str) -> None:
+    await _typed(turn, "d", rest)
+
+
+ACTIONS = {
+    "l": _list,
+    "f": _filter,
+    "v": _view,
+    "s": _status,
+    "a": _award,
+    "n": _note,
+    "r": _reply,
+    "d": _duplicate,
+}

@@ -1,0 +1,264 @@
+"""/ideas (a filtered list, page by page, with buttons) and /idea REF (the full record, its
+photos and pin, and the triage buttons). Staff only: the callers check first."""
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+
+from handlers.messages import Choice, Picture, Reply, Venue
+from handlers.turn import Turn
+from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
+
+STAFF = "st"  # the prefix of every staff button: each is checked against the caller
+PAGE_SIZE = 8
+FIRST_WORDS = 60  # characters of the problem shown in a list line
+STATUSES = tuple(IdeaStatus)
+HISTORY_SHOWN = 8
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """A page of the list and its filters, small enough for a button's 64 bytes: indexes into
+    the settings' lists (status, category, neighbourhood) and a call id."""
+
+    page: int = 0
+    status: int | None = None
+    category: int | None = None
+    neighbourhood: int | None = None
+    call: int | None = None
+
+    def encode(self) -> str:
+        fields = (self.status, self.category, self.neighbourhood, self.call)
+        return f"{self.page}:" + ".".join("" if f is None else str(f) for f in fields)
+
+    @classmethod
+    def decode(cls, text: str) -> "View":
+        page, _, rest = text.partition(":")
+        parts = ([*rest.split("."), "", "", "", ""])[:4]
+        if not page.isdigit() or not all(p == "" or p.isdigit() for p in parts):
+            return cls()
+        values = [None if p == "" else int(p) for p in parts]
+        return cls(int(page), *values)
+
+    @property
+    def filtered(self) -> bool:
+        return any(f is not None for f in (self.status, self.category, self.neighbourhood,
+                                           self.call))  # fmt: skip
+
+
+def _pick(values: tuple[Any, ...], index: int | None) -> Any:
+    return values[index] if index is not None and index < len(values) else None
+
+
+def view_filter(turn: Turn, view: View) -> IdeaFilter:
+    lab = turn.settings.lab
+    status = _pick(STATUSES, view.status)
+    category = _pick(tuple(c.id for c in lab.categories), view.category)
+    place = _pick(lab.neighbourhoods, view.neighbourhood)
+    return IdeaFilter(status=status, category=category, neighbourhood=place, call_id=view.call)
+
+
+def category_label(turn: Turn, category_id: str) -> str:
+    category = turn.settings.lab.category(category_id)
+    return category.label(turn.language) if category else category_id
+
+
+def short(text: str, limit: int = FIRST_WORDS) -> str:
+    """The first words of a text, cut at a space."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,.;:") + "…"
+
+
+def place_of(turn: Turn, idea: IdeaRecord) -> str:
+    if idea.location_text:
+        return idea.location_text
+    if idea.has_pin:
+        return turn.t("staff_ideas.pin_only")
+    return "-"
+
+
+def list_line(turn: Turn, number: int, idea: IdeaRecord) -> str:
+    zone = turn.settings.lab.zone
+    date = format_date(idea.created_at.astimezone(zone), format="medium", locale=turn.language)
+    return turn.t("staff_ideas.line", number=number, reference=idea.reference,
+                  status=turn.t(f"status.{idea.status.value}"), date=date,
+                  category=category_label(turn, idea.category), place=place_of(turn, idea),
+                  problem=short(idea.problem))  # fmt: skip
+
+
+def _filter_names(turn: Turn, chosen: IdeaFilter) -> str:
+    names = []
+    if chosen.status is not None:
+        names.append(turn.t(f"status.{chosen.status.value}"))
+    if chosen.category is not None:
+        names.append(category_label(turn, chosen.category))
+    if chosen.neighbourhood is not None:
+        names.append(chosen.neighbourhood)
+    if chosen.call_id is not None:
+        names.append(turn.t("staff_ideas.call_filter", id=chosen.call_id))
+    return " · ".join(names) if names else turn.t("staff_ideas.no_filter")
+
+
+async def show_list(turn: Turn, view: View) -> None:
+    chosen = view_filter(turn, view)
+    total = await turn.repos.idea_search.count(chosen)
+    last_page = max(0, (total - 1) // PAGE_SIZE)
+    view = replace(view, page=min(view.page, last_page))
+    ideas = await turn.repos.idea_search.page(chosen, offset=view.page * PAGE_SIZE,
+                                              limit=PAGE_SIZE)  # fmt: skip
+    first = view.page * PAGE_SIZE + 1
+    head = turn.t("staff_ideas.title", filters=_filter_names(turn, chosen), first=first,
+                  last=first + len(ideas) - 1, total=total)  # fmt: skip
+    if not ideas:
+        head = turn.t("staff_ideas.none", filters=_filter_names(turn, chosen))
+    lines = [head, *(list_line(turn, first + i, idea) for i, idea in enumerate(ideas))]
+    choices = [Choice(f"{STAFF}:v:{idea.id}", f"{first + i}. {idea.reference[-6:]}")
+               for i, idea in enumerate(ideas)]  # fmt: skip
+    if view.page > 0:
+        previous = replace(view, page=view.page - 1).encode()
+        choices.append(Choice(f"{STAFF}:l:{previous}", turn.t("staff_ideas.previous")))
+    if view.page < last_page:
+        following = replace(view, page=view.page + 1).encode()
+        choices.append(Choice(f"{STAFF}:l:{following}", turn.t("staff_ideas.next")))
+    for kind in ("s", "c", "n", "k"):
+        choices.append(Choice(f"{STAFF}:f:{kind}:{view.encode()}",
+                              turn.t(f"staff_ideas.filter_{kind}")))  # fmt: skip
+    if view.filtered:
+        choices.append(Choice(f"{STAFF}:l:{View().encode()}", turn.t("staff_ideas.clear")))
+    turn.say("\n\n".join(lines), tuple(choices))
+
+
+async def choose_filter(turn: Turn, kind: str, view: View) -> None:
+    """The values of one filter as buttons; each leads to the first page with it set."""
+    lab = turn.settings.lab
+    options: list[tuple[str, View]] = []
+    if kind == "s":
+        options = [(turn.t(f"status.{s.value}"), replace(view, page=0, status=i))
+                   for i, s in enumerate(STATUSES)]  # fmt: skip
+        cleared = replace(view, page=0, status=None)
+    elif kind == "c":
+        options = [(c.label(turn.language), replace(view, page=0, category=i))
+                   for i, c in enumerate(lab.categories)]  # fmt: skip
+        cleared = replace(view, page=0, category=None)
+    elif kind == "n":
+        options = [(name, replace(view, page=0, neighbourhood=i))
+                   for i, name in enumerate(lab.neighbourhoods)]  # fmt: skip
+        cleared = replace(view, page=0, neighbourhood=None)
+    else:
+        calls = await turn.repos.calls.all()
+        options = [(short(call.title, 40), replace(view, page=0, call=call.id))
+                   for call in calls[:20]]  # fmt: skip
+        cleared = replace(view, page=0, call=None)
+    choices = [Choice(f"{STAFF}:l:{v.encode()}", label) for label, v in options]
+    choices.append(Choice(f"{STAFF}:l:{cleared.encode()}", turn.t("staff_ideas.any")))
+    key = "staff_ideas.choose" if options else "staff_ideas.no_calls"
+    turn.say(turn.t(key), tuple(choices))
+
+
+def _when(turn: Turn, idea_time) -> str:  # type: ignore[no-untyped-def]
+    zone = turn.settings.lab.zone
+    return format_datetime(idea_time.astimezone(zone), format="medium", locale=turn.language)
+
+
+async def card_text(turn: Turn, idea: IdeaRecord) -> str:
+    t = turn.t
+    status = t(f"status.{idea.status.value}")
+    lines = [t("staff_idea.head", reference=idea.reference, status=status)]
+    lines.append(t("staff_idea.received", when=_when(turn, idea.created_at),
+                   channel=idea.channel, role=t(f"role.{idea.role.value}")))  # fmt: skip
+    lines.append(t("staff_idea.topic", category=category_label(turn, idea.category),
+                   focus=t(f"focus.{idea.focus.value}")))  # fmt: skip
+    place = idea.location_text or ""
+    if idea.has_pin:
+        place = f"{place} ({idea.latitude:.5f}, {idea.longitude:.5f})".strip()
+    lines.append(t("staff_idea.place", place=place or "-"))
+    lines.append(t("staff_idea.problem", text=idea.problem))
+    lines.append(t("staff_idea.idea", text=idea.idea) if idea.idea else t("staff_idea.no_idea"))
+    if idea.anonymous:
+        lines.append(t("staff_idea.anonymous"))
+    else:
+        lines.append(t("staff_idea.author", name=idea.contact_name or "-",
+                       contact=idea.contact or "-"))  # fmt: skip
+    lines.append(t(f"staff_idea.publish_{idea.publish.value}"))
+    if idea.status_reason:
+        lines.append(t("staff_idea.reason", reason=idea.status_reason))
+    if idea.duplicate_of is not None:
+        original = await turn.repos.idea_search.get(idea.duplicate_of)
+        reference = original.reference if original else "?"
+        lines.append(t("staff_idea.duplicate_of", reference=reference))
+    if idea.call_id is not None:
+        call = await turn.repos.calls.get(idea.call_id)
+        category = call.category(idea.call_category) if call else None
+        award = t(f"staff_idea.award_{idea.award.value}") if idea.award else ""
+        lines.append(t("staff_idea.call", title=call.title if call else "?",
+                       category=category.label(turn.language) if category else "-",
+                       award=award).rstrip(" ·"))  # fmt: skip
+    history = await turn.repos.idea_search.history(idea.id)
+    lines.append(t("staff_idea.history"))
+    for event in history[-HISTORY_SHOWN:]:
+        what = t(f"status.{event.status}") if event.kind == "status" and event.status else ""
+        if event.kind == "award":
+            what = t(f"staff_idea.award_{event.status or 'none'}")
+        if event.kind in ("note", "reply"):
+            what = t(f"staff_idea.event_{event.kind}", text=short(event.note or "", 200))
+        elif event.note:
+            what += " — " + short(event.note, 200)
+        lines.append(t("staff_idea.event", when=_when(turn, event.at), what=what,
+                       actor=event.actor or "-"))  # fmt: skip
+    return "\n".join(lines)
+
+
+def card_buttons(turn: Turn, idea: IdeaRecord) -> tuple[Choice, ...]:
+    choices = [
+        Choice(f"{STAFF}:s:{idea.id}:{i}", turn.t("staff_idea.set", status=turn.t(f"status.{s}")))
+        for i, s in enumerate(STATUSES)
+        if s is not idea.status and s is not IdeaStatus.DUPLICATE
+    ]
+    choices.append(Choice(f"{STAFF}:d:{idea.id}", turn.t("staff_idea.mark_duplicate")))
+    choices.append(Choice(f"{STAFF}:n:{idea.id}", turn.t("staff_idea.add_note")))
+    choices.append(Choice(f"{STAFF}:r:{idea.id}", turn.t("staff_idea.reply")))
+    if idea.call_id is not None:
+        for award in (Award.SHORTLISTED, Award.WINNER):
+            if idea.award is not award:
+                choices.append(Choice(f"{STAFF}:a:{idea.id}:{award.value}",
+                                      turn.t(f"staff_idea.make_{award.value}")))  # fmt: skip
+        if idea.award is not None:
+            choices.append(Choice(f"{STAFF}:a:{idea.id}:none", turn.t("staff_idea.make_none")))
+    return tuple(choices)
+
+
+async def show_card(turn: Turn, idea: IdeaRecord) -> None:
+    """The record, then its photos and its pin, the triage buttons on the record itself."""
+    turn.say(await card_text(turn, idea), card_buttons(turn, idea))
+    for number, path in enumerate(idea.media, start=1):
+        picture = Picture(f"{idea.reference}-{number}.jpg", path=path)
+        turn.replies.append(Reply(turn.t("staff_idea.photo", number=number), picture=picture))
+    if idea.has_pin:
+        assert idea.latitude is not None and idea.longitude is not None
+        pin = Venue(idea.reference, idea.location_text or "", idea.latitude, idea.longitude)
+        turn.replies.append(Reply("", venue=pin))
+
+
+async def open_idea(turn: Turn, reference: str | None) -> None:
+    """/idea MNG-2026-000123 (or only its number, 123, for this year's)."""
+    if not reference:
+        turn.say(turn.t("staff_idea.which"))
+        return
+    idea = await turn.repos.idea_search.by_reference(full_reference(turn, reference))
+    if idea is None:
+        turn.say(turn.t("triage_error.no_idea", reference=reference.strip().upper()))
+        return
+    await show_card(turn, idea)
+
+
+def full_reference(turn: Turn, given: str) -> str:
+    """ "123" -> "MNG-2026-000123" (this year's); anything else as given."""
+    given = given.strip().upper()
+    if given.isdigit():
+        year = turn.now.astimezone(turn.settings.lab.zone).year
+        return f"{turn.settings.lab.reference_prefix}-{year}-{int(given):06d}"
+    return given

@@ -1,0 +1,66 @@
+"""What residents hear of their ideas, composed when sent: a new status (with the reason), a
+reply from the team, a prize in a call. Authors and followers (of a duplicate) are told apart."""
+
+from datetime import datetime
+
+from handlers.events.cards import Voice
+from handlers.messages import Choice, Reply
+from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
+from storage.models import IdeaStatus, OutboxItem
+from storage.repositories import Repositories
+
+UPDATES = "upd"  # the prefix of the "no more updates" buttons: "upd:off", "upd:on"
+
+
+def stop_button(voice: Voice) -> Choice:
+    return Choice(f"{UPDATES}:off", voice.t("notice.stop_updates"))
+
+
+async def _status(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    if idea is None:
+        return None
+    status = IdeaStatus(str(item.payload["status"]))
+    label = voice.t(f"status.{status.value}")
+    if status is IdeaStatus.DUPLICATE:
+        text = voice.t("notice.duplicate", reference=idea.reference,
+                       original=item.payload.get("original", ""))  # fmt: skip
+    elif item.payload.get("author", True):
+        text = voice.t("notice.status", reference=idea.reference, status=label)
+    else:
+        text = voice.t("notice.status_followed", reference=idea.reference, status=label)
+    reason = item.payload.get("reason")
+    if reason:
+        text += "\n" + voice.t("notice.reason", reason=reason)
+    return [Reply(text, (stop_button(voice),))]
+
+
+async def _reply(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    if idea is None:
+        return None
+    text = voice.t("notice.reply", reference=idea.reference, lab=voice.lab.name,
+                   text=item.payload["text"])  # fmt: skip
+    return [Reply(text)]
+
+
+async def _award(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    if idea is None or idea.call_id is None:
+        return None
+    call = await repos.calls.get(idea.call_id)
+    if call is None:
+        return None
+    category = call.category(idea.call_category)
+    label = category.label(voice.language) if category else ""
+    key = "notice.winner" if item.payload.get("author", True) else "notice.winner_followed"
+    return [Reply(voice.t(key, reference=idea.reference, call=call.title, category=label))]
+
+
+COMPOSERS = {STATUS_NOTICE: _status, REPLY_NOTICE: _reply, AWARD_NOTICE: _award}

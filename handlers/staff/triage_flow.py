@@ -1,0 +1,86 @@
+"""Triage answers that need words: the reason an idea was not selected (told to the resident),
+a staff note, a reply to the resident, the original of a duplicate. Each is asked after its
+button on the idea's record, with a way out."""
+
+from handlers.questions import ask
+from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.ideas_view import full_reference
+from handlers.staff.triage import (
+    TriageProblem,
+    add_note,
+    change_status,
+    mark_duplicate,
+    reply,
+)
+from handlers.state import StaffDraft, Step
+from handlers.turn import Turn
+from storage.models import IdeaRecord, IdeaStatus
+
+STEPS = frozenset((Step.TRIAGE_REASON, Step.TRIAGE_NOTE, Step.TRIAGE_REPLY,
+                   Step.TRIAGE_DUPLICATE))  # fmt: skip
+TYPED = STEPS
+QUESTION_KEYS = {
+    Step.TRIAGE_REASON: "triage.ask_reason",
+    Step.TRIAGE_NOTE: "triage.ask_note",
+    Step.TRIAGE_REPLY: "triage.ask_reply",
+    Step.TRIAGE_DUPLICATE: "triage.ask_duplicate",
+}
+
+
+def actor(turn: Turn) -> str:
+    return f"{turn.inbound.channel}:{turn.inbound.user_key}"
+
+
+def start(turn: Turn, step: Step, idea: IdeaRecord) -> None:
+    enter(turn, step, StaffDraft(idea_id=idea.id, text=idea.reference))
+
+
+def ask_typed(turn: Turn) -> None:
+    step = turn.state.step
+    reference = staff_draft(turn).text or ""
+    turn.say(turn.t(QUESTION_KEYS[step], reference=reference),
+             (turn.option(step, "quit", "staff.quit"),))  # fmt: skip
+
+
+async def on_answer(turn: Turn, value: str | None) -> None:
+    if quit_if_asked(turn, value):
+        return None
+    text = typed(turn)
+    if text is None:
+        return ask(turn)
+    draft = staff_draft(turn)
+    idea = await turn.repos.idea_search.get(draft.idea_id or 0)
+    if idea is None:
+        turn.say(turn.t("triage_error.no_idea", reference=draft.text or "?"))
+        return leave(turn)
+    step, who = turn.state.step, actor(turn)
+    try:
+        if step is Step.TRIAGE_REASON:
+            outcome = await change_status(turn.repos, idea, IdeaStatus.NOT_SELECTED, actor=who,
+                                          now=turn.now, reason=text)  # fmt: skip
+            turn.say(status_done(turn, outcome.idea.reference, outcome.idea.status, outcome.told))
+        elif step is Step.TRIAGE_NOTE:
+            await add_note(turn.repos, idea, text, actor=who, now=turn.now)
+            turn.say(turn.t("triage.note_saved", reference=idea.reference))
+        elif step is Step.TRIAGE_REPLY:
+            outcome = await reply(turn.repos, idea, text, actor=who, now=turn.now)
+            key = "triage.reply_queued" if outcome.told else "triage.reply_unreachable"
+            turn.say(turn.t(key, reference=idea.reference))
+        else:
+            original = full_reference(turn, text)
+            outcome = await mark_duplicate(turn.repos, idea, original, actor=who, now=turn.now)
+            turn.say(turn.t("triage.duplicate_done", reference=idea.reference, original=original,
+                            told=outcome.told))  # fmt: skip
+    except TriageProblem as problem:
+        turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
+        return ask(turn)
+    leave(turn)
+
+
+def status_done(turn: Turn, reference: str, status: IdeaStatus, told: int) -> str:
+    return turn.t("triage.status_done", reference=reference,
+                  status=turn.t(f"status.{status.value}"), told=told)  # fmt: skip
+
+
+QUESTIONS = dict.fromkeys(STEPS, ask_typed)
+ANSWERS = dict.fromkeys(STEPS, on_answer)

@@ -1,0 +1,190 @@
+"""What staff read about ideas: one record, filtered pages, totals, and every idea in a stream
+(exports: a million ideas never sit in memory at once)."""
+
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.models import IdeaEvent, IdeaFilter, IdeaRecord
+from storage.sql import fetch_all, fetch_one
+from storage.timefmt import from_db, to_db
+
+# Columns that totals may group by (never user input in SQL: a name from this table).
+GROUPS: dict[str, str] = {
+    "status": "i.status",
+    "category": "i.category",
+    "neighbourhood": "i.location_text",
+    "focus": "i.focus",
+    "channel": "r.channel",
+    "call": "i.call_id",
+    "role": "i.role",
+}
+STREAM_BATCH = 500
+
+_SELECT = (
+    "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
+    "(SELECT path FROM idea_media WHERE idea_id = i.id ORDER BY position) AS m) AS media "
+    "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
+)
+
+
+def record_from_row(row: Mapping[str, Any]) -> IdeaRecord:
+    media = row["media"]
+    return IdeaRecord(
+        id=row["id"],
+        reference=row["reference"],
+        resident_id=row["resident_id"],
+        channel=row["channel"],
+        role=row["role"],
+        language=row["language"],
+        problem=row["problem"],
+        idea=row["idea"],
+        category=row["category"],
+        focus=row["focus"],
+        location_text=row["location_text"],
+        latitude=row["latitude"],
+        longitude=row["longitude"],
+        anonymous=bool(row["anonymous"]),
+        contact_name=row["contact_name"],
+        contact=row["contact"],
+        status=row["status"],
+        status_reason=row["status_reason"],
+        duplicate_of=row["duplicate_of"],
+        call_id=row["call_id"],
+        call_category=row["call_category"],
+        award=row["award"],
+        publish=row["publish"],
+        created_at=from_db(row["created_at"]),
+        updated_at=from_db(row["updated_at"]),
+        media=tuple(media.split("\n")) if media else (),
+    )
+
+
+def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
+    """The filter as a WHERE clause on `ideas AS i`, with its parameters."""
+    conditions, values = ["1"], []
+    if chosen.status is not None:
+        conditions.append("i.status = ?")
+        values.append(chosen.status.value)
+    if chosen.category is not None:
+        conditions.append("i.category = ?")
+        values.append(chosen.category)
+    if chosen.neighbourhood is not None:
+        conditions.append("i.location_text = ? COLLATE NOCASE")
+        values.append(chosen.neighbourhood)
+    if chosen.call_id is not None:
+        conditions.append("i.call_id = ?")
+        values.append(chosen.call_id)
+    if chosen.since is not None:
+        conditions.append("i.created_at >= ?")
+        values.append(to_db(chosen.since))
+    if chosen.until is not None:
+        conditions.append("i.created_at < ?")
+        values.append(to_db(chosen.until))
+    return " AND ".join(conditions), values
+
+
+class IdeaSearch:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    async def get(self, idea_id: int) -> IdeaRecord | None:
+        row = await fetch_one(self._db, f"{_SELECT} WHERE i.id = ?", (idea_id,))
+        return None if row is None else record_from_row(row)
+
+    async def by_reference(self, reference: str) -> IdeaRecord | None:
+        row = await fetch_one(
+            self._db,
+            f"{_SELECT} WHERE i.reference = ?",
+            (reference.strip().upper(),),
+        )
+        return None if row is None else record_from_row(row)
+
+    async def page(self, chosen: IdeaFilter, *, offset: int, limit: int) -> list[IdeaRecord]:
+        """Newest first."""
+        condition, values = where(chosen)
+        rows = await fetch_all(
+            self._db,
+            f"{_SELECT} WHERE {condition} ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
+            (*values, limit, offset),
+        )
+        return [record_from_row(row) for row in rows]
+
+    async def count(self, chosen: IdeaFilter) -> int:
+        condition, values = where(chosen)
+        row = await fetch_one(
+            self._db,
+            f"SELECT count(*) FROM ideas AS i WHERE {condition}",  # noqa: S608
+            values,
+        )
+        return int(row[0]) if row else 0
+
+    async def totals(self, group: str, chosen: IdeaFilter | None = None) -> list[tuple[Any, int]]:
+        """How many ideas per value of `group` (a key of GROUPS), the largest first."""
+        column = GROUPS[group]
+        condition, values = where(chosen or IdeaFilter())
+        join = "JOIN residents AS r ON r.id = i.resident_id " if group == "channel" else ""
+        rows = await fetch_all(
+            self._db,
+            f"SELECT {column} AS value, count(*) AS n FROM ideas AS i {join}"  # noqa: S608
+            f"WHERE {condition} GROUP BY {column} ORDER BY n DESC, value",
+            values,
+        )
+        return [(row["value"], int(row["n"])) for row in rows]
+
+    async def hourly_by_category(
+        self, since: datetime, until: datetime
+    ) -> list[tuple[datetime, str, int]]:
+        """Ideas per UTC hour and category in [since, until): small enough to bucket into the
+        lab's local days in Python (which SQLite's dates cannot do with time zones)."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT substr(created_at, 1, 13) AS hour, category, count(*) AS n FROM ideas "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY hour, category",
+            (to_db(since), to_db(until)),
+        )
+        return [
+            (from_db(f"{row['hour']}:00:00+00:00"), row["category"], int(row["n"])) for row in rows
+        ]
+
+    async def history(self, idea_id: int) -> list[IdeaEvent]:
+        rows = await fetch_all(
+            self._db,
+            "SELECT id, at, kind, status, note, actor FROM idea_events WHERE idea_id = ? "
+            "ORDER BY at, id",
+            (idea_id,),
+        )
+        return [
+            IdeaEvent(
+                id=row["id"],
+                at=from_db(row["at"]),
+                kind=row["kind"],
+                status=row["status"],
+                note=row["note"],
+                actor=row["actor"],
+            )
+            for row in rows
+        ]
+
+    async def stream(
+        self, chosen: IdeaFilter, *, batch: int = STREAM_BATCH
+    ) -> AsyncIterator[IdeaRecord]:
+        """Every idea the filter lets through, oldest first, read in batches by id (a keyset
+        walk: each batch is an index seek, and memory holds one batch)."""
+        condition, values = where(chosen)
+        after = 0
+        while True:
+            rows = list(
+                await fetch_all(
+                    self._db,
+                    f"{_SELECT} WHERE i.id > ? AND {condition} ORDER BY i.id LIMIT ?",
+                    (after, *values, batch),
+                )
+            )
+            for row in rows:
+                yield record_from_row(row)
+            if len(rows) < batch:
+                return
+            after = rows[-1]["id"]

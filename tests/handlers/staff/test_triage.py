@@ -1,0 +1,190 @@
+"""Triage in chat: the list, the record, status buttons (the resident is told in their
+language), a reason for "not selected", notes that stay with staff, replies, duplicates."""
+
+from collections.abc import Callable
+
+import pytest
+
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from storage.database import Database
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.events.helpers import outbox_rows
+from tests.handlers.staff.helpers import (
+    STAFF,
+    composed,
+    idea,
+    make_staff_chat,
+    staff_dispatcher,
+    submit_idea,
+)
+from tests.handlers.walk import PROBLEM
+
+
+@pytest.fixture
+def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
+    return staff_dispatcher(database, catalog, clock)
+
+
+@pytest.fixture
+def staff(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Chat:
+    return make_staff_chat(dispatcher, catalog, clock)
+
+
+def button(chat: Chat, label: str) -> str:
+    for reply in chat.replies:
+        for choice in reply.choices:
+            if choice.label == label:
+                return choice.id
+    raise AssertionError(f"no button {label!r}")
+
+
+async def test_staff_list_open_and_move_an_idea_and_the_resident_hears_in_english(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    resident = make_chat(language="en", user="ana")
+    reference = await submit_idea(resident)
+    await staff.command("ideas")
+    assert reference in staff.text and "La Flora" in staff.text
+    assert staff.t("staff_ideas.title", filters=staff.t("staff_ideas.no_filter"), first=1,
+                   last=1, total=1) in staff.text  # fmt: skip
+    await staff.send(choice=button(staff, f"1. {reference[-6:]}"))
+    assert PROBLEM in staff.text and staff.t("staff_idea.anonymous") in staff.text
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    assert staff.t("triage.status_done", reference=reference, status="En revisión",
+                   told=1) in staff.text  # fmt: skip
+    stored = await idea(database, reference)
+    assert stored.status == "in_review"
+    history = await database.reader().idea_search.history(stored.id)
+    assert [(e.status, e.actor) for e in history] == [
+        ("received", None),
+        ("in_review", f"telegram:{STAFF}"),
+    ]
+    told = await composed(database, catalog, clock.now(), "idea_status")
+    assert told == [("ana", f'News about your idea {reference}: it is now "Under review".')]
+
+
+async def test_not_selected_asks_a_reason_which_the_resident_is_told(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    reference = await submit_idea(make_chat(language="es", user="ana"))
+    await staff.send(command="idea", argument=reference)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.not_selected")))
+    assert staff.asked("triage.ask_reason", reference=reference)
+    assert (await idea(database, reference)).status == "received"  # not before the reason
+    await staff.say("Ya existe un programa de la alcaldía para esa vía.")
+    assert (await idea(database, reference)).status == "not_selected"
+    [(who, text)] = await composed(database, catalog, clock.now(), "idea_status")
+    assert who == "ana" and "Motivo: Ya existe un programa de la alcaldía" in text
+
+
+async def test_a_note_stays_with_staff_and_a_reply_reaches_the_resident_in_one_message(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    reference = await submit_idea(make_chat(language="es", user="ana"))
+    await staff.send(command="idea", argument=reference[-3:])  # only the number
+    await staff.send(choice=button(staff, staff.t("staff_idea.add_note")))
+    await staff.say("Llamar a la JAC de La Flora antes de decidir")
+    assert staff.t("triage.note_saved", reference=reference) in staff.text
+    assert await outbox_rows(database) == []  # a note is never sent
+    await staff.send(command="idea", argument=reference)
+    assert "Llamar a la JAC" in staff.text
+    await staff.send(choice=button(staff, staff.t("staff_idea.reply")))
+    await staff.say("¿Nos puede decir en qué cuadra están los huecos?")
+    told = await composed(database, catalog, clock.now(), "idea_reply")
+    assert len(told) == 1 and told[0][0] == "ana"
+    assert reference in told[0][1] and "¿Nos puede decir en qué cuadra" in told[0][1]
+    assert "Llamar a la JAC" not in told[0][1]
+
+
+async def test_a_duplicates_author_follows_the_original(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="en", user="beto"))
+    await staff.send(command="idea", argument=second)
+    await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+    await staff.say(second)
+    assert staff.t("triage_error.same_idea", reference=second) in staff.text
+    await staff.say(first)
+    assert staff.t("triage.duplicate_done", reference=second, original=first, told=1) in (
+        staff.text
+    )
+    [(who, text)] = await composed(database, catalog, clock.now(), "idea_status")
+    assert who == "beto" and first in text and second in text
+    await staff.send(command="idea", argument=first)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.selected")))
+    notices = await composed(database, catalog, clock.now(), "idea_status")
+    told = {who: text for who, text in notices if "Selected" in text or "Seleccionada" in text}
+    assert set(told) == {"ana", "beto"}
+    expected = f'News about idea {first}, which yours was joined to: it is now "Selected".'
+    assert told["beto"] == expected
+
+
+async def test_a_resident_who_asked_for_no_updates_is_not_told(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    resident = make_chat(language="es", user="ana")
+    reference = await submit_idea(resident)
+    await staff.send(command="idea", argument=reference)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    await resident.send(choice="upd:off")
+    assert resident.t("notice.updates_off") in resident.text
+    await staff.send(command="idea", argument=reference)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.selected")))
+    assert staff.t("triage.status_done", reference=reference, status="Seleccionada",
+                   told=0) in staff.text  # fmt: skip
+    assert len(await outbox_rows(database, "idea_status")) == 1
+    await resident.send(choice="upd:on")
+    assert resident.t("notice.updates_on") in resident.text
+
+
+async def test_list_filters_and_pages(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    references = [await submit_idea(make_chat(user=f"r{i}")) for i in range(10)]
+    await staff.command("ideas")
+    assert "1 a 8 de 10" in staff.text and references[-1] in staff.text
+    await staff.send(choice=button(staff, staff.t("staff_ideas.next")))
+    assert "9 a 10 de 10" in staff.text and references[0] in staff.text
+    await staff.send(command="idea", argument=references[0])
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    await staff.command("ideas")
+    await staff.send(choice=button(staff, staff.t("staff_ideas.filter_s")))
+    await staff.send(choice=button(staff, staff.t("status.in_review")))
+    assert "1 a 1 de 1" in staff.text and references[0] in staff.text
+    await staff.send(choice=button(staff, staff.t("staff_ideas.filter_n")))
+    await staff.send(choice=button(staff, "Danubio"))
+    assert staff.t("staff_ideas.none", filters="En revisión · Danubio") in staff.text
+    await staff.send(choice=button(staff, staff.t("staff_ideas.clear")))
+    assert "de 10" in staff.text
+
+
+async def test_a_staff_command_mid_intake_comes_back_to_the_question(staff: Chat) -> None:
+    await staff.command("start")
+    await staff.press("role.official")
+    await staff.command("ideas")
+    assert staff.asked("consent.ask", policy_url=staff_policy(staff))
+
+
+def staff_policy(chat: Chat) -> str:
+    return "https://www.gobiernobogota.gov.co/politica-de-privacidad"
+
+
+async def test_stats_count_by_every_group(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    for i in range(3):
+        await submit_idea(make_chat(user=f"r{i}", language="es"))
+    await staff.command("estadisticas")
+    assert staff.t("stats.title", total=3) in staff.text
+    assert staff.t("stats.row", label="La Flora", count=3) in staff.text
+    assert staff.t("stats.row", label="Movilidad y vías", count=3) in staff.text
+    assert staff.t("stats.row", label="Recibida", count=3) in staff.text
+    assert staff.t("stats.row", label=staff.t("stats.none_call"), count=3) in staff.text
+    assert staff.t("stats.row", label="test", count=3) in staff.text  # the channel
