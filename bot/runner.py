@@ -9,7 +9,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import Runtime
 from bot.channels.telegram import TelegramChannel
 from bot.config import ConfigError, Settings
-from bot.scheduler import ReminderScheduler
+from bot.scheduler import Scheduler
 from bot.sending.sender import Sender
 from handlers.clock import Clock
 
@@ -66,9 +66,7 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     """The outbox worker and the reminder scheduler, until `stop` is set."""
     worker = runtime.outbox_worker(senders)
     runtime.dispatcher.on_rows_written = worker.notify
-    scheduler = ReminderScheduler(
-        runtime.database, runtime.settings.events, runtime.clock, worker.notify
-    )
+    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock, worker.notify)
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     try:
         await scheduler.start()

@@ -1,10 +1,10 @@
-"""The scheduler only wakes things up: the database says which reminders are due.
+"""The scheduler only wakes things up: the database says which reminders and digests are due.
 
 APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds two jobs in
-memory, never in a job store: one at the next reminder's due time, and a regular look at the
-database for events added or moved by another process (`minga events ...`). At start-up
-everything already due is queued at once: a bot that was down sends late reminders, up to the
-event's start."""
+memory, never in a job store: one at the next due time (a reminder or the daily digest), and a
+regular look at the database for events added or moved by another process (`minga events
+...`). At start-up everything already due is queued at once: a bot that was down sends late
+reminders, up to the event's start, and the day's digest if its hour passed meanwhile."""
 
 import logging
 from collections.abc import Callable
@@ -14,7 +14,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.clock import Clock
 from handlers.events.reminders import next_reminder_at, queue_due_reminders
-from handlers.settings import EventSettings
+from handlers.settings import FlowSettings
+from handlers.staff.digest import next_digest_at, queue_due_digest
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -22,18 +23,19 @@ log = logging.getLogger(__name__)
 REPLAN_SECONDS = 60  # how often to look for events changed by another process
 
 
-class ReminderScheduler:
+class Scheduler:
     def __init__(
         self,
         database: Database,
-        settings: EventSettings,
+        settings: FlowSettings,
         clock: Clock,
         on_queued: Callable[[], None],
         *,
         replan_seconds: float = REPLAN_SECONDS,
     ) -> None:
         self._database = database
-        self._offsets = settings.offsets_seconds
+        self._settings = settings
+        self._offsets = settings.events.offsets_seconds
         self._clock = clock
         self._on_queued = on_queued
         self._replan_seconds = replan_seconds
@@ -56,11 +58,21 @@ class ReminderScheduler:
             now = self._clock.now()
             async with self._database.transaction() as repos:
                 queued = await queue_due_reminders(repos, self._offsets, now)
+                digest = await queue_due_digest(repos, self._settings, now)
             if queued:
                 log.info("queued %d reminders", queued)
+            if digest:
+                log.info("queued the daily digest")
+            if queued or digest:
                 self._on_queued()
-            self._plan(await next_reminder_at(self._database.reader(), self._offsets, now))
-            return queued
+            reader = self._database.reader()
+            last = await reader.digests.last()
+            times = (
+                await next_reminder_at(reader, self._offsets, now),
+                next_digest_at(self._settings, now, last.day if last else None),
+            )
+            self._plan(min((t for t in times if t is not None), default=None))
+            return queued + int(digest)
         except Exception:
             log.exception("reminder wake-up failed; the next look is in %s s",
                           self._replan_seconds)  # fmt: skip

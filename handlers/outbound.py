@@ -9,6 +9,7 @@ from handlers.events.cards import Voice, event_card, starts
 from handlers.events.notices import CANCELLED, CHANGED, PROMOTED, REMINDER, reminder_subject
 from handlers.messages import Reply
 from handlers.settings import FlowSettings
+from handlers.staff import digest
 from handlers.staff import notices as idea_notices
 from storage.broadcasts import BROADCAST_KIND
 from storage.models import Broadcast, EventStatus, OutboxItem, RsvpStatus
@@ -101,6 +102,7 @@ COMPOSERS: dict[str, Composer] = {
     CANCELLED: _event_notice,
     BROADCAST_REPORT: _report,
     **idea_notices.COMPOSERS,
+    **digest.COMPOSERS,
 }
 
 

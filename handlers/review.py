@@ -5,6 +5,7 @@ from handlers.answers import go_on
 from handlers.navigation import next_step
 from handlers.questions import editable_steps, go_to
 from handlers.replies import expected_choice
+from handlers.staff import digest
 from handlers.state import Draft, Step
 from handlers.turn import Turn
 from storage.models import Focus, NewIdea, NewMedia, Role
@@ -67,9 +68,10 @@ async def submit(turn: Turn) -> None:
         return go_on(turn)
     lab = turn.settings.lab
     year = turn.now.astimezone(lab.zone).year
-    _, reference = await turn.repos.ideas.create(
+    idea_id, reference = await turn.repos.ideas.create(
         _new_idea(turn), prefix=lab.reference_prefix, year=year, now=turn.now
     )
+    await digest.queue_alert(turn.repos, turn.settings, idea_id, reference, turn.now)
     role = turn.state.draft.role
     assert role is not None
     turn.update_resident(role=role)
