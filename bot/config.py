@@ -32,6 +32,8 @@ class _Section(BaseModel):
 class StorageSettings(_Section):
     database: Path = Path("data/minga.sqlite3")
     media_dir: Path = Path("data/media")
+    # Where media_dir is published on the web, if it is (Open311 exports link photos there).
+    media_url: str | None = None
 
 
 class TelegramSettings(_Section):

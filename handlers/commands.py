@@ -9,7 +9,15 @@ from handlers.events import rsvp
 from handlers.navigation import fresh_draft, next_step
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
-from handlers.staff import broadcast, digest, ideas_view, new_event, stats, triage_flow
+from handlers.staff import (
+    broadcast,
+    digest,
+    export_chat,
+    ideas_view,
+    new_event,
+    stats,
+    triage_flow,
+)
 from handlers.staff.common import leave, refuse
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.state import DRAFT_STEPS, Draft, Step
@@ -39,6 +47,8 @@ COMMAND_ALIASES: dict[str, str] = {
     "difundir": "broadcast",
     "ideas": "ideas",
     "idea": "idea",
+    "exportar": "export",
+    "export": "export",
     "resumen": "digest",
     "digest": "digest",
     "estadisticas": "stats",
@@ -71,9 +81,11 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Added to the menu of the lab's team (in their private chats with the bot).
 STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
-    "es": (("ideas", "ideas"), ("idea", "idea"), ("resumen", "digest"), ("estadisticas", "stats"),
+    "es": (("ideas", "ideas"), ("idea", "idea"), ("resumen", "digest"), ("exportar", "export"),
+           ("estadisticas", "stats"),
            ("nuevo_evento", "new_event"), ("difundir", "broadcast")),
-    "en": (("ideas", "ideas"), ("idea", "idea"), ("digest", "digest"), ("stats", "stats"),
+    "en": (("ideas", "ideas"), ("idea", "idea"), ("digest", "digest"), ("export", "export"),
+           ("stats", "stats"),
            ("new_event", "new_event"), ("broadcast", "broadcast")),
 }  # fmt: skip
 
@@ -219,6 +231,10 @@ async def list_ideas(turn: Turn) -> None:
     await ideas_view.show_list(turn, View(status=index))
 
 
+async def export_offer(turn: Turn) -> None:
+    export_chat.offer(turn)
+
+
 async def show_digest(turn: Turn) -> None:
     """/resumen: the digest so far, without changing what the next scheduled one covers."""
     since, until = await digest.window(turn.repos, turn.settings, turn.now)
@@ -244,6 +260,7 @@ ACTIONS = {
     "idea": staff_only(open_idea),
     "stats": staff_only(stats.show),
     "digest": staff_only(show_digest),
+    "export": staff_only(export_offer),
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}

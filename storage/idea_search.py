@@ -25,7 +25,8 @@ STREAM_BATCH = 500
 
 _SELECT = (
     "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
-    "(SELECT path FROM idea_media WHERE idea_id = i.id ORDER BY position) AS m) AS media "
+    "(SELECT path FROM idea_media WHERE idea_id = i.id ORDER BY position) AS m) AS media, "
+    "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
     "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
 )
 
@@ -52,6 +53,7 @@ def record_from_row(row: Mapping[str, Any]) -> IdeaRecord:
         status=row["status"],
         status_reason=row["status_reason"],
         duplicate_of=row["duplicate_of"],
+        duplicate_of_reference=row["duplicate_of_reference"],
         call_id=row["call_id"],
         call_category=row["call_category"],
         award=row["award"],

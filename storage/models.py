@@ -125,6 +125,7 @@ class IdeaRecord(_Row):
     status: IdeaStatus
     status_reason: str | None = None
     duplicate_of: int | None = None
+    duplicate_of_reference: str | None = None
     call_id: int | None = None
     call_category: str | None = None
     award: Award | None = None

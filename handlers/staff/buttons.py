@@ -2,7 +2,7 @@
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
 from handlers.events.rsvp import carry_on
-from handlers.staff import ideas_view, triage_flow
+from handlers.staff import export_chat, ideas_view, triage_flow
 from handlers.staff.common import refuse
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.staff.triage import TriageProblem, change_status, set_award
@@ -107,7 +107,12 @@ async def _duplicate(turn: Turn, rest: str) -> None:
     await _typed(turn, "d", rest)
 
 
+async def _export(turn: Turn, rest: str) -> None:
+    await export_chat.on_format(turn, rest)
+
+
 ACTIONS = {
+    "x": _export,
     "l": _list,
     "f": _filter,
     "v": _view,

@@ -1,0 +1,152 @@
+"""`minga ideas list|show|status` and `minga export ideas`: triage and exports on the server."""
+
+import argparse
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from bot.app import Runtime
+from bot.cli_output import UsageError, emit
+from bot.config import Settings
+from handlers.exports.export import FORMATS, export_ideas
+from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
+from storage.models import IdeaFilter, IdeaRecord, IdeaStatus
+from storage.timefmt import to_db
+
+LIST_LIMIT = 50
+STATUS_VALUES = [status.value for status in IdeaStatus]
+
+
+def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print one JSON document")
+    ideas = commands.add_parser("ideas", help="the ideas: list, show, change their status")
+    tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
+    listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
+    listing.add_argument("--status", choices=STATUS_VALUES, help="only ideas with this status")
+    listing.add_argument("--since", metavar="YYYY-MM-DD", help="only ideas from this day on")
+    listing.add_argument("--limit", type=int, default=LIST_LIMIT,
+                         help=f"at most this many (default {LIST_LIMIT})")  # fmt: skip
+    show = tasks.add_parser("show", parents=[common, output], help="one idea and its history")
+    show.add_argument("reference", metavar="REF", help="e.g. MNG-2026-000123")
+    status = tasks.add_parser(
+        "status", parents=[common, output],
+        help="change an idea's status; the resident is told, as with the chat's buttons",
+        description="NEW_STATUS is one of: " + ", ".join(STATUS_VALUES) + ". not_selected "
+        "needs --reason; duplicate needs --of.",
+    )  # fmt: skip
+    status.add_argument("reference", metavar="REF")
+    status.add_argument("new_status", metavar="NEW_STATUS", choices=STATUS_VALUES,
+                        help=" | ".join(STATUS_VALUES))  # fmt: skip
+    status.add_argument("--reason", help="told to the resident (needed for not_selected)")
+    status.add_argument("--note", help="a staff note, never shown to the resident")
+    status.add_argument("--of", metavar="REF", help="the original, for duplicate")
+
+    export = commands.add_parser("export", help="export the ideas to a file")
+    what = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    to_file = what.add_parser("ideas", parents=[common, output],
+                              help="every idea: csv, xlsx, geojson or open311")  # fmt: skip
+    to_file.add_argument("--format", required=True, choices=FORMATS)
+    to_file.add_argument("--output", required=True, metavar="FILE")
+    to_file.add_argument("--since", metavar="YYYY-MM-DD", help="only ideas from this day on")
+    to_file.add_argument(
+        "--with-contact", action="store_true",
+        help="add names, phones and e-mails (personal data: handle with care)",
+    )  # fmt: skip
+
+
+def since_option(text: str | None, settings: Settings) -> datetime | None:
+    """ "2026-11-01" -> the start of that day in the lab's time zone."""
+    if text is None:
+        return None
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        raise UsageError(f"--since {text!r}: use a date like 2026-11-01") from None
+    return datetime.combine(day, time(0), tzinfo=settings.lab.zone)
+
+
+def document(idea: IdeaRecord) -> dict[str, Any]:
+    values = idea.model_dump(mode="json", exclude={"resident_id"})
+    values["created_at"], values["updated_at"] = to_db(idea.created_at), to_db(idea.updated_at)
+    return values
+
+
+def line(idea: IdeaRecord, settings: Settings) -> str:
+    day = idea.created_at.astimezone(settings.lab.zone).strftime("%Y-%m-%d")
+    problem = " ".join(idea.problem.split())
+    problem = problem if len(problem) <= 60 else problem[:59] + "…"
+    return f"{idea.reference}  {day}  {idea.status.value:<12} {idea.category:<12} {problem}"
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> None:
+    runtime = await Runtime.open(settings)
+    try:
+        if args.command == "export":
+            await _export(args, runtime)
+        else:
+            await _run(args, runtime)
+    except TriageProblem as problem:
+        text = runtime.catalog.text("en", f"triage_error.{problem.key}", **problem.values)
+        raise UsageError(text) from None
+    finally:
+        await runtime.close()
+
+
+async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
+    settings, now, task = runtime.settings, runtime.clock.now(), args.ideas_command
+    reader = runtime.database.reader()
+    if task == "list":
+        status = IdeaStatus(args.status) if args.status else None
+        chosen = IdeaFilter(status=status, since=since_option(args.since, settings))
+        ideas = await reader.idea_search.page(chosen, offset=0, limit=max(1, args.limit))
+        total = await reader.idea_search.count(chosen)
+        lines = [line(idea, settings) for idea in ideas] or ["no ideas"]
+        if total > len(ideas):
+            lines.append(f"({len(ideas)} of {total}; --limit shows more)")
+        emit(args, [document(idea) for idea in ideas], "\n".join(lines))
+        return
+    if task == "show":
+        idea = await find(reader, args.reference)
+        history = await reader.idea_search.history(idea.id)
+        values = {**document(idea), "history": [e.model_dump(mode="json") for e in history]}
+        human = [f"{k}: {v}" for k, v in document(idea).items() if v not in (None, "", [])]
+        human += [f"  {e.at:%Y-%m-%d %H:%M} {e.kind} {e.status or ''} {e.note or ''} "
+                  f"({e.actor or '-'})" for e in history]  # fmt: skip
+        emit(args, values, "\n".join(human))
+        return
+    new = IdeaStatus(args.new_status)
+    if new is IdeaStatus.DUPLICATE and not args.of:
+        raise UsageError("duplicate needs --of REF, the original idea")
+    async with runtime.database.transaction() as repos:
+        idea = await find(repos, args.reference)
+        if new is IdeaStatus.DUPLICATE:
+            outcome = await mark_duplicate(repos, idea, args.of, actor="cli", now=now)
+        else:
+            outcome = await change_status(repos, idea, new, actor="cli", now=now,
+                                          reason=args.reason, note=args.note)  # fmt: skip
+    emit(args, {**document(outcome.idea), "told": outcome.told},
+         f"{idea.reference}: {idea.status.value} -> {new.value}; "
+         f"{outcome.told} residents will be told")  # fmt: skip
+
+
+async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
+    from rich.progress import Progress
+
+    settings = runtime.settings
+    path = Path(args.output)
+    if not path.parent.exists():
+        raise UsageError(f"--output {args.output}: the folder {path.parent} does not exist")
+    since = since_option(args.since, settings)
+    reader = runtime.database.reader()
+    total = await reader.idea_search.count(IdeaFilter(since=since))
+    with Progress(transient=True, disable=args.json) as progress:
+        task = progress.add_task(f"exporting {args.format}", total=total)
+        count = await export_ideas(
+            reader, settings.lab, format=args.format, path=path, since=since,
+            with_contact=args.with_contact, media_url=settings.storage.media_url,
+            progress=lambda done: progress.update(task, completed=done),
+        )  # fmt: skip
+    emit(args, {"format": args.format, "output": str(path), "ideas": count,
+                "with_contact": args.with_contact},
+         f"{count} ideas written to {path} ({args.format})")  # fmt: skip

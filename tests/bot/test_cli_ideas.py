@@ -1,0 +1,83 @@
+"""`minga ideas list|show|status` and `minga export ideas` as staff script them: --json, the
+same notification as the chat's buttons, one clear line and exit 2 for a bad argument."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage.database import Database
+from tests.fakes.clock import FakeClock
+from tests.handlers.exports.helpers import PEOPLE, seed
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+
+    async def fill() -> list[str]:
+        database = await Database.open(tmp_path / "data" / "minga.sqlite3")
+        try:
+            return await seed(database, FakeClock().now())
+        finally:
+            await database.close()
+
+    return asyncio.run(fill())
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_list_show_and_change_a_status(capsys: pytest.CaptureFixture[str]) -> None:
+    listed = _json(capsys, "ideas", "list")
+    assert len(listed) == len(PEOPLE) and listed[0]["reference"] == "MNG-2026-000004"
+    assert [i["reference"] for i in _json(capsys, "ideas", "list", "--status", "not_selected")] == [
+        "MNG-2026-000004"
+    ]
+    assert _json(capsys, "ideas", "list", "--since", "2030-01-01") == []
+    shown = _json(capsys, "ideas", "show", "mng-2026-000001")
+    assert shown["problem"].startswith("Problema 0") and shown["history"][0]["status"] == "received"
+    changed = _json(capsys, "ideas", "status", "MNG-2026-000001", "in_review", "--note",
+                    "Ver con la JAC")  # fmt: skip
+    assert changed["status"] == "in_review" and changed["told"] == 1
+    history = _json(capsys, "ideas", "show", "MNG-2026-000001")["history"]
+    assert [(e["kind"], e["actor"]) for e in history[1:]] == [("note", "cli"), ("status", "cli")]
+    duplicate = _json(capsys, "ideas", "status", "MNG-2026-000002", "duplicate", "--of",
+                      "MNG-2026-000001")  # fmt: skip
+    assert duplicate["duplicate_of_reference"] == "MNG-2026-000001"
+
+
+def test_bad_arguments_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ideas", "status", "MNG-2026-000001", "not_selected"]) == 2
+    assert "needs a reason" in capsys.readouterr().err
+    assert main(["ideas", "show", "MNG-2026-999999"]) == 2
+    assert "MNG-2026-999999" in capsys.readouterr().err
+    assert main(["ideas", "list", "--since", "ayer"]) == 2
+    assert "--since" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ideas", "status", "MNG-2026-000001", "archived"])
+    assert "in_review" in capsys.readouterr().err  # the stored values are listed
+
+
+def test_status_help_lists_the_stored_values(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["ideas", "status", "--help"])
+    out = capsys.readouterr().out
+    assert all(value in out for value in ("received", "in_review", "not_selected", "duplicate"))
+
+
+@pytest.mark.parametrize("format", ["csv", "xlsx", "geojson", "open311"])
+def test_export_writes_the_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, format: str
+) -> None:
+    out = tmp_path / f"out.{format}"
+    done = _json(capsys, "export", "ideas", "--format", format, "--output", str(out))
+    assert done["ideas"] == len(PEOPLE) and out.stat().st_size > 0
+    assert "Rojas" not in out.read_bytes().decode("utf-8", "ignore")
+    _json(capsys, "export", "ideas", "--format", format, "--output", str(out), "--with-contact")
+    if format != "xlsx":
+        assert "Rojas" in out.read_text("utf-8-sig")
