@@ -41,6 +41,7 @@ INTAKE: tuple[Action, ...] = (
     _text(IDEA),
     _press("photos:done"),
     _press("identity:anonymous"),
+    _press("publish:text"),
     _press("summary:send"),
 )
 

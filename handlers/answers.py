@@ -2,13 +2,14 @@
 
 from collections.abc import Awaitable, Callable
 
+from handlers import calls
 from handlers.navigation import next_step
 from handlers.questions import go_to
 from handlers.replies import expected_choice, expected_text, reject
 from handlers.state import Draft, Photo, Step
 from handlers.textinput import check_text, clean, looks_like_contact, valid_coordinates
 from handlers.turn import Turn
-from storage.models import Focus, Role
+from storage.models import Focus, Publish, Role
 
 Answer = Callable[[Turn, str | None], Awaitable[None]]
 
@@ -115,11 +116,13 @@ async def on_idea(turn: Turn, value: str | None) -> None:
     draft = turn.state.draft
     if value == "none":
         draft.idea, draft.no_idea = None, True
-        return go_on(turn)
-    text = _intake_text(turn)
-    if text is not None:
+    else:
+        text = _intake_text(turn)
+        if text is None:
+            return
         draft.idea, draft.no_idea = text, False
-        go_on(turn)
+    await calls.load_offers(turn)  # the next question may be "is it for the open call?"
+    go_on(turn)
 
 
 async def on_photos(turn: Turn, value: str | None) -> None:
@@ -183,6 +186,14 @@ async def on_contact(turn: Turn, value: str | None) -> None:
     go_on(turn)
 
 
+async def on_publish(turn: Turn, value: str | None) -> None:
+    no_photos = value == "photos" and not turn.state.draft.photos
+    if value not in {p.value for p in Publish} or no_photos:
+        return expected_choice(turn)
+    turn.state.draft.publish = Publish(value)
+    go_on(turn)
+
+
 INTAKE_ANSWERS: dict[Step, Answer] = {
     Step.ROLE: on_role,
     Step.CONSENT: on_consent,
@@ -195,4 +206,6 @@ INTAKE_ANSWERS: dict[Step, Answer] = {
     Step.IDENTITY: on_identity,
     Step.NAME: on_name,
     Step.CONTACT: on_contact,
+    Step.PUBLISH: on_publish,
+    Step.CALL: calls.on_call,
 }

@@ -4,7 +4,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from handlers import commands, subscriptions
+from handlers import calls, commands, subscriptions
 from handlers.answers import INTAKE_ANSWERS
 from handlers.events import rsvp
 from handlers.events.cards import EVENT
@@ -45,6 +45,7 @@ ANSWERS: dict[Step, Answer] = {
 QUESTIONS.update(staff_new_event.QUESTIONS)
 QUESTIONS.update(staff_broadcast.QUESTIONS)
 QUESTIONS.update(triage_flow.QUESTIONS)
+QUESTIONS[Step.CALL] = calls.ask_call
 
 # Buttons that work from any step, by the prefix of their id.
 ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {

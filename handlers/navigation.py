@@ -23,6 +23,8 @@ def applies(step: Step, turn: Turn) -> bool:
         return draft.role in (Role.OFFICIAL, Role.CONTRACTOR)
     if step in (Step.NAME, Step.CONTACT):
         return draft.anonymous is False
+    if step is Step.CALL:
+        return bool(draft.call_offers)
     return True
 
 
@@ -51,6 +53,10 @@ def answered(step: Step, turn: Turn) -> bool:
             return draft.name is not None
         case Step.CONTACT:
             return draft.contact_done
+        case Step.CALL:
+            return draft.call_done
+        case Step.PUBLISH:
+            return draft.publish is not None
     return True
 
 

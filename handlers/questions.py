@@ -8,7 +8,7 @@ from handlers.turn import Turn
 from storage.models import Focus, Role
 
 
-def _with_back(turn: Turn, step: Step, choices: tuple) -> tuple:
+def with_back(turn: Turn, step: Step, choices: tuple) -> tuple:
     """Every question but the first offers a way back (to the summary, when changing)."""
     if turn.state.draft.editing or previous_step(turn, step) is not None:
         return (*choices, turn.option(step, "back", "nav.back"))
@@ -20,7 +20,7 @@ def _choose(
 ) -> None:
     """Ask with one button per option (value -> catalog key of its label)."""
     choices = tuple(turn.option(step, value, key) for value, key in options.items())
-    turn.say(text, _with_back(turn, step, choices) if back else choices)
+    turn.say(text, with_back(turn, step, choices) if back else choices)
 
 
 def ask_language(turn: Turn) -> None:
@@ -39,7 +39,7 @@ def ask_consent(turn: Turn) -> None:
 
 
 def ask_problem(turn: Turn) -> None:
-    turn.say(turn.t("problem.ask"), _with_back(turn, Step.PROBLEM, ()))
+    turn.say(turn.t("problem.ask"), with_back(turn, Step.PROBLEM, ()))
 
 
 def ask_location(turn: Turn) -> None:
@@ -50,7 +50,7 @@ def ask_location(turn: Turn) -> None:
     )
     turn.say(
         turn.t("location.ask"),
-        _with_back(turn, step, suggestions),
+        with_back(turn, step, suggestions),
         location_button=turn.t("location.share"),
     )
 
@@ -60,12 +60,12 @@ def ask_category(turn: Turn) -> None:
     options = tuple(
         turn.labelled(step, c.id, c.label(turn.language)) for c in turn.settings.lab.categories
     )
-    turn.say(turn.t("category.ask"), _with_back(turn, step, options))
+    turn.say(turn.t("category.ask"), with_back(turn, step, options))
 
 
 def ask_idea(turn: Turn) -> None:
     step = Step.IDEA
-    turn.say(turn.t("idea.ask"), _with_back(turn, step, (turn.option(step, "none", "idea.none"),)))
+    turn.say(turn.t("idea.ask"), with_back(turn, step, (turn.option(step, "none", "idea.none"),)))
 
 
 def ask_photos(turn: Turn) -> None:
@@ -77,7 +77,7 @@ def ask_photos(turn: Turn) -> None:
     else:
         text = turn.t("photos.ask", max=most)
         done = turn.option(step, "done", "photos.skip")
-    turn.say(text, _with_back(turn, step, (done,)))
+    turn.say(text, with_back(turn, step, (done,)))
 
 
 def ask_focus(turn: Turn) -> None:
@@ -91,14 +91,23 @@ def ask_identity(turn: Turn) -> None:
 
 
 def ask_name(turn: Turn) -> None:
-    turn.say(turn.t("name.ask"), _with_back(turn, Step.NAME, ()))
+    turn.say(turn.t("name.ask"), with_back(turn, Step.NAME, ()))
 
 
 def ask_contact(turn: Turn) -> None:
     step = Step.CONTACT
     turn.say(
-        turn.t("contact.ask"), _with_back(turn, step, (turn.option(step, "skip", "contact.skip"),))
+        turn.t("contact.ask"), with_back(turn, step, (turn.option(step, "skip", "contact.skip"),))
     )
+
+
+def ask_publish(turn: Turn) -> None:
+    step = Step.PUBLISH
+    options = {"text": "publish.text", "no": "publish.no"}
+    if turn.state.draft.photos:
+        options = {"photos": "publish.photos", **options}
+    choices = tuple(turn.option(step, value, key) for value, key in options.items())
+    turn.say(turn.t("publish.ask", lab=turn.settings.lab.name), with_back(turn, step, choices))
 
 
 def location_label(turn: Turn) -> str:
@@ -131,6 +140,13 @@ def summary_text(turn: Turn) -> str:
         lines.append(t("summary.named", name=draft.name))
         if draft.contact:
             lines.append(t("summary.contact", value=draft.contact))
+    if draft.call_offers:
+        from handlers.calls import call_label
+
+        label = call_label(turn)
+        lines.append(t("summary.call", value=label) if label else t("summary.no_call"))
+    if draft.publish is not None:
+        lines.append(t(f"summary.publish_{draft.publish.value}"))
     return "\n".join(lines)
 
 
@@ -160,6 +176,8 @@ def editable_steps(turn: Turn) -> tuple[Step, ...]:
         if step is Step.FOCUS and draft.role not in (Role.OFFICIAL, Role.CONTRACTOR):
             continue
         if step is Step.PHOTOS and not turn.settings.intake.max_photos:
+            continue
+        if step is Step.CALL and not draft.call_offers:
             continue
         shown.append(step)
     return tuple(shown)
@@ -210,6 +228,7 @@ QUESTIONS: dict[Step, Callable[[Turn], None]] = {
     Step.IDENTITY: ask_identity,
     Step.NAME: ask_name,
     Step.CONTACT: ask_contact,
+    Step.PUBLISH: ask_publish,
     Step.SUMMARY: ask_summary,
     Step.EDIT: ask_edit,
     Step.CONFIRM_CANCEL: ask_confirm_cancel,

@@ -1,6 +1,6 @@
 """The summary, changing an answer from it, and sending the idea."""
 
-from handlers import subscriptions
+from handlers import calls, subscriptions
 from handlers.answers import go_on
 from handlers.navigation import next_step
 from handlers.questions import editable_steps, go_to
@@ -8,7 +8,7 @@ from handlers.replies import expected_choice
 from handlers.staff import digest
 from handlers.state import Draft, Step
 from handlers.turn import Turn
-from storage.models import Focus, NewIdea, NewMedia, Role
+from storage.models import Focus, NewIdea, NewMedia, Publish, Role
 
 
 async def on_summary(turn: Turn, value: str | None) -> None:
@@ -59,6 +59,9 @@ def _new_idea(turn: Turn) -> NewIdea:
         media=tuple(
             NewMedia(kind="photo", path=p.path, platform_ref=p.platform_ref) for p in draft.photos
         ),
+        publish=draft.publish or Publish.NO,
+        call_id=draft.call_id,
+        call_category=draft.call_category if draft.call_id is not None else None,
     )
 
 
@@ -66,6 +69,7 @@ async def submit(turn: Turn) -> None:
     missing = next_step(turn)
     if missing is not Step.SUMMARY:  # e.g. the consent version changed meanwhile
         return go_on(turn)
+    await calls.still_open(turn)  # a call that closed meanwhile: sent as a general idea
     lab = turn.settings.lab
     year = turn.now.astimezone(lab.zone).year
     idea_id, reference = await turn.repos.ideas.create(

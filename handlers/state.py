@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from storage.models import Focus, Role
+from storage.models import Focus, Publish, Role
 
 
 class Step(StrEnum):
@@ -17,11 +17,13 @@ class Step(StrEnum):
     LOCATION = "location"
     CATEGORY = "category"
     IDEA = "idea"
+    CALL = "call"  # is the idea for an open call for ideas?
     PHOTOS = "photos"
     FOCUS = "focus"
     IDENTITY = "identity"
     NAME = "name"
     CONTACT = "contact"
+    PUBLISH = "publish"  # may it appear in the public catalogue?
     SUMMARY = "summary"
     EDIT = "edit"
     CONFIRM_CANCEL = "cancel"
@@ -59,11 +61,13 @@ INTAKE_ORDER: tuple[Step, ...] = (
     Step.LOCATION,
     Step.CATEGORY,
     Step.IDEA,
+    Step.CALL,
     Step.PHOTOS,
     Step.FOCUS,
     Step.IDENTITY,
     Step.NAME,
     Step.CONTACT,
+    Step.PUBLISH,
 )
 
 # Steps that hold a draft in progress (a pause there gets "continue or start again?").
@@ -73,6 +77,15 @@ DRAFT_STEPS = frozenset((*INTAKE_ORDER, Step.SUMMARY, Step.EDIT))
 class Photo(BaseModel):
     path: str
     platform_ref: str | None = None
+
+
+class CallOffer(BaseModel):
+    """An open call the intake offers, read when the idea was written (checked again when
+    answered and when sent: it may close meanwhile)."""
+
+    id: int
+    title: str
+    categories: list[tuple[str, str, str]]  # (id, Spanish label, English label)
 
 
 class StaffDraft(BaseModel):
@@ -125,6 +138,11 @@ class Draft(BaseModel):
     name: str | None = None
     contact: str | None = None
     contact_done: bool = False
+    call_offers: list[CallOffer] = []
+    call_id: int | None = None
+    call_category: str | None = None
+    call_done: bool = False
+    publish: Publish | None = None
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given

@@ -87,6 +87,7 @@ def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
         "2",  # with my name
         "Ana",
         "ana@correo.com",
+        "1",  # publish, with the photo
         "1",  # send
         "/mis_ideas",
     ]

@@ -77,6 +77,8 @@ async def test_a_resident_files_an_idea_with_a_photo_and_a_location(
         await api.press(RESIDENT, "photos:done")
         await api.expect(RESIDENT, es("identity.ask"))
         await api.press(RESIDENT, "identity:anonymous")
+        await api.expect(RESIDENT, es("publish.ask", lab="Usme Innova"))
+        await api.press(RESIDENT, "publish:photos")
         summary = await api.expect(RESIDENT, es("summary.intro"))
         assert "El parque <b>La Esperanza</b> no tiene luz & es peligroso" in summary["text"]
         await api.press(RESIDENT, "summary:send")

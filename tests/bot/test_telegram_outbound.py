@@ -152,6 +152,8 @@ async def test_with_one_send_in_ten_failing_every_resident_completes_the_intake(
         await api.press(user, "photos:done")
         await api.expect(user, es("identity.ask"), timeout=60)
         await api.press(user, "identity:anonymous")
+        await api.expect(user, es("publish.ask", lab="Usme Innova"), timeout=60)
+        await api.press(user, "publish:no")
         await api.expect(user, es("summary.intro"), timeout=60)
         await api.press(user, "summary:send")
         await api.expect(user, "MNG-", timeout=60)

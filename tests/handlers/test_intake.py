@@ -113,6 +113,7 @@ async def test_no_idea_yet_is_a_valid_answer(chat: Chat, database: Database) -> 
     assert chat.asked("photos.ask", max=3)
     await chat.press("photos.skip")
     await chat.press("identity.anonymous")
+    await chat.press("publish.no")
     assert chat.t("summary.no_idea") in chat.text
     await chat.press("summary.send")
     [idea] = await _ideas(database)
@@ -128,6 +129,7 @@ async def test_up_to_three_photos_then_the_next_question(chat: Chat, database: D
     assert chat.t("photos.full", max=3) in chat.text
     assert chat.asked("identity.ask")
     await chat.press("identity.anonymous")
+    await chat.press("publish.no")
     assert chat.t("summary.photos", count=3) in chat.text
     await chat.press("summary.send")
     [idea] = await _ideas(database)
@@ -155,6 +157,7 @@ async def test_focus_is_asked_of_officials_and_contractors_only(
     assert official.asked("focus.ask")
     await official.press("focus.internal")
     await official.press("identity.anonymous")
+    await official.press("publish.no")
     await official.press("summary.send")
 
     resident = make_chat(user="resident")
@@ -162,6 +165,7 @@ async def test_focus_is_asked_of_officials_and_contractors_only(
     await resident.press("photos.skip")
     assert resident.asked("identity.ask")
     await resident.press("identity.anonymous")
+    await resident.press("publish.no")
     await resident.press("summary.send")
     ideas = await _ideas(database)
     assert [(i["role"], i["focus"]) for i in ideas] == [
@@ -179,6 +183,9 @@ async def test_a_name_and_a_contact_for_follow_up(chat: Chat, database: Database
     await chat.say("no tengo")
     assert chat.t("contact.invalid") in chat.text
     await chat.say("+57 300 123 4567")
+    assert chat.asked("publish.ask", lab="Usme Innova")
+    await chat.press("publish.text")
+    assert chat.t("summary.publish_text") in chat.text
     assert chat.t("summary.named", name="María Pérez") in chat.text
     assert chat.t("summary.contact", value="+57 300 123 4567") in chat.text
     await chat.press("summary.send")
@@ -195,6 +202,7 @@ async def test_contact_can_be_skipped(chat: Chat) -> None:
     await chat.press("identity.named")
     await chat.say("Ana")
     await chat.press("contact.skip")
+    await chat.press("publish.no")
     assert chat.t("summary.named", name="Ana") in chat.text
     assert chat.t("summary.contact", value="") not in chat.text
 

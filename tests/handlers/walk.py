@@ -29,6 +29,7 @@ async def category_to_summary(chat: Chat) -> None:
     await chat.press("idea.none")
     await chat.press("photos.skip")
     await chat.press("identity.anonymous")
+    await chat.press("publish.no")
 
 
 async def to_identity(chat: Chat, role: str = "role.resident") -> None:
@@ -42,4 +43,6 @@ async def to_identity(chat: Chat, role: str = "role.resident") -> None:
 async def to_summary(chat: Chat, role: str = "role.resident") -> None:
     await to_identity(chat, role)
     await chat.press("identity.anonymous")
+    assert chat.asked("publish.ask", lab="Usme Innova")
+    await chat.press("publish.text")
     assert chat.replies[-1].choices[0].id == "summary:send"

@@ -198,6 +198,7 @@ async def test_exportar_sends_the_file_without_contact_details(
     await resident.press("identity.named")
     await resident.say("Ana Rojas")
     await resident.say("ana@example.org")
+    await resident.press("publish.no")
     await resident.press("summary.send")
     await staff.command("exportar")
     await staff.send(choice=button(staff, staff.t("export.format_csv")))
