@@ -9,6 +9,7 @@ from handlers.navigation import next_step
 from handlers.questions import go_to, with_back
 from handlers.replies import expected_choice
 from handlers.state import CallOffer, Step
+from handlers.textinput import short
 from handlers.turn import Turn
 from storage.models import Call, CallCategory, Focus
 
@@ -37,7 +38,7 @@ def ask_call(turn: Turn) -> None:
     choices = []
     for offer in draft.call_offers:
         for category_id, es, en in offer.categories:
-            label = turn.t("call.option", title=offer.title[:30],
+            label = turn.t("call.option", title=short(offer.title, 30),
                            category=es if turn.language == "es" else en)  # fmt: skip
             choices.append(turn.labelled(step, f"{offer.id}.{category_id}", label))
     choices.append(turn.option(step, "none", "call.none"))

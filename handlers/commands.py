@@ -11,6 +11,7 @@ from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
 from handlers.staff import (
     broadcast,
+    calls_flow,
     digest,
     export_chat,
     ideas_view,
@@ -47,6 +48,10 @@ COMMAND_ALIASES: dict[str, str] = {
     "difundir": "broadcast",
     "ideas": "ideas",
     "idea": "idea",
+    "convocatoria": "call",
+    "convocatorias": "call",
+    "call": "call",
+    "calls": "call",
     "exportar": "export",
     "export": "export",
     "resumen": "digest",
@@ -82,16 +87,18 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 # Added to the menu of the lab's team (in their private chats with the bot).
 STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
     "es": (("ideas", "ideas"), ("idea", "idea"), ("resumen", "digest"), ("exportar", "export"),
-           ("estadisticas", "stats"),
+           ("estadisticas", "stats"), ("convocatoria", "call"),
            ("nuevo_evento", "new_event"), ("difundir", "broadcast")),
     "en": (("ideas", "ideas"), ("idea", "idea"), ("digest", "digest"), ("export", "export"),
-           ("stats", "stats"),
+           ("stats", "stats"), ("call", "call"),
            ("new_event", "new_event"), ("broadcast", "broadcast")),
 }  # fmt: skip
 
 MY_IDEAS_SHOWN = 10
 # Steps of the staff flows: a staff command that starts one asks its own question.
-STAFF_FLOW_STEPS = frozenset((*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS))
+STAFF_FLOW_STEPS = frozenset(
+    (*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS, *calls_flow.STEPS)
+)
 
 
 def has_draft(turn: Turn) -> bool:
@@ -261,6 +268,7 @@ ACTIONS = {
     "stats": staff_only(stats.show),
     "digest": staff_only(show_digest),
     "export": staff_only(export_offer),
+    "call": staff_only(calls_flow.show_calls),
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}

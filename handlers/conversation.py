@@ -14,8 +14,8 @@ from handlers.questions import QUESTIONS, ask, go_to
 from handlers.review import on_edit, on_summary
 from handlers.staff import broadcast as staff_broadcast
 from handlers.staff import buttons as staff_buttons
+from handlers.staff import calls_flow, triage_flow
 from handlers.staff import new_event as staff_new_event
-from handlers.staff import triage_flow
 from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
 from handlers.staff.notices import UPDATES
@@ -40,11 +40,13 @@ ANSWERS: dict[Step, Answer] = {
     **staff_new_event.ANSWERS,
     **staff_broadcast.ANSWERS,
     **triage_flow.ANSWERS,
+    **calls_flow.ANSWERS,
 }
 # The staff flows' questions join the intake's (they live with their flows).
 QUESTIONS.update(staff_new_event.QUESTIONS)
 QUESTIONS.update(staff_broadcast.QUESTIONS)
 QUESTIONS.update(triage_flow.QUESTIONS)
+QUESTIONS.update(calls_flow.QUESTIONS)
 QUESTIONS[Step.CALL] = calls.ask_call
 
 # Buttons that work from any step, by the prefix of their id.
@@ -59,11 +61,11 @@ ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
 # Where a typed number is a free answer, not the number of a button ("Calle 80").
 FREE_TEXT_STEPS = frozenset(
     (Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT,
-     *staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED)
+     *staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED, *calls_flow.TYPED)
 )  # fmt: skip
 # In the staff group, text and places are answers only at these steps (the rest is talk).
 GROUP_TYPED = frozenset((*staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED,
-                         Step.NEW_EVENT_PIN))  # fmt: skip
+                         *calls_flow.TYPED, Step.NEW_EVENT_PIN))  # fmt: skip
 
 
 def current_options(turn: Turn) -> tuple[Choice, ...]:

@@ -51,6 +51,12 @@ class Step(StrEnum):
     TRIAGE_NOTE = "tr_note"
     TRIAGE_REPLY = "tr_reply"
     TRIAGE_DUPLICATE = "tr_dup"
+    # Staff: a new call for ideas (/convocatoria), guided.
+    CALL_TITLE = "cl_title"
+    CALL_DESCRIPTION = "cl_desc"
+    CALL_CATEGORIES = "cl_cats"
+    CALL_DEADLINE = "cl_deadline"
+    CALL_PREVIEW = "cl_preview"
 
 
 # The intake's questions in the order they are asked; which apply depends on the draft.
@@ -115,6 +121,8 @@ class StaffDraft(BaseModel):
     offered: list[tuple[int, str]] = []  # upcoming events (id, title) the questions offer
     recipients: int = 0  # how many the chosen audience reaches, for the confirmation
     idea_id: int | None = None  # the idea being triaged
+    category_names: list[str] | None = None  # a new call's own categories (None: the default)
+    deadline: datetime | None = None
 
 
 class Draft(BaseModel):

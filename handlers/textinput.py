@@ -65,3 +65,12 @@ def looks_like_contact(text: str) -> bool:
         return True
     digits = sum(ch.isdigit() for ch in text)
     return bool(_PHONE_CHARS.match(text)) and 7 <= digits <= 15
+
+
+def short(text: str, limit: int = 60) -> str:
+    """The first words of a text, cut at a space."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,.;:") + "…"

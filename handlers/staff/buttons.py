@@ -2,7 +2,7 @@
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
 from handlers.events.rsvp import carry_on
-from handlers.staff import export_chat, ideas_view, triage_flow
+from handlers.staff import calls_flow, export_chat, ideas_view, triage_flow
 from handlers.staff.common import refuse
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.staff.triage import TriageProblem, change_status, set_award
@@ -22,7 +22,7 @@ async def on_button(turn: Turn, value: str) -> None:
         turn.say(turn.t("input.stale_button"))
     else:
         await handler(turn, rest)
-    if turn.state.step not in triage_flow.STEPS:
+    if turn.state.step not in triage_flow.STEPS | calls_flow.STEPS:
         carry_on(turn)
 
 
@@ -121,4 +121,5 @@ ACTIONS = {
     "n": _note,
     "r": _reply,
     "d": _duplicate,
+    **calls_flow.BUTTONS,
 }

@@ -9,7 +9,7 @@ from handlers.turn import Turn
 
 # Commands that make sense in the group (the rest are a resident's, for a private chat).
 GROUP_ACTIONS = frozenset(("help", "cancel", "new_event", "broadcast", "ideas", "idea",
-                           "stats", "digest", "export"))  # fmt: skip
+                           "stats", "digest", "export", "call"))  # fmt: skip
 
 
 def in_group(turn: Turn) -> bool:

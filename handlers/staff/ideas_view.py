@@ -7,6 +7,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 
 from handlers.messages import Choice, Picture, Reply, Venue
+from handlers.textinput import short
 from handlers.turn import Turn
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
@@ -62,15 +63,6 @@ def view_filter(turn: Turn, view: View) -> IdeaFilter:
 def category_label(turn: Turn, category_id: str) -> str:
     category = turn.settings.lab.category(category_id)
     return category.label(turn.language) if category else category_id
-
-
-def short(text: str, limit: int = FIRST_WORDS) -> str:
-    """The first words of a text, cut at a space."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,.;:") + "…"
 
 
 def place_of(turn: Turn, idea: IdeaRecord) -> str:

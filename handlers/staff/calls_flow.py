@@ -1,0 +1,224 @@
+"""/convocatoria (/call): the calls for ideas, each with its entries and awards; a new one
+step by step (title, description, categories, deadline); closing early; announcing winners
+as a broadcast. Staff only: the command and every button check the caller first."""
+
+from babel.dates import format_datetime
+
+from handlers.broadcasts import BroadcastProblem, count, parse_audience
+from handlers.calls import DEFAULT_CATEGORIES
+from handlers.messages import Choice
+from handlers.questions import ask, go_to
+from handlers.replies import expected_choice
+from handlers.staff.calls_service import (
+    CallProblem,
+    announce,
+    categories_from_names,
+    close_call,
+    open_call,
+    parse_deadline,
+    results_text,
+)
+from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.ideas_view import STAFF, View
+from handlers.state import Step
+from handlers.textinput import short
+from handlers.turn import Turn
+from storage.models import Call
+
+STEPS = frozenset((Step.CALL_TITLE, Step.CALL_DESCRIPTION, Step.CALL_CATEGORIES,
+                   Step.CALL_DEADLINE, Step.CALL_PREVIEW))  # fmt: skip
+TYPED = frozenset((Step.CALL_TITLE, Step.CALL_DESCRIPTION, Step.CALL_CATEGORIES,
+                   Step.CALL_DEADLINE))  # fmt: skip
+LISTED = 8
+
+
+def _when(turn: Turn, call: Call) -> str:
+    deadline = call.deadline.astimezone(turn.settings.lab.zone)
+    return format_datetime(deadline, format="medium", locale=turn.language)
+
+
+def _state(turn: Turn, call: Call) -> str:
+    if call.is_open(turn.now):
+        return turn.t("calls.open", when=_when(turn, call))
+    return turn.t("calls.closed", when=_when(turn, call))
+
+
+async def show_calls(turn: Turn) -> None:
+    calls = await turn.repos.calls.all()
+    lines = [turn.t("calls.title")] if calls else [turn.t("calls.none")]
+    choices = []
+    for call in calls[:LISTED]:
+        entries = sum((await turn.repos.calls.entries(call.id)).values())
+        lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
+                            entries=entries))  # fmt: skip
+        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"{call.id}. {short(call.title, 30)}"))
+    choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
+    turn.say("\n".join(lines), tuple(choices))
+
+
+async def _call(turn: Turn, rest: str) -> Call | None:
+    call = await turn.repos.calls.get(int(rest)) if rest.isdigit() else None
+    if call is None:
+        turn.say(turn.t("input.stale_button"))
+    return call
+
+
+async def show_call(turn: Turn, rest: str) -> None:
+    call = await _call(turn, rest)
+    if call is None:
+        return
+    entries = await turn.repos.calls.entries(call.id)
+    awarded = await turn.repos.calls.awarded(call.id)
+    lines = [turn.t("calls.head", id=call.id, title=call.title, state=_state(turn, call))]
+    if call.description:
+        lines.append(call.description)
+    for category in call.categories:
+        mine = [i for i in awarded if i.call_category == category.id]
+        winners = ", ".join(i.reference for i in mine if i.award == "winner") or "-"
+        shortlisted = ", ".join(i.reference for i in mine if i.award == "shortlisted") or "-"
+        lines.append(turn.t("calls.category", category=category.label(turn.language),
+                            entries=entries.get(category.id, 0), winners=winners,
+                            shortlisted=shortlisted))  # fmt: skip
+    lines.append(turn.t("calls.how_to_award"))
+    choices = [Choice(f"{STAFF}:l:{View(call=call.id).encode()}", turn.t("calls.see_ideas"))]
+    if call.is_open(turn.now):
+        choices.append(Choice(f"{STAFF}:cc:{call.id}", turn.t("calls.close")))
+    elif any(i.award == "winner" for i in awarded):
+        choices.append(Choice(f"{STAFF}:ca:{call.id}", turn.t("calls.announce")))
+    turn.say("\n".join(lines), tuple(choices))
+
+
+async def close_now(turn: Turn, rest: str) -> None:
+    try:
+        call = await close_call(turn.repos, int(rest) if rest.isdigit() else 0, turn.now)
+    except CallProblem as problem:
+        turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
+        return
+    turn.say(turn.t("calls.closed_now", title=call.title))
+
+
+async def preview_results(turn: Turn, rest: str) -> None:
+    call = await _call(turn, rest)
+    if call is None:
+        return
+    text = await results_text(turn.repos, call, turn.t, turn.language)
+    recipients = await count(turn.repos, parse_audience("all", turn.settings.lab))
+    turn.say(turn.t("calls.announce_preview"))
+    turn.say(text)
+    turn.say(turn.t("staff.broadcast_confirm", count=recipients),
+             (Choice(f"{STAFF}:cs:{call.id}", turn.t("staff.send")),))  # fmt: skip
+
+
+async def send_results(turn: Turn, rest: str) -> None:
+    call = await _call(turn, rest)
+    if call is None:
+        return
+    try:
+        broadcast = await announce(
+            turn.repos, call, turn.t, turn.language,
+            actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            reporter_id=turn.resident.id, now=turn.now,
+        )  # fmt: skip
+    except CallProblem as problem:
+        turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
+        return
+    except BroadcastProblem as problem:
+        turn.say(turn.t(f"broadcast_error.{problem.key}", **problem.values))
+        return
+    turn.say(turn.t("staff.broadcast_queued", id=broadcast.id, count=broadcast.recipients))
+
+
+async def start_new(turn: Turn, rest: str = "") -> None:
+    enter(turn, Step.CALL_TITLE)
+
+
+def _quit(turn: Turn, step: Step) -> Choice:
+    return turn.option(step, "quit", "staff.quit")
+
+
+def ask_step(turn: Turn) -> None:
+    step = turn.state.step
+    if step is Step.CALL_TITLE:
+        return turn.say(turn.t("calls.ask_title"), (_quit(turn, step),))
+    if step is Step.CALL_DESCRIPTION:
+        return turn.say(turn.t("calls.ask_description"),
+                        (turn.option(step, "skip", "staff.skip"), _quit(turn, step)))  # fmt: skip
+    if step is Step.CALL_CATEGORIES:
+        names = " / ".join(c.label(turn.language) for c in DEFAULT_CATEGORIES)
+        return turn.say(turn.t("calls.ask_categories", names=names),
+                        (turn.option(step, "default", "calls.default_categories"),
+                         _quit(turn, step)))  # fmt: skip
+    if step is Step.CALL_DEADLINE:
+        return turn.say(turn.t("calls.ask_deadline", zone=turn.settings.lab.timezone),
+                        (_quit(turn, step),))  # fmt: skip
+    draft = staff_draft(turn)
+    categories = draft.category_names or [c.label(turn.language) for c in DEFAULT_CATEGORIES]
+    assert draft.deadline is not None
+    deadline = format_datetime(draft.deadline.astimezone(turn.settings.lab.zone),
+                               format="medium", locale=turn.language)  # fmt: skip
+    turn.say(turn.t("calls.preview", title=draft.title, description=draft.description or "-",
+                    categories=" · ".join(categories), deadline=deadline),
+             (turn.option(step, "create", "calls.create"), _quit(turn, step)))  # fmt: skip
+
+
+async def on_answer(turn: Turn, value: str | None) -> None:
+    step, draft = turn.state.step, staff_draft(turn)
+    if quit_if_asked(turn, value):
+        return None
+    if step is Step.CALL_PREVIEW:
+        return await _create(turn, value)
+    if step is Step.CALL_DESCRIPTION and value == "skip":
+        draft.description = ""
+        return go_to(turn, Step.CALL_CATEGORIES)
+    if step is Step.CALL_CATEGORIES and value == "default":
+        draft.category_names = None
+        return go_to(turn, Step.CALL_DEADLINE)
+    text = typed(turn)
+    if text is None:
+        return ask(turn)
+    if step is Step.CALL_TITLE:
+        draft.title = text
+        return go_to(turn, Step.CALL_DESCRIPTION)
+    if step is Step.CALL_DESCRIPTION:
+        draft.description = text
+        return go_to(turn, Step.CALL_CATEGORIES)
+    if step is Step.CALL_CATEGORIES:
+        draft.category_names = [c.es for c in categories_from_names(text.split(";"))]
+        return go_to(turn, Step.CALL_DEADLINE)
+    deadline = parse_deadline(text, turn.settings.lab)
+    if deadline is None or deadline <= turn.now:
+        turn.say(turn.t("call_error.deadline"))
+        return ask(turn)
+    draft.deadline = deadline
+    go_to(turn, Step.CALL_PREVIEW)
+
+
+async def _create(turn: Turn, value: str | None) -> None:
+    if value != "create":
+        return expected_choice(turn)
+    draft = staff_draft(turn)
+    assert draft.title is not None and draft.deadline is not None
+    categories = (categories_from_names(draft.category_names) if draft.category_names
+                  else DEFAULT_CATEGORIES)  # fmt: skip
+    try:
+        call = await open_call(turn.repos, title=draft.title, description=draft.description or "",
+                               categories=categories, deadline=draft.deadline,
+                               actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+                               now=turn.now)  # fmt: skip
+    except CallProblem as problem:
+        turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
+        return leave(turn)
+    turn.say(turn.t("calls.created", id=call.id, title=call.title))
+    leave(turn)
+
+
+QUESTIONS = dict.fromkeys(STEPS, ask_step)
+ANSWERS = dict.fromkeys(STEPS, on_answer)
+BUTTONS = {
+    "c": lambda turn, rest: show_calls(turn),
+    "cv": show_call,
+    "cn": start_new,
+    "cc": close_now,
+    "ca": preview_results,
+    "cs": send_results,
+}

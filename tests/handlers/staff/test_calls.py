@@ -1,0 +1,182 @@
+"""Calls for ideas: staff open one in chat; while it is open the intake asks whether the idea
+is for it; after the deadline late answers get a kind word; winners are told; the results go
+out as a broadcast. And `minga calls ...` on the server."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from storage.database import Database
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.events.helpers import outbox_rows
+from tests.handlers.staff.helpers import composed, make_staff_chat, staff_dispatcher
+from tests.handlers.walk import IDEA, to_problem
+
+
+@pytest.fixture
+def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
+    return staff_dispatcher(database, catalog, clock)
+
+
+@pytest.fixture
+def staff(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Chat:
+    return make_staff_chat(dispatcher, catalog, clock)
+
+
+def button(chat: Chat, label: str) -> str:
+    for reply in chat.replies:
+        for choice in reply.choices:
+            if choice.label == label:
+                return choice.id
+    raise AssertionError(
+        f"no button {label!r} in {[c.label for r in chat.replies for c in r.choices]}"
+    )
+
+
+async def open_default_call(staff: Chat) -> None:
+    await staff.command("convocatoria")
+    assert staff.t("calls.none") in staff.text
+    await staff.send(choice=button(staff, staff.t("calls.new")))
+    await staff.say("Ideas para el espacio público 2027")
+    await staff.press("staff.skip")
+    await staff.press("calls.default_categories")
+    await staff.say("ayer")
+    assert staff.t("call_error.deadline") in staff.text
+    await staff.say("2026-08-30")
+    assert "Servicio a la ciudadanía · Productividad y eficiencia interna" in staff.text
+    await staff.press("calls.create")
+    assert staff.t("calls.created", id=1, title="Ideas para el espacio público 2027") in staff.text
+
+
+async def to_call_question(chat: Chat) -> None:
+    await to_problem(chat)
+    await chat.say("Los huecos de la calle 80 hacen caer a los ciclistas")
+    await chat.press_label("La Flora")
+    await chat.send(choice="category:mobility")
+    await chat.say(IDEA)
+
+
+async def test_an_open_call_is_offered_and_its_ideas_are_counted(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    await open_default_call(staff)
+    resident = make_chat(language="es", user="ana")
+    await to_call_question(resident)
+    assert resident.asked("call.ask", titles="«Ideas para el espacio público 2027»")
+    await resident.press_label("Ideas para el espacio público…: Servicio a la ciudadanía")
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.text")
+    assert "🏆 Convocatoria: «Ideas para el espacio público 2027» · Servicio a la ciudadanía" in (
+        resident.text
+    )
+    await resident.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and (idea.call_id, idea.call_category) == (1, "service")
+    assert idea.publish == "text"
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    assert "Servicio a la ciudadanía: 1 ideas" in staff.text
+
+
+async def test_after_the_deadline_a_late_answer_gets_a_kind_word(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, clock: FakeClock
+) -> None:
+    await open_default_call(staff)
+    resident = make_chat(language="es", user="ana")
+    await to_call_question(resident)
+    clock.advance(days=30)  # past 30 August, 23:59
+    await resident.press("call.none")  # the resume question first: the pause was long
+    await resident.press("resume.continue")
+    await resident.press_label("Ideas para el espacio público…: Servicio a la ciudadanía")
+    assert "cerró el" in resident.text and "idea general" in resident.text
+    assert resident.asked("photos.ask", max=3)
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.no")
+    await resident.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and idea.call_id is None
+
+
+async def test_a_call_closed_before_sending_sends_a_general_idea(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    await open_default_call(staff)
+    resident = make_chat(language="es", user="ana")
+    await to_call_question(resident)
+    await resident.press_label("Ideas para el espacio público…: Servicio a la ciudadanía")
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.no")
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, staff.t("calls.close")))
+    assert "quedó cerrada" in staff.text
+    await resident.press("summary.send")
+    assert "cerró el" in resident.text and "MNG-2026-000001" in resident.text
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and idea.call_id is None
+
+
+async def test_winners_are_told_and_results_go_out_as_a_broadcast(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    await open_default_call(staff)
+    resident = make_chat(language="en", user="ana")
+    await to_call_question(resident)
+    await resident.send(choice="call:1.efficiency")
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.no")
+    await resident.press("summary.send")
+    await resident.press("subscribe.yes")
+    await staff.send(command="idea", argument="1")
+    await staff.send(choice=button(staff, staff.t("staff_idea.make_shortlisted")))
+    assert staff.t("triage.award_shortlisted", reference="MNG-2026-000001", told=0) in staff.text
+    await staff.send(choice=button(staff, staff.t("staff_idea.make_winner")))
+    [(who, text)] = await composed(database, catalog, clock.now(), "idea_award")
+    assert who == "ana" and "Congratulations" in text and "Productivity and efficiency" in text
+    clock.advance(days=15)  # the call has closed
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    assert "Ganadoras: MNG-2026-000001" in staff.text
+    await staff.send(choice=button(staff, staff.t("calls.announce")))
+    assert "Resultados de la convocatoria" in staff.text and "MNG-2026-000001" in staff.text
+    await staff.send(choice=button(staff, staff.t("staff.send")))
+    assert staff.t("staff.broadcast_queued", id=1, count=1) in staff.text
+    [row] = await outbox_rows(database, "broadcast")
+    broadcast = await database.reader().broadcasts.get(row["broadcast_id"])
+    assert broadcast is not None and "MNG-2026-000001" in broadcast.text
+
+
+def test_minga_calls_on_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    def run(*argv: str) -> object:
+        assert main([*argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    water = "agua:Agua y saneamiento:Water and sanitation:external"
+    created = run("calls", "add", "--title", "Agua para todos", "--deadline", "2030-03-01",
+                  "--category", water)  # fmt: skip
+    assert created["id"] == 1 and created["categories"][0]["id"] == "agua"
+    assert created["deadline"].startswith("2030-03-02T04:59")  # 23:59 in Bogotá, in UTC
+    [listed] = run("calls", "list")
+    assert listed["title"] == "Agua para todos"
+    assert run("calls", "close", "1")["closed_at"] is not None
+    assert main(["calls", "close", "1"]) == 2
+    assert "already closed" in capsys.readouterr().err
+    assert main(["calls", "add", "--title", "X", "--deadline", "2030-03-01"]) == 2
+    assert main(["calls", "results", "1", "--announce"]) == 2
+    assert "no winning ideas" in capsys.readouterr().err
+    assert "(sin ganadora)" in run("calls", "results", "1")["results"]  # type: ignore[index]
