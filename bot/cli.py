@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_events.add_parsers(commands, common)
     cli_broadcast.add_parsers(commands, common)
     cli_ideas.add_parsers(commands, common)
+    cli_ideas.add_publish_parser(commands, common)
     cli_calls.add_parsers(commands, common)
     return parser
 
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cli_broadcast.run(args, settings))
         elif args.command == "calls":
             asyncio.run(cli_calls.run(args, settings))
-        elif args.command in ("ideas", "export"):
+        elif args.command in ("ideas", "export", "publish"):
             asyncio.run(cli_ideas.run(args, settings))
         else:
             from bot.runner import run_until_signal

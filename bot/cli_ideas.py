@@ -55,6 +55,19 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def add_publish_parser(commands: Any, common: argparse.ArgumentParser) -> None:
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--json", action="store_true", help="print one JSON document")
+    publish = commands.add_parser(
+        "publish", parents=[common, output],
+        help="write the public catalogue of ideas (static HTML) into a folder",
+        description="Only ideas whose authors allowed it; never names, contacts or exact "
+        "places; photos only where allowed. Open OUT_DIR/index.html in a browser, or put the "
+        "folder on any web server.",
+    )  # fmt: skip
+    publish.add_argument("out_dir", metavar="OUT_DIR")
+
+
 def since_option(text: str | None, settings: Settings) -> datetime | None:
     """ "2026-11-01" -> the start of that day in the lab's time zone."""
     if text is None:
@@ -84,6 +97,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
     try:
         if args.command == "export":
             await _export(args, runtime)
+        elif args.command == "publish":
+            await _publish(args, runtime)
         else:
             await _run(args, runtime)
     except TriageProblem as problem:
@@ -150,3 +165,24 @@ async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
     emit(args, {"format": args.format, "output": str(path), "ideas": count,
                 "with_contact": args.with_contact},
          f"{count} ideas written to {path} ({args.format})")  # fmt: skip
+
+
+def prepare_folder(given: str) -> Path:
+    out_dir = Path(given)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{given} is a file; give a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
+
+
+async def _publish(args: argparse.Namespace, runtime: Runtime) -> None:
+    from handlers.exports.catalogue import Catalogue
+
+    out_dir = prepare_folder(args.out_dir)
+    catalogue = Catalogue(runtime.database.reader(), runtime.settings.lab, runtime.catalog,
+                          runtime.media_dir, out_dir, runtime.clock.now())  # fmt: skip
+    count = await catalogue.write()
+    index = out_dir / "index.html"
+    missing = f" ({catalogue.photos_missing} photos not found)" if catalogue.photos_missing else ""
+    emit(args, {"output": str(index), "ideas": count, "photos_missing": catalogue.photos_missing},
+         f"{count} ideas published in {index}{missing}")  # fmt: skip

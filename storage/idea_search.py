@@ -85,6 +85,13 @@ def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
     if chosen.until is not None:
         conditions.append("i.created_at < ?")
         values.append(to_db(chosen.until))
+    if chosen.call_category is not None:
+        conditions.append("i.call_category = ?")
+        values.append(chosen.call_category)
+    if chosen.general:
+        conditions.append("i.call_id IS NULL")
+    if chosen.published:
+        conditions.append("i.publish != 'no' AND i.status != 'duplicate'")
     return " AND ".join(conditions), values
 
 

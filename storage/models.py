@@ -159,6 +159,9 @@ class IdeaFilter(_Row):
     call_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    call_category: str | None = None
+    general: bool = False  # only ideas outside any call
+    published: bool = False  # only ideas the resident allowed to publish (no duplicates)
 
 
 class CallCategory(_Row):
