@@ -16,6 +16,7 @@ from handlers.staff import broadcast as staff_broadcast
 from handlers.staff import buttons as staff_buttons
 from handlers.staff import calls_flow, triage_flow
 from handlers.staff import new_event as staff_new_event
+from handlers.staff.common import is_staff
 from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
 from handlers.staff.notices import UPDATES
@@ -109,6 +110,8 @@ async def first_contact(turn: Turn) -> None:
         return await rsvp.open_from_link(turn, event_id)
     if command is not None and command not in ("start", "cancel"):
         return await commands.ACTIONS[command](turn)
+    if (turn.inbound.choice or "").partition(":")[0] == STAFF and not is_staff(turn):
+        turn.say(turn.t("staff.only"))  # a staff button forwarded to someone new
     commands.begin(turn, greet=True)
 
 

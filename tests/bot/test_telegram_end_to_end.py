@@ -10,6 +10,7 @@ import pytest
 from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.runner import run_channels
 from handlers.catalog import Catalog
+from handlers.clock import Clock
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 RESIDENT = 5550001
@@ -30,13 +31,14 @@ def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:
 class Running:
     """`minga run` in the background, stopped on exit."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> "Running":
-        self.task = asyncio.create_task(run_channels(self.settings, self.stop))
+        self.task = asyncio.create_task(run_channels(self.settings, self.stop, clock=self.clock))
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -28,7 +28,7 @@ JSON_PARAMETERS = {"reply_markup", "allowed_updates", "commands", "scope", "chat
                    "timeout", "limit", "message_id", "show_alert", "latitude", "longitude",
                    "allow_paid_broadcast"}  # fmt: skip
 # The methods that send a message: what Telegram's limits count.
-SENDING = frozenset(("sendMessage", "sendVenue", "sendDocument"))
+SENDING = frozenset(("sendMessage", "sendVenue", "sendDocument", "sendPhoto"))
 
 
 class TokenBucket:
@@ -130,21 +130,28 @@ class FakeBotApi:
             self._changed.notify_all()
         return update_id
 
-    def _message(self, user_id: int, language: str | None, **content: Any) -> dict[str, Any]:
+    def _message(
+        self, user_id: int, language: str | None, group: int | None = None, **content: Any
+    ) -> dict[str, Any]:
+        chat = {"id": user_id, "type": "private", "first_name": "Vecina"}
+        if group is not None:  # said in a group (the staff's)
+            chat = {"id": group, "type": "supergroup", "title": "Equipo del laboratorio"}
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": "Vecina"},
+            "chat": chat,
             "from": self.user(user_id, language),
             **content,
         }
 
-    async def send_text(self, user_id: int, text: str, language: str | None = "es") -> int:
+    async def send_text(
+        self, user_id: int, text: str, language: str | None = "es", *, group: int | None = None
+    ) -> int:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             length = len(text.split()[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return await self.push({"message": self._message(user_id, language, **content)})
+        return await self.push({"message": self._message(user_id, language, group, **content)})
 
     async def send_location(self, user_id: int, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}
@@ -164,9 +171,12 @@ class FakeBotApi:
                    "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
         return await self.push({"message": self._message(user_id, "es", sticker=sticker)})
 
-    async def press(self, user_id: int, data: str, language: str | None = "es") -> int:
+    async def press(
+        self, user_id: int, data: str, language: str | None = "es", *, group: int | None = None
+    ) -> int:
         """Press a button: a callback query on the last message the bot sent this chat."""
-        message = self.sent[user_id][-1] if self.sent[user_id] else self._message(user_id, "es")
+        chat = user_id if group is None else group
+        message = self.sent[chat][-1] if self.sent[chat] else self._message(user_id, "es", group)
         query = {"id": str(next(self._message_ids)), "from": self.user(user_id, language),
                  "chat_instance": f"ci{user_id}", "data": data, "message": message}  # fmt: skip
         return await self.push({"callback_query": query})
@@ -300,13 +310,21 @@ class FakeBotApi:
         self.files[document["file_id"]] = upload["content"]
         return await self._record(params, text=params.get("caption", ""), document=document)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        upload = params["photo"]
+        file_id = f"photo{next(self._message_ids)}"
+        self.files[file_id] = upload["content"]
+        photo = [{"file_id": file_id, "file_unique_id": f"{file_id}u", "width": 800,
+                  "height": 450}]  # fmt: skip
+        return await self._record(params, text=params.get("caption", ""), photo=photo)
+
     async def _record(self, params: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
         """Keep what the bot sent (recorded with its markup) and answer with the Message."""
         chat_id = int(params["chat_id"])
+        chat = {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"}
         message = {"message_id": next(self._message_ids), "date": int(time.time()),
-                   "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
-                   "text": text, **extra}  # fmt: skip
-        if "document" in extra:
+                   "chat": chat, "from": BOT_USER, "text": text, **extra}  # fmt: skip
+        if "document" in extra or "photo" in extra:
             message["caption"] = message.pop("text")
         markup = params.get("reply_markup")
         if isinstance(markup, dict) and "inline_keyboard" in markup:

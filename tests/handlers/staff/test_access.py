@@ -87,3 +87,11 @@ async def test_staff_in_the_group_use_commands_and_typed_answers_quietly(
     assert staff.text == staff.t("triage.note_saved", reference=reference)
     history = await database.reader().idea_search.history(1)
     assert history[-1].kind == "note" and history[-1].note == "Revisar con movilidad"
+
+
+async def test_a_forwarded_staff_button_is_refused_even_as_a_first_message(
+    make_chat: Callable[..., Chat],
+) -> None:
+    newcomer = make_chat(language="es", user="888", channel="telegram")
+    await newcomer.send(choice="st:v:1")
+    assert newcomer.t("staff.only") in newcomer.text
