@@ -1,6 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
-Names: throughput, latency, memory, storage, startup, broadcast, paid, replies, reminders.
+Names: throughput, latency, memory, storage, startup, broadcast, paid, replies, reminders,
+staff.
 Results go to bench/results/.
 """
 
@@ -8,7 +9,7 @@ import argparse
 import statistics
 import sys
 
-from bench import outbound, storage_bench
+from bench import outbound, staff_bench, storage_bench
 from bench.harness import run_bot
 from bench.report import save
 from bench.residents import INTAKE
@@ -24,6 +25,8 @@ TARGETS = {
     "paid_share": 0.90,  # paid lane rate / 1000 messages a second
     "reply_p99_factor": 1.5,  # reply p99 during a broadcast / without one
     "reminder_p99_s": 2.0,  # beyond what the pace itself requires
+    "digest_s": 1.0,  # the daily digest end to end with 1,000,000 ideas
+    "export_rss_mb": 200.0,  # peak memory of a full CSV or XLSX export
 }
 
 
@@ -124,6 +127,28 @@ def storage(ideas: int) -> None:
     )  # fmt: skip
 
 
+def staff(ideas: int) -> None:
+    result = staff_bench.run(ideas)
+    digest = result["digest_median_s"]
+    base = result["baseline_process"]
+    rows = [["digest (queries, text, chart), median of 7 s", round(digest, 3),
+             round(statistics.median(result["count_all_seconds"]), 3), "<= 1 s",
+             _mark(digest <= TARGETS["digest_s"])]]  # fmt: skip
+    for fmt, run in result["exports"].items():
+        rows.append([f"full {fmt} export s", round(run["seconds"], 1),
+                     round(base["seconds"], 1), "-", "-"])  # fmt: skip
+        rows.append([f"full {fmt} export peak RSS MB", round(run["peak_rss_mb"]),
+                     round(base["peak_rss_mb"]), "<= 200",
+                     _mark(run["peak_rss_mb"] <= TARGETS["export_rss_mb"])])  # fmt: skip
+    save(
+        "staff",
+        f"Staff side with {ideas:,} ideas (baselines: SELECT count(*) of the ideas; a process "
+        "that imports Minga and lists one idea)",
+        ["measure", "Minga", "baseline", "target", "met"],
+        rows, result,
+    )  # fmt: skip
+
+
 def startup(runs: int) -> None:
     rows, raw = [], {}
     for bot in ("minga", "echo"):
@@ -203,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "throughput", "broadcast", "paid", "replies",
-                        "reminders"])  # fmt: skip
+                        "reminders", "staff"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -231,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             storage(args.ideas)
         elif name == "startup":
             startup(args.runs)
+        elif name == "staff":
+            staff(args.ideas)
         else:
             parser.error(f"unknown benchmark {name!r}")
     return 0
