@@ -10,7 +10,7 @@ from pathlib import Path
 
 from handlers.catalog import Catalog
 from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Document, Inbound, Location, Media, Reply
+from handlers.messages import Choice, Document, Inbound, Location, Media, Picture, Reply
 
 CHANNEL = "console"
 QUIT = frozenset(("/quit", "/exit", "/salir"))
@@ -90,7 +90,8 @@ class ConsoleChannel:
         if word == "/photo":
             return self._photo(rest.strip())
         if stripped.startswith("/") and len(stripped) > 1:
-            return self._inbound(command=word[1:].split("@")[0].lower())
+            argument = rest.strip() or None  # "/idea 123": what follows the command
+            return self._inbound(command=word[1:].split("@")[0].lower(), argument=argument)
         return self._inbound(text=line)
 
     def _location(self, rest: str) -> Inbound | None:
@@ -129,11 +130,23 @@ class ConsoleChannel:
 
     def _file(self, document: Document) -> None:
         """Keep a file the bot sends (an event's .ics) where the person can open it."""
-        folder = self._media_dir / CHANNEL / "received"
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / Path(document.filename).name
+        target = self._received(document.filename)
         target.write_bytes(document.content)
         self._write(self._t("console.file", name=document.filename, path=str(target)))
+
+    def _received(self, filename: str) -> Path:
+        folder = self._media_dir / CHANNEL / "received"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / Path(filename).name
+
+    def _picture(self, picture: Picture) -> None:
+        """A chart is saved to open; a stored photo is shown by its path."""
+        if picture.content is not None:
+            target = self._received(picture.filename)
+            target.write_bytes(picture.content)
+        else:
+            target = self._media_dir / (picture.path or "")
+        self._write(self._t("console.picture", path=str(target)))
 
     async def show(self, replies: Sequence[Reply]) -> None:
         for reply in replies:
@@ -142,6 +155,8 @@ class ConsoleChannel:
                 self._write(reply.text)
             if reply.document is not None:
                 self._file(reply.document)
+            if reply.picture is not None:
+                self._picture(reply.picture)
             if reply.venue is not None:
                 pin = reply.venue
                 text = self._t("console.venue", title=pin.title, address=pin.address,

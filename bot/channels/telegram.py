@@ -193,6 +193,9 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
             return  # bots are never residents; channels are not conversations
+        if chat.type != ChatType.PRIVATE and chat.id != self._group_chat_id:
+            # How an installer finds the staff group's id (README, "Staff and their group").
+            log.info("update from group chat=%s, which is not [staff] group_chat_id", chat.id)
 
         async def prepare() -> Inbound | None:
             if update.callback_query is not None:

@@ -5,7 +5,7 @@ from pathlib import Path
 from bot.channels.console import ConsoleChannel
 from handlers.catalog import Catalog
 from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Reply
+from handlers.messages import Choice, Picture, Reply
 
 
 def _console(dispatcher: Dispatcher, catalog: Catalog, tmp_path: Path, lines: list[str]):
@@ -59,3 +59,17 @@ async def test_a_session_greets_and_says_goodbye(dispatcher, catalog, tmp_path: 
         in text
     )
     assert written[-1] == catalog.text("en", "console.bye")
+
+
+async def test_commands_keep_their_argument_and_pictures_are_saved(
+    dispatcher, catalog, tmp_path: Path
+) -> None:
+    console, written = _console(dispatcher, catalog, tmp_path, [])
+    parsed = console.parse("/idea MNG-2026-000123")
+    assert (parsed.command, parsed.argument) == ("idea", "MNG-2026-000123")
+    assert console.parse("/ideas").argument is None
+    chart = Picture("ideas.png", content=b"\x89PNG chart")
+    await console.show([Reply("Resumen", picture=chart)])
+    saved = tmp_path / "console" / "received" / "ideas.png"
+    assert saved.read_bytes() == b"\x89PNG chart"
+    assert catalog.text("en", "console.picture", path=str(saved)) in written
