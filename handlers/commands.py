@@ -219,14 +219,14 @@ async def unsubscribe(turn: Turn) -> None:
 
 
 def staff_only(action: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
-    """A staff command: anyone else gets a polite refusal and keeps their place."""
+    """A staff command: anyone else gets a polite refusal and keeps their place. Staff get the
+    answer alone: a pending intake question is not asked again after it (its buttons still
+    work), so that the staff tool's own buttons are the last ones shown."""
 
     async def checked(turn: Turn) -> None:
         if refuse(turn):
             return rsvp.carry_on(turn)
         await action(turn)
-        if turn.state.step not in STAFF_FLOW_STEPS:
-            rsvp.carry_on(turn)
 
     return checked
 

@@ -22,8 +22,6 @@ async def on_button(turn: Turn, value: str) -> None:
         turn.say(turn.t("input.stale_button"))
     else:
         await handler(turn, rest)
-    if turn.state.step not in triage_flow.STEPS | calls_flow.STEPS:
-        carry_on(turn)
 
 
 async def _list(turn: Turn, rest: str) -> None:

@@ -153,7 +153,8 @@ async def choose_filter(turn: Turn, kind: str, view: View) -> None:
 
 def _when(turn: Turn, idea_time) -> str:  # type: ignore[no-untyped-def]
     zone = turn.settings.lab.zone
-    return format_datetime(idea_time.astimezone(zone), format="medium", locale=turn.language)
+    pattern = turn.t("staff_idea.time_format")
+    return format_datetime(idea_time.astimezone(zone), pattern, locale=turn.language)
 
 
 async def card_text(turn: Turn, idea: IdeaRecord) -> str:
