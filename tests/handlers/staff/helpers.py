@@ -70,3 +70,13 @@ def make_staff_chat(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock,
 
 
 Factory = Callable[..., Chat]
+
+
+def button(chat: Chat, label: str) -> str:
+    """The id of the button labelled `label` in any message of the last answer."""
+    for reply in chat.replies:
+        for choice in reply.choices:
+            if choice.label == label:
+                return choice.id
+    shown = [c.label for r in chat.replies for c in r.choices]
+    raise AssertionError(f"no button {label!r} in {shown}")

@@ -14,7 +14,7 @@ from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
-from tests.handlers.staff.helpers import GROUP, make_staff_chat, staff_dispatcher, submit_idea
+from tests.handlers.staff.helpers import GROUP, make_staff_chat, submit_idea
 from tests.handlers.walk import PROBLEM
 
 SHARED = ("help", "cancel")
@@ -27,11 +27,6 @@ STAFF_BUTTONS = [
     *("st:d:1", "st:a:1:winner"),
     *(f"st:{action}:1" for action in BUTTON_ACTIONS),
 ]
-
-
-@pytest.fixture
-def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
-    return staff_dispatcher(database, catalog, clock)
 
 
 def test_the_table_covers_every_staff_command() -> None:

@@ -10,33 +10,12 @@ import pytest
 
 from bot.cli import main
 from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
-from tests.handlers.staff.helpers import composed, make_staff_chat, staff_dispatcher
+from tests.handlers.staff.helpers import button, composed
 from tests.handlers.walk import IDEA, to_problem
-
-
-@pytest.fixture
-def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
-    return staff_dispatcher(database, catalog, clock)
-
-
-@pytest.fixture
-def staff(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Chat:
-    return make_staff_chat(dispatcher, catalog, clock)
-
-
-def button(chat: Chat, label: str) -> str:
-    for reply in chat.replies:
-        for choice in reply.choices:
-            if choice.label == label:
-                return choice.id
-    raise AssertionError(
-        f"no button {label!r} in {[c.label for r in chat.replies for c in r.choices]}"
-    )
 
 
 async def open_default_call(staff: Chat) -> None:

@@ -36,11 +36,6 @@ def clock() -> FakeClock:
     return FakeClock(MORNING - timedelta(hours=20))
 
 
-@pytest.fixture
-def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
-    return staff_dispatcher(database, catalog, clock)
-
-
 def voice(catalog: Catalog, language: str = "es") -> Voice:
     return Voice(catalog.translator(language), language, staff_settings().lab)
 

@@ -3,41 +3,19 @@ language), a reason for "not selected", notes that stay with staff, replies, dup
 
 from collections.abc import Callable
 
-import pytest
-
 from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.staff.helpers import (
     STAFF,
+    button,
     composed,
     idea,
-    make_staff_chat,
-    staff_dispatcher,
     submit_idea,
 )
 from tests.handlers.walk import PROBLEM, to_identity
-
-
-@pytest.fixture
-def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
-    return staff_dispatcher(database, catalog, clock)
-
-
-@pytest.fixture
-def staff(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Chat:
-    return make_staff_chat(dispatcher, catalog, clock)
-
-
-def button(chat: Chat, label: str) -> str:
-    for reply in chat.replies:
-        for choice in reply.choices:
-            if choice.label == label:
-                return choice.id
-    raise AssertionError(f"no button {label!r}")
 
 
 async def test_staff_list_open_and_move_an_idea_and_the_resident_hears_in_english(

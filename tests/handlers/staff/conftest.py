@@ -1,0 +1,20 @@
+"""The staff tests' dispatcher knows one staff member and the team's group."""
+
+import pytest
+
+from handlers.catalog import Catalog
+from handlers.dispatcher import Dispatcher
+from storage.database import Database
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.staff.helpers import make_staff_chat, staff_dispatcher
+
+
+@pytest.fixture
+def dispatcher(database: Database, catalog: Catalog, clock: FakeClock) -> Dispatcher:
+    return staff_dispatcher(database, catalog, clock)
+
+
+@pytest.fixture
+def staff(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock) -> Chat:
+    return make_staff_chat(dispatcher, catalog, clock)
