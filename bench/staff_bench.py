@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from storage.database import Database
+from storage.models import IdeaFilter
 from storage.timefmt import to_db
 
 NOW = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)  # 08:00 in Bogotá, digest time
@@ -88,7 +89,7 @@ async def _digests(path: Path) -> dict[str, Any]:
             replies = await build(reader, voice, since, NOW, NOW)
             times.append(time.perf_counter() - started)
             started = time.perf_counter()
-            await reader.idea_search.count(reader_filter())
+            await reader.idea_search.count(IdeaFilter())
             baseline.append(time.perf_counter() - started)
         listed = replies[0].text.count("MNG-")
         chart_bytes = len(replies[1].picture.content or b"") if replies[1].picture else 0
@@ -96,12 +97,6 @@ async def _digests(path: Path) -> dict[str, Any]:
         await database.close()
     return {"digest_seconds": times, "count_all_seconds": baseline, "listed": listed,
             "chart_bytes": chart_bytes}  # fmt: skip
-
-
-def reader_filter():  # type: ignore[no-untyped-def]
-    from storage.models import IdeaFilter
-
-    return IdeaFilter()
 
 
 def _process(folder: Path, argv: list[str]) -> dict[str, Any]:

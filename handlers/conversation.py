@@ -19,7 +19,6 @@ from handlers.staff import new_event as staff_new_event
 from handlers.staff.common import is_staff
 from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
-from handlers.staff.notices import UPDATES
 from handlers.state import DRAFT_STEPS, Step
 from handlers.textinput import fold
 from handlers.turn import MENU, Turn
@@ -55,7 +54,7 @@ ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
     MENU: commands.run_menu,
     EVENT: rsvp.on_event_button,
     subscriptions.SUBSCRIBE: subscriptions.on_button,
-    UPDATES: subscriptions.on_updates_button,
+    subscriptions.UPDATES: subscriptions.on_updates_button,
     STAFF: staff_buttons.on_button,
 }
 

@@ -4,6 +4,7 @@ from handlers.events.rsvp import carry_on
 from handlers.textinput import fold
 from handlers.turn import Turn
 
+UPDATES = "upd"  # the prefix of the "no more updates about my ideas" buttons
 SUBSCRIBE = "sub"  # the prefix of the opt-in buttons: "sub:yes", "sub:no"
 # A message that is only one of these words opts out, at any step (folded: any case).
 OPT_OUT_WORDS = frozenset(("baja", "stop", "parar", "unsubscribe"))
@@ -60,7 +61,9 @@ async def on_updates_button(turn: Turn, value: str) -> None:
     """ "No more news about my ideas" (on every status notice), and back on again."""
     if value == "off":
         await turn.repos.residents.set_updates(turn.resident.id, turn.now)
-        turn.say(turn.t("notice.updates_off"), (turn.option("upd", "on", "notice.resume_updates"),))
+        turn.say(
+            turn.t("notice.updates_off"), (turn.option(UPDATES, "on", "notice.resume_updates"),)
+        )
     elif value == "on":
         await turn.repos.residents.set_updates(turn.resident.id, None)
         turn.say(turn.t("notice.updates_on"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.idea_search import _SELECT, record_from_row
+from storage.idea_search import SELECT_IDEAS, record_from_row
 from storage.models import Call, CallCategory, IdeaRecord
 from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
@@ -96,7 +96,7 @@ class CallRepository:
         """Shortlisted ideas and winners, by category, winners first."""
         rows = await fetch_all(
             self._db,
-            f"{_SELECT} WHERE i.call_id = ? AND i.award IS NOT NULL "
+            f"{SELECT_IDEAS} WHERE i.call_id = ? AND i.award IS NOT NULL "
             "ORDER BY i.call_category, i.award = 'winner' DESC, i.created_at",
             (call_id,),
         )

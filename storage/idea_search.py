@@ -23,7 +23,7 @@ GROUPS: dict[str, str] = {
 }
 STREAM_BATCH = 500
 
-_SELECT = (
+SELECT_IDEAS = (
     "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
     "(SELECT path FROM idea_media WHERE idea_id = i.id ORDER BY position) AS m) AS media, "
     "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
@@ -100,13 +100,13 @@ class IdeaSearch:
         self._db = connection
 
     async def get(self, idea_id: int) -> IdeaRecord | None:
-        row = await fetch_one(self._db, f"{_SELECT} WHERE i.id = ?", (idea_id,))
+        row = await fetch_one(self._db, f"{SELECT_IDEAS} WHERE i.id = ?", (idea_id,))
         return None if row is None else record_from_row(row)
 
     async def by_reference(self, reference: str) -> IdeaRecord | None:
         row = await fetch_one(
             self._db,
-            f"{_SELECT} WHERE i.reference = ?",
+            f"{SELECT_IDEAS} WHERE i.reference = ?",
             (reference.strip().upper(),),
         )
         return None if row is None else record_from_row(row)
@@ -116,7 +116,8 @@ class IdeaSearch:
         condition, values = where(chosen)
         rows = await fetch_all(
             self._db,
-            f"{_SELECT} WHERE {condition} ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
+            f"{SELECT_IDEAS} WHERE {condition} "
+            "ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
             (*values, limit, offset),
         )
         return [record_from_row(row) for row in rows]
@@ -188,7 +189,7 @@ class IdeaSearch:
             rows = list(
                 await fetch_all(
                     self._db,
-                    f"{_SELECT} WHERE i.id > ? AND {condition} ORDER BY i.id LIMIT ?",
+                    f"{SELECT_IDEAS} WHERE i.id > ? AND {condition} ORDER BY i.id LIMIT ?",
                     (after, *values, batch),
                 )
             )

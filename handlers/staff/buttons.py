@@ -78,12 +78,12 @@ async def _award(turn: Turn, rest: str) -> None:
     idea = await _idea(turn, idea_id)
     if idea is None:
         return
-    award = None if value == "none" else Award(value) if value in set(Award) else "bad"
-    if award == "bad":
+    if value != "none" and value not in set(Award):
         turn.say(turn.t("input.stale_button"))
         return
+    award = None if value == "none" else Award(value)
     try:
-        outcome = await set_award(turn.repos, idea, award, actor=triage_flow.actor(turn),  # type: ignore[arg-type]
+        outcome = await set_award(turn.repos, idea, award, actor=triage_flow.actor(turn),
                                   now=turn.now)  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))

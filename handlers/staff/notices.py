@@ -6,10 +6,9 @@ from datetime import datetime
 from handlers.events.cards import Voice
 from handlers.messages import Choice, Reply
 from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
+from handlers.subscriptions import UPDATES
 from storage.models import IdeaStatus, OutboxItem
 from storage.repositories import Repositories
-
-UPDATES = "upd"  # the prefix of the "no more updates" buttons: "upd:off", "upd:on"
 
 
 def stop_button(voice: Voice) -> Choice:
