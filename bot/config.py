@@ -6,7 +6,15 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from handlers.settings import (
@@ -60,13 +68,43 @@ class TelegramSettings(_Section):
     # pausing retry_backoff_seconds, then twice as long each time.
     send_attempts: int = Field(5, ge=1, le=20)
     retry_backoff_seconds: float = Field(1.0, ge=0, le=60)
+    # "polling": the bot asks Telegram for updates (works anywhere, the default). "webhook":
+    # Telegram posts them to webhook_url, served by Minga's web server ([web]) behind a proxy.
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None  # e.g. https://minga.example.org/webhooks/telegram
+    # Sent by Telegram with every update (X-Telegram-Bot-Api-Secret-Token); 1-256 characters
+    # of A-Z, a-z, 0-9, _ and -. Better from MINGA_TELEGRAM__WEBHOOK_SECRET.
+    webhook_secret: SecretStr | None = None
 
     @field_validator("base_url", "base_file_url")
     @classmethod
     def _web_address(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local server)")
-        return value.rstrip("/")
+        return web_address(value)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only posts to HTTPS)")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        secret = value.get_secret_value()
+        if len(secret) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in secret):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> "TelegramSettings":
+        if self.mode == "webhook" and (self.webhook_url is None or self.webhook_secret is None):
+            raise ValueError(
+                'mode = "webhook" needs telegram.webhook_url and telegram.webhook_secret'
+            )
+        return self
 
     @field_validator("token")
     @classmethod
@@ -77,6 +115,95 @@ class TelegramSettings(_Section):
         if not bot_id.isdigit() or len(secret) < 20:
             raise ValueError("does not look like a BotFather token (123456:ABC-...)")
         return value
+
+
+def web_address(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http:// for a local server)")
+    return value.rstrip("/")
+
+
+class WebSettings(_Section):
+    """Minga's own web server: webhooks and /healthz. It starts when WhatsApp is configured or
+    Telegram is in webhook mode; put a reverse proxy with HTTPS in front of it."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+
+class TemplateRef(_Section):
+    """An approved WhatsApp message template: its name, and its language code at Meta when
+    it is not the resident's language as Minga names it ("es_MX" for "es")."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str | None = None
+
+
+class WhatsAppSettings(_Section):
+    phone_number_id: str | None = None
+    # Secrets: better from MINGA_WHATSAPP__ACCESS_TOKEN and MINGA_WHATSAPP__APP_SECRET.
+    access_token: SecretStr | None = None
+    app_secret: SecretStr | None = None
+    # Any string you choose, typed again in Meta's webhook settings (checked on verification).
+    verify_token: SecretStr | None = None
+    api_version: str = "v25.0"
+    base_url: str = "https://graph.facebook.com"
+    # Outside the 24-hour window only approved templates may be sent, one per purpose and
+    # language: [whatsapp.templates.reminder] es = "minga_recordatorio" (README lists the
+    # purposes and their parameters). A purpose without one is skipped there, with the reason.
+    templates: dict[str, dict[str, TemplateRef]] = Field(default_factory=dict)
+    max_messages_per_second: float = Field(80, gt=0, le=1000)
+    # Bulk messages to one resident at most one per this many seconds (Meta's pair rate).
+    bulk_seconds_per_chat: float = Field(6.0, ge=0, le=600)
+    send_attempts: int = Field(5, ge=1, le=20)
+    retry_backoff_seconds: float = Field(1.0, ge=0, le=60)
+    # After Meta restricts the number (368) or refuses the token (190): bulk sending stops
+    # this long, the staff group is told, then it is tried again.
+    halt_minutes: float = Field(60, gt=0, le=24 * 60)
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        return web_address(value)
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _template_names(cls, value: object) -> object:
+        """`es = "name"` is short for `es = { name = "name" }`."""
+        if not isinstance(value, dict):
+            return value
+        return {
+            purpose: {
+                language: {"name": ref} if isinstance(ref, str) else ref
+                for language, ref in (by_language or {}).items()
+            }
+            if isinstance(by_language, dict)
+            else by_language
+            for purpose, by_language in value.items()
+        }
+
+    @field_validator("access_token", "app_secret", "verify_token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value() else None
+
+    @property
+    def enabled(self) -> bool:
+        return self.phone_number_id is not None
+
+    @model_validator(mode="after")
+    def _complete(self) -> "WhatsAppSettings":
+        if self.enabled:
+            missing = [name for name in ("access_token", "app_secret", "verify_token")
+                       if getattr(self, name) is None]  # fmt: skip
+            if missing:
+                raise ValueError(
+                    "phone_number_id is set, so WhatsApp needs "
+                    + ", ".join(f"whatsapp.{name}" for name in missing)
+                    + " too (secrets from MINGA_WHATSAPP__ACCESS_TOKEN, "
+                    "MINGA_WHATSAPP__APP_SECRET, MINGA_WHATSAPP__VERIFY_TOKEN)"
+                )
+        return self
 
 
 class LogSettings(_Section):
@@ -94,6 +221,8 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     events: EventSettings = EventSettings()
     staff: StaffSettings = StaffSettings()
+    web: WebSettings = WebSettings()
+    whatsapp: WhatsAppSettings = WhatsAppSettings()
     log: LogSettings = LogSettings()
 
     @classmethod

@@ -71,10 +71,21 @@ async def on_consent(turn: Turn, value: str | None) -> None:
     expected_choice(turn)
 
 
+def voice_note(turn: Turn) -> str | None:
+    """The stored path of a voice note or audio sent as the answer, if that is what came."""
+    media = turn.inbound.media
+    return media.path if media is not None and media.kind == "voice" else None
+
+
 async def on_problem(turn: Turn, value: str | None) -> None:
+    draft, recording = turn.state.draft, voice_note(turn)
+    if recording is not None:
+        # Kept as a file for the team; the words say what it is wherever text is shown.
+        draft.problem, draft.problem_voice = turn.t("summary.voice_note"), recording
+        return go_on(turn)
     text = _intake_text(turn)
     if text is not None:
-        turn.state.draft.problem = text
+        draft.problem, draft.problem_voice = text, None
         go_on(turn)
 
 
@@ -113,14 +124,16 @@ async def on_category(turn: Turn, value: str | None) -> None:
 
 
 async def on_idea(turn: Turn, value: str | None) -> None:
-    draft = turn.state.draft
+    draft, recording = turn.state.draft, voice_note(turn)
     if value == "none":
-        draft.idea, draft.no_idea = None, True
+        draft.idea, draft.idea_voice, draft.no_idea = None, None, True
+    elif recording is not None:
+        draft.idea, draft.idea_voice, draft.no_idea = turn.t("summary.voice_note"), recording, False
     else:
         text = _intake_text(turn)
         if text is None:
             return
-        draft.idea, draft.no_idea = text, False
+        draft.idea, draft.idea_voice, draft.no_idea = text, None, False
     await calls.load_offers(turn)  # the next question may be "is it for the open call?"
     go_on(turn)
 

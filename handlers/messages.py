@@ -76,9 +76,11 @@ class Document:
     content: bytes
     mime_type: str
     path: str | None = None
+    stored: str | None = None  # or a file kept under the media folder (a voice note)
 
     @property
     def size(self) -> int:
+        """The size of `content` or of the file at `path` (a stored file: its adapter's)."""
         return os.path.getsize(self.path) if self.path else len(self.content)
 
 
@@ -90,6 +92,17 @@ class Picture:
     filename: str
     content: bytes | None = None
     path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A bulk message in a few plain values, for a channel that may only send an approved
+    template at that moment (WhatsApp, 24 hours after the resident last wrote): what it is
+    for, in which language, and the values the template's placeholders take, in order."""
+
+    purpose: str  # "reminder", "invitation", "broadcast", "event_update", "idea_update"
+    language: str
+    parameters: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +118,7 @@ class Reply:
     venue: Venue | None = None
     document: Document | None = None
     picture: Picture | None = None
+    summary: Summary | None = None  # set on the first reply of an outbox message
 
     @property
     def is_plain(self) -> bool:
@@ -115,6 +129,7 @@ class Reply:
             and self.venue is None
             and self.document is None
             and self.picture is None
+            and self.summary is None
         )
 
 

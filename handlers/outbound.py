@@ -9,8 +9,10 @@ from handlers.events.cards import Voice, event_card, starts
 from handlers.events.notices import CANCELLED, CHANGED, PROMOTED, REMINDER, reminder_subject
 from handlers.messages import Reply
 from handlers.settings import FlowSettings
-from handlers.staff import digest
+from handlers.staff import alerts, digest
 from handlers.staff import notices as idea_notices
+from handlers.summaries import BROADCAST, EVENT_UPDATE, INVITATION, summarised
+from handlers.summaries import REMINDER as REMINDER_PURPOSE
 from storage.broadcasts import BROADCAST_KIND
 from storage.models import Broadcast, EventStatus, OutboxItem, RsvpStatus
 from storage.repositories import Repositories
@@ -31,7 +33,8 @@ async def _reminder(
     if await repos.rsvps.status(event.id, item.recipient.id) is not RsvpStatus.GOING:
         return None  # they said they can't come after all
     intro = voice.t("events.reminder_intro", start=starts(voice, event))
-    return [event_card(voice, event, now, intro=intro, mine=RsvpStatus.GOING, calendar=False)]
+    card = event_card(voice, event, now, intro=intro, mine=RsvpStatus.GOING, calendar=False)
+    return summarised([card], voice, REMINDER_PURPOSE, event.title, starts(voice, event))
 
 
 async def _event_notice(
@@ -47,8 +50,10 @@ async def _event_notice(
         return None  # they gave the place up again before hearing of it
     if item.kind != CANCELLED and event.status is EventStatus.CANCELLED:
         return None  # the cancellation notice says it all
-    return [event_card(voice, event, now, intro=voice.t(intro_key), mine=mine,
-                       calendar=item.kind == CHANGED)]  # fmt: skip
+    card = event_card(voice, event, now, intro=voice.t(intro_key), mine=mine,
+                      calendar=item.kind == CHANGED)  # fmt: skip
+    return summarised([card], voice, EVENT_UPDATE, voice.t(intro_key), event.title,
+                      starts(voice, event))  # fmt: skip
 
 
 class BroadcastCache:
@@ -76,13 +81,15 @@ async def _broadcast(
     if broadcast is None:
         return None
     if broadcast.event_id is None:
-        return [Reply(broadcast.text)]
+        return summarised([Reply(broadcast.text)], voice, BROADCAST, broadcast.text)
     event = await repos.events.get(broadcast.event_id)
     if event is None or event.status is EventStatus.CANCELLED or event.ends_at <= now:
         return None  # an invitation to an event that will not happen
     mine = await repos.rsvps.status(event.id, item.recipient.id)
     counts = await repos.rsvps.counts(event.id) if event.capacity else None
-    return [event_card(voice, event, now, intro=broadcast.text, counts=counts, mine=mine)]
+    card = event_card(voice, event, now, intro=broadcast.text, counts=counts, mine=mine)
+    return summarised([card], voice, INVITATION, broadcast.text, event.title,
+                      starts(voice, event))  # fmt: skip
 
 
 async def _report(
@@ -103,6 +110,7 @@ COMPOSERS: dict[str, Composer] = {
     BROADCAST_REPORT: _report,
     **idea_notices.COMPOSERS,
     **digest.COMPOSERS,
+    **alerts.COMPOSERS,
 }
 
 

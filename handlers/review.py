@@ -8,7 +8,7 @@ from handlers.replies import expected_choice
 from handlers.staff import digest
 from handlers.state import Draft, Step
 from handlers.turn import Turn
-from storage.models import Focus, NewIdea, NewMedia, Publish, Role
+from storage.models import PHOTO, VOICE_IDEA, VOICE_PROBLEM, Focus, NewIdea, NewMedia, Publish, Role
 
 
 async def on_summary(turn: Turn, value: str | None) -> None:
@@ -38,6 +38,13 @@ async def on_edit(turn: Turn, value: str | None) -> None:
     go_to(turn, step)
 
 
+def _media(draft: Draft) -> tuple[NewMedia, ...]:
+    """The photos, then the voice notes that told the problem or the idea."""
+    photos = [NewMedia(kind=PHOTO, path=p.path, platform_ref=p.platform_ref) for p in draft.photos]
+    voices = ((VOICE_PROBLEM, draft.problem_voice), (VOICE_IDEA, draft.idea_voice))
+    return (*photos, *(NewMedia(kind=kind, path=path) for kind, path in voices if path))
+
+
 def _new_idea(turn: Turn) -> NewIdea:
     draft = turn.state.draft
     assert draft.role is not None and draft.problem is not None and draft.category is not None
@@ -56,9 +63,7 @@ def _new_idea(turn: Turn) -> NewIdea:
         anonymous=bool(draft.anonymous),
         contact_name=None if draft.anonymous else draft.name,
         contact=None if draft.anonymous else draft.contact,
-        media=tuple(
-            NewMedia(kind="photo", path=p.path, platform_ref=p.platform_ref) for p in draft.photos
-        ),
+        media=_media(draft),
         publish=draft.publish or Publish.NO,
         call_id=draft.call_id,
         call_category=draft.call_category if draft.call_id is not None else None,

@@ -133,11 +133,13 @@ class Draft(BaseModel):
     first_step: Step = Step.ROLE  # where this intake began: no "back" before it
     role: Role | None = None
     problem: str | None = None
+    problem_voice: str | None = None  # a voice note's path, when the problem was told aloud
     location_text: str | None = None
     latitude: float | None = None
     longitude: float | None = None
     category: str | None = None
     idea: str | None = None
+    idea_voice: str | None = None
     no_idea: bool = False
     photos: list[Photo] = []
     photos_done: bool = False

@@ -25,7 +25,9 @@ STREAM_BATCH = 500
 
 SELECT_IDEAS = (
     "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
-    "(SELECT path FROM idea_media WHERE idea_id = i.id ORDER BY position) AS m) AS media, "
+    "(SELECT path FROM idea_media WHERE idea_id = i.id AND kind = 'photo' ORDER BY position) "
+    "AS m) AS media, (SELECT group_concat(v.path, char(10)) FROM (SELECT path FROM idea_media "
+    "WHERE idea_id = i.id AND kind LIKE 'voice%' ORDER BY position) AS v) AS voices, "
     "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
     "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
 )
@@ -61,6 +63,7 @@ def record_from_row(row: Mapping[str, Any]) -> IdeaRecord:
         created_at=from_db(row["created_at"]),
         updated_at=from_db(row["updated_at"]),
         media=tuple(media.split("\n")) if media else (),
+        voices=tuple(row["voices"].split("\n")) if row["voices"] else (),
     )
 
 

@@ -67,6 +67,11 @@ class ConversationRecord(_Row):
     updated_at: datetime
 
 
+PHOTO = "photo"
+VOICE_PROBLEM = "voice_problem"  # a voice note told the problem
+VOICE_IDEA = "voice_idea"  # a voice note told the idea
+
+
 class NewMedia(_Row):
     kind: str
     path: str
@@ -132,7 +137,8 @@ class IdeaRecord(_Row):
     publish: Publish = Publish.NO
     created_at: datetime
     updated_at: datetime
-    media: tuple[str, ...] = ()  # paths under the media folder, in order
+    media: tuple[str, ...] = ()  # photos' paths under the media folder, in order
+    voices: tuple[str, ...] = ()  # voice notes' paths (the problem's, then the idea's)
 
     @property
     def has_pin(self) -> bool:

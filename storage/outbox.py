@@ -92,6 +92,21 @@ class OutboxRepository:
             (status.value, attempts, error, to_db(now), outbox_id),
         )
 
+    async def requeue(
+        self,
+        outbox_id: int,
+        not_before: datetime,
+        *,
+        attempts: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Back to pending, to be tried again from `not_before`."""
+        await self._db.execute(
+            "UPDATE outbox SET status = 'pending', not_before = ?, attempts = coalesce(?, "
+            "attempts), last_error = coalesce(?, last_error), done_at = NULL WHERE id = ?",
+            (to_db(not_before), attempts, error, outbox_id),
+        )
+
     async def block_recipient(self, resident_id: int, now: datetime) -> None:
         """The resident blocked the bot: mark them, and give up what was waiting for them."""
         await self._db.execute(

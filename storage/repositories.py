@@ -7,6 +7,7 @@ import aiosqlite
 from storage.broadcasts import BroadcastRepository
 from storage.calls import CallRepository
 from storage.conversations import ConversationRepository
+from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
 from storage.events import EventRepository, RsvpRepository
 from storage.idea_search import IdeaSearch
@@ -31,6 +32,7 @@ class Repositories:
     idea_search: IdeaSearch
     calls: CallRepository
     digests: DigestRepository
+    deliveries: DeliveryRepository
 
     @classmethod
     def on(cls, connection: aiosqlite.Connection) -> "Repositories":
@@ -47,4 +49,5 @@ class Repositories:
             idea_search=IdeaSearch(connection),
             calls=CallRepository(connection),
             digests=DigestRepository(connection),
+            deliveries=DeliveryRepository(connection),
         )

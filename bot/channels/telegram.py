@@ -50,8 +50,6 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots send files up to 50 MB
 # Message kinds we cannot take, in the order they are checked (an animation is also a document).
 UNSUPPORTED_KINDS = (
     "sticker",
-    "voice",
-    "audio",
     "video_note",
     "video",
     "animation",
@@ -59,6 +57,12 @@ UNSUPPORTED_KINDS = (
     "contact",
     "poll",
 )
+
+
+def audio_suffix(mime_type: str | None) -> str:
+    """ "audio/mpeg" -> ".mpeg"; what a stored recording's name ends with."""
+    subtype = (mime_type or "").partition("/")[2].partition(";")[0].strip().lower()
+    return f".{subtype}" if subtype.isalnum() else ".audio"
 
 
 def command_of(text: str) -> str | None:
@@ -255,6 +259,11 @@ class TelegramChannel:
             if media is None:
                 return Inbound(at=at, unsupported="photo_failed", **base)
             return Inbound(at=at, media=media, **base)
+        if message.voice is not None or message.audio is not None:
+            media = await self._download_recording(message)
+            if media is None:
+                return Inbound(at=at, unsupported="voice", **base)
+            return Inbound(at=at, media=media, **base)
         return Inbound(at=at, unsupported=_unsupported_kind(message), **base)
 
     async def _download_photo(self, message: Message) -> Media | None:
@@ -274,6 +283,24 @@ class TelegramChannel:
             log.warning("photo download failed message=%s: %s", message.message_id, error)
             return None
         return Media("photo", relative.as_posix(), photo.file_unique_id)
+
+    async def _download_recording(self, message: Message) -> Media | None:
+        """A voice note or an audio file, kept under media_dir/telegram/<unique id>.<ext>."""
+        recording = message.voice or message.audio
+        assert recording is not None
+        if (recording.file_size or 0) > MAX_DOWNLOAD_BYTES:
+            return None
+        suffix = ".ogg" if message.voice is not None else audio_suffix(recording.mime_type)
+        relative = Path(CHANNEL) / f"{recording.file_unique_id}{suffix}"
+        try:
+            (self._media_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            async with self._slots:
+                file = await recording.get_file()
+                await file.download_to_drive(self._media_dir / relative)
+        except (TelegramError, OSError) as error:
+            log.warning("voice download failed message=%s: %s", message.message_id, error)
+            return None
+        return Media("voice", relative.as_posix(), recording.file_unique_id)
 
     # -- the Transport the sender drives ---------------------------------------------------
 
@@ -323,6 +350,8 @@ class TelegramChannel:
             content = document.content
             if document.path:  # an export written to disk: at most 50 MB, checked above
                 content = await asyncio.to_thread(Path(document.path).read_bytes)
+            elif document.stored:  # a resident's voice note (at most 20 MB, as downloaded)
+                content = await asyncio.to_thread((self._media_dir / document.stored).read_bytes)
             await bot.send_document(
                 chat_id,
                 InputFile(content, filename=document.filename),

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.sending.pacer import Lane
 from bot.sending.sender import Outcome, Sender
@@ -16,11 +16,16 @@ from handlers.messages import Reply
 from handlers.outbound import BROADCAST_REPORT
 from storage.database import Database
 from storage.models import NewOutbox, OutboxItem, OutboxStatus
+from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
 
 Compose = Callable[[OutboxItem, datetime], Awaitable[list[Reply] | None]]
+# Tell the staff that a channel stopped bulk sending (channel, reason, for how many seconds),
+# in the transaction that puts the row back.
+Alert = Callable[[Repositories, str, str, float, datetime], Awaitable[None]]
 REPORT_PRIORITY = 4
+MAX_TRIES = 3  # a row queued again ("retry": e.g. as a template next time) at most this often
 FINISH_CHECK_SECONDS = 1.0  # while busy, how often to look for broadcasts that are done
 
 
@@ -34,6 +39,7 @@ class OutboxWorker:
         *,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
+        alert: Alert | None = None,
     ) -> None:
         self._database = database
         self._senders = dict(senders)
@@ -43,13 +49,15 @@ class OutboxWorker:
         self._refill_at = max(1, concurrency // 4)  # free slots worth a query while busy
         self._finish_checked_at = 0.0
         self._poll = poll_seconds
+        self._alert = alert
+        self._alerted_until: dict[str, datetime] = {}  # one staff alert per halt and channel
         self._wake = asyncio.Event()
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._finished_some = False
         self.delivered = 0  # rows marked sent by this worker, for progress and tests
         # Sent rows wait here to be marked together: one transaction for all that were sent
         # while the previous one was being written (group commit).
-        self._sent: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._sent: list[tuple[OutboxItem, int, tuple[str, ...], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
 
     def notify(self) -> None:
@@ -143,13 +151,20 @@ class OutboxWorker:
     async def _record(self, item: OutboxItem, outcome: Outcome) -> None:
         attempts = item.attempts + outcome.attempts
         if outcome.status == "sent":
-            await self._mark_sent(item.id, attempts)
+            await self._mark_sent(item, attempts, outcome.message_ids)
             log.debug("outbox row=%s kind=%s resident=%s sent", item.id, item.kind,
                       item.recipient.id)  # fmt: skip
             return
         now = self._clock.now()
         async with self._database.transaction() as repos:
-            if outcome.status == "blocked":
+            if outcome.status == "halted":
+                await self._halted(repos, item, outcome, now)
+            elif outcome.status == "retry" and attempts < MAX_TRIES:
+                await repos.outbox.requeue(item.id, now, attempts=attempts, error=outcome.error)
+            elif outcome.status == "skipped":
+                await repos.outbox.mark(item.id, OutboxStatus.SKIPPED, now, attempts=attempts,
+                                        error=outcome.error)  # fmt: skip
+            elif outcome.status == "blocked":
                 await repos.outbox.mark(item.id, OutboxStatus.BLOCKED, now, attempts=attempts,
                                         error=outcome.error)  # fmt: skip
                 await repos.outbox.block_recipient(item.recipient.id, now)
@@ -159,10 +174,21 @@ class OutboxWorker:
         log.info("outbox row=%s kind=%s resident=%s %s", item.id, item.kind,
                  item.recipient.id, outcome.status)  # fmt: skip
 
-    async def _mark_sent(self, outbox_id: int, attempts: int) -> None:
+    async def _halted(
+        self, repos: Repositories, item: OutboxItem, outcome: Outcome, now: datetime
+    ) -> None:
+        """Not sent: the row waits until the halt is over; the staff hear of it once."""
+        until = now + timedelta(seconds=outcome.halt_seconds)
+        await repos.outbox.requeue(item.id, until, error=outcome.error)
+        channel = item.recipient.channel
+        if self._alert is not None and self._alerted_until.get(channel, now) <= now:
+            self._alerted_until[channel] = until
+            await self._alert(repos, channel, outcome.error or "", outcome.halt_seconds, now)
+
+    async def _mark_sent(self, item: OutboxItem, attempts: int, ids: tuple[str, ...]) -> None:
         """Returns once the row is marked sent (the row stays "in flight" until then)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent.append((outbox_id, attempts, done))
+        self._sent.append((item, attempts, ids, done))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_sent())
         await done
@@ -170,16 +196,21 @@ class OutboxWorker:
     async def _flush_sent(self) -> None:
         while self._sent:
             batch, self._sent = self._sent, []
+            now = self._clock.now()
             try:
                 async with self._database.transaction() as repos:
-                    await repos.outbox.mark_sent([b[0] for b in batch], [b[1] for b in batch],
-                                                 self._clock.now())  # fmt: skip
+                    await repos.outbox.mark_sent([b[0].id for b in batch], [b[1] for b in batch],
+                                                 now)  # fmt: skip
+                    for item, _, ids, _ in batch:
+                        if ids:  # where the platform's later reports will be read
+                            await repos.deliveries.record(item.recipient.channel, item.id,
+                                                          item.recipient.id, ids, now)  # fmt: skip
             except Exception as error:
-                for _, _, done in batch:
+                for *_, done in batch:
                     done.set_exception(error)
                 continue
             self.delivered += len(batch)
-            for _, _, done in batch:
+            for *_, done in batch:
                 done.set_result(None)
 
     async def _mark(self, item: OutboxItem, status: OutboxStatus, *, error: str) -> None:

@@ -47,6 +47,7 @@ class Gate:
         self._sleep = sleep
         self._next = 0.0
         self._bulk_paused_until = 0.0
+        self._all_paused_until = 0.0
         self._waiting: dict[Lane, deque[asyncio.Future[None]]] = {
             Lane.REPLY: deque(),
             Lane.BULK: deque(),
@@ -58,6 +59,7 @@ class Gate:
         now = self._monotonic()
         if (
             now >= self._due(lane)
+            and now >= self._all_paused_until
             and self._first(Lane.REPLY) is None
             and (
                 lane is Lane.REPLY  # a reply goes before waiting bulk anyway
@@ -75,6 +77,11 @@ class Gate:
     def pause_bulk(self, seconds: float) -> None:
         """Hold bulk sending for `seconds` (the platform said slow down); replies go on."""
         self._bulk_paused_until = max(self._bulk_paused_until, self._monotonic() + seconds)
+
+    def pause_all(self, seconds: float) -> None:
+        """Hold every lane for `seconds` (the platform counts replies against the limit too)."""
+        self._all_paused_until = max(self._all_paused_until, self._monotonic() + seconds)
+        self.pause_bulk(seconds)
 
     @property
     def waiting(self) -> int:
@@ -97,6 +104,9 @@ class Gate:
             bulk_waits = self._first(Lane.BULK) is not None
             if not reply_waits and not bulk_waits:
                 return  # nothing waits: the next slot() starts a new loop
+            if now < self._all_paused_until:
+                await self._sleep(self._all_paused_until - now)
+                continue
             lane = Lane.REPLY if reply_waits else Lane.BULK
             if self._due(lane) > now:
                 # Waiting for bulk's (later) time: a reply that comes once a slot is free
@@ -129,3 +139,7 @@ class Pacer:
 
     def pause_bulk(self, seconds: float) -> None:
         self._gates[Lane.BULK].pause_bulk(seconds)
+
+    def pause_all(self, seconds: float) -> None:
+        for gate in set(self._gates.values()):
+            gate.pause_all(seconds)

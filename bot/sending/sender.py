@@ -8,7 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from bot.sending.errors import Blocked, DeliveryError, RateLimited, Rejected, Transient
+from bot.sending.errors import (
+    Blocked,
+    ChatRateLimited,
+    DeliveryError,
+    Halted,
+    RateLimited,
+    Rejected,
+    Skipped,
+    Transient,
+    TryLater,
+)
 from bot.sending.pacer import Lane, Monotonic, Pacer, Sleep
 from handlers.messages import Reply
 
@@ -26,16 +36,30 @@ class Transport(Protocol):
         """Replies -> the platform's messages, within its limits."""
         ...
 
-    async def send(self, recipient: str, message: Any, *, bulk: bool) -> None:
-        """Send one message; raise a DeliveryError subclass when it was not delivered."""
+    async def send(self, recipient: str, message: Any, *, bulk: bool) -> str | None:
+        """Send one message; raise a DeliveryError subclass when it was not delivered.
+        Returns the platform's id for the message where its later reports are read."""
         ...
+
+
+class Preparing(Protocol):
+    """A transport whose messages depend on more than the replies (WhatsApp: whether the
+    resident's 24-hour window is open); it prepares them itself, and may refuse (Skipped)."""
+
+    async def prepare(
+        self, recipient: str, replies: Sequence[Reply], *, bulk: bool
+    ) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    status: Literal["sent", "blocked", "failed"]
+    # sent; blocked (never again); failed (given up); skipped (not allowed now, on purpose);
+    # retry (queue it again: the next try goes another way); halted (the account is stopped)
+    status: Literal["sent", "blocked", "failed", "skipped", "retry", "halted"]
     attempts: int = 1
     error: str | None = None
+    message_ids: tuple[str, ...] = ()
+    halt_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +90,43 @@ class Sender:
         self._sleep = sleep
         self._monotonic = monotonic
         self._chat_free_at: dict[str, float] = {}
+        self._halted_until = 0.0
+        self._halt_reason = ""
 
     @property
     def channel(self) -> str:
         return self.transport.channel
 
+    @property
+    def halted(self) -> bool:
+        """Bulk sending is stopped (the platform restricted the account)."""
+        return self._monotonic() < self._halted_until
+
     async def deliver(self, recipient: str, replies: Sequence[Reply], lane: Lane) -> Outcome:
         """Send the replies in order; stop at the first message that cannot be delivered."""
-        messages = self.transport.render(replies)
-        if lane is Lane.BULK:
+        bulk = lane is Lane.BULK
+        if bulk and self.halted:
+            return Outcome("halted", 0, self._halt_reason,
+                           halt_seconds=self._halted_until - self._monotonic())  # fmt: skip
+        # Only WhatsApp's transport prepares (see Preparing); the others render.
+        prepare = getattr(self.transport, "prepare", None)
+        try:
+            if prepare is not None:
+                messages = await prepare(recipient, replies, bulk=bulk)
+            else:
+                messages = self.transport.render(replies)
+        except Skipped as error:
+            return Outcome("skipped", 0, str(error))
+        if bulk:
             await self._wait_for_chat(recipient, len(messages))
-        attempts = 0
+        attempts, ids = 0, []
         for message in messages:
             outcome = await self._send_one(recipient, message, lane)
             attempts = max(attempts, outcome.attempts)
+            ids.extend(outcome.message_ids)
             if outcome.status != "sent":
                 return outcome
-        return Outcome("sent", max(attempts, 1))
+        return Outcome("sent", max(attempts, 1), message_ids=tuple(ids))
 
     async def _wait_for_chat(self, recipient: str, count: int) -> None:
         """Space bulk messages to one chat (a reminder right after an invitation)."""
@@ -95,17 +139,36 @@ class Sender:
         if len(self._chat_free_at) > 10_000:  # forget chats whose pause is over
             self._chat_free_at = {k: v for k, v in self._chat_free_at.items() if v > now}
 
+    def _halt(self, error: Halted) -> Outcome:
+        self._halted_until = self._monotonic() + error.seconds
+        self._halt_reason = str(error)
+        log.error("%s stopped bulk sending for %.0f min: %s", self.channel, error.seconds / 60,
+                  error)  # fmt: skip
+        return Outcome("halted", 0, str(error), halt_seconds=error.seconds)
+
     async def _send_one(self, recipient: str, message: Any, lane: Lane) -> Outcome:
         attempt, waits = 0, 0
         while True:
             attempt += 1
             await self._pacer.slot(lane)
             try:
-                await self.transport.send(recipient, message, bulk=lane is Lane.BULK)
-                return Outcome("sent", attempt)
+                message_id = await self.transport.send(recipient, message, bulk=lane is Lane.BULK)
+                return Outcome("sent", attempt, message_ids=(message_id,) if message_id else ())
+            except ChatRateLimited as error:
+                # Only this person: later bulk to them waits too; other people go on.
+                waits += 1
+                attempt -= 1
+                if waits > MAX_RATE_LIMIT_WAITS:
+                    return Outcome("failed", attempt + 1, str(error))
+                self._chat_free_at[recipient] = self._monotonic() + error.retry_after
+                await self._sleep(error.retry_after)
             except RateLimited as error:
-                # The platform's limit applies to everything: bulk pauses; this message waits.
-                self._pacer.pause_bulk(error.retry_after)
+                # The platform's limit applies to everything: bulk pauses (with `everyone`,
+                # replies too); this message waits.
+                if error.everyone:
+                    self._pacer.pause_all(error.retry_after)
+                else:
+                    self._pacer.pause_bulk(error.retry_after)
                 waits += 1
                 attempt -= 1  # a 429 is not the message's fault
                 if waits > MAX_RATE_LIMIT_WAITS:
@@ -115,6 +178,12 @@ class Sender:
                 await self._sleep(error.retry_after)
             except Blocked as error:
                 return Outcome("blocked", attempt, str(error))
+            except Skipped as error:
+                return Outcome("skipped", attempt, str(error))
+            except TryLater as error:
+                return Outcome("retry", attempt, str(error))
+            except Halted as error:
+                return self._halt(error)
             except Rejected as error:
                 log.warning("%s refused a message: %s", self.channel, error)
                 return Outcome("failed", attempt, str(error))

@@ -2,11 +2,12 @@
 photos and pin, and the triage buttons). Staff only: the callers check first."""
 
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from babel.dates import format_date, format_datetime
 
-from handlers.messages import Choice, Picture, Reply, Venue
+from handlers.messages import Choice, Document, Picture, Reply, Venue
 from handlers.textinput import short
 from handlers.turn import Turn
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
@@ -230,6 +231,10 @@ async def show_card(turn: Turn, idea: IdeaRecord) -> None:
     for number, path in enumerate(idea.media, start=1):
         picture = Picture(f"{idea.reference}-{number}.jpg", path=path)
         turn.replies.append(Reply(turn.t("staff_idea.photo", number=number), picture=picture))
+    for number, path in enumerate(idea.voices, start=1):
+        recording = Document(f"{idea.reference}-voz-{number}{PurePosixPath(path).suffix}", b"",
+                             "audio/ogg", stored=path)  # fmt: skip
+        turn.replies.append(Reply(turn.t("staff_idea.voice", number=number), document=recording))
     if idea.has_pin:
         assert idea.latitude is not None and idea.longitude is not None
         pin = Venue(idea.reference, idea.location_text or "", idea.latitude, idea.longitude)

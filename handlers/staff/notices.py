@@ -7,8 +7,13 @@ from handlers.events.cards import Voice
 from handlers.messages import Choice, Reply
 from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
 from handlers.subscriptions import UPDATES
+from handlers.summaries import IDEA_UPDATE, summarised
 from storage.models import IdeaStatus, OutboxItem
 from storage.repositories import Repositories
+
+
+def _news(replies: list[Reply], voice: Voice, reference: str, news: str) -> list[Reply]:
+    return summarised(replies, voice, IDEA_UPDATE, reference, news)
 
 
 def stop_button(voice: Voice) -> Choice:
@@ -33,7 +38,8 @@ async def _status(
     reason = item.payload.get("reason")
     if reason:
         text += "\n" + voice.t("notice.reason", reason=reason)
-    return [Reply(text, (stop_button(voice),))]
+        label += ": " + str(reason)
+    return _news([Reply(text, (stop_button(voice),))], voice, idea.reference, label)
 
 
 async def _reply(
@@ -44,7 +50,7 @@ async def _reply(
         return None
     text = voice.t("notice.reply", reference=idea.reference, lab=voice.lab.name,
                    text=item.payload["text"])  # fmt: skip
-    return [Reply(text)]
+    return _news([Reply(text)], voice, idea.reference, str(item.payload["text"]))
 
 
 async def _award(
@@ -59,7 +65,8 @@ async def _award(
     category = call.category(idea.call_category)
     label = category.label(voice.language) if category else ""
     key = "notice.winner" if item.payload.get("author", True) else "notice.winner_followed"
-    return [Reply(voice.t(key, reference=idea.reference, call=call.title, category=label))]
+    text = voice.t(key, reference=idea.reference, call=call.title, category=label)
+    return _news([Reply(text)], voice, idea.reference, text)
 
 
 COMPOSERS = {STATUS_NOTICE: _status, REPLY_NOTICE: _reply, AWARD_NOTICE: _award}

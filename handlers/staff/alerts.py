@@ -1,0 +1,60 @@
+"""Telling the staff group that a channel stopped sending (e.g. WhatsApp restricted the
+number, or its token expired): someone has to act, and residents are waiting."""
+
+import logging
+from datetime import datetime
+
+from handlers.events.cards import Voice
+from handlers.messages import Reply
+from handlers.settings import FlowSettings
+from handlers.staff.digest import GROUP_PRIORITY, group_recipient
+from storage.models import NewOutbox, OutboxItem
+from storage.repositories import Repositories
+from storage.timefmt import to_db
+
+log = logging.getLogger(__name__)
+
+CHANNEL_ALERT = "channel_alert"
+ALERT_PRIORITY = GROUP_PRIORITY - 3  # before anything else that waits
+
+
+async def queue_channel_alert(
+    repos: Repositories,
+    settings: FlowSettings,
+    channel: str,
+    reason: str,
+    seconds: float,
+    now: datetime,
+) -> None:
+    """An alert to the staff group (with none configured, the log is all there is)."""
+    log.error("staff alert: %s stopped bulk sending: %s", channel, reason)
+    if settings.staff.group_chat_id is None:
+        return
+    await repos.outbox.add(
+        [NewOutbox(kind=CHANNEL_ALERT, subject=f"{channel}:{to_db(now)}",
+                   recipient_id=await group_recipient(repos, settings, now),
+                   payload={"channel": channel, "reason": reason[:300],
+                            "minutes": max(1, round(seconds / 60))},
+                   priority=ALERT_PRIORITY, not_before=now)],
+        now,
+    )  # fmt: skip
+
+
+async def _compose(
+    item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
+) -> list[Reply] | None:
+    channel = str(item.payload["channel"])
+    name = voice.t(f"channel_alert.{channel}") if channel == "whatsapp" else channel
+    return [
+        Reply(
+            voice.t(
+                "channel_alert.halted",
+                channel=name,
+                reason=item.payload["reason"],
+                minutes=item.payload.get("minutes", 60),
+            )
+        )
+    ]
+
+
+COMPOSERS = {CHANNEL_ALERT: _compose}
