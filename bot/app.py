@@ -13,8 +13,10 @@ from handlers.clock import Clock, SystemClock
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Reply
 from handlers.outbound import BroadcastCache, compose
+from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database
 from storage.models import OutboxItem
+from storage.repositories import Repositories
 
 
 @dataclass(slots=True)
@@ -46,7 +48,14 @@ class Runtime:
                              self.broadcasts)  # fmt: skip
 
     def outbox_worker(self, senders: Mapping[str, Sender], **options: float) -> OutboxWorker:
-        return OutboxWorker(self.database, senders, self.compose, self.clock, **options)  # type: ignore[arg-type]
+        return OutboxWorker(self.database, senders, self.compose, self.clock,
+                            alert=self.alert_staff, **options)  # type: ignore[arg-type]  # fmt: skip
+
+    async def alert_staff(
+        self, repos: Repositories, channel: str, reason: str, seconds: float, now: datetime
+    ) -> None:
+        """A channel stopped bulk sending: the staff group hears of it (in this transaction)."""
+        await queue_channel_alert(repos, self.settings.flow, channel, reason, seconds, now)
 
     async def close(self) -> None:
         await self.database.close()

@@ -3,11 +3,19 @@
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
+from typing import Any
 
-from telegram.error import InvalidToken, NetworkError
+from starlette.routing import Route
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
 
+from bot import web
 from bot.app import Runtime
+from bot.channels import telegram_webhook
 from bot.channels.telegram import TelegramChannel
+from bot.channels.whatsapp import webhook as whatsapp_webhook
+from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.scheduler import Scheduler
 from bot.sending.sender import Sender
@@ -25,41 +33,129 @@ def telegram_channel(runtime: Runtime) -> TelegramChannel:
     )  # fmt: skip
 
 
+def whatsapp_channel(runtime: Runtime) -> WhatsAppChannel:
+    settings = runtime.settings
+    return WhatsAppChannel(
+        settings.whatsapp, runtime.dispatcher, runtime.database, runtime.catalog,
+        runtime.media_dir, runtime.clock, default_language=settings.lab.default_language,
+        alert=runtime.alert_staff, notify=lambda: _wake_outbox(runtime),
+    )  # fmt: skip
+
+
+def _wake_outbox(runtime: Runtime) -> None:
+    """Rows were queued again outside a turn: the outbox worker looks now."""
+    if runtime.dispatcher.on_rows_written is not None:
+        runtime.dispatcher.on_rows_written()
+
+
+async def start_telegram(
+    channel: TelegramChannel, settings: Settings, stack: AsyncExitStack
+) -> Application:
+    """Initialize, start and connect the PTB application (polling, or the webhook)."""
+    application = channel.build_application()
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
+    except NetworkError as error:
+        raise ConfigError(
+            f"could not reach Telegram at telegram.base_url ({settings.telegram.base_url}): {error}"
+        ) from None
+    stack.push_async_callback(application.shutdown)
+    await application.start()
+    stack.push_async_callback(_stop_application, application)
+    return application
+
+
+async def _stop_application(application: Application) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+
+
 async def run_channels(
     settings: Settings, stop: asyncio.Event, *, clock: Clock | None = None
 ) -> None:
     """Run until `stop` is set. Built exactly this way by `minga run` and by the tests."""
-    if settings.telegram.token is None:
+    if settings.telegram.token is None and not settings.whatsapp.enabled:
         raise ConfigError(
             "no channel to run: set telegram.token in the config file or the environment "
-            "variable MINGA_TELEGRAM__TOKEN (to try Minga without a token: minga chat)"
+            "variable MINGA_TELEGRAM__TOKEN, or the [whatsapp] settings "
+            "(to try Minga without a token: minga chat)"
         )
     runtime = await Runtime.open(settings, clock=clock)
     try:
-        channel = telegram_channel(runtime)
-        application = channel.build_application()
-        try:
-            await application.initialize()
-        except InvalidToken:
-            raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
-        except NetworkError as error:
-            raise ConfigError(
-                f"could not reach Telegram at telegram.base_url ({settings.telegram.base_url}): "
-                f"{error}"
-            ) from None
-        try:
-            await application.start()
-            await channel.start_polling(application)
-            log.info("telegram channel running as @%s", application.bot.username)
-            await run_outbound(runtime, {"telegram": channel.sender}, stop)
-        finally:
-            if application.updater is not None and application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()
-            await application.shutdown()
+        async with AsyncExitStack() as stack:
+            await _run(runtime, stop, stack)
     finally:
         await runtime.close()
+
+
+async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> None:
+    settings = runtime.settings
+    senders: dict[str, Sender] = {}
+    routes: list[Route] = []
+    application: Application | None = None
+    telegram: TelegramChannel | None = None
+    if settings.telegram.token is not None:
+        telegram = telegram_channel(runtime)
+        application = await start_telegram(telegram, settings, stack)
+        senders["telegram"] = telegram.sender
+        if settings.telegram.mode == "webhook":
+            assert settings.telegram.webhook_secret is not None
+            secret = settings.telegram.webhook_secret.get_secret_value()
+            routes.append(telegram_webhook.route(application, secret))
+    whatsapp: WhatsAppChannel | None = None
+    if settings.whatsapp.enabled:
+        whatsapp = whatsapp_channel(runtime)
+        senders["whatsapp"] = whatsapp.sender
+        routes += whatsapp_webhook.routes(whatsapp)
+    whatsapp_task: asyncio.Task[None] | None = None
+
+    async def health() -> dict[str, Any]:
+        backlog = await runtime.database.reader().outbox.backlog()  # also: the database answers
+        channels = {}
+        if application is not None:
+            channels["telegram"] = "running" if application.running else "stopped"
+        if whatsapp_task is not None:
+            channels["whatsapp"] = "stopped" if whatsapp_task.done() else "running"
+        ok = all(state == "running" for state in channels.values())
+        return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
+
+    server = web.WebServer(settings.web, routes, health) if routes else None
+    if whatsapp is not None:
+        whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+    try:
+        if server is not None:
+            await server.start()
+        if telegram is not None and application is not None:
+            await _connect_telegram(telegram, application, settings)
+        await run_outbound(runtime, senders, stop)
+    finally:
+        stop.set()
+        if server is not None:
+            await server.stop()  # no more bodies accepted; then the accepted ones are handled
+        if whatsapp_task is not None:
+            await whatsapp_task
+
+
+async def _connect_telegram(
+    telegram: TelegramChannel, application: Application, settings: Settings
+) -> None:
+    if settings.telegram.mode == "webhook":
+        assert settings.telegram.webhook_url and settings.telegram.webhook_secret
+        try:
+            secret = settings.telegram.webhook_secret.get_secret_value()
+            await telegram.start_webhook(application, settings.telegram.webhook_url, secret)
+        except TelegramError as error:
+            raise ConfigError(
+                f"Telegram refused telegram.webhook_url ({settings.telegram.webhook_url}): {error}"
+            ) from None
+        log.info("telegram channel running as @%s (webhook)", application.bot.username)
+    else:
+        await telegram.start_polling(application)
+        log.info("telegram channel running as @%s", application.bot.username)
 
 
 async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: asyncio.Event) -> None:

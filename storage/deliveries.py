@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import aiosqlite
 
@@ -37,17 +37,24 @@ class Reported:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """When a resident last wrote, and when Meta last said their window was closed."""
+    """When a resident last wrote, when Meta last said their window was closed, and the
+    language they chose (what a template is sent in)."""
 
     last_message_at: datetime | None
     closed_at: datetime | None
+    language: str | None = None
 
-    def open_at(self, now: datetime, hours: float = 24) -> bool:
+    def open_at(
+        self, now: datetime, length: timedelta, *, closed_at: datetime | None = None
+    ) -> bool:
+        """Open at `now` for a window of `length` after their last message; `closed_at`: a
+        closing Meta reported that is not stored (yet)."""
         if self.last_message_at is None:
             return False
-        if self.closed_at is not None and self.closed_at >= self.last_message_at:
-            return False
-        return (now - self.last_message_at).total_seconds() < hours * 3600
+        for closed in (self.closed_at, closed_at):
+            if closed is not None and closed >= self.last_message_at:
+                return False
+        return now - self.last_message_at < length
 
 
 class DeliveryRepository:
@@ -88,8 +95,8 @@ class DeliveryRepository:
     async def window(self, channel: str, user_key: str) -> Window:
         row = await fetch_one(
             self._db,
-            "SELECT c.updated_at AS last_message_at, (SELECT max(d.updated_at) FROM deliveries "
-            "AS d WHERE d.recipient_id = r.id AND d.error_code = ?) AS closed_at "
+            "SELECT r.language, c.updated_at AS last_message_at, (SELECT max(d.updated_at) "
+            "FROM deliveries AS d WHERE d.recipient_id = r.id AND d.error_code = ?) AS closed_at "
             "FROM residents AS r LEFT JOIN conversations AS c ON c.resident_id = r.id "
             "WHERE r.channel = ? AND r.user_key = ?",
             (WINDOW_CLOSED, channel, user_key),

@@ -107,6 +107,21 @@ class OutboxRepository:
             (to_db(not_before), attempts, error, outbox_id),
         )
 
+    async def after_report(
+        self, outbox_id: int, not_before: datetime, *, error: str, max_tries: int
+    ) -> bool:
+        """A message the platform accepted then reported failed: back to pending (False when it
+        was tried `max_tries` times already: then it is marked failed)."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET status = CASE WHEN attempts + 1 < ? THEN 'pending' ELSE 'failed' "
+            "END, not_before = ?, attempts = attempts + 1, last_error = ?, done_at = CASE WHEN "
+            "attempts + 1 < ? THEN NULL ELSE ? END WHERE id = ? AND status = 'sent' "
+            "RETURNING status",
+            (max_tries, to_db(not_before), error, max_tries, to_db(not_before), outbox_id),
+        )
+        row = await cursor.fetchone()
+        return row is not None and row[0] == "pending"
+
     async def block_recipient(self, resident_id: int, now: datetime) -> None:
         """The resident blocked the bot: mark them, and give up what was waiting for them."""
         await self._db.execute(

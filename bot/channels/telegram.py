@@ -22,8 +22,10 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
+from bot.channels.files import audio_suffix
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_render import OutgoingMessage, render_all
+from bot.channels.text import argument_of, command_of
 from bot.config import TelegramSettings
 from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
 from bot.sending.pacer import Gate, Lane, Pacer
@@ -57,25 +59,6 @@ UNSUPPORTED_KINDS = (
     "contact",
     "poll",
 )
-
-
-def audio_suffix(mime_type: str | None) -> str:
-    """ "audio/mpeg" -> ".mpeg"; what a stored recording's name ends with."""
-    subtype = (mime_type or "").partition("/")[2].partition(";")[0].strip().lower()
-    return f".{subtype}" if subtype.isalnum() else ".audio"
-
-
-def command_of(text: str) -> str | None:
-    """ "/Mis_Ideas@minga_bot extra" -> "mis_ideas"; None when the text is not a command."""
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower()
-
-
-def argument_of(text: str) -> str | None:
-    """ "/start ev12" -> "ev12" (a deep link's payload); None when nothing follows."""
-    parts = text.split(maxsplit=1)
-    return parts[1].strip() if len(parts) == 2 and parts[1].strip() else None
 
 
 async def wait_out(seconds: float) -> None:
@@ -154,6 +137,12 @@ class TelegramChannel:
         application.add_handler(TypeHandler(Update, self.on_update))
         self._bot = application.bot
         return application
+
+    async def start_webhook(self, application: Application, url: str, secret: str) -> None:
+        """Register the command menus, then ask Telegram to post updates to `url`."""
+        await self._register_commands(application)
+        await application.bot.set_webhook(url, secret_token=secret,
+                                          allowed_updates=ALLOWED_UPDATES)  # fmt: skip
 
     async def start_polling(self, application: Application) -> None:
         """Register the command menus, then fetch updates (the application is initialized)."""

@@ -11,6 +11,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot.channels.text import split_text as text_split
 from handlers.messages import Choice, Document, Picture, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # characters in one message
@@ -33,16 +34,8 @@ class OutgoingMessage:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cut a long text into messages, at a line break or space where one is near the limit."""
-    chunks = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        if cut < limit // 2:
-            cut = limit
-        chunks.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    chunks.append(text)
-    return chunks
+    """Cut a long text into Telegram messages (at a line break or space near the limit)."""
+    return text_split(text, limit)
 
 
 def _rows(choices: Sequence[Choice]) -> list[list[Choice]]:

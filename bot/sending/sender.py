@@ -139,11 +139,23 @@ class Sender:
         if len(self._chat_free_at) > 10_000:  # forget chats whose pause is over
             self._chat_free_at = {k: v for k, v in self._chat_free_at.items() if v > now}
 
+    def halt(self, reason: str, seconds: float) -> None:
+        """No bulk sending for `seconds` (the account is restricted, or its token expired)."""
+        self._halted_until = max(self._halted_until, self._monotonic() + seconds)
+        self._halt_reason = reason
+        log.error("%s stopped bulk sending for %.0f min: %s", self.channel, seconds / 60, reason)
+
+    def pause_all(self, seconds: float) -> None:
+        """Every lane waits `seconds` (the platform's throughput limit for the number)."""
+        self._pacer.pause_all(seconds)
+
+    def space(self, recipient: str, seconds: float) -> None:
+        """The next bulk message to this person waits at least `seconds`."""
+        now = self._monotonic()
+        self._chat_free_at[recipient] = max(self._chat_free_at.get(recipient, now), now + seconds)
+
     def _halt(self, error: Halted) -> Outcome:
-        self._halted_until = self._monotonic() + error.seconds
-        self._halt_reason = str(error)
-        log.error("%s stopped bulk sending for %.0f min: %s", self.channel, error.seconds / 60,
-                  error)  # fmt: skip
+        self.halt(str(error), error.seconds)
         return Outcome("halted", 0, str(error), halt_seconds=error.seconds)
 
     async def _send_one(self, recipient: str, message: Any, lane: Lane) -> Outcome:

@@ -18,7 +18,7 @@ def test_every_setting_is_documented_in_the_example_file() -> None:
     for section, field in Settings.model_fields.items():
         assert f"[{section}]" in example, section
         for name in field.annotation.model_fields:  # type: ignore[union-attr]
-            written = (f"{name} =", f"[[{section}.{name}]]")
+            written = (f"{name} =", f"[[{section}.{name}]]", f"[{section}.{name}]")
             assert any(form in example for form in written), f"{section}.{name}"
 
 

@@ -1,0 +1,1 @@
+"""The WhatsApp Cloud API channel: signed webhooks in, Graph API messages out."""

@@ -1,0 +1,345 @@
+"""The WhatsApp channel: webhook events in (through the same dispatcher as Telegram), replies
+and outbox messages out through the sender, with the 24-hour window and Meta's error codes."""
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.channels.files import audio_suffix
+from bot.channels.text import argument_of, command_of
+from bot.channels.whatsapp.errors import Reaction, reaction
+from bot.channels.whatsapp.graph import (
+    MAX_AUDIO_BYTES,
+    MAX_DOCUMENT_BYTES,
+    MAX_IMAGE_BYTES,
+    GraphClient,
+    GraphError,
+    TooLarge,
+)
+from bot.channels.whatsapp.payload import ErrorNotice, Incoming, Status, events
+from bot.channels.whatsapp.render import (
+    Upload,
+    WhatsAppMessage,
+    Words,
+    render_all,
+    template_message,
+)
+from bot.config import WhatsAppSettings
+from bot.sending.errors import (
+    ChatRateLimited,
+    Halted,
+    RateLimited,
+    Rejected,
+    Skipped,
+    Transient,
+    TryLater,
+)
+from bot.sending.outbox_worker import MAX_TRIES, Alert
+from bot.sending.pacer import Gate, Lane, Pacer
+from bot.sending.sender import RetryPolicy, Sender
+from handlers.catalog import Catalog
+from handlers.clock import Clock
+from handlers.dispatcher import Dispatcher
+from handlers.messages import Inbound, Location, Media, Reply, Summary
+from storage.database import Database
+from storage.deliveries import Window
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+WINDOW = timedelta(hours=24)  # free-form messages only this long after the resident wrote
+# Near its end, a template rather than a free message that may arrive after the window closed.
+WINDOW_MARGIN = timedelta(minutes=10)
+MAX_QUEUED_BODIES = 2_000  # webhook bodies waiting; beyond, a 503 makes Meta retry later
+THROUGHPUT_PAUSE_SECONDS = 5.0  # after 130429 (Meta does not say how long)
+IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+
+
+def make_sender(transport: "WhatsAppChannel", settings: WhatsAppSettings) -> Sender:
+    policy = RetryPolicy(attempts=settings.send_attempts,
+                         backoff_seconds=settings.retry_backoff_seconds,
+                         bulk_seconds_per_chat=settings.bulk_seconds_per_chat)  # fmt: skip
+    return Sender(transport, Pacer(Gate(settings.max_messages_per_second)), policy)
+
+
+class WhatsAppChannel:
+    def __init__(
+        self,
+        settings: WhatsAppSettings,
+        dispatcher: Dispatcher,
+        database: Database,
+        catalog: Catalog,
+        media_dir: Path,
+        clock: Clock,
+        *,
+        default_language: str = "es",
+        alert: Alert | None = None,
+        notify: Callable[[], None] | None = None,
+    ) -> None:
+        assert settings.phone_number_id and settings.access_token, "WhatsApp is not configured"
+        self.settings = settings
+        self._dispatcher = dispatcher
+        self._database = database
+        self._catalog = catalog
+        self._media_dir = media_dir
+        self._clock = clock
+        self._default_language = default_language
+        self._alert = alert
+        self._notify = notify or (lambda: None)
+        self.client = GraphClient(settings.base_url, settings.api_version,
+                                  settings.phone_number_id,
+                                  settings.access_token.get_secret_value())  # fmt: skip
+        self.sender = make_sender(self, settings)
+        self._bodies: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED_BODIES)
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Windows Meta said were closed (131047 at once), until the database knows it.
+        self._closed_at: dict[str, datetime] = {}
+        self.received = 0  # messages handed to the dispatcher, for health and benchmarks
+
+    # -- webhook bodies in ---------------------------------------------------------------------
+
+    def accept(self, body: dict[str, Any]) -> bool:
+        """Take a verified webhook body to handle after the 200; False when too many wait."""
+        try:
+            self._bodies.put_nowait(body)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    @property
+    def waiting(self) -> int:
+        return self._bodies.qsize()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Handle bodies as they come, until `stop`; what was taken is finished first."""
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                getting = asyncio.ensure_future(self._bodies.get())
+                await asyncio.wait([getting, stopping], return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
+                    break
+                await self.handle(getting.result())
+        finally:
+            stopping.cancel()
+            while not self._bodies.empty():  # accepted with a 200: Meta will not send again
+                await self.handle(self._bodies.get_nowait())
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.client.close()
+
+    async def handle(self, body: dict[str, Any]) -> None:
+        """Every message, status and error of one body. Messages start in order (each takes
+        its resident's place in line at once) and run concurrently across residents."""
+        for event in events(body):
+            if isinstance(event, Incoming):
+                task = asyncio.create_task(self._incoming(event), name=f"wa-{event.message_id}")
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            elif isinstance(event, Status):
+                try:
+                    await self._status(event)
+                except Exception:
+                    log.exception("status %s could not be recorded", event.report.message_id)
+            elif isinstance(event, ErrorNotice):
+                self._error_notice(event)
+
+    async def _incoming(self, incoming: Incoming) -> None:
+        self.received += 1
+
+        async def prepare() -> Inbound | None:
+            return await self.to_inbound(incoming)
+
+        async def deliver(replies: Sequence[Reply]) -> None:
+            outcome = await self.sender.deliver(incoming.user_key, replies, Lane.REPLY)
+            if outcome.status != "sent":
+                log.warning("reply not delivered message=%s: %s (%s)", incoming.message_id,
+                            outcome.status, outcome.error)  # fmt: skip
+
+        try:
+            await self._dispatcher.handle_prepared(CHANNEL, incoming.user_key, prepare, deliver)
+        except Exception:
+            log.exception("message %s could not be handled", incoming.message_id)
+
+    async def to_inbound(self, incoming: Incoming) -> Inbound:
+        base = Inbound(channel=CHANNEL, user_key=incoming.user_key,
+                       external_id=incoming.message_id, at=incoming.at)  # fmt: skip
+        if incoming.text is not None:
+            command = command_of(incoming.text.strip())
+            if command is not None:
+                return replace(base, command=command, argument=argument_of(incoming.text))
+            return replace(base, text=incoming.text)
+        if incoming.choice is not None:
+            return replace(base, choice=incoming.choice)
+        if incoming.latitude is not None and incoming.longitude is not None:
+            return replace(base, location=Location(incoming.latitude, incoming.longitude))
+        if incoming.media_id is not None and incoming.media_kind is not None:
+            return await self._fetch_media(base, incoming)
+        return replace(base, unsupported=incoming.unsupported or "other")
+
+    async def _fetch_media(self, base: Inbound, incoming: Incoming) -> Inbound:
+        """The file, fetched now (its URL lasts 5 minutes), kept under media_dir/whatsapp/."""
+        assert incoming.media_id is not None
+        photo = incoming.media_kind == "photo"
+        limit = MAX_IMAGE_BYTES if photo else MAX_AUDIO_BYTES
+        failed = "photo_failed" if photo else "voice"
+        try:
+            info = await self.client.media_info(incoming.media_id)
+            if info.size is not None and info.size > limit:
+                raise TooLarge(f"{info.size} bytes")
+            content = await self.client.download(info.url, limit)
+        except TooLarge as error:
+            log.info("media too large message=%s: %s", incoming.message_id, error)
+            return replace(base, unsupported="photo_too_big" if photo else "voice")
+        except GraphError as error:
+            log.warning("media download failed message=%s: %s", incoming.message_id, error)
+            return replace(base, unsupported=failed)
+        mime = info.mime_type or incoming.mime_type or ""
+        suffix = IMAGE_SUFFIXES.get(mime, ".jpg") if photo else audio_suffix(mime)
+        relative = Path(CHANNEL) / f"{_safe(incoming.media_id)}{suffix}"
+        try:
+            target = self._media_dir / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(target.write_bytes, content)
+        except OSError as error:
+            log.error("could not keep media message=%s: %s", incoming.message_id, error)
+            return replace(base, unsupported=failed)
+        kind = "photo" if photo else "voice"
+        return replace(base, media=Media(kind, relative.as_posix(), incoming.media_id))
+
+    # -- statuses: what happened to what we sent -----------------------------------------------
+
+    async def _status(self, status: Status) -> None:
+        now = self._clock.now()
+        async with self._database.transaction() as repos:
+            reported = await repos.deliveries.report(CHANNEL, status.report)
+            if reported is None or reported.status != "failed":
+                return
+            code = reported.error_code
+            detail = f"WhatsApp error {code}: {status.error_title or 'failed'}"
+            how = reaction(code)
+            policy = self.settings
+            later = {
+                Reaction.TEMPLATE: now,  # the window check now sees it closed: a template
+                Reaction.BACK_OFF_ALL: now + timedelta(seconds=THROUGHPUT_PAUSE_SECONDS),
+                Reaction.SPACE_RESIDENT: now + timedelta(seconds=policy.bulk_seconds_per_chat),
+                Reaction.RETRY: now + timedelta(seconds=policy.retry_backoff_seconds * 4),
+                Reaction.HALT: now + timedelta(minutes=policy.halt_minutes),
+            }.get(how)
+            if how is Reaction.BACK_OFF_ALL:
+                self.sender.pause_all(THROUGHPUT_PAUSE_SECONDS)
+            if how is Reaction.SPACE_RESIDENT and status.user_key:
+                self.sender.space(status.user_key, policy.bulk_seconds_per_chat)
+            if how is Reaction.HALT:
+                self.sender.halt(detail, policy.halt_minutes * 60)
+                if self._alert is not None:
+                    await self._alert(repos, CHANNEL, detail, policy.halt_minutes * 60, now)
+            if later is not None:
+                again = await repos.outbox.after_report(reported.outbox_id, later, error=detail,
+                                                        max_tries=MAX_TRIES)  # fmt: skip
+            else:  # undeliverable, or refused for a reason retrying will not change
+                again = await repos.outbox.after_report(reported.outbox_id, now, error=detail,
+                                                        max_tries=0)  # fmt: skip
+        log.info("outbox row=%s failed at WhatsApp (%s): %s", reported.outbox_id, code,
+                 "queued again" if again else "given up")  # fmt: skip
+        if again:
+            self._notify()
+
+    def _error_notice(self, notice: ErrorNotice) -> None:
+        log.warning("WhatsApp reported error %s: %s", notice.code, notice.title)
+        if reaction(notice.code) is Reaction.BACK_OFF_ALL:
+            self.sender.pause_all(THROUGHPUT_PAUSE_SECONDS)
+
+    # -- the Transport the sender drives -------------------------------------------------------
+
+    channel = CHANNEL
+
+    def render(self, replies: Sequence[Reply]) -> list[WhatsAppMessage]:
+        return render_all(replies, self.words(self._default_language))
+
+    def words(self, language: str) -> Words:
+        t = self._catalog.translator(language)
+        return Words(choose=t("whatsapp.choose"), numbered_hint=t("whatsapp.numbered_hint"),
+                     or_choose=t("whatsapp.or_choose"))  # fmt: skip
+
+    async def prepare(
+        self, recipient: str, replies: Sequence[Reply], *, bulk: bool
+    ) -> list[WhatsAppMessage]:
+        """Free-form messages while the resident's 24-hour window is open (always for a reply:
+        they just wrote); outside it, bulk goes as the template for its purpose, or not at all."""
+        window = await self._database.reader().deliveries.window(CHANNEL, recipient)
+        language = window.language or self._default_language
+        if bulk and not self._window_open(recipient, window):
+            summary = next((r.summary for r in replies if r.summary is not None), None)
+            return [self._template(summary, language)]
+        return render_all(replies, self.words(language))
+
+    def _window_open(self, recipient: str, window: Window) -> bool:
+        now = self._clock.now()
+        return window.open_at(now + WINDOW_MARGIN, WINDOW, closed_at=self._closed_at.get(recipient))
+
+    def _template(self, summary: Summary | None, language: str) -> WhatsAppMessage:
+        if summary is None:
+            raise Skipped("outside WhatsApp's 24-hour window, and this message has no template")
+        chosen = self.settings.templates.get(summary.purpose, {})
+        ref = chosen.get(summary.language) or chosen.get(language)
+        if ref is None:
+            raise Skipped(
+                f"outside WhatsApp's 24-hour window, and no template for {summary.purpose} in "
+                f"{summary.language} ([whatsapp.templates.{summary.purpose}] {summary.language})"
+            )
+        return template_message(ref.name, ref.language or summary.language, summary.parameters)
+
+    async def send(self, recipient: str, message: WhatsAppMessage, *, bulk: bool) -> str | None:
+        """One Graph API message (its file uploaded first); Meta's codes become the sender's."""
+        try:
+            body = message.body
+            if message.upload is not None:
+                body = await self._with_upload(body, message.kind, message.upload)
+            return await self.client.send(recipient, body)
+        except OSError as error:  # a stored file that is gone
+            raise Rejected(str(error)) from None
+        except GraphError as error:
+            raise self._delivery_error(recipient, message, error, bulk=bulk) from None
+
+    async def _with_upload(self, body: dict[str, Any], kind: str, upload: Upload) -> dict:
+        content = upload.content
+        if upload.path:
+            content = await asyncio.to_thread(Path(upload.path).read_bytes)
+        elif upload.stored:
+            content = await asyncio.to_thread((self._media_dir / upload.stored).read_bytes)
+        if len(content) > MAX_DOCUMENT_BYTES:
+            raise Rejected(f"file of {len(content)} bytes is over WhatsApp's upload limit")
+        media_id = await self.client.upload(content, upload.mime_type, upload.filename)
+        return {**body, kind: {**body[kind], "id": media_id}}
+
+    def _delivery_error(
+        self, recipient: str, message: WhatsAppMessage, error: GraphError, *, bulk: bool
+    ) -> Exception:
+        how = reaction(error.code)
+        if error.code is None:  # no answer, or no code in it: a 5xx or the network
+            status = error.status or 500
+            return Transient(str(error)) if status >= 500 or status == 429 else Rejected(str(error))
+        if how is Reaction.TEMPLATE and not message.template:
+            self._closed_at[recipient] = self._clock.now()
+            if bulk:
+                return TryLater(f"{error} (sent again as a template)")
+        if how is Reaction.BACK_OFF_ALL:
+            return RateLimited(THROUGHPUT_PAUSE_SECONDS, str(error), everyone=True)
+        if how is Reaction.SPACE_RESIDENT:
+            return ChatRateLimited(self.settings.bulk_seconds_per_chat, str(error))
+        if how is Reaction.RETRY:
+            return Transient(str(error))
+        if how is Reaction.HALT:
+            return Halted(str(error), self.settings.halt_minutes * 60)
+        return Rejected(str(error))  # GIVE_UP, REFUSED, a template refused: no retry
+
+
+def _safe(media_id: str) -> str:
+    """A media id as a file name: only letters, digits, - and _."""
+    return "".join(c for c in media_id if c.isalnum() or c in "-_")[:128] or "media"

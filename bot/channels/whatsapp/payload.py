@@ -1,0 +1,160 @@
+"""A WhatsApp webhook body, read: the messages people sent, the statuses of what we sent, and
+errors Meta reports. Pure functions over the JSON; nothing here does I/O.
+
+A body may batch many entries, each with many changes, each with many messages and statuses
+(Meta: up to 1,000 updates in one POST). Group messages and the business's own echoes are left
+out here, as are fields Minga does not use (user preferences, account updates, ...)."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.deliveries import Report
+
+MESSAGES_FIELD = "messages"  # the only webhook field Minga subscribes to and reads
+# Message types read as something a resident said; the rest get a kind "cannot read that".
+MEDIA_TYPES = frozenset(("image", "audio"))
+# Types that are not someone talking to the bot: a deleted message, a number change notice.
+SILENT_TYPES = frozenset(("revoke", "system", "request_welcome", "ephemeral"))
+# What we cannot take, as the engine names it (its "media.<kind>" texts).
+UNSUPPORTED_NAMES = {
+    "document": "document",
+    "sticker": "sticker",
+    "reaction": "reaction",
+    "contacts": "contact",
+    "edit": "edited",
+    "video": "video",
+    "unsupported": "unsupported",
+    "order": "other",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message a person sent, as far as the webhook tells it (media not fetched yet)."""
+
+    user_key: str  # their wa_id (phone number), or their business-scoped user id
+    message_id: str
+    at: datetime
+    text: str | None = None
+    choice: str | None = None  # a reply button's or list row's id, or a template button
+    latitude: float | None = None
+    longitude: float | None = None
+    media_kind: str | None = None  # "photo" or "voice"
+    media_id: str | None = None
+    mime_type: str | None = None
+    unsupported: str | None = None  # "sticker", "document", "reaction", ...
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where a message we sent got to; `user_key` as for Incoming."""
+
+    user_key: str | None
+    report: Report
+    error_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorNotice:
+    """An error Meta reports for the whole number, outside any message (e.g. 130429)."""
+
+    code: int
+    title: str
+
+
+Event = Incoming | Status | ErrorNotice
+
+
+def _at(value: object) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(str(value)), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return datetime.now(UTC)
+
+
+def _sender(message: Mapping[str, Any]) -> str | None:
+    """wa_id when Meta gives the phone number; else the business-scoped user id (a person with
+    a username who hides their number). The profile name is never read."""
+    return message.get("from") or message.get("from_user_id") or None
+
+
+def _first_error(item: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    errors = item.get("errors") or []
+    if not errors or not isinstance(errors[0], Mapping):
+        return None, None
+    code = errors[0].get("code")
+    detail = (errors[0].get("error_data") or {}).get("details")
+    return (int(code) if isinstance(code, int | str) and str(code).isdigit() else None,
+            detail or errors[0].get("title") or errors[0].get("message"))  # fmt: skip
+
+
+def read_message(message: Mapping[str, Any]) -> Incoming | None:
+    """One message -> what it says; None for what is not a person talking to the bot."""
+    user_key, message_id = _sender(message), message.get("id")
+    kind = message.get("type")
+    if not user_key or not message_id or kind in SILENT_TYPES or message.get("group_id"):
+        return None
+    base = {
+        "user_key": str(user_key),
+        "message_id": str(message_id),
+        "at": _at(message.get("timestamp")),
+    }
+    body = message.get(kind) if isinstance(kind, str) else None
+    body = body if isinstance(body, Mapping) else {}
+    if kind == "text":
+        return Incoming(text=str(body.get("body") or ""), **base)
+    if kind == "interactive":
+        for reply_type in ("button_reply", "list_reply"):
+            picked = body.get(reply_type)
+            if isinstance(picked, Mapping) and picked.get("id"):
+                return Incoming(choice=str(picked["id"]), **base)
+        return Incoming(unsupported="unsupported", **base)
+    if kind == "button":  # a template's quick-reply button
+        payload = body.get("payload") or body.get("text")
+        return Incoming(choice=str(payload), **base) if payload else None
+    if kind == "location":
+        try:
+            latitude, longitude = float(body["latitude"]), float(body["longitude"])
+        except (KeyError, TypeError, ValueError):
+            return Incoming(unsupported="location", **base)
+        return Incoming(latitude=latitude, longitude=longitude, **base)
+    if kind in MEDIA_TYPES and body.get("id"):
+        media_kind = "photo" if kind == "image" else "voice"
+        return Incoming(media_kind=media_kind, media_id=str(body["id"]),
+                        mime_type=body.get("mime_type"), **base)  # fmt: skip
+    if kind == "reaction" and not (body.get("emoji") or ""):
+        return None  # a reaction taken back: nothing was said
+    return Incoming(unsupported=UNSUPPORTED_NAMES.get(str(kind), "other"), **base)
+
+
+def read_status(status: Mapping[str, Any]) -> Status | None:
+    if status.get("recipient_type") == "group" or not status.get("id"):
+        return None
+    code, title = _first_error(status)
+    report = Report(message_id=str(status["id"]), status=str(status.get("status") or ""),
+                    at=_at(status.get("timestamp")), error_code=code, error=title)  # fmt: skip
+    user_key = status.get("recipient_id") or status.get("recipient_user_id")
+    return Status(str(user_key) if user_key else None, report, title)
+
+
+def events(body: Mapping[str, Any]) -> Iterator[Event]:
+    """Everything in a webhook body that Minga acts on, in the order Meta wrote it."""
+    if body.get("object") != "whatsapp_business_account":
+        return
+    for entry in body.get("entry") or []:
+        for change in (entry or {}).get("changes") or []:
+            if not isinstance(change, Mapping) or change.get("field") != MESSAGES_FIELD:
+                continue  # echoes of the business's own messages, preferences, ...
+            value = change.get("value") or {}
+            for message in value.get("messages") or []:
+                if isinstance(message, Mapping) and (incoming := read_message(message)):
+                    yield incoming
+            for status in value.get("statuses") or []:
+                if isinstance(status, Mapping) and (read := read_status(status)):
+                    yield read
+            for error in value.get("errors") or []:
+                code, title = _first_error({"errors": [error]})
+                if code is not None:
+                    yield ErrorNotice(code, title or "")

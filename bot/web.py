@@ -1,0 +1,81 @@
+"""Minga's one web server (starlette on uvicorn): the webhooks of the channels that use them,
+and /healthz for whoever watches the bot."""
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.config import WebSettings
+
+log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+Health = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # `minga run` handles SIGINT and SIGTERM itself, and stops this server in its turn.
+        yield
+
+
+class WebServer:
+    def __init__(self, settings: WebSettings, routes: list[Route], health: Health) -> None:
+        self._settings = settings
+        self._health = health
+        self.app = Starlette(routes=[*routes, Route(HEALTH_PATH, self._healthz)])
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port = settings.port
+
+    async def _healthz(self, request: Request) -> Response:
+        try:
+            report = await self._health()
+        except Exception as error:  # e.g. the database cannot be read
+            log.exception("health check failed")
+            return JSONResponse({"ok": False, "error": type(error).__name__}, 503)
+        return JSONResponse(report, 200 if report.get("ok") else 503)
+
+    async def start(self) -> None:
+        """Listen on [web] host:port (port 0: any free port, then in `port`)."""
+        family = socket.AF_INET6 if ":" in self._settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # uvicorn writes a response's head and body apart; Nagle would hold the body ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((self._settings.host, self._settings.port))
+        except OSError as error:
+            sock.close()
+            raise OSError(
+                f"web server: cannot listen on {self._settings.host}:{self._settings.port} "
+                f"([web] host and port): {error.strerror}"
+            ) from None
+        sock.listen(1024)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False,
+                                server_header=False)  # fmt: skip
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="minga-web")
+        # uvicorn offers a flag, not an event, for "listening": look at it until it is set.
+        while not self._server.started and not self._task.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if self._task.done():
+            self._task.result()
+        log.info("web server listening on %s:%s", self._settings.host, self.port)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._task
