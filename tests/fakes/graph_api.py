@@ -46,10 +46,10 @@ class FakeGraphApi:
         self._consumed: dict[str, int] = defaultdict(int)
         self._changed = asyncio.Condition()
         self.app = Starlette(routes=[
+            Route("/files/{media_id}", self._file, methods=["GET"]),
             Route("/{version}/{phone}/messages", self._messages, methods=["POST"]),
             Route("/{version}/{phone}/media", self._upload, methods=["POST"]),
             Route("/{version}/{media_id}", self._media_info, methods=["GET"]),
-            Route("/files/{media_id}", self._file, methods=["GET"]),
         ])  # fmt: skip
 
     async def start(self) -> None:
