@@ -1,9 +1,20 @@
 """The sender: retries with backoff, waits out 429s, gives up on a blocked chat."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from bot.sending.errors import Blocked, DeliveryError, RateLimited, Rejected, Transient
+from bot.sending.errors import (
+    Blocked,
+    ChatRateLimited,
+    DeliveryError,
+    Halted,
+    RateLimited,
+    Rejected,
+    Skipped,
+    Transient,
+    TryLater,
+)
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.messages import Reply
@@ -23,11 +34,12 @@ class ScriptedTransport:
     def render(self, replies: Sequence[Reply]) -> Sequence[Any]:
         return [reply.text for reply in replies]
 
-    async def send(self, recipient: str, message: Any, *, bulk: bool) -> None:
+    async def send(self, recipient: str, message: Any, *, bulk: bool) -> str | None:
         self.calls += 1
         if self.errors:
             raise self.errors.pop(0)
         self.sent.append((recipient, message, bulk))
+        return None
 
 
 def _sender(transport: ScriptedTransport, t: Timeline, **policy: Any) -> tuple[Sender, Gate]:
@@ -94,3 +106,49 @@ async def test_bulk_messages_to_one_chat_are_spaced() -> None:
     other = t.now
     await sender.deliver("8", [Reply("invitación")], Lane.BULK)
     assert t.now - other < 0.1  # another chat does not wait
+
+
+async def test_a_throughput_error_for_everyone_holds_replies_too() -> None:
+    t = Timeline()
+    transport = ScriptedTransport(RateLimited(4, everyone=True))
+    sender, _ = _sender(transport, t)
+    start = t.now
+    bulk = asyncio.create_task(sender.deliver("7", [Reply("aviso")], Lane.BULK))
+    while transport.calls == 0:  # noqa: ASYNC110 (the bulk message meets the error first)
+        await asyncio.sleep(0)
+    reply = await sender.deliver("8", [Reply("respuesta")], Lane.REPLY)
+    assert reply.status == "sent" and t.now - start >= 4  # the reply waited out the pause
+    assert (await bulk).status == "sent"
+
+
+async def test_a_pair_rate_error_spaces_that_chat_only() -> None:
+    t = Timeline()
+    transport = ScriptedTransport(ChatRateLimited(6))
+    sender, _ = _sender(transport, t)
+    start = t.now
+    assert (await sender.deliver("7", [Reply("uno")], Lane.BULK)).status == "sent"
+    assert t.now - start >= 6
+    other = t.now
+    assert (await sender.deliver("8", [Reply("dos")], Lane.BULK)).status == "sent"
+    assert t.now - other < 1  # someone else did not wait
+
+
+async def test_a_halt_stops_bulk_until_it_ends_and_lets_replies_through() -> None:
+    t = Timeline()
+    transport = ScriptedTransport(Halted("368 restricted", 3600))
+    sender, _ = _sender(transport, t)
+    first = await sender.deliver("7", [Reply("uno")], Lane.BULK)
+    assert (first.status, first.halt_seconds) == ("halted", 3600)
+    later = await sender.deliver("8", [Reply("dos")], Lane.BULK)
+    assert later.status == "halted" and transport.calls == 1  # not even tried
+    assert (await sender.deliver("9", [Reply("hola")], Lane.REPLY)).status == "sent"
+    await t.sleep(3601)
+    assert (await sender.deliver("8", [Reply("dos")], Lane.BULK)).status == "sent"
+
+
+async def test_skipped_and_try_later_are_reported_as_such() -> None:
+    t = Timeline()
+    transport = ScriptedTransport(Skipped("no template"), TryLater("window closed"))
+    sender, _ = _sender(transport, t)
+    assert (await sender.deliver("7", [Reply("a")], Lane.BULK)).status == "skipped"
+    assert (await sender.deliver("7", [Reply("b")], Lane.BULK)).status == "retry"
