@@ -144,14 +144,24 @@ class FakeBotApi:
             **content,
         }
 
-    async def send_text(
+    def text_update(
         self, user_id: int, text: str, language: str | None = "es", *, group: int | None = None
-    ) -> int:
+    ) -> dict[str, Any]:
+        """An update with a typed text, as Telegram would deliver it (without an update_id)."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             length = len(text.split()[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        return await self.push({"message": self._message(user_id, language, group, **content)})
+        return {"message": self._message(user_id, language, group, **content)}
+
+    async def send_text(
+        self, user_id: int, text: str, language: str | None = "es", *, group: int | None = None
+    ) -> int:
+        return await self.push(self.text_update(user_id, text, language, group=group))
+
+    def webhook_body(self, update: dict[str, Any]) -> bytes:
+        """What Telegram posts to a webhook: the update with its id."""
+        return json.dumps({"update_id": next(self._update_ids), **update}).encode()
 
     async def send_location(self, user_id: int, latitude: float, longitude: float) -> int:
         location = {"latitude": latitude, "longitude": longitude}

@@ -1,0 +1,73 @@
+"""Telegram in webhook mode: the real PTB Application behind `minga run`'s web server, the
+secret checked before an update is read, and no polling at all."""
+
+import asyncio
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings, StorageSettings, TelegramSettings, WebSettings
+from handlers.catalog import Catalog
+from tests.bot.test_telegram_end_to_end import Running
+from tests.bot.whatsapp.conftest import until_listening, webhook_url
+from tests.fakes.graph_api import free_port
+from tests.fakes.telegram_api import TOKEN, FakeBotApi
+
+es = Catalog.load().translator("es")
+SECRET = "s3cret-Token_for-minga"
+PUBLIC_URL = "https://minga.example.org/webhooks/telegram"
+RESIDENT = 5550321
+
+
+def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:
+    return Settings(
+        telegram=TelegramSettings(token=TOKEN, base_url=api.base_url,
+                                  base_file_url=api.base_file_url, mode="webhook",
+                                  webhook_url=PUBLIC_URL, webhook_secret=SECRET),
+        web=WebSettings(port=free_port()),
+        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
+    )  # fmt: skip
+
+
+async def _post(url: str, body: bytes, secret: str | None) -> int:
+    headers = {"content-type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    async with httpx.AsyncClient() as client:
+        return (await client.post(url, content=body, headers=headers)).status_code
+
+
+async def test_updates_come_by_webhook_with_the_secret_and_are_answered(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = _settings(api, tmp_path)
+    url = webhook_url(settings, "/webhooks/telegram")
+    async with Running(settings):
+        health = await until_listening(settings)
+        assert health["channels"] == {"telegram": "running"}
+        [registered] = api.called("setWebhook")
+        assert registered["url"] == PUBLIC_URL and registered["secret_token"] == SECRET
+        assert set(registered["allowed_updates"]) == {"message", "callback_query"}
+
+        intruder = api.text_update(RESIDENT, "/start")
+        assert await _post(url, api.webhook_body(intruder), None) == 403
+        assert await _post(url, api.webhook_body(intruder), "wrong-secret") == 403
+        await asyncio.sleep(0.5)
+        assert api.sent[RESIDENT] == []  # nothing was processed
+
+        assert await _post(url, api.webhook_body(api.text_update(RESIDENT, "hola")), SECRET) == 200
+        await api.expect(RESIDENT, es("role.ask"))
+        assert await _post(url, b"not json", SECRET) == 400
+    assert api.called("getUpdates") == []  # a webhook and polling never run together
+
+
+def test_webhook_mode_needs_its_url_and_secret() -> None:
+    with pytest.raises(ValidationError, match=r"webhook_url and telegram\.webhook_secret"):
+        TelegramSettings(token=TOKEN, mode="webhook")
+    with pytest.raises(ValidationError, match="https"):
+        TelegramSettings(token=TOKEN, mode="webhook", webhook_url="http://x", webhook_secret="a")
+    with pytest.raises(ValidationError, match="A-Z"):
+        TelegramSettings(token=TOKEN, mode="webhook", webhook_url=PUBLIC_URL,
+                         webhook_secret="no spaces allowed")  # fmt: skip
