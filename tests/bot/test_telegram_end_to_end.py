@@ -178,3 +178,32 @@ async def test_a_token_telegram_refuses_is_a_clear_error(api: FakeBotApi, tmp_pa
     )  # fmt: skip
     with pytest.raises(ConfigError, match=r"Telegram refused telegram\.token"):
         await run_channels(wrong, asyncio.Event())
+
+
+async def test_a_voice_note_answers_the_problem_and_is_kept_for_the_team(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    settings = _settings(api, tmp_path)
+    voice = b"OggS a resident describing the problem aloud"
+    async with Running(settings):
+        await api.send_text(RESIDENT, "/start")
+        await api.press(RESIDENT, "role:resident")
+        await api.press(RESIDENT, "consent:yes")
+        await api.expect(RESIDENT, es("problem.ask"))
+        await api.send_voice(RESIDENT, voice)
+        await api.expect(RESIDENT, es("location.ask"))
+        await api.send_text(RESIDENT, "Barrio La Flora, junto al parque")
+        for question, answer in (("category.ask", "category:safety"), ("idea.ask", "idea:none"),
+                                 ("photos.ask", "photos:done"),
+                                 ("identity.ask", "identity:anonymous"),
+                                 ("publish.ask", "publish:no")):  # fmt: skip
+            await api.expect(RESIDENT, es(question, max=3, lab="Usme Innova").split("\n")[0])
+            await api.press(RESIDENT, answer)
+        summary = await api.expect(RESIDENT, es("summary.intro"))
+        assert es("summary.problem", value=es("summary.voice_note")) in summary["text"]
+        await api.press(RESIDENT, "summary:send")
+        await api.expect(RESIDENT, "MNG-2026-")
+    async with aiosqlite.connect(settings.storage.database) as db:
+        [(kind, path)] = await db.execute_fetchall("SELECT kind, path FROM idea_media")
+    assert kind == "voice_problem"
+    assert (settings.storage.media_dir / path).read_bytes() == voice

@@ -176,6 +176,12 @@ class FakeBotApi:
                           "width": width, "height": width, "file_size": len(data)})  # fmt: skip
         return await self.push({"message": self._message(user_id, "es", photo=sizes)})
 
+    async def send_voice(self, user_id: int, data: bytes, unique: str = "vo1") -> int:
+        self.files[unique] = data
+        voice = {"file_id": unique, "file_unique_id": f"{unique}u", "duration": 4,
+                 "mime_type": "audio/ogg", "file_size": len(data)}  # fmt: skip
+        return await self.push({"message": self._message(user_id, "es", voice=voice)})
+
     async def send_sticker(self, user_id: int) -> int:
         sticker = {"file_id": "st1", "file_unique_id": "st1u", "width": 512, "height": 512,
                    "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
