@@ -42,6 +42,8 @@ class FakeGraphApi:
         # Errors for the next messages to a recipient: {"code": 131047, "status": 400, ...}.
         self.errors: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.unauthorized = 0
+        self.count = 0  # messages received, kept or not
+        self.keep = True  # benchmarks with thousands of residents keep nothing
         self._ids = itertools.count(1)
         self._consumed: dict[str, int] = defaultdict(int)
         self._changed = asyncio.Condition()
@@ -52,11 +54,11 @@ class FakeGraphApi:
             Route("/{version}/{media_id}", self._media_info, methods=["GET"]),
         ])  # fmt: skip
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         sock.listen(128)
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
@@ -119,9 +121,11 @@ class FakeGraphApi:
             error = self.errors[recipient].pop(0)
             return _error(error["code"], error.get("message", "error"), error.get("status", 400))
         message_id = f"wamid.fake{next(self._ids)}"
-        self.sent[recipient].append({**body, "id": message_id, "at": time.monotonic()})
-        async with self._changed:
-            self._changed.notify_all()
+        self.count += 1
+        if self.keep:
+            self.sent[recipient].append({**body, "id": message_id, "at": time.monotonic()})
+            async with self._changed:
+                self._changed.notify_all()
         return JSONResponse({"messaging_product": "whatsapp",
                              "contacts": [{"input": recipient, "wa_id": recipient}],
                              "messages": [{"id": message_id}]})  # fmt: skip

@@ -22,6 +22,7 @@ from bot.channels.whatsapp.graph import (
 )
 from bot.channels.whatsapp.payload import ErrorNotice, Incoming, Status, events
 from bot.channels.whatsapp.render import (
+    MAX_BUTTONS,
     Upload,
     WhatsAppMessage,
     Words,
@@ -94,6 +95,7 @@ class WhatsAppChannel:
                                   settings.phone_number_id,
                                   settings.access_token.get_secret_value())  # fmt: skip
         self.sender = make_sender(self, settings)
+        self._default_words = self.words(default_language)
         self._bodies: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED_BODIES)
         self._tasks: set[asyncio.Task[None]] = set()
         # Windows Meta said were closed (131047 at once), until the database knows it.
@@ -272,6 +274,8 @@ class WhatsAppChannel:
     ) -> list[WhatsAppMessage]:
         """Free-form messages while the resident's 24-hour window is open (always for a reply:
         they just wrote); outside it, bulk goes as the template for its purpose, or not at all."""
+        if not bulk and not any(_needs_words(reply) for reply in replies):
+            return render_all(replies, self._default_words)  # no read for most replies
         window = await self._database.reader().deliveries.window(CHANNEL, recipient)
         language = window.language or self._default_language
         if bulk and not self._window_open(recipient, window):
@@ -338,6 +342,11 @@ class WhatsAppChannel:
         if how is Reaction.HALT:
             return Halted(str(error), self.settings.halt_minutes * 60)
         return Rejected(str(error))  # GIVE_UP, REFUSED, a template refused: no retry
+
+
+def _needs_words(reply: Reply) -> bool:
+    """Whether rendering adds words of its own (a list's button, "or choose", a hint)."""
+    return len(reply.choices) > MAX_BUTTONS or reply.location_button is not None
 
 
 def _safe(media_id: str) -> str:
