@@ -31,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run", parents=[common],
-        help="start the configured channels (Telegram), the outbox and the reminders",
+        help="start the configured channels (Telegram, WhatsApp), the web server for their "
+        "webhooks and /healthz, the outbox and the reminders",
     )  # fmt: skip
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.config import WebSettings
+from bot.config import ConfigError, WebSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class WebServer:
             sock.bind((self._settings.host, self._settings.port))
         except OSError as error:
             sock.close()
-            raise OSError(
+            raise ConfigError(
                 f"web server: cannot listen on {self._settings.host}:{self._settings.port} "
                 f"([web] host and port): {error.strerror}"
             ) from None
