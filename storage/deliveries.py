@@ -11,6 +11,8 @@ from storage.timefmt import from_db_optional, to_db
 
 # A later report never takes a message back: "sent" arriving after "read" is ignored.
 PROGRESS = {"accepted": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# The statuses in that order, as SQL: a report applies only where it moves a delivery on.
+RANK = "CASE status " + " ".join(f"WHEN '{n}' THEN {r}" for n, r in PROGRESS.items()) + " END"
 WINDOW_CLOSED = 131047  # Meta's "more than 24 hours since the customer last replied"
 
 
@@ -80,11 +82,10 @@ class DeliveryRepository:
         rank = PROGRESS.get(report.status)
         if rank is None:  # "played", "deleted", ...: nothing the outbox needs
             return None
-        ranks = " ".join(f"WHEN '{name}' THEN {n}" for name, n in PROGRESS.items())
         row = await fetch_one(
             self._db,
             "UPDATE deliveries SET status = ?, error_code = ?, updated_at = ? "  # noqa: S608
-            f"WHERE message_id = ? AND channel = ? AND (CASE status {ranks} END) < ? "
+            f"WHERE message_id = ? AND channel = ? AND ({RANK}) < ? "
             "RETURNING outbox_id, recipient_id",
             (report.status, report.error_code, to_db(report.at), report.message_id, channel, rank),
         )

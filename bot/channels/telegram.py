@@ -9,7 +9,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, InputFile, Message, Update
+from telegram import (
+    Audio,
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InputFile,
+    Message,
+    PhotoSize,
+    Update,
+    Voice,
+)
 from telegram.constants import ChatType
 from telegram.error import (
     BadRequest,
@@ -261,17 +271,7 @@ class TelegramChannel:
         if not fitting:
             return None
         photo = max(fitting, key=lambda p: p.width * p.height)
-        relative = Path(CHANNEL) / f"{photo.file_unique_id}.jpg"
-        target = self._media_dir / relative
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            async with self._slots:
-                file = await photo.get_file()
-                await file.download_to_drive(target)
-        except (TelegramError, OSError) as error:
-            log.warning("photo download failed message=%s: %s", message.message_id, error)
-            return None
-        return Media("photo", relative.as_posix(), photo.file_unique_id)
+        return await self._keep(message, photo, "photo", ".jpg")
 
     async def _download_recording(self, message: Message) -> Media | None:
         """A voice note or an audio file, kept under media_dir/telegram/<unique id>.<ext>."""
@@ -280,16 +280,23 @@ class TelegramChannel:
         if (recording.file_size or 0) > MAX_DOWNLOAD_BYTES:
             return None
         suffix = ".ogg" if message.voice is not None else audio_suffix(recording.mime_type)
-        relative = Path(CHANNEL) / f"{recording.file_unique_id}{suffix}"
+        return await self._keep(message, recording, "voice", suffix)
+
+    async def _keep(
+        self, message: Message, attachment: PhotoSize | Voice | Audio, kind: str, suffix: str
+    ) -> Media | None:
+        """Download a file the person sent (getFile) to media_dir/telegram/<unique id><suffix>."""
+        relative = Path(CHANNEL) / f"{attachment.file_unique_id}{suffix}"
+        target = self._media_dir / relative
         try:
-            (self._media_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
             async with self._slots:
-                file = await recording.get_file()
-                await file.download_to_drive(self._media_dir / relative)
+                file = await attachment.get_file()
+                await file.download_to_drive(target)
         except (TelegramError, OSError) as error:
-            log.warning("voice download failed message=%s: %s", message.message_id, error)
+            log.warning("%s download failed message=%s: %s", kind, message.message_id, error)
             return None
-        return Media("voice", relative.as_posix(), recording.file_unique_id)
+        return Media(kind, relative.as_posix(), attachment.file_unique_id)
 
     # -- the Transport the sender drives ---------------------------------------------------
 

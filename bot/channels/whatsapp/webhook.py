@@ -50,9 +50,9 @@ def routes(channel: WhatsAppChannel) -> list[Route]:
         return Response(status_code=403)
 
     async def receive(request: Request) -> Response:
-        if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
-            return Response(status_code=413)
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response(status_code=413)
         if not signed_by(secret, body, request.headers.get(SIGNATURE_HEADER)):
             log.warning("WhatsApp webhook with a missing or wrong signature refused")
             return Response(status_code=401)
