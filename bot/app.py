@@ -16,6 +16,7 @@ from handlers.outbound import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database
 from storage.models import OutboxItem
+from storage.private import private_dir
 from storage.repositories import Repositories
 
 
@@ -35,6 +36,7 @@ class Runtime:
         catalog = Catalog.load(Path(texts_dir) if texts_dir else None)
         clock = clock or SystemClock()
         database = await Database.open(settings.storage.database)
+        private_dir(settings.storage.media_dir)  # residents' photos and voice notes
         dispatcher = Dispatcher(database, settings.flow, catalog, clock)
         return cls(settings, database, catalog, clock, dispatcher)
 

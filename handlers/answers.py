@@ -16,6 +16,14 @@ Answer = Callable[[Turn, str | None], Awaitable[None]]
 NAME_LIMITS = (2, 80)
 PLACE_LIMITS = (3, 200)
 CONTACT_MAX = 120
+# What the photos question says when a photo could not be taken (the adapters' names for why).
+PHOTO_REFUSALS = {
+    "photo_failed": "photos.failed",
+    "photo_too_big": "photos.too_big",
+    "file_too_big": "photos.too_big",
+    "file_failed": "photos.failed",
+    "not_image": "photos.not_image",
+}
 
 
 def go_on(turn: Turn) -> None:
@@ -71,6 +79,9 @@ async def on_consent(turn: Turn, value: str | None) -> None:
     expected_choice(turn)
 
 
+VOICE_REFUSALS = {"voice_failed": "input.voice_failed", "voice_too_big": "input.voice_too_big"}
+
+
 def voice_note(turn: Turn) -> str | None:
     """The stored path of a voice note or audio sent as the answer, if that is what came."""
     media = turn.inbound.media
@@ -79,6 +90,8 @@ def voice_note(turn: Turn) -> str | None:
 
 async def on_problem(turn: Turn, value: str | None) -> None:
     draft, recording = turn.state.draft, voice_note(turn)
+    if turn.inbound.unsupported in VOICE_REFUSALS:
+        return reject(turn, VOICE_REFUSALS[turn.inbound.unsupported])
     if recording is not None:
         # Kept as a file for the team; the words say what it is wherever text is shown.
         draft.problem, draft.problem_voice = turn.t("summary.voice_note"), recording
@@ -127,6 +140,8 @@ async def on_idea(turn: Turn, value: str | None) -> None:
     draft, recording = turn.state.draft, voice_note(turn)
     if value == "none":
         draft.idea, draft.idea_voice, draft.no_idea = None, None, True
+    elif turn.inbound.unsupported in VOICE_REFUSALS:
+        return reject(turn, VOICE_REFUSALS[turn.inbound.unsupported])
     elif recording is not None:
         draft.idea, draft.idea_voice, draft.no_idea = turn.t("summary.voice_note"), recording, False
     else:
@@ -144,8 +159,9 @@ async def on_photos(turn: Turn, value: str | None) -> None:
     if value == "done":
         draft.photos_done = True
         return go_on(turn)
-    if turn.inbound.unsupported == "photo_failed":
-        return reject(turn, "photos.failed")
+    refusal = PHOTO_REFUSALS.get(turn.inbound.unsupported or "")
+    if refusal is not None:
+        return reject(turn, refusal)
     if media is None or media.kind != "photo":
         return expected_choice(turn)
     if len(draft.photos) < most:

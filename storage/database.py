@@ -9,6 +9,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.migrations import apply_migrations
+from storage.private import private_database_file
 from storage.repositories import Repositories
 from storage.turns import TurnWork
 
@@ -36,7 +37,7 @@ class Database:
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_database_file(Path(path))
         connection = await _connect(path)
         await connection.execute("PRAGMA journal_mode = WAL")
         # With WAL, NORMAL is safe against corruption and loses nothing on a process crash.

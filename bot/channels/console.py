@@ -1,16 +1,17 @@
 """The console channel: the real engine and database, typed in a terminal (`minga chat`)."""
 
 import asyncio
-import shutil
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.channels.files import NOT_IMAGE, image_suffix
 from handlers.catalog import Catalog
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Choice, Document, Inbound, Location, Media, Picture, Reply
+from storage.private import write_private
 
 CHANNEL = "console"
 QUIT = frozenset(("/quit", "/exit", "/salir"))
@@ -107,10 +108,12 @@ class ConsoleChannel:
         if not source.is_file():
             self._write(self._t("console.photo_missing", path=path_text))
             return None
-        relative = Path(CHANNEL) / f"{uuid.uuid4().hex}{source.suffix.lower() or '.jpg'}"
-        target = self._media_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        content = source.read_bytes()
+        suffix = image_suffix(content)  # by its bytes, as the platforms' adapters do
+        if suffix is None:
+            return self._inbound(unsupported=NOT_IMAGE)
+        relative = Path(CHANNEL) / f"{uuid.uuid4().hex}{suffix}"
+        write_private(self._media_dir / relative, content)
         return self._inbound(media=Media("photo", relative.as_posix(), source.name))
 
     async def _send(self, inbound: Inbound) -> None:

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from telegram import (
     Audio,
     Bot,
     BotCommand,
     BotCommandScopeChat,
+    Document,
     InputFile,
     Message,
     PhotoSize,
@@ -32,7 +34,17 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBUserWarning
 
-from bot.channels.files import audio_suffix
+from bot.channels.files import (
+    FILE_FAILED,
+    FILE_TOO_BIG,
+    NOT_IMAGE,
+    PHOTO_FAILED,
+    PHOTO_TOO_BIG,
+    VOICE_FAILED,
+    VOICE_TOO_BIG,
+    audio_suffix,
+    image_suffix,
+)
 from bot.channels.telegram_http import AiohttpRequest
 from bot.channels.telegram_render import OutgoingMessage, render_all
 from bot.channels.text import argument_of, command_of
@@ -44,6 +56,7 @@ from handlers.catalog import Catalog
 from handlers.commands import COMMAND_MENU, STAFF_MENU
 from handlers.dispatcher import Dispatcher
 from handlers.messages import Inbound, Location, Media, Reply
+from storage.private import write_private
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +71,10 @@ CHAT_TYPES = frozenset((ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP))
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile serves files up to 20 MB
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots send files up to 50 MB
+# A file (not a photo) is fetched only to see whether it is a photo sent "as a file".
+MAX_FILE_AS_PHOTO_BYTES = 10 * 1024 * 1024
+
+Attachment = PhotoSize | Voice | Audio | Document
 
 # Message kinds we cannot take, in the order they are checked (an animation is also a document).
 UNSUPPORTED_KINDS = (
@@ -254,47 +271,83 @@ class TelegramChannel:
             point = message.location
             return Inbound(at=at, location=Location(point.latitude, point.longitude), **base)
         if message.photo:
-            media = await self._download_photo(message)
-            if media is None:
-                return Inbound(at=at, unsupported="photo_failed", **base)
-            return Inbound(at=at, media=media, **base)
+            return self._received(await self._download_photo(message), at, base)
         if message.voice is not None or message.audio is not None:
-            media = await self._download_recording(message)
-            if media is None:
-                return Inbound(at=at, unsupported="voice", **base)
-            return Inbound(at=at, media=media, **base)
+            return self._received(await self._download_recording(message), at, base)
+        if message.document is not None and message.animation is None:
+            return self._received(await self._download_document(message), at, base)
         return Inbound(at=at, unsupported=_unsupported_kind(message), **base)
 
-    async def _download_photo(self, message: Message) -> Media | None:
-        """The largest size of the photo, kept under media_dir/telegram/<unique id>.jpg."""
+    @staticmethod
+    def _received(kept: Media | str, at: datetime, base: dict[str, Any]) -> Inbound:
+        """A kept file, or the name of why it was not kept ("photo_too_big", "not_image")."""
+        if isinstance(kept, str):
+            return Inbound(at=at, unsupported=kept, **base)
+        return Inbound(at=at, media=kept, **base)
+
+    async def _download_photo(self, message: Message) -> Media | str:
+        """The largest size of the photo that Telegram lets bots fetch, checked to be one."""
         fitting = [p for p in message.photo if (p.file_size or 0) <= MAX_DOWNLOAD_BYTES]
         if not fitting:
-            return None
+            return PHOTO_TOO_BIG
         photo = max(fitting, key=lambda p: p.width * p.height)
-        return await self._keep(message, photo, "photo", ".jpg")
+        content = await self._fetch(message, photo)
+        if content is None:
+            return PHOTO_FAILED
+        suffix = image_suffix(content)
+        if suffix is None:
+            return NOT_IMAGE
+        return await self._keep(message, photo, "photo", content, suffix) or PHOTO_FAILED
 
-    async def _download_recording(self, message: Message) -> Media | None:
-        """A voice note or an audio file, kept under media_dir/telegram/<unique id>.<ext>."""
+    async def _download_recording(self, message: Message) -> Media | str:
+        """A voice note or an audio file."""
         recording = message.voice or message.audio
         assert recording is not None
         if (recording.file_size or 0) > MAX_DOWNLOAD_BYTES:
-            return None
+            return VOICE_TOO_BIG
+        content = await self._fetch(message, recording)
+        if content is None:
+            return VOICE_FAILED
         suffix = ".ogg" if message.voice is not None else audio_suffix(recording.mime_type)
-        return await self._keep(message, recording, "voice", suffix)
+        return await self._keep(message, recording, "voice", content, suffix) or VOICE_FAILED
 
-    async def _keep(
-        self, message: Message, attachment: PhotoSize | Voice | Audio, kind: str, suffix: str
-    ) -> Media | None:
-        """Download a file the person sent (getFile) to media_dir/telegram/<unique id><suffix>."""
-        relative = Path(CHANNEL) / f"{attachment.file_unique_id}{suffix}"
-        target = self._media_dir / relative
+    async def _download_document(self, message: Message) -> Media | str:
+        """A file: taken as a photo when its bytes are an image (people send photos "as a
+        file" to keep their quality), whatever its name or stated type says."""
+        document = message.document
+        assert document is not None
+        if (document.file_size or 0) > MAX_FILE_AS_PHOTO_BYTES:
+            return FILE_TOO_BIG
+        content = await self._fetch(message, document)
+        if content is None:
+            return FILE_FAILED
+        suffix = image_suffix(content)
+        if suffix is None:
+            return NOT_IMAGE
+        return await self._keep(message, document, "photo", content, suffix) or FILE_FAILED
+
+    async def _fetch(self, message: Message, attachment: Attachment) -> bytes | None:
+        """The file's bytes (getFile), or None when Telegram would not give them."""
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             async with self._slots:
                 file = await attachment.get_file()
-                await file.download_to_drive(target)
-        except (TelegramError, OSError) as error:
-            log.warning("%s download failed message=%s: %s", kind, message.message_id, error)
+                content = bytes(await file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("download failed message=%s: %s", message.message_id, error)
+            return None
+        if len(content) > MAX_DOWNLOAD_BYTES:
+            return None
+        return content
+
+    async def _keep(
+        self, message: Message, attachment: Attachment, kind: str, content: bytes, suffix: str
+    ) -> Media | None:
+        """Keep a file the person sent as media_dir/telegram/<unique id><suffix>, owner-only."""
+        relative = Path(CHANNEL) / f"{attachment.file_unique_id}{suffix}"
+        try:
+            await asyncio.to_thread(write_private, self._media_dir / relative, content)
+        except OSError as error:
+            log.error("could not keep %s message=%s: %s", kind, message.message_id, error)
             return None
         return Media(kind, relative.as_posix(), attachment.file_unique_id)
 

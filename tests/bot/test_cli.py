@@ -74,7 +74,7 @@ def test_an_unreachable_telegram_is_reported(tmp_path: Path) -> None:
 
 def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     photo = tmp_path / "hueco.jpg"
-    photo.write_bytes(b"\xff\xd8fake")
+    photo.write_bytes(b"\xff\xd8\xff\xe0fake")
     typed = [
         "1",  # a resident
         "1",  # consent

@@ -33,16 +33,27 @@ async def test_numbers_map_to_the_options_shown(dispatcher, catalog, tmp_path: P
     assert console.parse("/Mis_Ideas@bot").command == "mis_ideas"
 
 
+PNG = b"\x89PNG\r\n\x1a\n a picture"
+
+
 async def test_location_and_photo_commands(dispatcher, catalog, tmp_path: Path) -> None:
     console, written = _console(dispatcher, catalog, tmp_path, [])
     assert console.parse("/location 4.5, -74.1").location.latitude == 4.5
     assert console.parse("/location somewhere") is None
     assert written[-1] == catalog.text("en", "console.bad_location_command")
     assert console.parse("/photo /no/such/file.jpg") is None
-    picture = tmp_path / "p.png"
-    picture.write_bytes(b"png")
+    picture = tmp_path / "p.jpg"  # a PNG whatever its name says
+    picture.write_bytes(PNG)
     media = console.parse(f"/photo {picture}").media
-    assert media.kind == "photo" and (tmp_path / media.path).read_bytes() == b"png"
+    assert media.kind == "photo" and media.path.endswith(".png")
+    assert (tmp_path / media.path).read_bytes() == PNG
+
+
+def test_a_file_that_is_not_an_image_is_not_a_photo(dispatcher, catalog, tmp_path: Path) -> None:
+    console, _ = _console(dispatcher, catalog, tmp_path, [])
+    text = tmp_path / "foto.jpg"
+    text.write_bytes(b"%PDF-1.7 not a photo")
+    assert console.parse(f"/photo {text}").unsupported == "not_image"
 
 
 async def test_a_session_greets_and_says_goodbye(dispatcher, catalog, tmp_path: Path) -> None:

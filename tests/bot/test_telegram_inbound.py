@@ -54,8 +54,6 @@ async def test_location(channel: TelegramChannel) -> None:
     [
         ({"sticker": {"file_id": "s", "file_unique_id": "u", "width": 1, "height": 1,
                       "is_animated": False, "is_video": False, "type": "regular"}}, "sticker"),
-        ({"voice": {"file_id": "v", "file_unique_id": "u", "duration": 3}}, "voice"),
-        ({"document": {"file_id": "d", "file_unique_id": "u"}}, "document"),
         ({"contact": {"phone_number": "+573001234567", "first_name": "Rosa"}}, "contact"),
         ({"animation": {"file_id": "a", "file_unique_id": "u", "width": 1, "height": 1,
                         "duration": 1}, "document": {"file_id": "a", "file_unique_id": "u"}},

@@ -182,6 +182,17 @@ class FakeBotApi:
                  "mime_type": "audio/ogg", "file_size": len(data)}  # fmt: skip
         return await self.push({"message": self._message(user_id, "es", voice=voice)})
 
+    async def send_document(
+        self, user_id: int, data: bytes, name: str, mime_type: str, *, size: int | None = None
+    ) -> int:
+        """A file sent "as a file" (its name and type are what the sender's phone claims)."""
+        file_id = f"doc-{next(self._message_ids)}"
+        self.files[file_id] = data
+        document = {"file_id": file_id, "file_unique_id": f"{file_id}u", "file_name": name,
+                    "mime_type": mime_type}  # fmt: skip
+        document["file_size"] = len(data) if size is None else size
+        return await self.push({"message": self._message(user_id, "es", document=document)})
+
     async def send_sticker(self, user_id: int) -> int:
         sticker = {"file_id": "st1", "file_unique_id": "st1u", "width": 512, "height": 512,
                    "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip

@@ -9,7 +9,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.channels.files import audio_suffix
+from bot.channels.files import (
+    FILE_FAILED,
+    FILE_TOO_BIG,
+    NOT_IMAGE,
+    PHOTO_FAILED,
+    PHOTO_TOO_BIG,
+    VOICE_FAILED,
+    VOICE_TOO_BIG,
+    audio_suffix,
+    image_suffix,
+)
 from bot.channels.text import argument_of, command_of
 from bot.channels.whatsapp.errors import Reaction, reaction
 from bot.channels.whatsapp.graph import (
@@ -48,6 +58,7 @@ from handlers.dispatcher import Dispatcher
 from handlers.messages import Inbound, Location, Media, Reply, Summary
 from storage.database import Database
 from storage.deliveries import Window
+from storage.private import write_private
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +68,11 @@ WINDOW = timedelta(hours=24)  # free-form messages only this long after the resi
 WINDOW_MARGIN = timedelta(minutes=10)
 MAX_QUEUED_BODIES = 2_000  # webhook bodies waiting; beyond, a 503 makes Meta retry later
 THROUGHPUT_PAUSE_SECONDS = 5.0  # after 130429 (Meta does not say how long)
-IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+# How large a file of each kind may be fetched: Meta's limits for images and audio; a document
+# is fetched only to see whether it is a photo sent "as a file".
+MEDIA_LIMITS = {"photo": MAX_IMAGE_BYTES, "document": 10 * 1024 * 1024}
+TOO_BIG = {"photo": PHOTO_TOO_BIG, "voice": VOICE_TOO_BIG, "document": FILE_TOO_BIG}
+FAILED = {"photo": PHOTO_FAILED, "voice": VOICE_FAILED, "document": FILE_FAILED}
 
 
 def make_sender(transport: "WhatsAppChannel", settings: WhatsAppSettings) -> Sender:
@@ -185,11 +200,14 @@ class WhatsAppChannel:
         return replace(base, unsupported=incoming.unsupported or "other")
 
     async def _fetch_media(self, base: Inbound, incoming: Incoming) -> Inbound:
-        """The file, fetched now (its URL lasts 5 minutes), kept under media_dir/whatsapp/."""
+        """The file, fetched now (its URL lasts 5 minutes), kept under media_dir/whatsapp/.
+
+        An image must be one by its bytes; a document is taken as a photo when its bytes are
+        an image (sent "as a file" to keep its quality), whatever its name or stated type."""
         assert incoming.media_id is not None
-        photo = incoming.media_kind == "photo"
-        limit = MAX_IMAGE_BYTES if photo else MAX_AUDIO_BYTES
-        failed = "photo_failed" if photo else "voice"
+        voice = incoming.media_kind == "voice"
+        limit = MAX_AUDIO_BYTES if voice else MEDIA_LIMITS[incoming.media_kind or ""]
+        failed = FAILED[incoming.media_kind or ""]
         try:
             info = await self.client.media_info(incoming.media_id)
             if info.size is not None and info.size > limit:
@@ -197,21 +215,23 @@ class WhatsAppChannel:
             content = await self.client.download(info.url, limit)
         except TooLarge as error:
             log.info("media too large message=%s: %s", incoming.message_id, error)
-            return replace(base, unsupported="photo_too_big" if photo else "voice")
+            return replace(base, unsupported=TOO_BIG[incoming.media_kind or ""])
         except GraphError as error:
             log.warning("media download failed message=%s: %s", incoming.message_id, error)
             return replace(base, unsupported=failed)
-        mime = info.mime_type or incoming.mime_type or ""
-        suffix = IMAGE_SUFFIXES.get(mime, ".jpg") if photo else audio_suffix(mime)
+        if voice:
+            suffix: str | None = audio_suffix(info.mime_type or incoming.mime_type)
+        else:
+            suffix = image_suffix(content)
+            if suffix is None:
+                return replace(base, unsupported=NOT_IMAGE)
         relative = Path(CHANNEL) / f"{_safe(incoming.media_id)}{suffix}"
         try:
-            target = self._media_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(target.write_bytes, content)
+            await asyncio.to_thread(write_private, self._media_dir / relative, content)
         except OSError as error:
             log.error("could not keep media message=%s: %s", incoming.message_id, error)
             return replace(base, unsupported=failed)
-        kind = "photo" if photo else "voice"
+        kind = "voice" if voice else "photo"
         return replace(base, media=Media(kind, relative.as_posix(), incoming.media_id))
 
     # -- statuses: what happened to what we sent -----------------------------------------------

@@ -14,12 +14,11 @@ from storage.deliveries import Report
 
 MESSAGES_FIELD = "messages"  # the only webhook field Minga subscribes to and reads
 # Message types read as something a resident said; the rest get a kind "cannot read that".
-MEDIA_TYPES = frozenset(("image", "audio"))
+MEDIA_TYPES = {"image": "photo", "audio": "voice", "document": "document"}
 # Types that are not someone talking to the bot: a deleted message, a number change notice.
 SILENT_TYPES = frozenset(("revoke", "system", "request_welcome", "ephemeral"))
 # What we cannot take, as the engine names it (its "media.<kind>" texts).
 UNSUPPORTED_NAMES = {
-    "document": "document",
     "sticker": "sticker",
     "reaction": "reaction",
     "contacts": "contact",
@@ -41,7 +40,7 @@ class Incoming:
     choice: str | None = None  # a reply button's or list row's id, or a template button
     latitude: float | None = None
     longitude: float | None = None
-    media_kind: str | None = None  # "photo" or "voice"
+    media_kind: str | None = None  # "photo", "voice" or "document"
     media_id: str | None = None
     mime_type: str | None = None
     unsupported: str | None = None  # "sticker", "document", "reaction", ...
@@ -121,8 +120,7 @@ def read_message(message: Mapping[str, Any]) -> Incoming | None:
             return Incoming(unsupported="location", **base)
         return Incoming(latitude=latitude, longitude=longitude, **base)
     if kind in MEDIA_TYPES and body.get("id"):
-        media_kind = "photo" if kind == "image" else "voice"
-        return Incoming(media_kind=media_kind, media_id=str(body["id"]),
+        return Incoming(media_kind=MEDIA_TYPES[kind], media_id=str(body["id"]),
                         mime_type=body.get("mime_type"), **base)  # fmt: skip
     if kind == "reaction" and not (body.get("emoji") or ""):
         return None  # a reaction taken back: nothing was said

@@ -39,15 +39,20 @@ def test_photos_and_voice_notes_are_media_to_fetch() -> None:
 
 def test_what_cannot_be_read_is_named_for_a_kind_answer() -> None:
     kinds = {name: _one(name).unsupported for name in (
-        "pywa_msg_document.json", "pywa_msg_static_sticker.json", "pywa_msg_reaction.json",
+        "pywa_msg_static_sticker.json", "pywa_msg_reaction.json",
         "pywa_msg_contacts.json", "pywa_edited_image.json", "meta_msg_unsupported.json",
         "pywa_msg_video.json", "pywa_msg_interactive_message_with_err.json")}  # fmt: skip
     assert kinds == {
-        "pywa_msg_document.json": "document", "pywa_msg_static_sticker.json": "sticker",
+        "pywa_msg_static_sticker.json": "sticker",
         "pywa_msg_reaction.json": "reaction", "pywa_msg_contacts.json": "contact",
         "pywa_edited_image.json": "edited", "meta_msg_unsupported.json": "unsupported",
         "pywa_msg_video.json": "video", "pywa_msg_interactive_message_with_err.json": "unsupported",
     }  # fmt: skip
+
+
+def test_a_document_is_fetched_to_see_whether_it_is_a_photo() -> None:
+    document = _one("pywa_msg_document.json")
+    assert document.media_kind == "document" and document.media_id
 
 
 def test_what_is_nobody_talking_is_left_out() -> None:

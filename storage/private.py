@@ -1,0 +1,42 @@
+"""Files and folders that hold residents' data: readable and writable by their owner only."""
+
+import os
+from pathlib import Path
+
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_DIR = 0o700
+# SQLite's companions of a database file: they hold the same data, so they get the same mode.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path) -> Path:
+    """Create the folder (and missing parents) owner-only; an existing one is tightened."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):  # mkdir(parents=True) would give parents the default mode
+        folder.mkdir(mode=OWNER_ONLY_DIR, exist_ok=True)
+    os.chmod(path, OWNER_ONLY_DIR)
+    return path
+
+
+def private_database_file(path: Path) -> None:
+    """Make the database file exist owner-only before SQLite opens it.
+
+    SQLite gives the -wal and -shm files it creates the database file's mode, so they follow;
+    the ones an older version left readable by others are tightened too.
+    """
+    if not path.parent.exists():
+        private_dir(path.parent)
+    descriptor = os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY_FILE)
+    os.close(descriptor)
+    for candidate in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
+        if candidate.exists():
+            os.chmod(candidate, OWNER_ONLY_FILE)
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write a file owner-only (a resident's photo or voice note), its folder too."""
+    private_dir(path.parent)
+    descriptor = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, OWNER_ONLY_FILE)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+    os.chmod(path, OWNER_ONLY_FILE)
