@@ -16,7 +16,7 @@ from handlers.outbound import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database
 from storage.models import OutboxItem
-from storage.private import private_dir
+from storage.private import discard_media, private_dir
 from storage.repositories import Repositories
 
 
@@ -37,12 +37,20 @@ class Runtime:
         clock = clock or SystemClock()
         database = await Database.open(settings.storage.database)
         private_dir(settings.storage.media_dir)  # residents' photos and voice notes
+        async with database.transaction() as repos:  # consents count under this version
+            await repos.residents.set_policy_version(settings.lab.privacy_policy_version)
         dispatcher = Dispatcher(database, settings.flow, catalog, clock)
-        return cls(settings, database, catalog, clock, dispatcher)
+        runtime = cls(settings, database, catalog, clock, dispatcher)
+        dispatcher.release_media = runtime.discard_media  # after /borrar
+        return runtime
 
     @property
     def media_dir(self) -> Path:
         return self.settings.storage.media_dir
+
+    def discard_media(self, paths: list[str]) -> None:
+        """Delete files no longer kept (an erased resident's photos, an abandoned draft's)."""
+        discard_media(self.media_dir, paths)
 
     async def compose(self, item: OutboxItem, now: datetime) -> list[Reply] | None:
         """What an outbox row says, read as it stands now."""

@@ -19,9 +19,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from handlers.settings import (
     EventSettings,
+    FloodSettings,
     FlowSettings,
     IntakeSettings,
     LabSettings,
+    RetentionSettings,
     StaffSettings,
 )
 
@@ -224,6 +226,8 @@ class Settings(BaseSettings):
     web: WebSettings = WebSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     log: LogSettings = LogSettings()
+    flood: FloodSettings = FloodSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -239,7 +243,10 @@ class Settings(BaseSettings):
 
     @property
     def flow(self) -> FlowSettings:
-        return FlowSettings(lab=self.lab, intake=self.intake, events=self.events, staff=self.staff)
+        return FlowSettings(
+            lab=self.lab, intake=self.intake, events=self.events, staff=self.staff,
+            flood=self.flood, retention=self.retention,
+        )  # fmt: skip
 
 
 def config_path(explicit: str | None) -> Path | None:

@@ -162,7 +162,8 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     """The outbox worker and the reminder scheduler, until `stop` is set."""
     worker = runtime.outbox_worker(senders)
     runtime.dispatcher.on_rows_written = worker.notify
-    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock, worker.notify)
+    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock, worker.notify,
+                          discard_media=runtime.discard_media)  # fmt: skip
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     try:
         await scheduler.start()

@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.clock import Clock
 from handlers.events.reminders import next_reminder_at, queue_due_reminders
+from handlers.privacy.retention import Pruned, prune
 from handlers.settings import FlowSettings
 from handlers.staff.digest import next_digest_at, queue_due_digest
 from storage.database import Database
@@ -21,6 +22,7 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 REPLAN_SECONDS = 60  # how often to look for events changed by another process
+RETENTION_SECONDS = 6 * 3600  # how often the retention rules run (and once at start-up)
 
 
 class Scheduler:
@@ -32,6 +34,7 @@ class Scheduler:
         on_queued: Callable[[], None],
         *,
         replan_seconds: float = REPLAN_SECONDS,
+        discard_media: Callable[[list[str]], None] | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -39,6 +42,7 @@ class Scheduler:
         self._clock = clock
         self._on_queued = on_queued
         self._replan_seconds = replan_seconds
+        self._discard_media = discard_media
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_at: datetime | None = None
 
@@ -50,7 +54,26 @@ class Scheduler:
             self.wake, "interval", seconds=self._replan_seconds, id="replan",
             misfire_grace_time=None, coalesce=True,
         )  # fmt: skip
+        self._scheduler.add_job(
+            self.prune, "interval", seconds=RETENTION_SECONDS, id="retention",
+            misfire_grace_time=None, coalesce=True,
+        )  # fmt: skip
+        await self.prune()
         await self.wake()
+
+    async def prune(self) -> Pruned | None:
+        """Apply the retention rules ([retention]); files go after the rows are committed."""
+        try:
+            async with self._database.transaction() as repos:
+                pruned = await prune(repos, self._settings.retention, self._clock.now())
+        except Exception:
+            log.exception("retention run failed; the next is in %s s", RETENTION_SECONDS)
+            return None
+        if pruned.files and self._discard_media is not None:
+            self._discard_media(pruned.files)
+        log.info("retention: %d abandoned drafts, %d ideas' contact details, %d message ids",
+                 pruned.drafts, pruned.contacts, pruned.inbound)  # fmt: skip
+        return pruned
 
     async def wake(self) -> int:
         """Queue what is due, then plan the next wake-up; returns how many were queued."""

@@ -153,6 +153,10 @@ async def respond(turn: Turn, paused_for: timedelta | None) -> None:
     prefix, _, rest = (inbound.choice or "").partition(":")
     if prefix in ANYWHERE:
         return await ANYWHERE[prefix](turn, rest)
+    if turn.state.step is Step.IDLE and subscriptions.needs_asking_again(turn):
+        # A new privacy policy: a yes given under the old one is asked again before its use.
+        subscriptions.ask_next(turn)
+        return None
     resume_after = timedelta(hours=turn.settings.intake.resume_prompt_after_hours)
     if turn.state.step in DRAFT_STEPS and paused_for is not None and paused_for > resume_after:
         return commands.pause_for_resume(turn)

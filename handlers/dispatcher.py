@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from handlers.catalog import Catalog
 from handlers.clock import Clock
 from handlers.conversation import respond
+from handlers.flood import FloodGate, Verdict
 from handlers.messages import Inbound, Reply
 from handlers.settings import FlowSettings
 from handlers.staff.group import is_outsider, outsider_answer
@@ -96,8 +97,11 @@ class Dispatcher:
         self._catalog = catalog
         self._clock = clock
         self._locks = KeyedLocks()
+        self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
         # Told after a turn that wrote rows (it may have queued outbox messages).
         self.on_rows_written = on_rows_written
+        # Deletes media files a committed turn let go of (the composition root sets it).
+        self.release_media: Callable[[list[str]], None] | None = None
 
     async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
         """Process one inbound message; False when it was a duplicate and was dropped."""
@@ -116,6 +120,13 @@ class Dispatcher:
         a button press) and before the state is read; it is held until the replies are
         delivered. So one person's messages are handled, and answered, in the order they came.
         """
+        verdict = self._flood.admit((channel, user_key), self._clock.now())
+        if verdict is not Verdict.TAKE:
+            # Not the user key: on WhatsApp it is a phone number, which logs never carry.
+            log.info("flood: a message not processed channel=%s (%s)", channel, verdict.value)
+            if verdict is Verdict.WARN:
+                await deliver([Reply(await self._slow_down_text(channel, user_key))])
+            return False
         async with self._locks.hold((channel, user_key)):
             inbound = await prepare()
             if inbound is None:
@@ -140,6 +151,11 @@ class Dispatcher:
                 return False
             await deliver(replies)
             return True
+
+    async def _slow_down_text(self, channel: str, user_key: str) -> str:
+        resident = await self._database.reader().residents.find(channel, user_key)
+        language = (resident and resident.language) or self._settings.lab.default_language
+        return self._catalog.text(language, "flood.slow_down")
 
     async def _turn(self, inbound: Inbound) -> list[Reply] | None:
         # Read first, outside the write lock: under the conversation's lock nobody else
@@ -182,6 +198,8 @@ class Dispatcher:
             )
         if work.wrote_rows and self.on_rows_written is not None:
             self.on_rows_written()
+        if turn.released_media and self.release_media is not None:
+            self.release_media(turn.released_media)
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,

@@ -3,6 +3,7 @@
 from handlers import calls, subscriptions
 from handlers.answers import go_on
 from handlers.navigation import next_step
+from handlers.privacy.consent import Purpose, undecided
 from handlers.questions import editable_steps, go_to
 from handlers.replies import expected_choice
 from handlers.staff import digest
@@ -87,8 +88,12 @@ async def submit(turn: Turn) -> None:
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.say(turn.t("receipt.thanks", reference=reference))
     first_idea = await turn.repos.ideas.count_for_resident(turn.resident.id) == 1
-    offer = first_idea and turn.resident.announcements_at is None
-    # With the offer, one message: the receipt, then its buttons (the menu follows the answer).
-    turn.say(turn.t("receipt.next", lab=lab.name), () if offer else turn.menu())
-    if offer:
-        subscriptions.offer(turn)
+    version = lab.privacy_policy_version
+    asking = undecided(turn.resident, Purpose.UPDATES, version) or (
+        first_idea and undecided(turn.resident, Purpose.ANNOUNCEMENTS, version)
+    )
+    # With a consent to ask (news of the idea, then announcements), its buttons come last and
+    # the menu follows the answers; otherwise the receipt carries the menu.
+    turn.say(turn.t("receipt.next", lab=lab.name), () if asking else turn.menu())
+    if asking:
+        subscriptions.ask_next(turn, announcements=first_idea)

@@ -118,6 +118,25 @@ class IntakeSettings(_Section):
         return self
 
 
+class FloodSettings(_Section):
+    """One person writing faster than a person can: the extra messages are not processed."""
+
+    max_messages: int = Field(20, ge=3, le=1000)
+    window_seconds: float = Field(10, gt=0, le=3600)
+
+
+class RetentionSettings(_Section):
+    """How long what residents leave behind is kept (Ley 1581: no longer than needed)."""
+
+    # An idea begun and left unfinished this many days is deleted, with its photos.
+    draft_days: int = Field(30, ge=1, le=3650)
+    # An idea's contact details (name, phone, e-mail) are removed this many months after it
+    # was closed (implemented, not selected or a duplicate).
+    contact_months: int = Field(12, ge=1, le=240)
+    # Message ids kept to drop a platform's retry are forgotten after this many days.
+    inbound_days: int = Field(30, ge=8, le=3650)  # WhatsApp retries for up to 7 days
+
+
 _DURATION = re.compile(r"^(\d{1,4})([dhm])$")
 _UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60}
 
@@ -204,3 +223,5 @@ class FlowSettings(_Section):
     intake: IntakeSettings = IntakeSettings()
     events: EventSettings = EventSettings()
     staff: StaffSettings = StaffSettings()
+    flood: FloodSettings = FloodSettings()
+    retention: RetentionSettings = RetentionSettings()

@@ -1,25 +1,56 @@
-"""Opting in to the lab's announcements and invitations, and out again, from any step."""
+"""Consent to news about one's ideas (updates) and to the lab's announcements and invitations:
+asked after an idea's receipt, asked again after a new privacy policy, changed from any step
+(/suscribirme, BAJA, the button on every notice, /privacidad)."""
 
 from handlers.events.rsvp import carry_on
+from handlers.privacy.consent import Purpose, changes, granted, stale, undecided
 from handlers.textinput import fold
 from handlers.turn import Turn
 
-UPDATES = "upd"  # the prefix of the "no more updates about my ideas" buttons
-SUBSCRIBE = "sub"  # the prefix of the opt-in buttons: "sub:yes", "sub:no"
+UPDATES = "upd"  # the prefix of the buttons about news of one's ideas: "upd:on", "upd:off"
+SUBSCRIBE = "sub"  # the prefix of the announcements buttons: "sub:yes", "sub:no"
 # A message that is only one of these words opts out, at any step (folded: any case).
 OPT_OUT_WORDS = frozenset(("baja", "stop", "parar", "unsubscribe"))
 # Broadcasts queued before an opt-out are dropped; notices about their own RSVPs are not.
 ANNOUNCEMENT_KINDS = ("broadcast",)
+# Idea notices queued before "no more news" are dropped.
+UPDATE_KINDS = ("idea_status", "idea_reply", "idea_award")
 
 
 def is_opt_out(text: str | None) -> bool:
     return text is not None and fold(text) in OPT_OUT_WORDS
 
 
-def offer(turn: Turn) -> None:
-    """Ask whether they want announcements (after their first idea's receipt)."""
+def _version(turn: Turn) -> str:
+    return turn.settings.lab.privacy_policy_version
+
+
+def record(turn: Turn, purpose: Purpose, agree: bool) -> None:
+    """Save a yes or a no (the database logs it with the policy version and the time)."""
+    turn.update_resident(**changes(purpose, agree, _version(turn), turn.now))
+
+
+def ask_updates(turn: Turn) -> None:
+    key = (
+        "consent.updates_again"
+        if stale(turn.resident, Purpose.UPDATES, _version(turn))
+        else "consent.updates_ask"
+    )
     turn.say(
-        turn.t("subscribe.offer", lab=turn.settings.lab.name),
+        turn.t(key, policy_url=turn.settings.lab.privacy_policy_url),
+        (turn.option(UPDATES, "on", "consent.updates_yes"),
+         turn.option(UPDATES, "no", "consent.updates_no")),
+    )  # fmt: skip
+
+
+def offer(turn: Turn) -> None:
+    """Ask whether they want announcements and invitations."""
+    again = stale(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn))
+    text = turn.t("consent.announcements_again", lab=turn.settings.lab.name,
+                  policy_url=turn.settings.lab.privacy_policy_url) if again else turn.t(
+        "subscribe.offer", lab=turn.settings.lab.name)  # fmt: skip
+    turn.say(
+        text,
         (
             turn.option(SUBSCRIBE, "yes", "subscribe.yes"),
             turn.option(SUBSCRIBE, "no", "subscribe.no"),
@@ -27,11 +58,39 @@ def offer(turn: Turn) -> None:
     )
 
 
+def ask_next(turn: Turn, *, announcements: bool = True) -> bool:
+    """Ask the first consent still open (updates, then announcements if offered); False
+    when there is none left to ask."""
+    version = _version(turn)
+    if undecided(turn.resident, Purpose.UPDATES, version):
+        ask_updates(turn)
+        return True
+    if announcements and undecided(turn.resident, Purpose.ANNOUNCEMENTS, version):
+        offer(turn)
+        return True
+    return False
+
+
+def needs_asking_again(turn: Turn) -> bool:
+    """A yes given under an older privacy policy: asked again before it is used."""
+    version = _version(turn)
+    return any(stale(turn.resident, purpose, version)
+               for purpose in (Purpose.UPDATES, Purpose.ANNOUNCEMENTS))  # fmt: skip
+
+
+def _then_menu(turn: Turn) -> None:
+    """After one answer: the next open question, or the menu."""
+    if turn.state.step.value == "idle" and not ask_next(turn):
+        turn.say(turn.t("greeting.menu"), turn.menu())
+    else:
+        carry_on(turn)
+
+
 def subscribe(turn: Turn) -> None:
-    if turn.resident.announcements_at is not None:
+    if granted(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn)):
         turn.say(turn.t("subscribe.already"))
         return
-    turn.update_resident(announcements_at=turn.now)
+    record(turn, Purpose.ANNOUNCEMENTS, True)
     turn.say(turn.t("subscribe.done"))
 
 
@@ -39,7 +98,7 @@ async def unsubscribe(turn: Turn) -> None:
     if turn.resident.announcements_at is None:
         turn.say(turn.t("subscribe.not_subscribed"))
         return
-    turn.update_resident(announcements_at=None)
+    record(turn, Purpose.ANNOUNCEMENTS, False)
     await turn.repos.outbox.skip_pending(
         turn.now, "opted out", recipient_id=turn.resident.id, kinds=ANNOUNCEMENT_KINDS
     )
@@ -47,26 +106,42 @@ async def unsubscribe(turn: Turn) -> None:
 
 
 async def on_button(turn: Turn, value: str) -> None:
-    """The answer to the offer after a receipt, which carried no menu: the menu follows."""
+    """The answer to the announcements question."""
     if value == "yes":
         subscribe(turn)
     elif value == "no":
+        record(turn, Purpose.ANNOUNCEMENTS, False)
         turn.say(turn.t("subscribe.declined"))
     else:
         turn.say(turn.t("input.stale_button"))
-    turn.say(turn.t("greeting.menu"), turn.menu())
+    if turn.state.step.value == "idle":
+        turn.say(turn.t("greeting.menu"), turn.menu())
+    else:
+        carry_on(turn)
+
+
+async def stop_updates(turn: Turn) -> None:
+    record(turn, Purpose.UPDATES, False)
+    await turn.repos.outbox.skip_pending(
+        turn.now, "no more news", recipient_id=turn.resident.id, kinds=UPDATE_KINDS
+    )
 
 
 async def on_updates_button(turn: Turn, value: str) -> None:
-    """ "No more news about my ideas" (on every status notice), and back on again."""
-    if value == "off":
-        await turn.repos.residents.set_updates(turn.resident.id, turn.now)
+    """Yes or no to news about their ideas: asked after a receipt, "no more news" on every
+    notice, and back on again."""
+    if value == "on":
+        record(turn, Purpose.UPDATES, True)
+        turn.say(turn.t("notice.updates_on"))
+    elif value == "off":
+        await stop_updates(turn)
         turn.say(
             turn.t("notice.updates_off"), (turn.option(UPDATES, "on", "notice.resume_updates"),)
         )
-    elif value == "on":
-        await turn.repos.residents.set_updates(turn.resident.id, None)
-        turn.say(turn.t("notice.updates_on"))
+        return carry_on(turn)
+    elif value == "no":
+        await stop_updates(turn)
+        turn.say(turn.t("consent.updates_declined"))
     else:
         turn.say(turn.t("input.stale_button"))
-    carry_on(turn)
+    _then_menu(turn)

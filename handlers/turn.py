@@ -24,6 +24,8 @@ class Turn:
     now: datetime
     first_contact: bool = False
     replies: list[Reply] = field(default_factory=list)
+    # Media files (paths under the media folder) to delete once the turn has committed.
+    released_media: list[str] = field(default_factory=list)
 
     @property
     def language(self) -> str:

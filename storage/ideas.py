@@ -8,6 +8,13 @@ from storage.models import Award, IdeaStatus, IdeaSummary, NewIdea
 from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
+# Who may hear of an idea's progress: agreed to it under the privacy policy in force, and not
+# known to block the bot.
+WANTS_UPDATES = (
+    "r.updates_at IS NOT NULL AND r.unreachable_at IS NULL "
+    "AND r.updates_version = (SELECT version FROM privacy_policy)"
+)
+
 
 def format_reference(prefix: str, year: int, number: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
@@ -171,14 +178,14 @@ class IdeaRepository:
 
     async def audience(self, idea_id: int) -> list[tuple[int, bool]]:
         """Who hears of an idea's progress: (resident id, is the author), the author first;
-        without those who asked for no updates or blocked the bot."""
+        those who agreed to news about their ideas (under the policy in force) and have not
+        blocked the bot."""
         rows = await fetch_all(
             self._db,
-            "SELECT r.id, 1 AS author FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id "
-            "WHERE i.id = ? AND r.updates_off_at IS NULL AND r.unreachable_at IS NULL "
+            "SELECT r.id, 1 AS author FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id "  # noqa: S608
+            f"WHERE i.id = ? AND {WANTS_UPDATES} "
             "UNION SELECT r.id, 0 FROM idea_followers AS f JOIN residents AS r "
-            "ON r.id = f.resident_id WHERE f.idea_id = ? AND r.updates_off_at IS NULL "
-            "AND r.unreachable_at IS NULL AND r.id NOT IN "
+            f"ON r.id = f.resident_id WHERE f.idea_id = ? AND {WANTS_UPDATES} AND r.id NOT IN "
             "(SELECT resident_id FROM ideas WHERE id = ?) ORDER BY 2 DESC, 1",
             (idea_id, idea_id, idea_id),
         )

@@ -54,9 +54,23 @@ class Resident(_Row):
     consent_at: datetime | None = None
     consent_refused_at: datetime | None = None
     announcements_at: datetime | None = None  # opted in to announcements and invitations
+    announcements_version: str | None = None  # ... under this privacy policy version
+    announcements_off_at: datetime | None = None  # said no, or withdrew it
     unreachable_at: datetime | None = None  # blocked the bot (cleared when they write again)
-    updates_off_at: datetime | None = None  # asked for no news about their ideas
+    updates_at: datetime | None = None  # agreed to news about their ideas
+    updates_version: str | None = None
+    updates_off_at: datetime | None = None  # said no to news about their ideas, or withdrew it
+    erased_at: datetime | None = None  # their personal data was erased
     created_at: datetime
+
+
+class ConsentEntry(_Row):
+    """One line of the proof of consent: given or not, for what, under which policy, when."""
+
+    purpose: str  # "handling", "updates" or "announcements"
+    granted: bool
+    policy_version: str | None
+    at: datetime
 
 
 class ConversationRecord(_Row):

@@ -11,8 +11,12 @@ from storage.residents import resident_from_row
 from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db_optional, to_db, to_db_optional
 
-# Residents a broadcast may reach: opted in to announcements and not known to block the bot.
-REACHABLE = "r.announcements_at IS NOT NULL AND r.unreachable_at IS NULL"
+# Residents a broadcast may reach: opted in to announcements under the privacy policy in force,
+# and not known to block the bot.
+REACHABLE = (
+    "r.announcements_at IS NOT NULL AND r.unreachable_at IS NULL "
+    "AND r.announcements_version = (SELECT version FROM privacy_policy)"
+)
 
 
 class OutboxRepository:

@@ -1,7 +1,11 @@
 """Files and folders that hold residents' data: readable and writable by their owner only."""
 
+import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 OWNER_ONLY_FILE = 0o600
 OWNER_ONLY_DIR = 0o700
@@ -31,6 +35,25 @@ def private_database_file(path: Path) -> None:
     for candidate in (path, *(path.with_name(path.name + end) for end in SQLITE_COMPANIONS)):
         if candidate.exists():
             os.chmod(candidate, OWNER_ONLY_FILE)
+
+
+def discard_media(media_dir: Path, paths: Iterable[str]) -> int:
+    """Delete these files (relative to the media folder, never outside it); returns how many."""
+    root = media_dir.resolve()
+    removed = 0
+    for relative in paths:
+        target = (root / relative).resolve()
+        if root not in target.parents:
+            log.warning("not deleting a path outside the media folder")
+            continue
+        try:
+            target.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            log.error("could not delete a media file: %s", error)
+    return removed
 
 
 def write_private(path: Path, content: bytes) -> None:

@@ -14,6 +14,7 @@ from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
 from storage.outbox import OutboxRepository
+from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
 
@@ -33,6 +34,7 @@ class Repositories:
     calls: CallRepository
     digests: DigestRepository
     deliveries: DeliveryRepository
+    privacy: PrivacyRepository
 
     @classmethod
     def on(cls, connection: aiosqlite.Connection) -> "Repositories":
@@ -50,4 +52,5 @@ class Repositories:
             calls=CallRepository(connection),
             digests=DigestRepository(connection),
             deliveries=DeliveryRepository(connection),
+            privacy=PrivacyRepository(connection),
         )

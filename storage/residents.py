@@ -6,8 +6,8 @@ from typing import Any
 
 import aiosqlite
 
-from storage.models import Resident
-from storage.sql import fetch_one
+from storage.models import ConsentEntry, Resident
+from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
 
 
@@ -22,8 +22,13 @@ def resident_from_row(row: Mapping[str, Any]) -> Resident:
         consent_at=from_db_optional(row["consent_at"]),
         consent_refused_at=from_db_optional(row["consent_refused_at"]),
         announcements_at=from_db_optional(row["announcements_at"]),
+        announcements_version=row["announcements_version"],
+        announcements_off_at=from_db_optional(row["announcements_off_at"]),
         unreachable_at=from_db_optional(row["unreachable_at"]),
+        updates_at=from_db_optional(row["updates_at"]),
+        updates_version=row["updates_version"],
         updates_off_at=from_db_optional(row["updates_off_at"]),
+        erased_at=from_db_optional(row["erased_at"]),
         created_at=from_db(row["created_at"]),
     )
 
@@ -48,12 +53,37 @@ class ResidentRepository:
         row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
         return None if row is None else resident_from_row(row)
 
-    async def set_updates(self, resident_id: int, off_since: datetime | None) -> None:
-        """Stop (a time) or resume (None) news about their ideas."""
+    async def save_consents(self, resident: Resident) -> None:
+        """Write a resident's consent columns as given (outside a conversation turn)."""
         await self._db.execute(
-            "UPDATE residents SET updates_off_at = ? WHERE id = ?",
-            (to_db_optional(off_since), resident_id),
+            "UPDATE residents SET consent_at = ?, consent_version = ?, consent_refused_at = ?, "
+            "updates_at = ?, updates_version = ?, updates_off_at = ?, announcements_at = ?, "
+            "announcements_version = ?, announcements_off_at = ? WHERE id = ?",
+            (
+                to_db_optional(resident.consent_at), resident.consent_version,
+                to_db_optional(resident.consent_refused_at), to_db_optional(resident.updates_at),
+                resident.updates_version, to_db_optional(resident.updates_off_at),
+                to_db_optional(resident.announcements_at), resident.announcements_version,
+                to_db_optional(resident.announcements_off_at), resident.id,
+            ),
+        )  # fmt: skip
+
+    async def set_policy_version(self, version: str) -> None:
+        """The privacy policy version in force (consents count only under it)."""
+        await self._db.execute("UPDATE privacy_policy SET version = ? WHERE id = 1", (version,))
+
+    async def consent_log(self, resident_id: int) -> list[ConsentEntry]:
+        rows = await fetch_all(
+            self._db,
+            "SELECT purpose, granted, policy_version, at FROM consent_log "
+            "WHERE resident_id = ? ORDER BY id",
+            (resident_id,),
         )
+        return [
+            ConsentEntry(purpose=row["purpose"], granted=bool(row["granted"]),
+                         policy_version=row["policy_version"], at=from_db(row["at"]))
+            for row in rows
+        ]  # fmt: skip
 
     async def find(self, channel: str, user_key: str) -> Resident | None:
         row = await fetch_one(

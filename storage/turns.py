@@ -112,13 +112,17 @@ class TurnWork:
             channel, external_id, to_db(now), resident.id, step, draft, resident.language,
             None if resident.role is None else resident.role.value,
             resident.consent_version, consent_at, refused_at,
-            to_db_optional(resident.announcements_at),
+            to_db_optional(resident.announcements_at), resident.announcements_version,
+            to_db_optional(resident.announcements_off_at), to_db_optional(resident.updates_at),
+            resident.updates_version, to_db_optional(resident.updates_off_at),
         )  # fmt: skip
         async with self._alone() as connection:
             await connection.execute(
                 "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
                 "language, role, consent_version, consent_at, consent_refused_at, "
-                "announcements_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "announcements_at, announcements_version, announcements_off_at, updates_at, "
+                "updates_version, updates_off_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 values,
             )
         await self._transaction.commit()

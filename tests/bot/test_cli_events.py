@@ -94,8 +94,10 @@ def _opt_in(count: int) -> None:
     assert main(["db", "upgrade"]) == 0
     with sqlite3.connect("data/minga.sqlite3") as db:
         db.executemany(
-            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at) "
-            "VALUES ('telegram', ?, 'es', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
+            "announcements_version) "
+            "VALUES ('telegram', ?, 'es', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', "
+            "'2026-08')",
             [(str(9000 + i),) for i in range(count)],
         )
 

@@ -44,8 +44,8 @@ async def _opted_in(path: Path, count: int) -> list[int]:
     now = datetime.now(UTC).isoformat()
     async with aiosqlite.connect(path) as db:
         await db.executemany(
-            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at) "
-            "VALUES ('telegram', ?, 'es', ?, ?)",
+            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
+            "announcements_version) VALUES ('telegram', ?, 'es', ?, ?, '2026-08')",
             [(str(chat), now, now) for chat in chats],
         )
         await db.commit()

@@ -13,6 +13,7 @@ from storage.models import Focus, NewIdea, NewMedia, Role
 from tests.bot.test_telegram_end_to_end import Running
 from tests.fakes.clock import FakeClock
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.handlers.walk import agreeing
 
 STAFF = 4242
 OUTSIDER = 999
@@ -44,6 +45,7 @@ async def _seed(settings: Settings) -> str:
     try:
         async with database.transaction() as repos:
             resident = await repos.residents.get_or_create("telegram", str(RESIDENT), MORNING)
+            await repos.residents.save_consents(agreeing(resident, MORNING))
             new = NewIdea(resident_id=resident.id, role=Role.RESIDENT, language="es",
                           problem=PROBLEM, idea=None, category="mobility", focus=Focus.EXTERNAL,
                           location_text="La Flora", latitude=4.49, longitude=-74.11,

@@ -9,6 +9,8 @@ from handlers.messages import Choice, Inbound, Location, Media, Reply
 from tests.fakes.clock import FakeClock
 
 _ids = itertools.count(1)
+# Time between one person's messages (the flood control counts messages per 10 seconds).
+TYPING_SECONDS = 1
 
 
 class Chat:
@@ -53,6 +55,7 @@ class Chat:
 
     async def send(self, external_id: str | None = None, **payload: object) -> list[Reply]:
         self.replies = []
+        self.clock.advance(seconds=TYPING_SECONDS)  # a person takes a moment per message
         await self.dispatcher.handle(self.inbound(external_id, **payload), self.deliver)
         return self.replies
 

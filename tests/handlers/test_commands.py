@@ -1,7 +1,13 @@
 """Commands and buttons that work from any step: /start, /cancel, /help, /mis_ideas, /idioma."""
 
 from tests.fakes.chat import Chat
-from tests.handlers.walk import PROBLEM, category_to_summary, to_problem, to_summary
+from tests.handlers.walk import (
+    PROBLEM,
+    answer_receipt,
+    category_to_summary,
+    to_problem,
+    to_summary,
+)
 
 
 async def test_cancel_asks_before_discarding_and_no_keeps_the_draft(chat: Chat) -> None:
@@ -60,9 +66,11 @@ async def test_my_ideas_lists_reference_date_and_status_in_the_lab_time_zone(
 
 
 async def test_my_ideas_shows_the_newest_ten_and_counts_the_rest(chat: Chat, clock) -> None:
-    for _ in range(11):
+    for number in range(11):
         await to_summary(chat) if not chat.history else await _another(chat)
         await chat.press("summary.send")
+        if number == 0:
+            await answer_receipt(chat)  # asked after the first receipt only
         clock.advance(minutes=1)
     await chat.press("menu.mine")
     assert "MNG-2026-000011" in chat.text and "MNG-2026-000001" not in chat.text
@@ -118,7 +126,7 @@ async def test_a_short_pause_just_continues(chat: Chat, clock) -> None:
 async def test_menu_buttons_work_from_the_idle_state(chat: Chat) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
-    await chat.press("subscribe.no")  # the first idea's receipt asks this; the menu follows
+    await answer_receipt(chat)  # the first idea's receipt asks these; the menu follows
     await chat.press("menu.help")
     assert chat.replies[0].text == chat.t("help.text")
     await chat.press("menu.new")

@@ -9,6 +9,7 @@ from tests.handlers.walk import (
     IDEA,
     MOBILITY,
     PROBLEM,
+    answer_receipt,
     to_identity,
     to_photos,
     to_problem,
@@ -312,7 +313,7 @@ async def test_back_goes_one_question_back_and_keeps_the_answers(chat: Chat) -> 
 async def test_a_returning_resident_starts_at_the_problem(chat: Chat) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
-    await chat.press("subscribe.no")
+    await answer_receipt(chat)
     await chat.press("menu.new")
     assert chat.asked("problem.ask")
     assert not chat.choices  # no way back before the first question

@@ -13,38 +13,46 @@ async def _announced(database: Database, user: str) -> bool:
     return resident.announcements_at is not None
 
 
-async def test_the_opt_in_is_offered_after_the_first_idea_only(
+async def test_news_and_announcements_are_asked_after_the_first_idea_only(
     chat: Chat, database: Database
 ) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
-    assert chat.replies[-1].text == chat.t("subscribe.offer", lab="Usme Innova")
-    # One message: the receipt with the offer's buttons only; the menu follows the answer.
+    assert chat.asked("consent.updates_ask")
+    # The receipt, then the question's buttons only; the menu follows the answers.
     assert [c.label for r in chat.replies for c in r.choices] == [
-        chat.t("subscribe.yes"),
-        chat.t("subscribe.no"),
+        chat.t("consent.updates_yes"),
+        chat.t("consent.updates_no"),
     ]
+    await chat.press("consent.updates_yes")
+    assert chat.t("notice.updates_on") in chat.text
+    assert chat.asked("subscribe.offer", lab="Usme Innova")
     await chat.press("subscribe.yes")
     assert chat.t("subscribe.done") in chat.text
     assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
     assert await _announced(database, chat.user)
-    await chat.command("start")  # a second idea: no offer again
+    await chat.command("start")  # a second idea: nothing asked again
     await chat.say(PROBLEM)
     await chat.press_label("La Flora")
     await category_to_summary(chat)
     await chat.press("summary.send")
     assert chat.t("receipt.next", lab="Usme Innova") in chat.text
     assert chat.t("subscribe.offer", lab="Usme Innova") not in chat.text
+    assert chat.t("consent.updates_ask") not in chat.text
     assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
 
 
 async def test_no_thanks_keeps_them_out(chat: Chat, database: Database) -> None:
     await to_summary(chat)
     await chat.press("summary.send")
+    await chat.press("consent.updates_no")
+    assert chat.t("consent.updates_declined") in chat.text
     await chat.press("subscribe.no")
     assert chat.t("subscribe.declined") in chat.text
     assert chat.t("menu.new") in [c.label for c in chat.replies[-1].choices]
     assert not await _announced(database, chat.user)
+    resident = await database.reader().residents.find("test", chat.user)
+    assert resident.updates_at is None and resident.updates_off_at is not None
 
 
 async def test_subscribe_command_and_unsubscribe_command(chat: Chat, database: Database) -> None:

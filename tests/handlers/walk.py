@@ -1,5 +1,10 @@
 """Shortcuts through the intake, so each test starts at the step it is about."""
 
+from datetime import datetime
+
+from handlers.privacy.consent import Purpose, changes
+from handlers.settings import FlowSettings
+from storage.models import Resident
 from tests.fakes.chat import Chat
 
 PROBLEM = "Los huecos de la calle 80 hacen caer a los ciclistas"
@@ -46,3 +51,18 @@ async def to_summary(chat: Chat, role: str = "role.resident") -> None:
     assert chat.asked("publish.ask", lab="Usme Innova")
     await chat.press("publish.text")
     assert chat.replies[-1].choices[0].id == "summary:send"
+
+
+async def answer_receipt(chat: Chat, *, updates: bool = False, announcements: bool = False) -> None:
+    """After a first idea's receipt: news about it, then announcements (the menu follows)."""
+    await chat.press("consent.updates_yes" if updates else "consent.updates_no")
+    await chat.press("subscribe.yes" if announcements else "subscribe.no")
+    assert chat.asked("greeting.menu")
+
+
+def agreeing(resident: Resident, now: datetime, *purposes: Purpose) -> Resident:
+    """The resident having said yes to these purposes under the default policy version."""
+    version = FlowSettings().lab.privacy_policy_version
+    for purpose in purposes or tuple(Purpose):
+        resident = resident.model_copy(update=changes(purpose, True, version, now))
+    return resident

@@ -20,7 +20,7 @@ from storage.models import OutboxItem
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
-from tests.handlers.walk import to_summary
+from tests.handlers.walk import answer_receipt, to_summary
 
 
 class Recorder:
@@ -78,7 +78,7 @@ async def _residents(make_chat: Callable[..., Chat], names: Sequence[str], subsc
         person = make_chat(language="es", user=name)
         await to_summary(person)
         await person.press("summary.send")
-        await person.press("subscribe.yes" if subscribe else "subscribe.no")
+        await answer_receipt(person, announcements=subscribe)
 
 
 async def _broadcast(database: Database, clock: FakeClock, reporter: int | None = None) -> int:

@@ -14,7 +14,7 @@ from storage.database import Database
 from storage.models import EventFields
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
-from tests.fakes.graph_api import FakeGraphApi, choice_ids
+from tests.fakes.graph_api import FakeGraphApi, choice_ids, text_of
 
 es = Catalog.load().translator("es")
 PHOTO = b"\xff\xd8\xff\xe0 fake jpeg bytes"
@@ -91,9 +91,12 @@ async def test_a_resident_files_an_idea_then_rsvps_and_is_reminded_on_whatsapp(
             in summary["interactive"]["body"]["text"]
         )
         await me.taps("summary:send")
-        receipt = await graph.expect(me.wa_id, "MNG-2026-")
-        assert choice_ids(receipt) == ["sub:yes", "sub:no"]
-
+        receipt = await graph.expect(me.wa_id, "MNG-2026-")  # with the question on news
+        assert es("consent.updates_ask") in text_of(receipt)
+        assert choice_ids(receipt) == ["upd:on", "upd:no"]
+        await me.taps("upd:on")
+        offer = await graph.expect(me.wa_id, es("subscribe.offer", lab="Usme Innova"))
+        assert choice_ids(offer) == ["sub:yes", "sub:no"]
         await me.taps("sub:yes")
         menu = await graph.expect(me.wa_id, kind="interactive")
         assert "menu:events" in choice_ids(menu)

@@ -35,8 +35,9 @@ async def _residents(settings: Settings, *wa_ids_and_ages: tuple[str, timedelta]
     async with aiosqlite.connect(settings.storage.database) as db:
         for wa_id, age in wa_ids_and_ages:
             cursor = await db.execute(
-                "INSERT INTO residents (channel, user_key, language, created_at, announcements_at)"
-                " VALUES ('whatsapp', ?, 'es', ?, ?) RETURNING id",
+                "INSERT INTO residents (channel, user_key, language, created_at, announcements_at,"
+                " announcements_version) VALUES ('whatsapp', ?, 'es', ?, ?, '2026-08')"
+                " RETURNING id",
                 (wa_id, stamp, stamp),
             )
             row = await cursor.fetchone()

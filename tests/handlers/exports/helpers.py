@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from handlers.staff.triage import change_status
 from storage.database import Database
 from storage.models import Focus, IdeaStatus, NewIdea, NewMedia, Publish, Role
+from tests.handlers.walk import agreeing
 
 PEOPLE = [
     # (name, contact, anonymous, lat/lon, place, photos, publish)
@@ -30,6 +31,7 @@ async def seed(database: Database, now: datetime) -> list[str]:
     async with database.transaction() as repos:
         for number, (name, contact, anonymous, pin, place, photos, publish) in enumerate(PEOPLE):
             resident = await repos.residents.get_or_create("telegram", f"{100 + number}", now)
+            await repos.residents.save_consents(agreeing(resident, now))
             problem = FORMULA if number == 1 else f"Problema {number}: huecos y basura en la vía"
             new = NewIdea(
                 resident_id=resident.id, role=Role.RESIDENT, language="es", problem=problem,

@@ -30,12 +30,15 @@ def staff_dispatcher(
     return Dispatcher(database, staff_settings(**changes), catalog, clock)
 
 
-async def submit_idea(chat: Chat, role: str = "role.resident") -> str:
-    """A resident sends an anonymous idea from La Flora; returns its reference."""
+async def submit_idea(chat: Chat, role: str = "role.resident", *, updates: bool = True) -> str:
+    """A resident sends an anonymous idea from La Flora and agrees to news about it (unless
+    told otherwise; the announcements question stays open); returns its reference."""
     await to_summary(chat, role)
     await chat.press("summary.send")
     text = chat.text
     start = text.index("MNG-")
+    if chat.asked("consent.updates_ask"):
+        await chat.press("consent.updates_yes" if updates else "consent.updates_no")
     return text[start : start + len("MNG-2026-000001")]
 
 

@@ -15,7 +15,7 @@ from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.staff.helpers import button, composed
-from tests.handlers.walk import IDEA, to_problem
+from tests.handlers.walk import IDEA, answer_receipt, to_problem
 
 
 async def open_default_call(staff: Chat) -> None:
@@ -116,7 +116,7 @@ async def test_winners_are_told_and_results_go_out_as_a_broadcast(
     await resident.press("identity.anonymous")
     await resident.press("publish.no")
     await resident.press("summary.send")
-    await resident.press("subscribe.yes")
+    await answer_receipt(resident, updates=True, announcements=True)
     await staff.send(command="idea", argument="1")
     await staff.send(choice=button(staff, staff.t("staff_idea.make_shortlisted")))
     assert staff.t("triage.award_shortlisted", reference="MNG-2026-000001", told=0) in staff.text

@@ -10,7 +10,7 @@ from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import add_event, outbox_rows
-from tests.handlers.walk import to_summary
+from tests.handlers.walk import answer_receipt, to_summary
 
 STAFF = "4242"
 
@@ -81,7 +81,7 @@ async def test_staff_broadcast_with_an_event_reaches_the_audience_and_reports(
         person = make_chat(language="es", user=name)
         await to_summary(person)
         await person.press("summary.send")
-        await person.press("subscribe.yes")
+        await answer_receipt(person, updates=True, announcements=True)
     chat = staff_chat
     await chat.command("difundir")
     await chat.say("¡Les esperamos en el lanzamiento!")
@@ -105,7 +105,7 @@ async def test_staff_broadcast_by_neighbourhood(
     person = make_chat(language="es", user="ana")
     await to_summary(person)  # her idea is in La Flora
     await person.press("summary.send")
-    await person.press("subscribe.yes")
+    await answer_receipt(person, updates=True, announcements=True)
     await staff_chat.command("broadcast")
     await staff_chat.say("Reunión de vecinos de La Flora el jueves")
     await staff_chat.press("staff.no_event")

@@ -1,0 +1,1 @@
+"""Residents' data rights (know, correct, erase), consent per purpose, and retention."""

@@ -1,0 +1,188 @@
+"""What residents' data rights and the retention rules do to the database: find, erase, prune.
+
+The handlers decide (what to mask, which steps hold a draft); this module only runs the SQL,
+within the caller's transaction."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.sql import fetch_all
+from storage.timefmt import to_db
+
+# Statuses after which an idea is closed: nothing more will be asked of its author.
+CLOSED_STATUSES = ("implemented", "not_selected", "duplicate")
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
+
+
+class PrivacyRepository:
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._db = connection
+
+    # -- retention ------------------------------------------------------------------------------
+
+    async def stale_drafts(self, before: datetime, steps: Sequence[str]) -> list[tuple[int, str]]:
+        """(resident id, draft JSON) of conversations left at a draft step since `before`."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT resident_id, draft FROM conversations WHERE updated_at < ? AND "  # noqa: S608
+            f"(step IN ({_marks(steps)}) "
+            f"OR json_extract(draft, '$.return_to') IN ({_marks(steps)}))",
+            (to_db(before), *steps, *steps),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def clear_conversation(self, resident_id: int, now: datetime) -> None:
+        """Back to the start, with nothing kept of what they were writing."""
+        await self._db.execute(
+            "UPDATE conversations SET step = 'idle', draft = '{}', updated_at = ? "
+            "WHERE resident_id = ?",
+            (to_db(now), resident_id),
+        )
+
+    async def remove_old_contacts(self, closed_before: datetime) -> int:
+        """Contact details of ideas closed before the date; returns how many ideas."""
+        cursor = await self._db.execute(
+            "UPDATE ideas SET contact_name = NULL, contact = NULL "  # noqa: S608
+            "WHERE (contact_name IS NOT NULL OR contact IS NOT NULL) "
+            f"AND status IN ({_marks(CLOSED_STATUSES)}) AND (SELECT max(at) FROM idea_events "
+            "WHERE idea_id = ideas.id AND kind = 'status') < ?",
+            (*CLOSED_STATUSES, to_db(closed_before)),
+        )
+        return cursor.rowcount
+
+    async def prune_inbound(self, before: datetime) -> int:
+        cursor = await self._db.execute(
+            "DELETE FROM inbound_messages WHERE received_at < ?", (to_db(before),)
+        )
+        return cursor.rowcount
+
+    async def paths_in_use(self, paths: Iterable[str]) -> set[str]:
+        """Which of these media paths an idea still keeps (the same photo sent twice)."""
+        wanted = list(paths)
+        if not wanted:
+            return set()
+        rows = await fetch_all(
+            self._db,
+            f"SELECT DISTINCT path FROM idea_media WHERE path IN ({_marks(wanted)})",  # noqa: S608
+            wanted,
+        )
+        return {str(row[0]) for row in rows}
+
+    # -- erasure --------------------------------------------------------------------------------
+
+    async def idea_texts(self, resident_id: int) -> list[tuple[int, str, str | None]]:
+        rows = await fetch_all(
+            self._db, "SELECT id, problem, idea FROM ideas WHERE resident_id = ?", (resident_id,)
+        )
+        return [(int(row[0]), str(row[1]), row[2]) for row in rows]
+
+    async def media_of(self, resident_id: int) -> list[str]:
+        rows = await fetch_all(
+            self._db,
+            "SELECT m.path FROM idea_media AS m JOIN ideas AS i ON i.id = m.idea_id "
+            "WHERE i.resident_id = ?",
+            (resident_id,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def withdraw_ideas(self, resident_id: int) -> int:
+        """Delete the resident's ideas entirely (their media, history and followers go with
+        them; other ideas that pointed at one as their original no longer do)."""
+        await self._db.execute(
+            "UPDATE ideas SET duplicate_of = NULL WHERE duplicate_of IN "
+            "(SELECT id FROM ideas WHERE resident_id = ?)",
+            (resident_id,),
+        )
+        cursor = await self._db.execute("DELETE FROM ideas WHERE resident_id = ?", (resident_id,))
+        return cursor.rowcount
+
+    async def anonymise_idea(
+        self, idea_id: int, problem: str, idea: str | None, places: Sequence[str]
+    ) -> None:
+        """Keep the idea without anything that points at its author: no name or contact, no
+        exact point (a neighbourhood from the lab's list stays), no photos or voice notes."""
+        await self._db.execute(
+            "UPDATE ideas SET contact_name = NULL, contact = NULL, anonymous = 1, "  # noqa: S608
+            "latitude = NULL, longitude = NULL, problem = ?, idea = ?, "
+            "publish = CASE WHEN publish = 'photos' THEN 'text' ELSE publish END, "
+            f"location_text = CASE WHEN location_text IN ({_marks(places) or 'NULL'}) "
+            "THEN location_text END WHERE id = ?",
+            (problem, idea, *places, idea_id),
+        )
+        await self._db.execute("DELETE FROM idea_media WHERE idea_id = ?", (idea_id,))
+
+    async def erase_resident(self, resident_id: int, now: datetime) -> None:
+        """Everything about the person but a row their kept ideas can point to: their channel
+        identity is replaced, their answers to events, follows, conversation and the words
+        of messages queued for them go, and every consent is withdrawn (the log keeps the
+        proof, by row id only)."""
+        stamp = to_db(now)
+        for sql in (
+            "DELETE FROM rsvps WHERE resident_id = ?",
+            "DELETE FROM idea_followers WHERE resident_id = ?",
+            "DELETE FROM conversations WHERE resident_id = ?",
+        ):
+            await self._db.execute(sql, (resident_id,))
+        await self._db.execute(
+            "UPDATE outbox SET status = 'skipped', last_error = 'erased', done_at = ? "
+            "WHERE recipient_id = ? AND status = 'pending'",
+            (stamp, resident_id),
+        )
+        await self._db.execute(
+            "UPDATE outbox SET payload = '{}' WHERE recipient_id = ?", (resident_id,)
+        )
+        await self._db.execute(
+            "UPDATE residents SET user_key = 'erased:' || id, language = NULL, role = NULL, "
+            "consent_at = NULL, consent_version = NULL, "
+            "consent_refused_at = CASE WHEN consent_at IS NOT NULL THEN ? "
+            "ELSE consent_refused_at END, "
+            "updates_at = NULL, updates_version = NULL, "
+            "updates_off_at = CASE WHEN updates_at IS NOT NULL THEN ? ELSE updates_off_at END, "
+            "announcements_at = NULL, announcements_version = NULL, "
+            "announcements_off_at = CASE WHEN announcements_at IS NOT NULL THEN ? "
+            "ELSE announcements_off_at END, unreachable_at = NULL, erased_at = ? WHERE id = ?",
+            (stamp, stamp, stamp, stamp, resident_id),
+        )
+
+    # -- access ---------------------------------------------------------------------------------
+
+    async def rsvps_of(self, resident_id: int) -> list[dict[str, Any]]:
+        rows = await fetch_all(
+            self._db,
+            "SELECT e.title, e.starts_at, r.status, r.answered_at FROM rsvps AS r "
+            "JOIN events AS e ON e.id = r.event_id WHERE r.resident_id = ? ORDER BY e.starts_at",
+            (resident_id,),
+        )
+        return [dict(row) for row in rows]
+
+    async def followed_by(self, resident_id: int) -> list[str]:
+        rows = await fetch_all(
+            self._db,
+            "SELECT i.reference FROM idea_followers AS f JOIN ideas AS i ON i.id = f.idea_id "
+            "WHERE f.resident_id = ? ORDER BY i.id",
+            (resident_id,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def ideas_of(self, resident_id: int) -> list[int]:
+        rows = await fetch_all(
+            self._db, "SELECT id FROM ideas WHERE resident_id = ? ORDER BY id", (resident_id,)
+        )
+        return [int(row[0]) for row in rows]
+
+    async def update_contact(
+        self, resident_id: int, *, name: str | None, contact: str | None
+    ) -> int:
+        """/corregir: the name and the contact on every one of their named ideas."""
+        cursor = await self._db.execute(
+            "UPDATE ideas SET contact_name = coalesce(?, contact_name), "
+            "contact = coalesce(?, contact) WHERE resident_id = ? AND anonymous = 0",
+            (name, contact, resident_id),
+        )
+        return cursor.rowcount
