@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot import cli_broadcast, cli_calls, cli_events, cli_ideas
+from bot import cli_broadcast, cli_calls, cli_events, cli_ideas, cli_residents
 from bot.cli_output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.catalog import CatalogError
@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_ideas.add_parsers(commands, common)
     cli_ideas.add_publish_parser(commands, common)
     cli_calls.add_parsers(commands, common)
+    cli_residents.add_parsers(commands, common)
     return parser
 
 
@@ -136,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(cli_broadcast.run(args, settings))
         elif args.command == "calls":
             asyncio.run(cli_calls.run(args, settings))
+        elif args.command == "residents":
+            asyncio.run(cli_residents.run(args, settings))
         elif args.command in ("ideas", "export", "publish"):
             asyncio.run(cli_ideas.run(args, settings))
         else:

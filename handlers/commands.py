@@ -7,6 +7,7 @@ from babel.dates import format_date
 from handlers import subscriptions
 from handlers.events import rsvp
 from handlers.navigation import fresh_draft, next_step
+from handlers.privacy import rights
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
 from handlers.staff import (
@@ -41,6 +42,14 @@ COMMAND_ALIASES: dict[str, str] = {
     "suscribirme": "subscribe",
     "unsubscribe": "unsubscribe",
     "baja": "unsubscribe",
+    "mis_datos": "my_data",
+    "my_data": "my_data",
+    "corregir": "correct",
+    "correct": "correct",
+    "borrar": "delete_me",
+    "delete_me": "delete_me",
+    "privacidad": "privacy",
+    "privacy": "privacy",
     # Staff only (each checks the caller).
     "new_event": "new_event",
     "nuevo_evento": "new_event",
@@ -68,6 +77,10 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("eventos", "events"),
         ("suscribirme", "subscribe"),
         ("baja", "unsubscribe"),
+        ("mis_datos", "my_data"),
+        ("corregir", "correct"),
+        ("privacidad", "privacy"),
+        ("borrar", "delete_me"),
         ("idioma", "language"),
         ("cancelar", "cancel"),
         ("ayuda", "help"),
@@ -78,6 +91,10 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
         ("events", "events"),
         ("subscribe", "subscribe"),
         ("unsubscribe", "unsubscribe"),
+        ("my_data", "my_data"),
+        ("correct", "correct"),
+        ("privacy", "privacy"),
+        ("delete_me", "delete_me"),
         ("language", "language"),
         ("cancel", "cancel"),
         ("help", "help"),
@@ -261,6 +278,10 @@ ACTIONS = {
     "events": show_events,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
+    "my_data": rights.show_my_data,
+    "correct": rights.correct,
+    "delete_me": rights.confirm_erase,
+    "privacy": rights.show_consents,
     "new_event": staff_only(new_event.start),
     "broadcast": staff_only(broadcast.start),
     "ideas": staff_only(list_ideas),

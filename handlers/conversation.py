@@ -10,6 +10,7 @@ from handlers.events import rsvp
 from handlers.events.cards import EVENT
 from handlers.messages import Choice
 from handlers.navigation import previous_step
+from handlers.privacy import rights
 from handlers.questions import QUESTIONS, ask, go_to
 from handlers.review import on_edit, on_summary
 from handlers.staff import broadcast as staff_broadcast
@@ -41,6 +42,7 @@ ANSWERS: dict[Step, Answer] = {
     **staff_broadcast.ANSWERS,
     **triage_flow.ANSWERS,
     **calls_flow.ANSWERS,
+    **rights.ANSWERS,
 }
 # The staff flows' questions join the intake's (they live with their flows).
 QUESTIONS.update(staff_new_event.QUESTIONS)
@@ -61,7 +63,8 @@ ANYWHERE: dict[str, Callable[[Turn, str], Awaitable[None]]] = {
 # Where a typed number is a free answer, not the number of a button ("Calle 80").
 FREE_TEXT_STEPS = frozenset(
     (Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT,
-     *staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED, *calls_flow.TYPED)
+     *staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED, *calls_flow.TYPED,
+     *rights.TYPED)
 )  # fmt: skip
 # In the staff group, text and places are answers only at these steps (the rest is talk).
 GROUP_TYPED = frozenset((*staff_new_event.TYPED, *staff_broadcast.TYPED, *triage_flow.TYPED,

@@ -30,6 +30,11 @@ class Step(StrEnum):
     CONFIRM_RESTART = "restart"
     RESUME = "resume"
     EVENT_CONSENT = "ev_consent"  # consent asked before an RSVP or an event link
+    # A resident's rights: /corregir (name or contact on their ideas), /borrar.
+    FIX_WHICH = "fix"
+    FIX_NAME = "fix_name"
+    FIX_CONTACT = "fix_contact"
+    ERASE_CONFIRM = "erase"
     # Staff: a new event (/nuevo_evento), guided.
     NEW_EVENT_TITLE = "ne_title"
     NEW_EVENT_STARTS = "ne_starts"
@@ -156,6 +161,7 @@ class Draft(BaseModel):
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given
+    fix_values: str | None = None  # /corregir: what their ideas carry; /borrar: how many ideas
     staff: StaffDraft | None = None  # a staff member's event or broadcast in the making
 
 

@@ -109,6 +109,9 @@ async def on_button(turn: Turn, value: str) -> None:
     """The answer to the announcements question."""
     if value == "yes":
         subscribe(turn)
+    elif value == "off":  # from /privacidad
+        await unsubscribe(turn)
+        return carry_on(turn)
     elif value == "no":
         record(turn, Purpose.ANNOUNCEMENTS, False)
         turn.say(turn.t("subscribe.declined"))

@@ -1,0 +1,76 @@
+"""`minga residents show|forget`: an access or erasure request received in person, answered
+on the server: by channel and user id, or by an idea's reference."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage.database import Database
+from tests.fakes.clock import FakeClock
+from tests.handlers.exports.helpers import PEOPLE, seed
+
+DATABASE = Path("data") / "minga.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+
+    async def fill() -> list[str]:
+        database = await Database.open(tmp_path / DATABASE)
+        try:
+            return await seed(database, FakeClock().now())
+        finally:
+            await database.close()
+
+    return asyncio.run(fill())
+
+
+def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+async def _idea(reference: str):
+    database = await Database.open(DATABASE)
+    try:
+        return await database.reader().idea_search.by_reference(reference)
+    finally:
+        await database.close()
+
+
+def test_show_answers_an_access_request(capsys: pytest.CaptureFixture[str]) -> None:
+    shown = _json(capsys, "residents", "show", "--channel", "telegram", "--user", "100")
+    name, contact = PEOPLE[0][0], PEOPLE[0][1]
+    assert shown["ideas"][0]["contact_name"] == name and shown["ideas"][0]["contact"] == contact
+    assert main(["residents", "show", "--idea", "MNG-2026-000001"]) == 0
+    text = capsys.readouterr().out
+    assert "MNG-2026-000001" in text and name in text
+
+
+def test_forget_by_reference_keeps_the_idea_anonymised(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["residents", "forget", "--idea", "MNG-2026-000001"]) == 2  # no terminal: --yes
+    assert "--yes" in capsys.readouterr().err
+    done = _json(capsys, "residents", "forget", "--idea", "MNG-2026-000001", "--yes")
+    assert (done["ideas_kept"], done["ideas_withdrawn"]) == (1, 0)
+    idea = asyncio.run(_idea("MNG-2026-000001"))
+    assert (idea.contact_name, idea.contact, idea.latitude, idea.media) == (None, None, None, ())
+    assert main(["residents", "show", "--channel", "telegram", "--user", "100"]) == 2
+    assert "no such resident" in capsys.readouterr().err
+
+
+def test_forget_can_withdraw_the_ideas(capsys: pytest.CaptureFixture[str]) -> None:
+    done = _json(capsys, "residents", "forget", "--channel", "telegram", "--user", "101",
+                 "--withdraw-ideas", "--yes")  # fmt: skip
+    assert done["ideas_withdrawn"] == 1
+    assert asyncio.run(_idea("MNG-2026-000002")) is None
+
+
+def test_who_must_be_said(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["residents", "show"]) == 2
+    assert "--channel and --user, or --idea" in capsys.readouterr().err
