@@ -13,6 +13,7 @@ from handlers.catalog import Catalog
 from handlers.clock import Clock
 from handlers.conversation import respond
 from handlers.flood import FloodGate, Verdict
+from handlers.logids import log_id
 from handlers.messages import Inbound, Reply
 from handlers.settings import FlowSettings
 from handlers.staff.group import is_outsider, outsider_answer
@@ -141,12 +142,16 @@ class Dispatcher:
                 replies = await self._turn(inbound)
             except Exception:
                 log.exception(
-                    "turn failed channel=%s message=%s", inbound.channel, inbound.external_id
+                    "turn failed channel=%s message=%s",
+                    inbound.channel,
+                    log_id(inbound.external_id),
                 )
                 replies = await self._after_failure(inbound)
             if replies is None:
                 log.info(
-                    "duplicate dropped channel=%s message=%s", inbound.channel, inbound.external_id
+                    "duplicate dropped channel=%s message=%s",
+                    inbound.channel,
+                    log_id(inbound.external_id),
                 )
                 return False
             await deliver(replies)
@@ -204,7 +209,7 @@ class Dispatcher:
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,
             resident.id,
-            inbound.external_id,
+            log_id(inbound.external_id),
             before,
             state.step,
         )
@@ -223,7 +228,7 @@ class Dispatcher:
                     inbound.channel, inbound.user_key, self._clock.now()
                 )
         except Exception:
-            log.exception("could not record failed message %s", inbound.external_id)
+            log.exception("could not record failed message %s", log_id(inbound.external_id))
             return [
                 Reply(self._catalog.text(self._settings.lab.default_language, "error.internal"))
             ]

@@ -140,7 +140,8 @@ async def on_erase(turn: Turn, value: str | None) -> None:
     turn.resident = fresh  # the turn's last write saves the erased row as it now is
     turn.state.step, turn.state.draft = Step.IDLE, Draft()
     turn.released_media.extend(erased.files)
-    key = "erase.done_withdrawn" if erased.ideas_withdrawn else "erase.done"
+    key = ("erase.done_withdrawn" if erased.ideas_withdrawn
+           else "erase.done" if erased.ideas_kept else "erase.done_plain")  # fmt: skip
     turn.say(turn.catalog.text(language, key))
 
 

@@ -70,6 +70,11 @@ class FakeBotApi:
         self.fault_rate = 0.0
         self.faults = random.Random(1581)
         self.faults_injected = 0
+        # Slowness: this share of every call (getUpdates too) waits up to delay_seconds first.
+        self.delay_rate = 0.0
+        self.delay_seconds = 0.3
+        self.delays_injected = 0
+        self.pushed: list[int] = []  # every update id ever offered, confirmed or not
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._consumed: dict[int, int] = defaultdict(int)
@@ -125,6 +130,7 @@ class FakeBotApi:
 
     async def push(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        self.pushed.append(update_id)
         self.updates.append({"update_id": update_id, **update})
         async with self._changed:
             self._changed.notify_all()
@@ -271,6 +277,9 @@ class FakeBotApi:
         method = request.path_params["method"]
         params = await self._params(request)
         self.calls.append((method, params))
+        if self.delay_rate and self.faults.random() < self.delay_rate:
+            self.delays_injected += 1
+            await asyncio.sleep(self.faults.random() * self.delay_seconds)
         if method in SENDING:
             error = self._refusal(int(params.get("chat_id", 0)))
             if error is not None:

@@ -55,6 +55,7 @@ from bot.sending.sender import RetryPolicy, Sender
 from handlers.catalog import Catalog
 from handlers.clock import Clock
 from handlers.dispatcher import Dispatcher
+from handlers.logids import log_id
 from handlers.messages import Inbound, Location, Media, Reply, Summary
 from storage.database import Database
 from storage.deliveries import Window
@@ -155,14 +156,17 @@ class WhatsAppChannel:
         its resident's place in line at once) and run concurrently across residents."""
         for event in events(body):
             if isinstance(event, Incoming):
-                task = asyncio.create_task(self._incoming(event), name=f"wa-{event.message_id}")
+                name = f"wa-{log_id(event.message_id)}"
+                task = asyncio.create_task(self._incoming(event), name=name)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             elif isinstance(event, Status):
                 try:
                     await self._status(event)
                 except Exception:
-                    log.exception("status %s could not be recorded", event.report.message_id)
+                    log.exception(
+                        "status %s could not be recorded", log_id(event.report.message_id)
+                    )
             elif isinstance(event, ErrorNotice):
                 self._error_notice(event)
 
@@ -175,13 +179,13 @@ class WhatsAppChannel:
         async def deliver(replies: Sequence[Reply]) -> None:
             outcome = await self.sender.deliver(incoming.user_key, replies, Lane.REPLY)
             if outcome.status != "sent":
-                log.warning("reply not delivered message=%s: %s (%s)", incoming.message_id,
+                log.warning("reply not delivered message=%s: %s (%s)", log_id(incoming.message_id),
                             outcome.status, outcome.error)  # fmt: skip
 
         try:
             await self._dispatcher.handle_prepared(CHANNEL, incoming.user_key, prepare, deliver)
         except Exception:
-            log.exception("message %s could not be handled", incoming.message_id)
+            log.exception("message %s could not be handled", log_id(incoming.message_id))
 
     async def to_inbound(self, incoming: Incoming) -> Inbound:
         base = Inbound(channel=CHANNEL, user_key=incoming.user_key,
@@ -214,10 +218,10 @@ class WhatsAppChannel:
                 raise TooLarge(f"{info.size} bytes")
             content = await self.client.download(info.url, limit)
         except TooLarge as error:
-            log.info("media too large message=%s: %s", incoming.message_id, error)
+            log.info("media too large message=%s: %s", log_id(incoming.message_id), error)
             return replace(base, unsupported=TOO_BIG[incoming.media_kind or ""])
         except GraphError as error:
-            log.warning("media download failed message=%s: %s", incoming.message_id, error)
+            log.warning("media download failed message=%s: %s", log_id(incoming.message_id), error)
             return replace(base, unsupported=failed)
         if voice:
             suffix: str | None = audio_suffix(info.mime_type or incoming.mime_type)
@@ -229,7 +233,7 @@ class WhatsAppChannel:
         try:
             await asyncio.to_thread(write_private, self._media_dir / relative, content)
         except OSError as error:
-            log.error("could not keep media message=%s: %s", incoming.message_id, error)
+            log.error("could not keep media message=%s: %s", log_id(incoming.message_id), error)
             return replace(base, unsupported=failed)
         kind = "voice" if voice else "photo"
         return replace(base, media=Media(kind, relative.as_posix(), incoming.media_id))

@@ -1,0 +1,69 @@
+"""The logs at INFO carry ids, never what identifies or was told by a resident: a whole
+intake with a name, an e-mail and a phone number, on Telegram (WhatsApp, where the user id
+is a phone number: tests/bot/whatsapp/test_log_privacy.py), scanned line by line."""
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from handlers.catalog import Catalog
+from tests.bot.test_telegram_end_to_end import Running, _settings
+from tests.fakes.telegram_api import FakeBotApi
+
+es = Catalog.load().translator("es")
+NAME = "Rosalba Quintero"
+EMAIL = "rosalba.q@example.org"
+PHONE = "3107654321"
+PROBLEM = "El caño de la carrera 7 se desborda cuando llueve fuerte"
+IDEA = "Limpiar el caño cada mes con la junta de acción comunal"
+WA_ID = "573209998877"
+SECRETS = (NAME, EMAIL, PHONE, PROBLEM, IDEA, WA_ID, "Rosalba", "carrera 7")
+
+
+def _leaks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    lines = [caplog.handler.format(record) for record in caplog.records]
+    return [line for line in lines if any(secret in line for secret in SECRETS)]
+
+
+async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
+    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    user = 5550777
+    async with Running(_settings(api, tmp_path)):
+        await api.send_text(user, "/start")
+        await api.expect(user, es("role.ask"))
+        await api.press(user, "role:resident")
+        await api.expect(user, "politica-de-privacidad")
+        await api.press(user, "consent:yes")
+        await api.expect(user, es("problem.ask"))
+        await api.send_text(user, PROBLEM)
+        await api.expect(user, es("location.ask"))
+        await api.send_text(user, "Comuneros")
+        await api.expect(user, es("category.ask"))
+        await api.press(user, "category:environment")
+        await api.expect(user, es("idea.ask"))
+        await api.send_text(user, IDEA)
+        await api.expect(user, es("photos.ask", max=3))
+        await api.press(user, "photos:done")
+        await api.expect(user, es("identity.ask"))
+        await api.press(user, "identity:named")
+        await api.expect(user, es("name.ask"))
+        await api.send_text(user, NAME)
+        await api.expect(user, es("contact.ask").split("\n")[0])
+        await api.send_text(user, EMAIL)
+        await api.expect(user, es("publish.ask", lab="Usme Innova"))
+        await api.press(user, "publish:no")
+        await api.expect(user, es("summary.intro"))
+        await api.press(user, "summary:send")
+        await api.expect(user, "MNG-")
+        await api.send_text(user, "/corregir")
+        await api.expect(user, es("fix.which", values=f"{NAME}, {EMAIL}").split("\n")[0])
+        await api.press(user, "fix:contact")
+        await api.send_text(user, PHONE)
+        await api.expect(user, es("fix.done", count=1))
+        await api.send_text(user, "/mis_datos")
+        await api.expect(user, NAME)
+    assert any(record.levelno == logging.INFO for record in caplog.records)
+    assert _leaks(caplog) == []
