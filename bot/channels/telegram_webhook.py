@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY_BYTES = 1024 * 1024  # one update: a message of 4,096 characters is far below this
 
 
 def route(application: Application, secret: str) -> Route:
@@ -25,8 +26,11 @@ def route(application: Application, secret: str) -> Route:
         if not hmac.compare_digest(given, expected):
             log.warning("Telegram webhook with a missing or wrong secret refused")
             return Response(status_code=403)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return Response(status_code=413)
         try:
-            data = json.loads(await request.body())
+            data = json.loads(body)
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError):
             return Response(status_code=400)

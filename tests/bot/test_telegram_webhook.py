@@ -60,6 +60,7 @@ async def test_updates_come_by_webhook_with_the_secret_and_are_answered(
         assert await _post(url, api.webhook_body(api.text_update(RESIDENT, "hola")), SECRET) == 200
         await api.expect(RESIDENT, es("role.ask"))
         assert await _post(url, b"not json", SECRET) == 400
+        assert await _post(url, b"{" + b" " * (2 << 20) + b"}", SECRET) == 413  # 2 MB: refused
     assert api.called("getUpdates") == []  # a webhook and polling never run together
 
 
