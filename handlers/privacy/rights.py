@@ -1,6 +1,7 @@
 """Residents' rights in the chat: /mis_datos (know), /corregir (correct), /borrar (erase) and
 /privacidad (their consents, each withdrawable alone). Each takes under a minute."""
 
+from handlers.answers import CONTACT_MAX, NAME_LIMITS
 from handlers.messages import Document, Reply
 from handlers.privacy import my_data
 from handlers.privacy.consent import Purpose, granted
@@ -12,8 +13,6 @@ from handlers.subscriptions import SUBSCRIBE, UPDATES
 from handlers.textinput import check_text, clean, looks_like_contact
 from handlers.turn import Turn
 
-NAME_LIMITS = (2, 80)
-CONTACT_MAX = 120
 STEPS = (Step.FIX_WHICH, Step.FIX_NAME, Step.FIX_CONTACT, Step.ERASE_CONFIRM)
 # Where a typed answer is words, not the number of a button.
 TYPED = (Step.FIX_NAME, Step.FIX_CONTACT)
