@@ -4,6 +4,8 @@ asked after an idea's receipt, asked again after a new privacy policy, changed f
 
 from handlers.events.rsvp import carry_on
 from handlers.privacy.consent import Purpose, changes, granted, stale, undecided
+from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
+from handlers.state import Step
 from handlers.textinput import fold
 from handlers.turn import Turn
 
@@ -14,7 +16,7 @@ OPT_OUT_WORDS = frozenset(("baja", "stop", "parar", "unsubscribe"))
 # Broadcasts queued before an opt-out are dropped; notices about their own RSVPs are not.
 ANNOUNCEMENT_KINDS = ("broadcast",)
 # Idea notices queued before "no more news" are dropped.
-UPDATE_KINDS = ("idea_status", "idea_reply", "idea_award")
+UPDATE_KINDS = (STATUS_NOTICE, REPLY_NOTICE, AWARD_NOTICE)
 
 
 def is_opt_out(text: str | None) -> bool:
@@ -46,11 +48,9 @@ def ask_updates(turn: Turn) -> None:
 def offer(turn: Turn) -> None:
     """Ask whether they want announcements and invitations."""
     again = stale(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn))
-    text = turn.t("consent.announcements_again", lab=turn.settings.lab.name,
-                  policy_url=turn.settings.lab.privacy_policy_url) if again else turn.t(
-        "subscribe.offer", lab=turn.settings.lab.name)  # fmt: skip
+    key = "consent.announcements_again" if again else "subscribe.offer"
     turn.say(
-        text,
+        turn.t(key, lab=turn.settings.lab.name, policy_url=turn.settings.lab.privacy_policy_url),
         (
             turn.option(SUBSCRIBE, "yes", "subscribe.yes"),
             turn.option(SUBSCRIBE, "no", "subscribe.no"),
@@ -80,7 +80,7 @@ def needs_asking_again(turn: Turn) -> bool:
 
 def _then_menu(turn: Turn) -> None:
     """After one answer: the next open question, or the menu."""
-    if turn.state.step.value == "idle" and not ask_next(turn):
+    if turn.state.step is Step.IDLE and not ask_next(turn):
         turn.say(turn.t("greeting.menu"), turn.menu())
     else:
         carry_on(turn)
@@ -117,7 +117,7 @@ async def on_button(turn: Turn, value: str) -> None:
         turn.say(turn.t("subscribe.declined"))
     else:
         turn.say(turn.t("input.stale_button"))
-    if turn.state.step.value == "idle":
+    if turn.state.step is Step.IDLE:
         turn.say(turn.t("greeting.menu"), turn.menu())
     else:
         carry_on(turn)

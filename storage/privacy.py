@@ -176,6 +176,16 @@ class PrivacyRepository:
         )
         return [int(row[0]) for row in rows]
 
+    async def named_contacts(self, resident_id: int) -> list[tuple[str | None, str | None]]:
+        """(name, contact) on each of the resident's ideas sent with their name."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT contact_name, contact FROM ideas WHERE resident_id = ? AND anonymous = 0 "
+            "ORDER BY id",
+            (resident_id,),
+        )
+        return [(row[0], row[1]) for row in rows]
+
     async def update_contact(
         self, resident_id: int, *, name: str | None, contact: str | None
     ) -> int:

@@ -54,9 +54,5 @@ async def erase(
 
 async def _names(repos: Repositories, resident_id: int) -> tuple[str, ...]:
     """The names they gave on their ideas, to be hidden where they typed them into a text."""
-    names = set()
-    for idea_id in await repos.privacy.ideas_of(resident_id):
-        record = await repos.idea_search.get(idea_id)
-        if record is not None and record.contact_name:
-            names.add(record.contact_name)
-    return tuple(sorted(names))
+    pairs = await repos.privacy.named_contacts(resident_id)
+    return tuple(sorted({name for name, _ in pairs if name}))

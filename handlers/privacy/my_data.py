@@ -11,7 +11,7 @@ from handlers.catalog import Catalog
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.retention import draft_files
 from handlers.settings import FlowSettings
-from handlers.state import DRAFT_STEPS, Draft, Step
+from handlers.state import DRAFT_STEPS
 from storage.models import Resident
 from storage.repositories import Repositories
 
@@ -26,10 +26,10 @@ async def held(repos: Repositories, resident: Resident) -> dict[str, Any]:
         if record is None:
             continue
         history = await repos.idea_search.history(idea_id)
-        voices = await repos.ideas.media_paths(idea_id)
+        files = await repos.ideas.media_paths(idea_id)
         ideas.append({
             **record.model_dump(mode="json", exclude={"resident_id", "media", "channel"}),
-            "files": len(voices),
+            "files": len(files),
             "history": [event.model_dump(mode="json", exclude={"actor", "note"})
                         for event in history if event.kind != "note"],  # staff notes stay theirs
         })  # fmt: skip
@@ -102,7 +102,3 @@ def _since(resident: Resident, purpose: Purpose) -> datetime | None:
 
 def _date(moment: datetime, settings: FlowSettings, language: str) -> str:
     return format_date(moment.astimezone(settings.lab.zone), format="medium", locale=language)
-
-
-def in_draft(step: Step, draft: Draft) -> bool:
-    return step in DRAFT_STEPS or draft.return_to in DRAFT_STEPS

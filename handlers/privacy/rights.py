@@ -1,16 +1,17 @@
 """Residents' rights in the chat: /mis_datos (know), /corregir (correct), /borrar (erase) and
 /privacidad (their consents, each withdrawable alone). Each takes under a minute."""
 
-from handlers.answers import CONTACT_MAX, NAME_LIMITS
+from handlers.answers import CONTACT_MAX, NAME_LIMITS, take_text
+from handlers.events.rsvp import carry_on
 from handlers.messages import Document, Reply
 from handlers.privacy import my_data
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.erase import erase
 from handlers.questions import QUESTIONS, go_to
-from handlers.replies import expected_choice
+from handlers.replies import expected_choice, reject
 from handlers.state import DRAFT_STEPS, Draft, Step
 from handlers.subscriptions import SUBSCRIBE, UPDATES
-from handlers.textinput import check_text, clean, looks_like_contact
+from handlers.textinput import looks_like_contact
 from handlers.turn import Turn
 
 STEPS = (Step.FIX_WHICH, Step.FIX_NAME, Step.FIX_CONTACT, Step.ERASE_CONFIRM)
@@ -42,22 +43,18 @@ async def show_my_data(turn: Turn) -> None:
     turn.replies.append(Reply(text))
     document = Document(turn.t("my_data.filename"), my_data.as_file(data), "application/json")
     turn.replies.append(Reply(turn.t("my_data.file_caption"), document=document))
-    if turn.state.step in DRAFT_STEPS:
-        go_to(turn, turn.state.step)
+    carry_on(turn)
 
 
 # -- /corregir ----------------------------------------------------------------------------------
 
 
 async def correct(turn: Turn) -> None:
-    data = await my_data.held(turn.repos, turn.resident)
-    named = [idea for idea in data["ideas"] if not idea["anonymous"]]
+    named = await turn.repos.privacy.named_contacts(turn.resident.id)
     if not named:
         turn.say(turn.t("fix.none"))
-        if turn.state.step in DRAFT_STEPS:
-            go_to(turn, turn.state.step)
-        return
-    values = sorted({v for idea in named for v in (idea["contact_name"], idea["contact"]) if v})
+        return carry_on(turn)
+    values = sorted({value for pair in named for value in pair if value})
     turn.state.draft.fix_values = ", ".join(values) or "—"
     _enter(turn, Step.FIX_WHICH)
 
@@ -83,22 +80,20 @@ async def on_which(turn: Turn, value: str | None) -> None:
 
 
 async def on_name(turn: Turn, value: str | None) -> None:
-    text = clean(turn.inbound.text or "")
-    problem = check_text(text, min_chars=NAME_LIMITS[0], max_chars=NAME_LIMITS[1])
-    if turn.inbound.text is None or problem is not None:
-        key = "input.empty" if problem is None else problem.key
-        turn.say(turn.t(key, **(problem.values if problem else {})))
-        return go_to(turn, Step.FIX_NAME)
+    text = take_text(turn, *NAME_LIMITS)  # says why and asks again when it will not do
+    if text is None:
+        return
     changed = await turn.repos.privacy.update_contact(turn.resident.id, name=text, contact=None)
     turn.say(turn.t("fix.done", count=changed))
     _leave(turn)
 
 
 async def on_contact(turn: Turn, value: str | None) -> None:
-    text = clean(turn.inbound.text or "")
-    if len(text) > CONTACT_MAX or not looks_like_contact(text):
-        turn.say(turn.t("contact.invalid"))
-        return go_to(turn, Step.FIX_CONTACT)
+    text = take_text(turn, 5, CONTACT_MAX)
+    if text is None:
+        return
+    if not looks_like_contact(text):
+        return reject(turn, "contact.invalid")
     changed = await turn.repos.privacy.update_contact(turn.resident.id, name=None, contact=text)
     turn.say(turn.t("fix.done", count=changed))
     _leave(turn)

@@ -5,7 +5,9 @@ import json
 
 from handlers.dispatcher import Dispatcher
 from handlers.settings import FlowSettings, LabSettings
+from handlers.staff.triage import change_status
 from storage.database import Database
+from storage.models import IdeaStatus
 from tests.fakes.chat import Chat
 from tests.handlers.events.helpers import add_event, outbox_rows
 from tests.handlers.staff.helpers import idea
@@ -93,9 +95,6 @@ async def test_erase_keeps_the_ideas_anonymised_and_forgets_the_person(
     event = await add_event(database, clock.now())
     await chat.send(choice=f"ev:{event.id}:yes")
     async with database.transaction() as repos:  # a status notice waiting to go
-        from handlers.staff.triage import change_status
-        from storage.models import IdeaStatus
-
         await change_status(repos, await idea(database, reference), IdeaStatus.IN_REVIEW,
                             actor="test", now=clock.now())  # fmt: skip
     before = await database.reader().residents.find("test", chat.user)
