@@ -58,7 +58,8 @@ class TelegramSettings(_Section):
     max_connections: int = Field(16, ge=1, le=256)
     # The bot's @username, for event links (`minga events link`). Unset: asked from Telegram.
     bot_username: str | None = None
-    # Telegram's pace. Every message counts, replies included (they go first).
+    # Telegram's limit. Every message counts, replies included (they go first); the pacer
+    # keeps RATE_MARGIN under it in any one second.
     max_messages_per_second: float = Field(30, gt=0, le=1000)
     # Bulk messages (broadcasts, reminders) to one chat at most one per this many seconds.
     bulk_seconds_per_chat: float = Field(1.0, ge=0, le=60)

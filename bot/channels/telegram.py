@@ -71,6 +71,12 @@ CHAT_TYPES = frozenset((ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP))
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile serves files up to 20 MB
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots send files up to 50 MB
+# PTB makes a task of every update at once and bounds how many run (256 by default). With a
+# bound, a crowd's queued messages held every place, each waiting for its person's earlier
+# reply, and a new person's first message waited behind all of them before it even reached
+# the flood control. Every update starts at once instead: the flood control drops a crowd's
+# excess on arrival, the per-person lock keeps order, and the pacer shares the sending fairly.
+MAX_CONCURRENT_UPDATES = 1_000_000
 # A file (not a photo) is fetched only to see whether it is a photo sent "as a file".
 MAX_FILE_AS_PHOTO_BYTES = 10 * 1024 * 1024
 
@@ -153,8 +159,8 @@ class TelegramChannel:
             .base_url(self._settings.base_url)
             .base_file_url(self._settings.base_file_url)
             # Updates run concurrently; the dispatcher's per-conversation lock keeps each
-            # resident's messages in order.
-            .concurrent_updates(True)
+            # resident's messages in order. No bound (see MAX_CONCURRENT_UPDATES).
+            .concurrent_updates(MAX_CONCURRENT_UPDATES)
             # aiohttp, not PTB's default httpx: a fifth of the CPU per call (telegram_http.py)
             .request(AiohttpRequest(self._settings.max_connections))
             .get_updates_request(AiohttpRequest(1))

@@ -1,9 +1,11 @@
-"""Send slots at a steady rate per channel, handed to conversation replies before bulk work."""
+"""Send slots at a steady rate per channel, under the platform's limit with a margin, handed
+to conversation replies before bulk, and among replies fairly across chats."""
 
 import asyncio
+import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from enum import IntEnum
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -12,13 +14,27 @@ Monotonic = Callable[[], float]
 
 PAUSE_POLL_SECONDS = 0.05  # while bulk is paused, how often to look for a reply to send
 # Slots missed while the event loop was busy may be caught up on, up to this much time's
-# worth: a busy bot keeps its rate instead of losing a slot on every late wake-up, and the
-# burst stays far below the one second of burst Telegram's flood control tolerates.
+# worth: a busy bot keeps its rate instead of losing a slot on every late wake-up. The
+# window below still holds during a catch-up.
 CATCH_UP_SECONDS = 0.2
 # Slots bulk leaves in store for replies on a shared gate: a reply that comes while a
 # broadcast runs goes at once instead of waiting for the next slot (up to 1/rate). A stock,
 # not a share: bulk still gets the whole rate, a couple of slots later.
 REPLY_RESERVE_SLOTS = 2
+# Minga keeps this share under the platform's limit: the limit is counted by the platform
+# over a sliding window, on arrival, and a message's way from our slot to its server varies
+# by a few milliseconds. Every message counts, replies and bulk alike.
+RATE_MARGIN = 0.05
+# The platform's window: no WINDOW_SECONDS ever hold more than rate * (1 - margin) slots,
+# counted with a guard so that a window closed at both ends holds no more either.
+WINDOW_SECONDS = 1.0
+WINDOW_GUARD_SECONDS = 0.005
+# A chat's share of reply slots is judged on what it got in this many seconds: a chat that
+# has just been served waits behind one that has not (a new person's first answer goes ahead
+# of a crowd's backlog), as fair queuing per contact does.
+FAIR_MEMORY_SECONDS = 10.0
+# Times this close count as equal: a sleep until a moment may wake a hair before it.
+EPSILON = 1e-6
 
 
 class Lane(IntEnum):
@@ -26,50 +42,115 @@ class Lane(IntEnum):
     BULK = 1  # broadcasts, reminders, notifications
 
 
+class _FairReplies:
+    """Reply waiters by chat: the next slot goes to the waiting chat served least lately."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[Hashable, deque[asyncio.Future[None]]] = {}
+        self._served: dict[Hashable, deque[float]] = {}
+
+    def add(self, key: Hashable, future: asyncio.Future[None]) -> None:
+        self._waiting.setdefault(key, deque()).append(future)
+
+    def first(self, now: float) -> tuple[Hashable, asyncio.Future[None]] | None:
+        """The waiter whose chat had fewest slots lately (the longest waiting among equals:
+        dicts keep insertion order, and a chat goes to the back once served)."""
+        best: tuple[int, Hashable, asyncio.Future[None]] | None = None
+        for key in list(self._waiting):
+            queue = self._waiting[key]
+            while queue and queue[0].done():  # cancelled while waiting
+                queue.popleft()
+            if not queue:
+                del self._waiting[key]
+                continue
+            recent = self._recent(key, now)
+            if best is None or recent < best[0]:
+                best = (recent, key, queue[0])
+        return None if best is None else (best[1], best[2])
+
+    def give(self, key: Hashable, now: float) -> None:
+        """Hand the slot to the first waiter of `key`; the chat goes to the back of the line."""
+        queue = self._waiting.pop(key)
+        queue.popleft().set_result(None)
+        if queue:
+            self._waiting[key] = queue
+        self.served(key, now)
+
+    def served(self, key: Hashable, now: float) -> None:
+        self._served.setdefault(key, deque()).append(now)
+        if len(self._served) > 4 * len(self._waiting) + 1_000:  # forget quiet chats
+            self._served = {k: v for k, v in self._served.items() if self._recent(k, now)}
+
+    def _recent(self, key: Hashable, now: float) -> int:
+        times = self._served.get(key)
+        if not times:
+            return 0
+        while times and now - times[0] > FAIR_MEMORY_SECONDS:
+            times.popleft()
+        return len(times)
+
+    @property
+    def waiting(self) -> int:
+        return sum(1 for queue in self._waiting.values() for f in queue if not f.done())
+
+
 class Gate:
-    """At most `rate` slots a second, evenly spaced (bursts only to catch up on slots the
-    event loop was too busy to hand out, and never beyond CATCH_UP_SECONDS of them). Waiting
-    replies take the next slot before waiting bulk, and bulk can be paused (after a 429)
-    without holding replies up."""
+    """At most `rate * (1 - margin)` slots a second, evenly spaced, and never more than that
+    many in any WINDOW_SECONDS (bursts only to catch up on slots the event loop was too busy
+    to hand out). Waiting replies take the next slot before waiting bulk, fairly across chats;
+    bulk can be paused (after a 429) without holding replies up."""
 
     def __init__(
         self,
         rate: float,
         *,
         reply_reserve: int = REPLY_RESERVE_SLOTS,
+        margin: float = RATE_MARGIN,
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        self._interval = 1.0 / rate
+        # The most slots any window may hold (at least one, for very low rates), evenly
+        # spaced so that the window itself only binds after a catch-up.
+        self._window_cap = max(1, math.floor(rate * (1 - margin) * WINDOW_SECONDS))
+        self._interval = (WINDOW_SECONDS + WINDOW_GUARD_SECONDS) / self._window_cap
         # Bulk waits until this much after a slot is due (never beyond what catch-up keeps).
-        self._bulk_lag = min(reply_reserve / rate, CATCH_UP_SECONDS / 2)
+        self._bulk_lag = min(reply_reserve * self._interval, CATCH_UP_SECONDS / 2)
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
+        self._taken: deque[float] = deque()  # the slots of the last window
         self._bulk_paused_until = 0.0
         self._all_paused_until = 0.0
-        self._waiting: dict[Lane, deque[asyncio.Future[None]]] = {
-            Lane.REPLY: deque(),
-            Lane.BULK: deque(),
-        }
+        self._replies = _FairReplies()
+        self._bulk: deque[asyncio.Future[None]] = deque()
         self._task: asyncio.Task[None] | None = None
 
-    async def slot(self, lane: Lane) -> None:
-        """Wait for this lane's turn to send one message."""
+    @property
+    def rate(self) -> float:
+        """The slots a second this gate hands out (under the platform's limit)."""
+        return 1.0 / self._interval
+
+    async def slot(self, lane: Lane, chat: Hashable = None) -> None:
+        """Wait for this lane's turn to send one message (to `chat`, for a reply)."""
         now = self._monotonic()
         if (
-            now >= self._due(lane)
+            now >= self._free_at(lane, now)
             and now >= self._all_paused_until
-            and self._first(Lane.REPLY) is None
+            and self._replies.first(now) is None
             and (
                 lane is Lane.REPLY  # a reply goes before waiting bulk anyway
-                or (self._first(Lane.BULK) is None and now >= self._bulk_paused_until)
+                or (self._first_bulk() is None and now >= self._bulk_paused_until)
             )
         ):  # the slot is free and nobody goes first: take it (no future, no task switch)
             self._take(now)
+            if lane is Lane.REPLY:
+                self._replies.served(chat, now)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[lane].append(future)
+        if lane is Lane.REPLY:
+            self._replies.add(chat, future)
+        else:
+            self._bulk.append(future)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="minga-pacer")
         await future
@@ -85,46 +166,69 @@ class Gate:
 
     @property
     def waiting(self) -> int:
-        return sum(1 for queue in self._waiting.values() for f in queue if not f.done())
+        return self._replies.waiting + sum(1 for f in self._bulk if not f.done())
 
-    def _first(self, lane: Lane) -> asyncio.Future[None] | None:
-        queue = self._waiting[lane]
-        while queue and queue[0].done():  # cancelled while waiting
-            queue.popleft()
-        return queue[0] if queue else None
+    def _first_bulk(self) -> asyncio.Future[None] | None:
+        while self._bulk and self._bulk[0].done():  # cancelled while waiting
+            self._bulk.popleft()
+        return self._bulk[0] if self._bulk else None
 
     def _due(self, lane: Lane) -> float:
         """When this lane may take the next slot: bulk a little later, keeping a reserve."""
         return self._next if lane is Lane.REPLY else self._next + self._bulk_lag
 
+    def _window_free_at(self, now: float) -> float:
+        """When the window has room for one more slot."""
+        span = WINDOW_SECONDS + WINDOW_GUARD_SECONDS
+        while self._taken and now - self._taken[0] >= span - EPSILON:
+            self._taken.popleft()
+        if len(self._taken) < self._window_cap:
+            return now
+        return self._taken[len(self._taken) - self._window_cap] + span
+
+    def _free_at(self, lane: Lane, now: float) -> float:
+        free_at = max(self._due(lane), self._window_free_at(now))
+        return now if free_at - now < EPSILON else free_at
+
     async def _run(self) -> None:
         while True:
             now = self._monotonic()
-            reply_waits = self._first(Lane.REPLY) is not None
-            bulk_waits = self._first(Lane.BULK) is not None
-            if not reply_waits and not bulk_waits:
+            reply = self._replies.first(now)
+            bulk_waits = self._first_bulk() is not None
+            if reply is None and not bulk_waits:
                 return  # nothing waits: the next slot() starts a new loop
             if now < self._all_paused_until:
                 await self._sleep(self._all_paused_until - now)
                 continue
-            lane = Lane.REPLY if reply_waits else Lane.BULK
-            if self._due(lane) > now:
+            lane = Lane.REPLY if reply is not None else Lane.BULK
+            free_at = self._free_at(lane, now)
+            if free_at > now:
                 # Waiting for bulk's (later) time: a reply that comes once a slot is free
                 # takes it in slot() itself; before that, look again when one is.
-                until = self._next if now < self._next else self._due(lane)
+                reply_free = self._free_at(Lane.REPLY, now)
+                until = reply_free if now < reply_free else free_at
                 await self._sleep(until - now)
                 continue
             if lane is Lane.BULK and now < self._bulk_paused_until:
                 # Only bulk waits, and it is paused: look again soon (a reply may come).
                 await self._sleep(min(PAUSE_POLL_SECONDS, self._bulk_paused_until - now))
                 continue
-            self._waiting[lane].popleft().set_result(None)
+            if reply is not None:
+                self._replies.give(reply[0], now)
+            else:
+                self._bulk.popleft().set_result(None)
             self._take(now)
 
     def _take(self, now: float) -> None:
         """Book the slot that was due: the next one is an interval later (on the schedule,
         so a late hand-out does not push every later slot back)."""
         self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
+        self._taken.append(now)
+        if len(self._taken) >= self._window_cap:
+            # The window is full: the next slot is when it has room, and slots that could
+            # not be had meanwhile are not owed (no burst when the window moves on).
+            # Bulk's reserve lag is not added on top: replies could not go earlier anyway.
+            self._next = max(self._next, self._window_free_at(now) - self._bulk_lag)
 
 
 class Pacer:
@@ -134,8 +238,8 @@ class Pacer:
     def __init__(self, reply_gate: Gate, bulk_gate: Gate | None = None) -> None:
         self._gates = {Lane.REPLY: reply_gate, Lane.BULK: bulk_gate or reply_gate}
 
-    async def slot(self, lane: Lane) -> None:
-        await self._gates[lane].slot(lane)
+    async def slot(self, lane: Lane, chat: Hashable = None) -> None:
+        await self._gates[lane].slot(lane, chat)
 
     def pause_bulk(self, seconds: float) -> None:
         self._gates[Lane.BULK].pause_bulk(seconds)

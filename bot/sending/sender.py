@@ -162,7 +162,7 @@ class Sender:
         attempt, waits = 0, 0
         while True:
             attempt += 1
-            await self._pacer.slot(lane)
+            await self._pacer.slot(lane, recipient)
             try:
                 message_id = await self.transport.send(recipient, message, bulk=lane is Lane.BULK)
                 return Outcome("sent", attempt, message_ids=(message_id,) if message_id else ())

@@ -11,7 +11,7 @@ import json
 import random
 import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -49,6 +49,27 @@ class TokenBucket:
         return True
 
 
+class SlidingWindow:
+    """Stricter flood control: more than `limit` messages in any one second (counted as they
+    arrive, over every chat) get a 429, with no burst allowance at all."""
+
+    def __init__(self, limit: int = 30, seconds: float = 1.0) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.accepted: deque[float] = deque()
+        self.busiest = 0  # the most messages any window held
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        while self.accepted and now - self.accepted[0] > self.seconds:
+            self.accepted.popleft()
+        if len(self.accepted) >= self.limit:
+            return False
+        self.accepted.append(now)
+        self.busiest = max(self.busiest, len(self.accepted))
+        return True
+
+
 class FakeBotApi:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -64,7 +85,7 @@ class FakeBotApi:
         # Chats whose person blocked the bot: every message to them gets a 403.
         self.blocked: set[int] = set()
         # Flood control: messages a second over all chats (None: none), and the 429s it gave.
-        self.limiter: TokenBucket | None = None
+        self.limiter: TokenBucket | SlidingWindow | None = None
         self.rate_limited = 0
         # Faults: this share of messages is answered with a 500 or a 429 (seeded, repeatable).
         self.fault_rate = 0.0
