@@ -19,7 +19,9 @@ STALL_HINT_SECONDS = 15  # nothing sent for this long: say that `minga run` must
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
-    broadcast = commands.add_parser("broadcast", help="announcements to opted-in residents")
+    broadcast = commands.add_parser(
+        "broadcast", parents=[common], help="announcements to opted-in residents"
+    )
     tasks = broadcast.add_subparsers(dest="broadcast_command", required=True, metavar="TASK")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")

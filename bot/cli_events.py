@@ -25,7 +25,9 @@ LINK = "https://t.me/{bot}?start=ev{id}"
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
-    events = commands.add_parser("events", help="the lab's events: add, list, change, cancel")
+    events = commands.add_parser(
+        "events", parents=[common], help="the lab's events: add, list, change, cancel"
+    )
     tasks = events.add_subparsers(dest="events_command", required=True, metavar="TASK")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")

@@ -25,7 +25,9 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     who.add_argument("--idea", metavar="REF", help="or: the reference of one of their ideas")
     who.add_argument("--json", action="store_true", help="print one JSON document")
     residents = commands.add_parser(
-        "residents", help="a resident's data: show it (access request), forget it (erasure)"
+        "residents",
+        parents=[common],
+        help="a resident's data: show it (access request), forget it (erasure)",
     )
     tasks = residents.add_subparsers(dest="residents_command", required=True, metavar="TASK")
     tasks.add_parser(
