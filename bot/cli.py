@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_until_signal(settings))
     except (ConfigError, CatalogError, UsageError) as error:
         print(f"minga: {error}", file=sys.stderr)
-        return 2
+        return error.status if isinstance(error, UsageError) else 2
     except KeyboardInterrupt:
         return 130
     return 0
