@@ -73,8 +73,8 @@ def _when(text: str, option: str, settings: Settings) -> datetime:
     moment = parse_local(text, settings.lab.zone)
     if moment is None:
         raise UsageError(
-            f"{option} {text!r}: use YYYY-MM-DD HH:MM in the lab's time zone "
-            f"({settings.lab.timezone}), e.g. 2026-08-16 14:00"
+            f"{option} {text!r}: use YYYY-MM-DD HH:MM (a day, then a 24-hour time) in the "
+            f"lab's time zone ({settings.lab.timezone})"
         )
     return moment
 

@@ -71,13 +71,13 @@ def add_publish_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def since_option(text: str | None, settings: Settings) -> datetime | None:
-    """ "2026-11-01" -> the start of that day in the lab's time zone."""
+    """ "YYYY-MM-DD" -> the start of that day in the lab's time zone."""
     if text is None:
         return None
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise UsageError(f"--since {text!r}: use a date like 2026-11-01") from None
+        raise UsageError(f"--since {text!r}: use a day as YYYY-MM-DD") from None
     return datetime.combine(day, time(0), tzinfo=settings.lab.zone)
 
 
