@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         "run", parents=[common],
         help="start the configured channels (Telegram, WhatsApp), the web server for their "
         "webhooks and /healthz, the outbox and the reminders",
+        description="Starts every configured channel and runs until Ctrl-C (or SIGTERM); "
+        "conversations continue where they were when it starts again. It needs a channel: "
+        "the Telegram token in MINGA_TELEGRAM__TOKEN (from @BotFather), and/or the [whatsapp] "
+        "settings. To try Minga without a token: minga chat.",
     )  # fmt: skip
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"
