@@ -17,22 +17,35 @@ log = logging.getLogger("minga")
 CONSOLE_MESSAGES_PER_SECOND = 20
 
 
+CONFIG_HELP = (
+    "settings file; also MINGA_CONFIG=PATH. Without either: ./config.toml if it exists, "
+    "else the built-in example settings. Accepted before or after the subcommand"
+)
+EPILOG = """settings: --config PATH (before or after the subcommand: `minga --config lab.toml run`
+or `minga run --config lab.toml`), else the file named by the environment variable
+MINGA_CONFIG, else ./config.toml if it exists, else the built-in example settings.
+Any setting can be overridden by MINGA_<SECTION>__<NAME>, e.g. MINGA_TELEGRAM__TOKEN.
+`minga COMMAND --help` shows a command's options."""
+
+
 def _parser() -> argparse.ArgumentParser:
+    # After the subcommand, --config only counts when given (SUPPRESS): otherwise its default
+    # would overwrite a --config given before the subcommand.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="PATH",
-        help="settings file (default: $MINGA_CONFIG, else ./config.toml, "
-        "else the built-in example settings)",
-    )
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP)
     parser = argparse.ArgumentParser(
-        prog="minga", description="Minga: ideas from residents to a public innovation lab."
-    )
+        prog="minga", description="Minga: ideas from residents to a public innovation lab.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+    )  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser(
         "run", parents=[common],
         help="start the configured channels (Telegram, WhatsApp), the web server for their "
         "webhooks and /healthz, the outbox and the reminders",
+        description="Starts every configured channel and runs until Ctrl-C (or SIGTERM); "
+        "conversations continue where they were when it starts again. It needs a channel: "
+        "the Telegram token in MINGA_TELEGRAM__TOKEN (from @BotFather), and/or the [whatsapp] "
+        "settings. To try Minga without a token: minga chat.",
     )  # fmt: skip
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"
@@ -42,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--staff", action="store_true", help="be staff in the chat (/nuevo_evento, /difundir)"
     )
-    db = commands.add_parser("db", help="database tasks")
+    db = commands.add_parser("db", parents=[common], help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")
     db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
     cli_events.add_parsers(commands, common)
@@ -120,7 +133,7 @@ async def _upgrade(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(config_path(args.config))
+        settings = load_settings(config_path(getattr(args, "config", None)))
         _setup_logging(settings, quiet=args.command != "run")
         if args.command == "chat" and args.staff:
             staff = settings.staff.model_copy(
@@ -147,7 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run_until_signal(settings))
     except (ConfigError, CatalogError, UsageError) as error:
         print(f"minga: {error}", file=sys.stderr)
-        return 2
+        return error.status if isinstance(error, UsageError) else 2
     except KeyboardInterrupt:
         return 130
     return 0

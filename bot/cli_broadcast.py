@@ -9,17 +9,21 @@ import sys
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import NotDone, UsageError, emit
 from bot.config import Settings
+from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from handlers.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
+from handlers.clock import Clock
 from storage.models import Broadcast, DeliveryCounts
 
 POLL_SECONDS = 0.5
-STALL_HINT_SECONDS = 15  # nothing sent for this long: say that `minga run` must be running
+STALL_HINT_SECONDS = 15  # a running bot that sent nothing for this long: say so, once
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
-    broadcast = commands.add_parser("broadcast", help="announcements to opted-in residents")
+    broadcast = commands.add_parser(
+        "broadcast", parents=[common], help="announcements to opted-in residents"
+    )
     tasks = broadcast.add_subparsers(dest="broadcast_command", required=True, metavar="TASK")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
@@ -34,7 +38,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="all (default), neighbourhood:NAME, category:ID, or event:ID (who said yes)",
     )  # fmt: skip
     send.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    send.add_argument("--wait", action="store_true", help="show progress until it is done")
+    send.add_argument(
+        "--wait", action="store_true",
+        help="show progress until it is done; exit status 1 at once if no `minga run` is "
+        "delivering (the broadcast stays queued and goes out when one starts)",
+    )  # fmt: skip
     status = tasks.add_parser("status", parents=[common, output], help="how a broadcast stands")
     status.add_argument("id", type=int)
     tasks.add_parser("list", parents=[common, output], help="the latest broadcasts")
@@ -56,8 +64,8 @@ def _line(broadcast: Broadcast, counts: DeliveryCounts) -> str:
             f"{counts.skipped} skipped")  # fmt: skip
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> None:
-    runtime = await Runtime.open(settings)
+async def run(args: argparse.Namespace, settings: Settings, *, clock: Clock | None = None) -> None:
+    runtime = await Runtime.open(settings, clock=clock)
     try:
         await _run(args, runtime)
     except BroadcastProblem as problem:
@@ -114,7 +122,8 @@ def _confirm(recipients: int) -> None:
 
 
 async def _follow(runtime: Runtime, broadcast: Broadcast, *, quiet: bool) -> None:
-    """A progress bar until nothing is pending."""
+    """A progress bar until nothing is pending; stops with NotDone when no `minga run` is
+    delivering (no fresh heartbeat for a channel with messages pending, and no progress)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     reader = runtime.database.reader()
@@ -122,15 +131,46 @@ async def _follow(runtime: Runtime, broadcast: Broadcast, *, quiet: bool) -> Non
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, disable=quiet, transient=False) as progress:
         task = progress.add_task(f"broadcast {broadcast.id}", total=broadcast.recipients)
-        done, idle = -1, 0.0
+        done, moved_at, hinted = -1, runtime.clock.now(), False
         while True:
             counts = await reader.outbox.counts(broadcast.id)
             finished = counts.total - counts.pending
             progress.update(task, completed=finished)
             if counts.pending == 0:
                 return
-            idle = 0.0 if finished != done else idle + POLL_SECONDS
+            now = runtime.clock.now()
+            if finished != done and done >= 0:
+                moved_at, hinted = now, False
+            else:  # no progress since the last look (or the first look): is anyone sending?
+                silent = await _undelivered_channels(runtime, broadcast.id)
+                if silent:
+                    raise NotDone(_nobody_sending(broadcast, counts.pending, silent))
+                stalled = (now - moved_at).total_seconds() >= STALL_HINT_SECONDS
+                if stalled and not hinted:
+                    hinted = True
+                    progress.console.print(
+                        "`minga run` is running but sent nothing for a while: a pause for the "
+                        "channel's limits, or see its log"
+                    )
             done = finished
-            if idle == STALL_HINT_SECONDS:
-                progress.console.print("nothing sent yet: is `minga run` running?")
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def _undelivered_channels(runtime: Runtime, broadcast_id: int) -> list[str]:
+    """Channels with messages of this broadcast pending and no running worker beating."""
+    reader = runtime.database.reader()
+    beats = await reader.outbox.heartbeats()
+    now = runtime.clock.now()
+    pending = await reader.outbox.pending_channels(broadcast_id)
+    return sorted(
+        channel for channel in pending
+        if channel not in beats or (now - beats[channel]).total_seconds() > HEARTBEAT_STALE_SECONDS
+    )  # fmt: skip
+
+
+def _nobody_sending(broadcast: Broadcast, pending: int, channels: list[str]) -> str:
+    return (
+        f"no `minga run` is delivering {' and '.join(channels)} messages: broadcast "
+        f"{broadcast.id} stays queued ({pending} pending) and goes out when `minga run` starts "
+        f"(minga broadcast status {broadcast.id})"
+    )

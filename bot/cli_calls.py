@@ -21,7 +21,9 @@ from storage.models import Call, CallCategory, Focus
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
-    calls = commands.add_parser("calls", help="calls for ideas: open, list, close, results")
+    calls = commands.add_parser(
+        "calls", parents=[common], help="calls for ideas: open, list, close, results"
+    )
     tasks = calls.add_subparsers(dest="calls_command", required=True, metavar="TASK")
     defaults = "; ".join(f"{c.id} ({c.en}, {c.focus.value} focus)" for c in DEFAULT_CATEGORIES)
     add = tasks.add_parser(

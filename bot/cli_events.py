@@ -25,7 +25,9 @@ LINK = "https://t.me/{bot}?start=ev{id}"
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
-    events = commands.add_parser("events", help="the lab's events: add, list, change, cancel")
+    events = commands.add_parser(
+        "events", parents=[common], help="the lab's events: add, list, change, cancel"
+    )
     tasks = events.add_subparsers(dest="events_command", required=True, metavar="TASK")
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
@@ -71,8 +73,8 @@ def _when(text: str, option: str, settings: Settings) -> datetime:
     moment = parse_local(text, settings.lab.zone)
     if moment is None:
         raise UsageError(
-            f"{option} {text!r}: use YYYY-MM-DD HH:MM in the lab's time zone "
-            f"({settings.lab.timezone}), e.g. 2026-08-16 14:00"
+            f"{option} {text!r}: use YYYY-MM-DD HH:MM (a day, then a 24-hour time) in the "
+            f"lab's time zone ({settings.lab.timezone})"
         )
     return moment
 

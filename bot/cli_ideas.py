@@ -20,7 +20,9 @@ STATUS_VALUES = [status.value for status in IdeaStatus]
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
-    ideas = commands.add_parser("ideas", help="the ideas: list, show, change their status")
+    ideas = commands.add_parser(
+        "ideas", parents=[common], help="the ideas: list, show, change their status"
+    )
     tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
     listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
     listing.add_argument("--status", choices=STATUS_VALUES, help="only ideas with this status")
@@ -42,7 +44,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     status.add_argument("--note", help="a staff note, never shown to the resident")
     status.add_argument("--of", metavar="REF", help="the original, for duplicate")
 
-    export = commands.add_parser("export", help="export the ideas to a file")
+    export = commands.add_parser("export", parents=[common], help="export the ideas to a file")
     what = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     to_file = what.add_parser("ideas", parents=[common, output],
                               help="every idea: csv, xlsx, geojson or open311")  # fmt: skip
@@ -69,13 +71,13 @@ def add_publish_parser(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def since_option(text: str | None, settings: Settings) -> datetime | None:
-    """ "2026-11-01" -> the start of that day in the lab's time zone."""
+    """ "YYYY-MM-DD" -> the start of that day in the lab's time zone."""
     if text is None:
         return None
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
-        raise UsageError(f"--since {text!r}: use a date like 2026-11-01") from None
+        raise UsageError(f"--since {text!r}: use a day as YYYY-MM-DD") from None
     return datetime.combine(day, time(0), tzinfo=settings.lab.zone)
 
 

@@ -8,6 +8,15 @@ from typing import Any
 class UsageError(Exception):
     """A bad argument: shown as one line, exit status 2."""
 
+    status = 2
+
+
+class NotDone(UsageError):
+    """What was asked is recorded but could not be finished now (e.g. nothing is running to
+    send it): one line, exit status 1."""
+
+    status = 1
+
 
 def emit(args: Any, document: dict[str, Any] | list[dict[str, Any]], human: str) -> None:
     """One JSON document with --json, else the short human text."""

@@ -3,7 +3,9 @@
 
 import argparse
 import sys
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
 from bot.cli_output import UsageError, emit
@@ -14,6 +16,14 @@ from storage.models import Resident
 from storage.repositories import Repositories
 
 CHANNELS = ("telegram", "whatsapp", "console")
+# Each purpose's fields in the resident's record: (granted at, under version, refused at).
+CONSENT_FIELDS = {
+    "handling (keeping and reviewing their ideas; required)":
+        ("consent_at", "consent_version", "consent_refused_at"),
+    "updates (news about their ideas)": ("updates_at", "updates_version", "updates_off_at"),
+    "announcements (broadcasts, event invitations)":
+        ("announcements_at", "announcements_version", "announcements_off_at"),
+}  # fmt: skip
 
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -25,7 +35,9 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     who.add_argument("--idea", metavar="REF", help="or: the reference of one of their ideas")
     who.add_argument("--json", action="store_true", help="print one JSON document")
     residents = commands.add_parser(
-        "residents", help="a resident's data: show it (access request), forget it (erasure)"
+        "residents",
+        parents=[common],
+        help="a resident's data: show it (access request), forget it (erasure)",
     )
     tasks = residents.add_subparsers(dest="residents_command", required=True, metavar="TASK")
     tasks.add_parser(
@@ -75,8 +87,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         resident = await _find(reader, args)
         data = await my_data.held(reader, resident)
         if args.residents_command == "show":
-            language = resident.language or settings.lab.default_language
-            text = my_data.readable(data, resident, settings.flow, runtime.catalog, language)
+            text = operator_view(resident.id, data, settings)
             emit(args, {"id": resident.id, **data}, text)
             return
         withdraw = args.withdraw_ideas
@@ -103,3 +114,59 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         )
     finally:
         await runtime.close()
+
+
+def operator_view(resident_id: int, data: dict[str, Any], settings: Settings) -> str:
+    """What the lab's operator reads at the desk: labelled fields, times in the lab's zone,
+    no chat commands (the resident's own view, /mis_datos, has those)."""
+    zone, version = settings.lab.zone, settings.lab.privacy_policy_version
+    person = data["resident"]
+    lines = [
+        f"resident {resident_id}",
+        f"  channel:        {person['channel']}",
+        f"  user id:        {person['user_key']}",
+        f"  language:       {person['language'] or '-'}",
+        f"  role:           {person['role'] or '-'}",
+        f"  first contact:  {_when(person['created_at'], zone)}",
+        f"  blocked bot:    {_when(person['unreachable_at'], zone, none='no')}",
+        f"consents (policy in force: {version}):",
+    ]  # fmt: skip
+    for purpose, (since, under, off) in CONSENT_FIELDS.items():
+        lines.append(
+            f"  {purpose}: {_consent(person[since], person[under], person[off], version, zone)}"
+        )
+    ideas = data["ideas"]
+    lines.append(f"ideas: {len(ideas)}")
+    for idea in ideas:
+        sent = _when(idea["created_at"], zone)
+        lines.append(f"  {idea['reference']}  status {idea['status']}  sent {sent}")
+        lines.append(
+            f"    name: {idea['contact_name'] or '-'}  contact: {idea['contact'] or '-'}  "
+            f"place: {idea['location_text'] or '-'}  exact location: "
+            f"{'yes' if idea['latitude'] is not None else 'no'}  files: {idea['files']}"
+        )
+    lines += [
+        f"follows news of: {', '.join(data['follows']) or '-'}",
+        f"answers to events: {len(data['events'])}",
+        f"unfinished idea: {'yes' if data['draft'] is not None else 'no'}"
+        + (f" ({data['draft_files']} files)" if data["draft_files"] else ""),
+        f"consent log entries: {len(data['consents'])}",
+        "everything, with the history of each idea: add --json",
+    ]
+    return "\n".join(lines)
+
+
+def _consent(
+    since: str | None, under: str | None, off: str | None, version: str, zone: ZoneInfo
+) -> str:
+    if since is not None:
+        given = f"yes since {_when(since, zone)} (policy {under})"
+        return given if under == version else f"{given}: an older policy, to be asked again"
+    return f"no since {_when(off, zone)}" if off is not None else "not asked yet"
+
+
+def _when(moment: str | None, zone: ZoneInfo, *, none: str = "-") -> str:
+    """An ISO time from the JSON document, in the lab's time zone."""
+    if moment is None:
+        return none
+    return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -1,10 +1,11 @@
 """Configuration: a TOML file (or the built-in example settings), then MINGA_* environment
 variables on top, so that secrets such as the Telegram token never need to be in a file."""
 
+import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -15,7 +16,14 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.exceptions import SettingsError
 
 from handlers.settings import (
     EventSettings,
@@ -213,6 +221,53 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+_SEQUENCES = (list, tuple, set, frozenset)
+_PLAIN_ITEMS = (str, int, float)
+
+
+def list_items(field: FieldInfo | None) -> bool:
+    """A list of plain values (ids, names, durations): these may be written without JSON."""
+    if field is None or get_origin(field.annotation) not in _SEQUENCES:
+        return False
+    return all(arg is Ellipsis or arg in _PLAIN_ITEMS for arg in get_args(field.annotation))
+
+
+def split_list(value: str) -> list[Any]:
+    """A list from an environment variable: JSON (`[1, 2]`), or one value or several separated
+    by commas (`12345`, `12345,67890`), as a person would first write it."""
+    text = value.strip()
+    if text.startswith("["):
+        decoded = json.loads(text)  # a broken JSON list is an error, not one odd value
+        if isinstance(decoded, list):
+            return decoded
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _variable(field_name: str, value: object) -> str:
+    """The MINGA_* variable that held this value, to name it in an error."""
+    suffix = f"__{field_name}".upper()
+    names = [name for name, held in os.environ.items()
+             if name.upper().startswith("MINGA_") and name.upper().endswith(suffix)
+             and held == value]  # fmt: skip
+    return names[0] if names else f"MINGA_...{suffix}"
+
+
+class _EnvSource(EnvSettingsSource):
+    """MINGA_* variables; every list of plain values also takes `a` and `a,b` (not only JSON)."""
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            if isinstance(value, str) and list_items(field):
+                return split_list(value)
+            return super().decode_complex_value(field_name, field, value)
+        except json.JSONDecodeError as error:
+            raise ConfigError(
+                f"environment variable {_variable(field_name, value)}: not valid JSON ({error}); "
+                'a list of names or ids may be written a,b or as JSON ["a", "b"]; a list '
+                "of tables or a table needs JSON (better: put it in the config file)"
+            ) from None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MINGA_", env_nested_delimiter="__", extra="forbid", frozen=True
@@ -240,7 +295,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the file: a token in MINGA_TELEGRAM__TOKEN beats the file.
-        return (env_settings, init_settings)
+        return (_EnvSource(settings_cls), init_settings)
 
     @property
     def flow(self) -> FlowSettings:
@@ -309,3 +364,5 @@ def load_settings(path: Path | None) -> Settings:
         return Settings(**values)
     except ValidationError as error:
         raise ConfigError(_describe(error, f"{source} or MINGA_* variables")) from None
+    except SettingsError as error:  # pydantic-settings' own, should one slip through
+        raise ConfigError(f"MINGA_* variables: {error}") from None

@@ -5,7 +5,10 @@ what was in flight)."""
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -27,6 +30,10 @@ Alert = Callable[[Repositories, str, str, float, datetime], Awaitable[None]]
 REPORT_PRIORITY = 4
 MAX_TRIES = 3  # a row queued again ("retry": e.g. as a template next time) at most this often
 FINISH_CHECK_SECONDS = 1.0  # while busy, how often to look for broadcasts that are done
+# How often the worker writes that it is delivering its channels (outbox_heartbeats), and how
+# old that row may be before `minga broadcast send --wait` takes it for a stopped bot.
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
 
 
 class OutboxWorker:
@@ -59,6 +66,8 @@ class OutboxWorker:
         # while the previous one was being written (group commit).
         self._sent: list[tuple[OutboxItem, int, tuple[str, ...], asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._name = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+        self._beat_at: datetime | None = None
 
     def notify(self) -> None:
         """New rows were written: look now instead of at the next poll."""
@@ -69,6 +78,7 @@ class OutboxWorker:
         channels = tuple(self._senders)
         try:
             while not stop.is_set():
+                await self._heartbeat(channels)
                 # Cleared before looking, so that a row written or a delivery ended while we
                 # look (or finish broadcasts) wakes the wait below at once.
                 self._wake.clear()
@@ -84,6 +94,21 @@ class OutboxWorker:
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            with contextlib.suppress(Exception):  # a stopped bot says so at once
+                async with self._database.transaction() as repos:
+                    await repos.outbox.stop_beating(channels, self._name)
+
+    async def _heartbeat(self, channels: tuple[str, ...]) -> None:
+        """Every HEARTBEAT_SECONDS: "this process is delivering these channels"."""
+        now = self._clock.now()
+        if self._beat_at is not None and (now - self._beat_at).total_seconds() < HEARTBEAT_SECONDS:
+            return
+        try:
+            async with self._database.transaction() as repos:
+                await repos.outbox.beat(channels, self._name, now)
+            self._beat_at = now
+        except Exception:  # a busy database: the next turn of the loop tries again
+            log.warning("outbox worker: heartbeat not written", exc_info=True)
 
     async def _step(self, channels: tuple[str, ...]) -> int:
         """Start what is due; finish broadcasts that are done. Returns how many started."""

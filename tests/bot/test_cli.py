@@ -98,3 +98,29 @@ def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     assert "Recibida" in result.stdout
     assert result.stdout.rstrip().endswith("Hasta pronto.")
     assert len(list((tmp_path / "data" / "media" / "console").iterdir())) == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--config", "lab.toml", "db", "upgrade"], ["db", "upgrade", "--config", "lab.toml"],
+     ["db", "--config", "lab.toml", "upgrade"], ["--config", "other.toml", "db", "upgrade",
+     "--config", "lab.toml"], ["db", "upgrade"]],
+)  # fmt: skip
+def test_config_is_taken_before_or_after_the_subcommand_and_from_minga_config(
+    argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lab.toml").write_text('[storage]\ndatabase = "from-lab.sqlite3"\n', "utf-8")
+    if "--config" not in argv:  # the environment variable names it
+        monkeypatch.setenv("MINGA_CONFIG", "lab.toml")
+    assert main(argv) == 0
+    assert "from-lab.sqlite3" in capsys.readouterr().out
+    assert (tmp_path / "from-lab.sqlite3").exists()
+
+
+def test_help_says_where_the_settings_come_from(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "--config PATH" in out and "MINGA_CONFIG" in out and "MINGA_TELEGRAM__TOKEN" in out

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from handlers.catalog import Catalog
+from handlers.privacy.consent import Purpose
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.handlers.exports.helpers import PEOPLE, seed
@@ -74,3 +76,24 @@ def test_forget_can_withdraw_the_ideas(capsys: pytest.CaptureFixture[str]) -> No
 def test_who_must_be_said(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["residents", "show"]) == 2
     assert "--channel and --user, or --idea" in capsys.readouterr().err
+
+
+def test_show_is_the_operators_view_not_the_residents_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["residents", "show", "--channel", "telegram", "--user", "100"]) == 0
+    text = capsys.readouterr().out
+    name, contact = PEOPLE[0][0], PEOPLE[0][1]
+    for held in ("MNG-2026-000001", name, contact, "telegram", "100"):
+        assert held in text
+    for purpose in Purpose:  # each consent, by the name the consent log gives it
+        assert purpose.value in text
+    catalog = Catalog.load()
+    words = {word for line in text.splitlines() for word in line.split()}
+    assert not any(word.startswith("/") for word in words)  # no chat commands to type
+    for language in ("es", "en"):
+        assert catalog.text(language, "my_data.footer") not in text
+        assert catalog.text(language, "my_data.title", lab="Usme Innova") not in text
+    shown = _json(capsys, "residents", "show", "--channel", "telegram", "--user", "100")
+    assert set(shown) == {"id", "resident", "consents", "ideas", "follows", "events", "draft",
+                          "draft_files"}  # fmt: skip

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, config_path, load_settings
+from bot.config import ConfigError, Settings, config_path, list_items, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,3 +80,63 @@ def test_where_the_settings_come_from(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("MINGA_CONFIG", "/etc/minga.toml")
     assert config_path(None) == Path("/etc/minga.toml")
     assert config_path("mine.toml") == Path("mine.toml")
+
+
+# Two values each, as a lab would write them, for every list of plain values in the settings.
+LIST_SAMPLES = {
+    "staff.telegram_ids": ("12345", "67890"),
+    "staff.console_users": ("ana", "luis"),
+    "lab.neighbourhoods": ("La Flora", "Danubio"),
+    "events.reminder_offsets": ("3h", "1d"),
+}
+
+
+def _plain_lists() -> list[str]:
+    return [f"{section}.{name}"
+            for section, field in Settings.model_fields.items()
+            for name, inner in field.annotation.model_fields.items()  # type: ignore[union-attr]
+            if list_items(inner)]  # fmt: skip
+
+
+def test_every_list_setting_is_tried_from_the_environment() -> None:
+    assert sorted(_plain_lists()) == sorted(LIST_SAMPLES)  # a new list setting: add it above
+
+
+@pytest.mark.parametrize("setting", sorted(LIST_SAMPLES))
+@pytest.mark.parametrize("form", ["one", "commas", "commas and spaces", "json"])
+def test_a_list_setting_takes_one_value_commas_or_json(
+    setting: str, form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = LIST_SAMPLES[setting]
+    written, expected = {
+        "one": (first, [first]),
+        "commas": (f"{first},{second}", [first, second]),
+        "commas and spaces": (f" {first} , {second} ", [first, second]),
+        "json": (f'["{first}", "{second}"]', [first, second]),
+    }[form]
+    section, name = setting.split(".")
+    monkeypatch.setenv(f"MINGA_{section}__{name}".upper(), written)
+    held = getattr(getattr(load_settings(None), section), name)
+    assert [str(value) for value in held] == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MINGA_STAFF__TELEGRAM_IDS", "[1,"), ("MINGA_LAB__CATEGORIES", "mobility"),
+     ("MINGA_WHATSAPP__TEMPLATES", "reminder")],
+)  # fmt: skip
+def test_a_list_that_is_not_readable_is_named_in_one_line(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert variable in str(caught.value) and len(str(caught.value).splitlines()) == 1
+
+
+def test_lists_of_tables_still_take_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MINGA_LAB__CATEGORIES", '[{"id": "agua", "es": "Agua", "en": "Water"}]')
+    monkeypatch.setenv("MINGA_WHATSAPP__TEMPLATES", '{"reminder": {"es": "minga_rec"}}')
+    settings = load_settings(None)
+    assert [c.id for c in settings.lab.categories] == ["agua"]
+    assert settings.whatsapp.templates["reminder"]["es"].name == "minga_rec"
