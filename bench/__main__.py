@@ -21,7 +21,10 @@ TARGETS = {
     "my_ideas_ms": 20.0,
     "last_24h_ms": 100.0,
     "startup_seconds": 1.5,
-    "free_share": 0.95,  # broadcast rate / Telegram's 30 messages a second
+    # broadcast rate / Telegram's 30 messages a second (Minga keeps 5% under it: at most 28
+    # in any second, evenly spaced)
+    "free_share": 0.90,
+    "launch_share": 0.90,  # broadcast rate / what replies leave of the 30 a second
     "paid_share": 0.90,  # paid lane rate / 1000 messages a second
     "reply_p99_factor": 1.5,  # reply p99 during a broadcast / without one
     "reminder_p99_s": 2.0,  # beyond what the pace itself requires
@@ -204,6 +207,32 @@ def replies(recipients: int) -> None:
     )  # fmt: skip
 
 
+def launch(recipients: int) -> None:
+    """Residents filing ideas while a broadcast goes out, against a fake that refuses any
+    message over 30 in any one second: 429s caused, and the broadcast's share of what the
+    replies leave."""
+    chat = {"chatters": 40, "chat_rate": 10, "chat_after": 3}
+    result = outbound.run({"window": 30, "expect": recipients, **chat}, recipients=recipients)
+    arrivals, others = result["arrivals"], result["others"]
+    start, end = arrivals[0], arrivals[-1]
+    seconds = end - start
+    reply_rate = sum(1 for at in others if start <= at <= end) / seconds
+    rate = (len(arrivals) - 1) / seconds
+    share = rate / (30 - reply_rate)
+    save(
+        "launch",
+        f"A launch week: 40 residents filing ideas (10 updates/s) during a {recipients:,}-"
+        "recipient broadcast, against a fake refusing anything over 30 messages in any second",
+        ["recipients", "replies msg/s", "broadcast msg/s", "share of what replies leave",
+         f">= {TARGETS['launch_share']:.0%}", "429 caused", "reply p99 ms"],
+        [[recipients, round(reply_rate, 1), round(rate, 1), round(share, 3),
+          _mark(share >= TARGETS["launch_share"] and result["rate_limited"] == 0),
+          result["rate_limited"], round(result["chat"]["p99_ms"], 1)]],
+        {"reply_rate": reply_rate, "rate": rate, "rate_limited": result["rate_limited"],
+         "chat": result["chat"]},
+    )  # fmt: skip
+
+
 def reminders(count: int) -> None:
     result = outbound.run({"limit": 30, "expect": count}, recipients=count, reminder_in=20)
     due, arrivals = result["due"], sorted(result["arrivals"])
@@ -227,7 +256,7 @@ def reminders(count: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
-                        "memory", "throughput", "broadcast", "paid", "replies",
+                        "memory", "throughput", "broadcast", "paid", "replies", "launch",
                         "reminders", "staff", "whatsapp"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
@@ -246,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             broadcast(args.recipients, paid=name == "paid")
         elif name == "replies":
             replies(min(args.recipients, 3000))
+        elif name == "launch":
+            launch(min(args.recipients, 3000))
         elif name == "reminders":
             reminders(args.reminders)
         elif name == "latency":

@@ -35,7 +35,8 @@ async def _seed(path: Path, recipients: int, *, reminder_in: float | None) -> fl
         async with database.transaction() as repos:
             await repos.residents._db.executemany(
                 "INSERT INTO residents (channel, user_key, language, created_at, announcements_at,"
-                " consent_version, consent_at) VALUES ('telegram', ?, 'es', ?, ?, '2026-08', ?)",
+                " announcements_version, consent_version, consent_at)"
+                " VALUES ('telegram', ?, 'es', ?, ?, '2026-08', '2026-08', ?)",
                 [(str(FIRST_CHAT + i), stamp, stamp, stamp) for i in range(recipients)],
             )
             if reminder_in is None:

@@ -1,7 +1,8 @@
 """The fake Bot API server for the outbound benchmarks, in a process of its own.
 
 python -m bench.outbound_server --port P --spec JSON --out FILE
-It enforces Telegram's flood control (`limit` messages a second, one second of burst),
+It enforces Telegram's flood control (`limit` messages a second, one second of burst, or
+`window` messages in any one second, no burst),
 records when each bulk message (one whose text or caption contains `marker`) arrives, lets
 paced residents do the intake meanwhile (`chatters`), and writes the results once `expect`
 bulk messages have arrived and the residents are done.
@@ -15,16 +16,19 @@ from typing import Any
 
 from bench.residents import Replies, run_residents
 from bench.server_process import serve
-from tests.fakes.telegram_api import FakeBotApi, TokenBucket
+from tests.fakes.telegram_api import FakeBotApi, SlidingWindow, TokenBucket
 
 
 async def main(port: int, spec: dict[str, Any], out: Path) -> None:
     api = FakeBotApi()
     api.keep_sent = False
-    if spec.get("limit"):
+    if spec.get("window"):  # stricter: no more than `window` in any one second, no burst
+        api.limiter = SlidingWindow(spec["window"])
+    elif spec.get("limit"):
         api.limiter = TokenBucket(spec["limit"])
     replies = Replies(complete="markup")
     arrivals: list[float] = []
+    others: list[float] = []  # every other message: replies to the paced residents
     everything = asyncio.Event()
     if spec["expect"] == 0:
         everything.set()
@@ -35,6 +39,7 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
             if len(arrivals) >= spec["expect"]:
                 everything.set()
         else:
+            others.append(time.time())
             replies.on_send(chat_id, message)
 
     api.on_send = on_send
@@ -45,7 +50,8 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
         chat = await run_residents(api, replies, residents=spec["chatters"], steps=10,
                                    rate=spec["chat_rate"])  # fmt: skip
     await everything.wait()
-    results = {"arrivals": arrivals, "rate_limited": api.rate_limited, "chat": chat,
+    results = {"arrivals": arrivals, "others": others, "rate_limited": api.rate_limited,
+               "chat": chat,
                "paid": sum(1 for m, p in api.calls if p.get("allow_paid_broadcast"))}  # fmt: skip
     await asyncio.to_thread(out.write_text, json.dumps(results), "utf-8")
     await asyncio.Event().wait()
