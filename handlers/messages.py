@@ -55,6 +55,7 @@ class Inbound:
 class Choice:
     id: str
     label: str
+    detail: str = ""  # a second, smaller line (an event's day): a WhatsApp row's description
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,9 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = field(default=())
     location_button: str | None = None  # label of a "share my location" button, where offered
+    # What the choices answer, said again for a channel that shows them in a message of their
+    # own (WhatsApp: a location request, then the other answers as a list).
+    choices_text: str | None = None
     venue: Venue | None = None
     document: Document | None = None
     picture: Picture | None = None
@@ -126,6 +130,7 @@ class Reply:
         return (
             not self.choices
             and self.location_button is None
+            and self.choices_text is None
             and self.venue is None
             and self.document is None
             and self.picture is None

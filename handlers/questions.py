@@ -52,6 +52,7 @@ def ask_location(turn: Turn) -> None:
         turn.t("location.ask"),
         with_back(turn, step, suggestions),
         location_button=turn.t("location.share"),
+        choices_text=turn.t("location.or_choose"),
     )
 
 

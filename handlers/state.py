@@ -124,6 +124,7 @@ class StaffDraft(BaseModel):
     audience: str | None = None
     filter_kind: str | None = None  # "neighbourhood" or "category", while choosing which
     offered: list[tuple[int, str]] = []  # upcoming events (id, title) the questions offer
+    more_events: bool = False  # more upcoming events follow `offered` (a "more" button)
     recipients: int = 0  # how many the chosen audience reaches, for the confirmation
     idea_id: int | None = None  # the idea being triaged
     category_names: list[str] | None = None  # a new call's own categories (None: the default)

@@ -39,9 +39,14 @@ class Turn:
         return self.catalog.text(self.language, key, **values)
 
     def say(
-        self, text: str, choices: tuple[Choice, ...] = (), *, location_button: str | None = None
+        self,
+        text: str,
+        choices: tuple[Choice, ...] = (),
+        *,
+        location_button: str | None = None,
+        choices_text: str | None = None,
     ) -> None:
-        self.replies.append(Reply(text, choices, location_button))
+        self.replies.append(Reply(text, choices, location_button, choices_text=choices_text))
 
     def option(self, step: Step | str, value: str, label_key: str | None = None) -> Choice:
         """A button for `value` at `step`; its id names the step so that old buttons are known."""

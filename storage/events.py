@@ -71,15 +71,29 @@ class EventRepository:
         assert row is not None
         return event_from_row(row)
 
-    async def upcoming(self, now: datetime, *, limit: int = 50) -> list[Event]:
-        """Events not cancelled that have not ended, soonest first."""
+    async def upcoming(
+        self, now: datetime, *, limit: int | None = None, after: Event | None = None
+    ) -> list[Event]:
+        """Events not cancelled that have not ended, soonest first: all of them, or the first
+        `limit` (after `after` when it is given: the next page of a list)."""
+        start, after_id = (to_db(after.starts_at), after.id) if after else ("", 0)
         rows = await fetch_all(
             self._db,
             "SELECT * FROM events WHERE status != 'cancelled' AND ends_at > ? "
-            "ORDER BY starts_at, id LIMIT ?",
-            (to_db(now), limit),
+            "AND (starts_at, id) > (?, ?) ORDER BY starts_at, id LIMIT ?",
+            (to_db(now), start, after_id, -1 if limit is None else limit),  # -1: no limit
         )
         return [event_from_row(row) for row in rows]
+
+    async def count_upcoming(self, now: datetime, *, through: Event | None = None) -> int:
+        """How many events `upcoming` lists (up to and with `through`, when it is given)."""
+        sql = "SELECT count(*) FROM events WHERE status != 'cancelled' AND ends_at > ?"
+        values: tuple[object, ...] = (to_db(now),)
+        if through is not None:
+            sql += " AND (starts_at, id) <= (?, ?)"
+            values += (to_db(through.starts_at), through.id)
+        row = await fetch_one(self._db, sql, values)
+        return int(row[0]) if row else 0
 
     async def all(self, *, since: datetime | None = None) -> list[Event]:
         rows = await fetch_all(

@@ -152,6 +152,9 @@ class ConsoleChannel:
         self._write(self._t("console.picture", path=str(target)))
 
     async def show(self, replies: Sequence[Reply]) -> None:
+        """Print the replies; their options are numbered on from one message to the next, so
+        that every option of one answer (three event cards, a long list) can be picked."""
+        shown: list[Choice] = []
         for reply in replies:
             self._write("")
             if reply.text:
@@ -167,8 +170,10 @@ class ConsoleChannel:
                 self._write(text)
             if reply.location_button:
                 self._write(self._t("console.location_hint"))
-            for number, choice in enumerate(reply.choices, start=1):
-                self._write(f"  {number}. {choice.label}")
-            if reply.choices:
-                self._choices = reply.choices
+            for number, choice in enumerate(reply.choices, start=len(shown) + 1):
+                detail = f" · {choice.detail}" if choice.detail else ""
+                self._write(f"  {number}. {choice.label}{detail}")
+            shown += reply.choices
+        if shown:
+            self._choices = tuple(shown)
         self._write("")

@@ -42,7 +42,11 @@ def _rows(choices: Sequence[Choice]) -> list[list[Choice]]:
     """Short labels two to a row; "back"-style last buttons on a row of their own."""
     main = [c for c in choices if not c.id.endswith(":back")]
     tail = [c for c in choices if c.id.endswith(":back")]
-    width = 2 if len(main) > 3 and all(len(c.label) <= SHORT_LABEL for c in main) else 1
+    width = (
+        2
+        if len(main) > 3 and all(len(c.label) <= SHORT_LABEL and not c.detail for c in main)
+        else 1
+    )
     rows = [main[i : i + width] for i in range(0, len(main), width)]
     return rows + [[c] for c in tail]
 
@@ -51,6 +55,11 @@ def _callback_data(choice: Choice) -> str:
     if len(choice.id.encode("utf-8")) > MAX_CALLBACK_DATA:
         raise ValueError(f"button id longer than {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
     return choice.id
+
+
+def _label(choice: Choice) -> str:
+    """A button's text: the label, and its detail (an event's day) after it."""
+    return f"{choice.label} · {choice.detail}" if choice.detail else choice.label
 
 
 def markup_for(reply: Reply) -> Markup | None:
@@ -63,7 +72,7 @@ def markup_for(reply: Reply) -> Markup | None:
     if reply.choices:
         return InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(c.label, callback_data=_callback_data(c)) for c in row]
+                [InlineKeyboardButton(_label(c), callback_data=_callback_data(c)) for c in row]
                 for row in _rows(reply.choices)
             ]
         )

@@ -1,6 +1,7 @@
 """Residents and events: the list, one event's card, "I'll come" / "I can't", and the
 consent an RSVP needs (it is personal data)."""
 
+from handlers.events import listing
 from handlers.events.cards import Voice, event_card
 from handlers.events.notices import fill_and_tell
 from handlers.navigation import consent_is_current
@@ -9,8 +10,6 @@ from handlers.replies import expected_choice
 from handlers.state import DRAFT_STEPS, Step
 from handlers.turn import Turn
 from storage.models import EventStatus, RsvpStatus
-
-EVENTS_SHOWN = 3  # cards in one answer to /eventos: each is a file and a pin
 
 
 def voice(turn: Turn) -> Voice:
@@ -43,15 +42,9 @@ async def show_event(turn: Turn, event_id: int, intro: str | None = None) -> boo
 
 
 async def list_events(turn: Turn) -> None:
-    events = await turn.repos.events.upcoming(turn.now, limit=EVENTS_SHOWN + 1)
-    if not events:
+    """/eventos: all upcoming events as a list whose buttons open each one's card."""
+    if not await listing.list_events(turn, voice(turn)):
         turn.say(turn.t("events.none"))
-        return carry_on(turn)
-    turn.say(turn.t("events.list_intro"))
-    for event in events[:EVENTS_SHOWN]:
-        await show_event(turn, event.id)
-    if len(events) > EVENTS_SHOWN:
-        turn.say(turn.t("events.more_later"))
     carry_on(turn)
 
 
@@ -63,7 +56,12 @@ def _parse(value: str) -> tuple[int, str] | None:
 
 
 async def on_event_button(turn: Turn, value: str) -> None:
-    """ "12:yes", "12:no" or "12:show", pressed on a card from any step."""
+    """ "12:yes", "12:no" or "12:show", pressed on a card or a list from any step; "more:12",
+    the list's next events."""
+    more, _, after = value.partition(":")
+    if more == listing.MORE:
+        await listing.list_more(turn, voice(turn), after)
+        return carry_on(turn)
     parsed = _parse(value)
     if parsed is None:
         turn.say(turn.t("input.stale_button"))

@@ -21,7 +21,9 @@ from handlers.turn import Turn
 STEPS = frozenset((Step.BROADCAST_TEXT, Step.BROADCAST_EVENT, Step.BROADCAST_AUDIENCE,
                    Step.BROADCAST_FILTER, Step.BROADCAST_PREVIEW))  # fmt: skip
 TYPED = frozenset((Step.BROADCAST_TEXT,))
-EVENTS_OFFERED = 5
+# Events offered at once: with "none", "more" and "quit" (or the audience's three and "quit")
+# they fit in a WhatsApp list's 10 rows; "more" brings the next ones.
+EVENTS_OFFERED = 6
 
 
 async def start(turn: Turn) -> None:
@@ -37,16 +39,25 @@ def ask_text(turn: Turn) -> None:
     turn.say(turn.t("staff.broadcast_text"), (_quit(turn, Step.BROADCAST_TEXT),))
 
 
-async def _offer_events(turn: Turn) -> None:
-    """Questions are asked without the database: what they offer is read before."""
-    events = await turn.repos.events.upcoming(turn.now, limit=EVENTS_OFFERED)
-    staff_draft(turn).offered = [(event.id, event.title) for event in events]
+async def _offer_events(turn: Turn, after: str = "") -> None:
+    """Questions are asked without the database: what they offer is read before. `after`: the
+    id of the last event offered, for the next ones (from the first when it is gone or none
+    follow it any more)."""
+    draft, upcoming = staff_draft(turn), turn.repos.events.upcoming
+    last = await turn.repos.events.get(int(after)) if after.isdigit() else None
+    events = await upcoming(turn.now, limit=EVENTS_OFFERED + 1, after=last) if last else []
+    if not events:
+        events = await upcoming(turn.now, limit=EVENTS_OFFERED + 1)
+    draft.offered = [(event.id, event.title) for event in events[:EVENTS_OFFERED]]
+    draft.more_events = len(events) > EVENTS_OFFERED
 
 
 def ask_event(turn: Turn) -> None:
-    step = Step.BROADCAST_EVENT
-    offered = staff_draft(turn).offered
+    step, draft = Step.BROADCAST_EVENT, staff_draft(turn)
+    offered = draft.offered
     choices = [turn.labelled(step, str(event_id), title[:40]) for event_id, title in offered]
+    if draft.more_events and offered:
+        choices.append(turn.labelled(step, f"more:{offered[-1][0]}", turn.t("staff.more_events")))
     choices += [turn.option(step, "none", "staff.no_event"), _quit(turn, step)]
     turn.say(turn.t("staff.broadcast_event"), tuple(choices))
 
@@ -115,6 +126,9 @@ async def on_answer(turn: Turn, value: str | None) -> None:
         await _offer_events(turn)
         return go_to(turn, Step.BROADCAST_EVENT)
     if step is Step.BROADCAST_EVENT:
+        if (value or "").startswith("more:"):
+            await _offer_events(turn, (value or "").removeprefix("more:"))
+            return ask(turn)
         if value == "none":
             draft.event_id = None
         elif value and value.isdigit() and await turn.repos.events.get(int(value)):

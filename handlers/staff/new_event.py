@@ -71,9 +71,11 @@ def ask_step(turn: Turn) -> None:
     if step in extra:
         choices.append(turn.option(step, *extra[step]))
     choices.append(_quit(turn, step))
-    location = turn.t("location.share") if step is Step.NEW_EVENT_PIN else None
+    pin = step is Step.NEW_EVENT_PIN
+    location = turn.t("location.share") if pin else None
     values = {"zone": turn.settings.lab.timezone}
-    turn.say(turn.t(key, **values), tuple(choices), location_button=location)
+    turn.say(turn.t(key, **values), tuple(choices), location_button=location,
+             choices_text=turn.t("staff.event_pin_or") if pin else None)  # fmt: skip
 
 
 def _fields(draft: StaffDraft) -> EventFields:

@@ -84,3 +84,15 @@ async def test_commands_keep_their_argument_and_pictures_are_saved(
     saved = tmp_path / "console" / "received" / "ideas.png"
     assert saved.read_bytes() == b"\x89PNG chart"
     assert catalog.text("en", "console.picture", path=str(saved)) in written
+
+
+async def test_options_are_numbered_on_across_the_messages_of_one_answer(
+    dispatcher, catalog, tmp_path: Path
+) -> None:
+    """Three event cards or a long list in several messages: each option has its own number."""
+    console, written = _console(dispatcher, catalog, tmp_path, [])
+    await console.show([Reply("Uno", (Choice("ev:1:yes", "Voy"), Choice("ev:1:no", "No"))),
+                        Reply("Dos", (Choice("ev:2:show", "Taller", "sáb 16 ago"),))])  # fmt: skip
+    assert "  3. Taller · sáb 16 ago" in written
+    assert console.parse("1").choice == "ev:1:yes"
+    assert console.parse("3").choice == "ev:2:show"

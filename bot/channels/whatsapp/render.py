@@ -92,10 +92,13 @@ def _buttons(body: str, choices: Sequence[Choice], titles: list[str]) -> WhatsAp
 
 
 def _row(choice: Choice) -> dict[str, str]:
-    """A list row: the label as the title, and where it is longer, in full below it."""
+    """A list row: the label as the title, and below it the detail (an event's day) and the
+    label in full where the title had to cut it."""
     row = {"id": _id(choice, MAX_ROW_ID), "title": shorten(choice.label, MAX_ROW_TITLE)}
-    if len(" ".join(choice.label.split())) > MAX_ROW_TITLE:
-        row["description"] = shorten(choice.label, MAX_ROW_DESCRIPTION)
+    cut = len(" ".join(choice.label.split())) > MAX_ROW_TITLE
+    below = " · ".join(part for part in (choice.detail, choice.label if cut else "") if part)
+    if below:
+        row["description"] = shorten(below, MAX_ROW_DESCRIPTION)
     return row
 
 
@@ -116,7 +119,8 @@ def _id(choice: Choice, limit: int) -> str:
 
 def _numbered(text: str, choices: Sequence[Choice], words: Words) -> list[WhatsAppMessage]:
     """More choices than a list holds: numbered lines, answered with the number."""
-    lines = [f"{n}. {c.label}" for n, c in enumerate(choices, start=1)]
+    lines = [" · ".join(filter(None, (f"{n}. {c.label}", c.detail)))
+             for n, c in enumerate(choices, start=1)]  # fmt: skip
     full = "\n\n".join(part for part in (text, "\n".join(lines), words.numbered_hint) if part)
     messages = [text_message(chunk) for chunk in split_text(full, MAX_TEXT)]
     last = messages[-1]
@@ -124,29 +128,47 @@ def _numbered(text: str, choices: Sequence[Choice], words: Words) -> list[WhatsA
     return messages
 
 
-def _asking(text: str, choices: Sequence[Choice], words: Words) -> list[WhatsAppMessage]:
+def _again(text: str, choices_text: str | None, words: Words) -> str:
+    """The body of choices sent apart from their question: what they answer, never only
+    "choose an option" (a person may see this message alone)."""
+    if choices_text:
+        return choices_text
+    question = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not question:
+        return words.or_choose
+    return f"{shorten(question, MAX_INTERACTIVE_BODY // 2)}\n{words.or_choose}"
+
+
+def _asking(
+    text: str, choices: Sequence[Choice], words: Words, choices_text: str | None = None
+) -> list[WhatsAppMessage]:
     """The text with its choices, in the richest form that holds them."""
     if len(choices) > MAX_LIST_ROWS:
-        return _numbered(text, choices, words)
-    titles = button_titles(choices) if len(choices) <= MAX_BUTTONS else None
+        return _numbered(text or _again(text, choices_text, words), choices, words)
+    titles = None
+    if len(choices) <= MAX_BUTTONS and not any(c.detail for c in choices):
+        titles = button_titles(choices)  # a detail (an event's day) needs a list row
     limit = MAX_INTERACTIVE_BODY if titles is not None else MAX_LIST_BODY
     messages, body = _texts(text, limit)
-    body = body or words.or_choose  # an interactive message needs a body
+    body = body or _again(text, choices_text, words)  # an interactive message needs a body
     if titles is not None:
         return [*messages, _buttons(body, choices, titles)]
     return [*messages, _list(body, choices, words)]
 
 
-def _location_request(text: str, choices: Sequence[Choice], words: Words) -> list[WhatsAppMessage]:
-    """WhatsApp's "send location" button, then the other answers as their own buttons."""
+def _location_request(
+    text: str, choices: Sequence[Choice], words: Words, choices_text: str | None
+) -> list[WhatsAppMessage]:
+    """WhatsApp's "send location" button, then the other answers as their own buttons, in a
+    message that says again what they answer."""
     messages, body = _texts(text, MAX_INTERACTIVE_BODY)
     messages.append(WhatsAppMessage({"type": "interactive", "interactive": {
         "type": "location_request_message",
-        "body": {"text": body or words.or_choose},
+        "body": {"text": body or _again(text, choices_text, words)},
         "action": {"name": "send_location"},
     }}))  # fmt: skip
     if choices:
-        messages += _asking(words.or_choose, choices, words)
+        messages += _asking(_again(text, choices_text, words), choices, words)
     return messages
 
 
@@ -186,9 +208,9 @@ def render(reply: Reply, words: Words) -> list[WhatsAppMessage]:
         if not text and reply.venue is not None and asks:
             text = reply.venue.title  # an interactive message needs a body
         if reply.location_button is not None:
-            messages = _location_request(text, reply.choices, words)
+            messages = _location_request(text, reply.choices, words, reply.choices_text)
         elif reply.choices:
-            messages = _asking(text, reply.choices, words)
+            messages = _asking(text, reply.choices, words, reply.choices_text)
         else:
             messages = [text_message(chunk) for chunk in split_text(text, MAX_TEXT) if chunk]
         if has_file:

@@ -67,7 +67,7 @@ async def test_a_resident_files_an_idea_then_rsvps_and_is_reminded_on_whatsapp(
         await me.says("La calle principal del barrio no tiene alumbrado y es peligrosa de noche")
         where = await graph.expect(me.wa_id, kind="interactive")
         assert where["interactive"]["type"] == "location_request_message"
-        places = await graph.expect(me.wa_id, es("whatsapp.or_choose"))
+        places = await graph.expect(me.wa_id, es("location.or_choose"))
         assert places["interactive"]["type"] == "list" and "location:n0" in choice_ids(places)
         await me.shares_location(4.4791, -74.1264)
         topics = await graph.expect(me.wa_id, es("category.ask"))
@@ -101,6 +101,9 @@ async def test_a_resident_files_an_idea_then_rsvps_and_is_reminded_on_whatsapp(
         menu = await graph.expect(me.wa_id, kind="interactive")
         assert "menu:events" in choice_ids(menu)
         await me.picks("menu:events")
+        listed = await graph.expect(me.wa_id, es("events.list_head", count=1))
+        assert choice_ids(listed) == [f"ev:{event_id}:show"]
+        await me.picks(f"ev:{event_id}:show")
         card = await graph.expect(me.wa_id, "Taller de co-creación")
         assert choice_ids(card) == [f"ev:{event_id}:yes", f"ev:{event_id}:no"]
         calendar = await graph.expect(me.wa_id, kind="document")

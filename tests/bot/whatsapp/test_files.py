@@ -24,7 +24,7 @@ async def _to_the_photos(me: WhatsAppResident, graph: FakeGraphApi) -> None:
     await me.taps("consent:yes")
     await graph.expect(me.wa_id, es("problem.ask"))
     await me.says("La calle principal del barrio no tiene alumbrado")
-    await graph.expect(me.wa_id, es("whatsapp.or_choose"))
+    await graph.expect(me.wa_id, es("location.or_choose"))
     await me.says("Barrio La Esperanza")
     await graph.expect(me.wa_id, es("category.ask"))
     await me.picks("category:safety")

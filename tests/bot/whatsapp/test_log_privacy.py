@@ -29,7 +29,7 @@ async def test_a_whatsapp_intake_leaves_no_phone_or_text_in_the_logs(
         await me.taps("consent:yes")
         await graph.expect(WA_ID, es("problem.ask"))
         await me.says(PROBLEM)
-        await graph.expect(WA_ID, es("whatsapp.or_choose"))
+        await graph.expect(WA_ID, es("location.or_choose"))
         await me.says("Comuneros")
         await graph.expect(WA_ID, es("category.ask"))
         await me.picks("category:environment")

@@ -67,11 +67,20 @@ def test_a_long_question_with_buttons_is_text_first_then_the_buttons() -> None:
 
 
 def test_a_location_question_asks_with_whatsapp_s_button_then_offers_the_rest() -> None:
-    reply = Reply("¿Dónde pasa?", _choices("La Flora", "Volver"), location_button="📍 Ubicación")
+    reply = Reply("¿Dónde pasa?", _choices("La Flora", "Volver"), location_button="📍 Ubicación",
+                  choices_text="¿Dónde pasa? O elija su barrio:")  # fmt: skip
     request, rest = render_all([reply], WORDS)
     assert request.body["interactive"]["type"] == "location_request_message"
     assert request.body["interactive"]["action"] == {"name": "send_location"}
-    assert rest.body["interactive"]["body"]["text"] == WORDS.or_choose
+    assert rest.body["interactive"]["body"]["text"] == reply.choices_text
+
+
+def test_a_choice_with_a_detail_is_a_list_row_with_it_below() -> None:
+    events = (Choice("ev:1:show", "Taller de co-creación", "sáb 16 ago, 2:00 p. m."),
+              Choice("ev:2:show", "Taller de co-creación", "sáb 23 ago, 2:00 p. m."))  # fmt: skip
+    [message] = render_all([Reply("Próximos eventos", events)], WORDS)
+    rows = message.body["interactive"]["action"]["sections"][0]["rows"]
+    assert [r["description"] for r in rows] == ["sáb 16 ago, 2:00 p. m.", "sáb 23 ago, 2:00 p. m."]
 
 
 def test_a_venue_is_a_location_message_and_a_file_an_upload() -> None:

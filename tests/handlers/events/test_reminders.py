@@ -116,3 +116,16 @@ async def test_a_cancelled_event_sends_no_reminders_and_tells_those_coming(
     clock.advance(hours=22)
     assert await _wake(database, clock) == 0
     assert len(await outbox_rows(database, "event_cancelled")) == 2
+
+
+async def test_a_busy_week_does_not_hide_an_event_s_reminder(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock
+) -> None:
+    """Reminders look at every upcoming event, not the first 50 (a launch week's many
+    sessions once kept a later event's reminder from being queued)."""
+    for n in range(50):  # fifty sessions that start before it and have not ended when it is due
+        await add_event(database, clock.now(), days=2.5 + n / 1000, title=f"Sesión {n}")
+    event = await add_event(database, clock.now(), days=3, title="Cierre de la semana")
+    await _going(make_chat, event.id, "ana")
+    clock.advance(days=2)  # one day before it
+    assert await _wake(database, clock) == 1

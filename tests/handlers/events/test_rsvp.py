@@ -24,8 +24,11 @@ async def test_events_lists_upcoming_events_with_buttons_file_and_pin(
 ) -> None:
     event = await add_event(database, clock.now(), capacity=30)
     await chat.command("eventos" if chat.language == "es" else "events")
-    [intro, card] = chat.replies
-    assert intro.text == chat.t("events.list_intro")
+    [listed] = chat.replies
+    assert listed.text.startswith(chat.t("events.list_head", count=1))
+    assert [c.id for c in listed.choices] == [f"ev:{event.id}:show"]
+    await chat.send(choice=f"ev:{event.id}:show")
+    [card] = chat.replies
     assert event.title in card.text and "Auditorio" in card.text
     assert chat.t("events.places_left", free=30, capacity=30) in card.text
     assert [c.id for c in card.choices] == [f"ev:{event.id}:yes", f"ev:{event.id}:no"]
@@ -49,6 +52,7 @@ async def test_the_calendar_file_opens_with_the_right_time_zone(
 ) -> None:
     event = await add_event(database, clock.now())
     await chat.command("events")
+    await chat.send(choice=f"ev:{event.id}:show")
     document = chat.replies[-1].document
     assert document is not None
     calendar = Calendar.from_ical(document.content)

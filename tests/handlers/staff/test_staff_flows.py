@@ -112,3 +112,29 @@ async def test_staff_broadcast_by_neighbourhood(
     await staff_chat.press("staff.audience_neighbourhood")
     await staff_chat.press_label("La Flora")
     assert staff_chat.replies[-1].text == staff_chat.t("staff.broadcast_confirm", count=1)
+
+
+async def test_staff_can_attach_any_upcoming_event_to_a_broadcast(
+    staff_chat: Chat, database: Database, clock: FakeClock
+) -> None:
+    """Not only the soonest few: "more events" pages on to the last one."""
+    events = [await add_event(database, clock.now(), days=1 + n, title=f"Sesión número {n}")
+              for n in range(20)]  # fmt: skip
+    chat = staff_chat
+    await chat.command("difundir")
+    await chat.say("¡Les esperamos!")
+    seen: set[str] = set()
+    while events[-1].title not in (labels := [c.label for c in chat.choices]):
+        seen.update(labels)
+        assert len(chat.choices) <= 10  # a WhatsApp list's rows
+        await chat.press("staff.more_events")
+    seen.update(labels)
+    assert {event.title for event in events} <= seen
+    await chat.press_label(events[-1].title)
+    assert len(chat.choices) <= 10
+    await chat.press_label(chat.t("staff.audience_event", title=events[-1].title))
+    assert events[-1].title in chat.text  # the preview carries the event's card
+    await chat.press("staff.send")
+    broadcast = await database.reader().broadcasts.get(1)
+    assert broadcast is not None and broadcast.event_id == events[-1].id
+    assert broadcast.audience == f"event:{events[-1].id}"
