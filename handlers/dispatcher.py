@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from handlers.catalog import Catalog
 from handlers.clock import Clock
-from handlers.conversation import respond
+from handlers.conversation import remember_offered, respond
 from handlers.flood import FloodGate, Verdict
 from handlers.logids import log_id
 from handlers.messages import Inbound, Reply
@@ -191,6 +191,7 @@ class Dispatcher:
             )
             before = state.step
             await respond(turn, None if record is None else now - record.updated_at)
+            remember_offered(turn)
             # The message id, the new state and the resident's fields are written together,
             # and with anything the turn wrote before (a new idea), in one transaction.
             await work.finish(

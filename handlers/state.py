@@ -163,6 +163,8 @@ class Draft(BaseModel):
     pending_event: str | None = None  # "12:yes": what to do once consent is given
     fix_values: str | None = None  # /corregir: what their ideas carry; /borrar: how many ideas
     staff: StaffDraft | None = None  # a staff member's event or broadcast in the making
+    # At rest: the buttons last shown (id, label), so that a typed "sí" can answer them.
+    offered: list[tuple[str, str]] = []
 
 
 class ConversationState(BaseModel):
