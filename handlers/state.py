@@ -157,6 +157,9 @@ class Draft(BaseModel):
     call_id: int | None = None
     call_category: str | None = None
     call_done: bool = False
+    # The call's category said whether the idea serves residents or the administration:
+    # the focus question is not asked (nor shown) again.
+    focus_from_call: bool = False
     publish: Publish | None = None
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
