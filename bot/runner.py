@@ -163,7 +163,8 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     worker = runtime.outbox_worker(senders)
     runtime.dispatcher.on_rows_written = worker.notify
     scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock, worker.notify,
-                          discard_media=runtime.discard_media)  # fmt: skip
+                          discard_media=runtime.discard_media,
+                          media_dir=runtime.media_dir)  # fmt: skip
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     try:
         await scheduler.start()

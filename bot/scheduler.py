@@ -6,9 +6,11 @@ regular look at the database for events added or moved by another process (`ming
 ...`). At start-up everything already due is queued at once: a bot that was down sends late
 reminders, up to the event's start, and the day's digest if its hour passed meanwhile."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -18,6 +20,7 @@ from handlers.privacy.retention import Pruned, prune
 from handlers.settings import FlowSettings
 from handlers.staff.digest import next_digest_at, queue_due_digest
 from storage.database import Database
+from storage.private import media_files
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class Scheduler:
         *,
         replan_seconds: float = REPLAN_SECONDS,
         discard_media: Callable[[list[str]], None] | None = None,
+        media_dir: Path | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -43,6 +47,7 @@ class Scheduler:
         self._on_queued = on_queued
         self._replan_seconds = replan_seconds
         self._discard_media = discard_media
+        self._media_dir = media_dir  # swept for files nothing refers to any more
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_at: datetime | None = None
 
@@ -64,8 +69,10 @@ class Scheduler:
     async def prune(self) -> Pruned | None:
         """Apply the retention rules ([retention]); files go after the rows are committed."""
         try:
+            folder = self._media_dir
+            on_disk = await asyncio.to_thread(media_files, folder) if folder else []
             async with self._database.transaction() as repos:
-                pruned = await prune(repos, self._settings.retention, self._clock.now())
+                pruned = await prune(repos, self._settings.retention, self._clock.now(), on_disk)
         except Exception:
             log.exception("retention run failed; the next is in %s s", RETENTION_SECONDS)
             return None

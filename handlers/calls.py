@@ -59,6 +59,7 @@ async def on_call(turn: Turn, value: str | None) -> None:
     draft = turn.state.draft
     if value == "none":
         draft.call_id, draft.call_category, draft.call_done = None, None, True
+        _forget_focus(turn)
         return _go_on(turn)
     call_id, _, category = (value or "").partition(".")
     offer = next((o for o in draft.call_offers if str(o.id) == call_id), None)
@@ -68,9 +69,20 @@ async def on_call(turn: Turn, value: str | None) -> None:
     if call is None or not call.is_open(turn.now):
         _closed_word(turn, call, offer.title)
         draft.call_id, draft.call_category, draft.call_done = None, None, True
+        _forget_focus(turn)
         return _go_on(turn)
     draft.call_id, draft.call_category, draft.call_done = offer.id, category, True
+    chosen = next((c for c in call.categories if c.id == category), None)
+    if chosen is not None:  # "service to residents" is the external focus: not asked again
+        draft.focus, draft.focus_from_call = chosen.focus, True
     _go_on(turn)
+
+
+def _forget_focus(turn: Turn) -> None:
+    """Not for a call after all: a focus the call gave is asked again (where it applies)."""
+    draft = turn.state.draft
+    if draft.focus_from_call:
+        draft.focus, draft.focus_from_call = None, False
 
 
 def _go_on(turn: Turn) -> None:

@@ -8,6 +8,7 @@ from handlers import calls, commands, subscriptions
 from handlers.answers import INTAKE_ANSWERS
 from handlers.events import rsvp
 from handlers.events.cards import EVENT
+from handlers.matching import IGNORED_KEY, MEANINGS, Option, Words, match
 from handlers.messages import Choice
 from handlers.navigation import previous_step
 from handlers.privacy import rights
@@ -21,7 +22,6 @@ from handlers.staff.common import is_staff
 from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
 from handlers.state import DRAFT_STEPS, Step
-from handlers.textinput import fold
 from handlers.turn import MENU, Turn
 
 log = logging.getLogger(__name__)
@@ -71,29 +71,54 @@ GROUP_TYPED = frozenset((*staff_new_event.TYPED, *staff_broadcast.TYPED, *triage
                          *calls_flow.TYPED, Step.NEW_EVENT_PIN))  # fmt: skip
 
 
-def current_options(turn: Turn) -> tuple[Choice, ...]:
-    """The buttons the current question offers (asked on a scratch copy, not sent)."""
-    mark = len(turn.replies)
-    ask(turn)
+def _shown(turn: Turn, language: str) -> tuple[Choice, ...]:
+    """The buttons the current question offers in a language (asked on a scratch copy)."""
+    resident, mark = turn.resident, len(turn.replies)
+    turn.resident = resident.model_copy(update={"language": language})
+    try:
+        ask(turn)
+    finally:
+        turn.resident = resident
     shown = turn.replies[mark:]
     del turn.replies[mark:]
     return shown[-1].choices if shown else ()
 
 
+def current_options(turn: Turn) -> tuple[Option, ...]:
+    """The buttons of the pending question, each with its label in every language; at rest,
+    the buttons last shown (an event's card, "news of your idea?"), else the menu's."""
+    if turn.state.step is Step.IDLE and turn.state.draft.offered:
+        return tuple(Option(id, (label,)) for id, label in turn.state.draft.offered)
+    mine = _shown(turn, turn.language)
+    others = [_shown(turn, lang) for lang in turn.catalog.languages() if lang != turn.language]
+    labels: dict[str, list[str]] = {choice.id: [choice.label] for choice in mine}
+    for choices in others:
+        for choice in choices:
+            labels.get(choice.id, []).append(choice.label)
+    return tuple(Option(id, tuple(names)) for id, names in labels.items())
+
+
+def typed_words(turn: Turn) -> Words:
+    """The catalogs' words for yes, no and back, and those that tell no button apart."""
+    catalog, languages = turn.catalog, turn.catalog.languages()
+    lists = {m: [catalog.raw(lang, f"input.words_{m}") for lang in languages] for m in MEANINGS}
+    return Words.from_lists(lists, [catalog.raw(lang, IGNORED_KEY) for lang in languages])
+
+
 def match_typed(turn: Turn, text: str) -> str | None:
-    """A typed button label (or its number, where free text is not expected) -> its value."""
-    options = current_options(turn)
-    typed = fold(text)
-    if not typed:
-        return None
-    if turn.state.step not in FREE_TEXT_STEPS and text.strip().isdigit():
-        index = int(text.strip()) - 1
-        if 0 <= index < len(options):
-            return options[index].id.partition(":")[2]
-    for option in options:
-        if fold(option.label) == typed:
-            return option.id.partition(":")[2]
-    return None
+    """The id of the button the typed text names (its label, a word of it, "sí", its number
+    where free text is not expected), or None."""
+    free_text = turn.state.step in FREE_TEXT_STEPS
+    return match(text, current_options(turn), typed_words(turn), free_text=free_text)
+
+
+def remember_offered(turn: Turn) -> None:
+    """At rest, keep the buttons this turn showed, so that typing "sí" answers them."""
+    if turn.state.step is not Step.IDLE or in_group(turn):
+        return
+    if turn.replies:
+        shown = {choice.id: choice.label for reply in turn.replies for choice in reply.choices}
+        turn.state.draft.offered = list(shown.items())
 
 
 async def first_contact(turn: Turn) -> None:
@@ -181,7 +206,11 @@ async def answer(turn: Turn) -> None:
             turn.say(turn.t("input.stale_button"))
             return None if in_group(turn) else ask(turn)
     elif inbound.text is not None:
-        value = match_typed(turn, inbound.text)
+        typed = match_typed(turn, inbound.text)
+        prefix, _, value = (typed or "").partition(":")
+        if prefix in ANYWHERE:  # at rest: a card's or a question's button, typed
+            return await ANYWHERE[prefix](turn, value)
+        value = value if typed else None
     if value == "back":
         return go_back(turn)
     await ANSWERS[turn.state.step](turn, value)

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
@@ -11,10 +12,11 @@ from pydantic import ValidationError
 
 from handlers.catalog import Catalog
 from handlers.clock import Clock
-from handlers.conversation import respond
+from handlers.conversation import remember_offered, respond
 from handlers.flood import FloodGate, Verdict
 from handlers.logids import log_id
 from handlers.messages import Inbound, Reply
+from handlers.privacy.retention import held_by
 from handlers.settings import FlowSettings
 from handlers.staff.group import is_outsider, outsider_answer
 from handlers.state import ConversationState, Draft, Step
@@ -74,6 +76,11 @@ class KeyedLocks:
         return len(self._locks)
 
 
+def _brought(inbound: Inbound) -> list[str]:
+    """The file the adapter kept for this message (a photo, a voice note), if any."""
+    return [inbound.media.path] if inbound.media is not None else []
+
+
 def _load_state(step: str, draft: str) -> ConversationState:
     """A stored state; one this version cannot read starts over instead of failing each turn."""
     try:
@@ -103,14 +110,22 @@ class Dispatcher:
         self.on_rows_written = on_rows_written
         # Deletes media files a committed turn let go of (the composition root sets it).
         self.release_media: Callable[[list[str]], None] | None = None
+        self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
 
     async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
         """Process one inbound message; False when it was a duplicate and was dropped."""
+        taken = False
 
         async def ready() -> Inbound:
+            nonlocal taken
+            taken = True
             return inbound
 
-        return await self.handle_prepared(inbound.channel, inbound.user_key, ready, deliver)
+        try:
+            return await self.handle_prepared(inbound.channel, inbound.user_key, ready, deliver)
+        finally:
+            if not taken:  # flooded: its file (already written by the adapter) is not kept
+                await self._let_go(_brought(inbound))
 
     async def handle_prepared(
         self, channel: str, user_key: str, prepare: Prepare, deliver: Deliver
@@ -132,37 +147,64 @@ class Dispatcher:
             inbound = await prepare()
             if inbound is None:
                 return False
-            if is_outsider(inbound, self._settings):
-                # Not staff, in a group: nothing is stored about them, nothing is shown.
-                answer = outsider_answer(inbound, self._settings, self._catalog)
-                if answer:
-                    await deliver(answer)
-                return True
+            dropped: list[str] = []
+            self._in_flight.update(_brought(inbound))
             try:
-                replies = await self._turn(inbound)
-            except Exception:
-                log.exception(
-                    "turn failed channel=%s message=%s",
-                    inbound.channel,
-                    log_id(inbound.external_id),
-                )
-                replies = await self._after_failure(inbound)
-            if replies is None:
-                log.info(
-                    "duplicate dropped channel=%s message=%s",
-                    inbound.channel,
-                    log_id(inbound.external_id),
-                )
-                return False
-            await deliver(replies)
+                return await self._process(inbound, deliver, dropped)
+            finally:
+                for path in _brought(inbound):
+                    self._in_flight[path] -= 1
+                    if self._in_flight[path] <= 0:
+                        del self._in_flight[path]
+                # Whatever the turn did (kept the photo, ignored it, failed, was a duplicate),
+                # a file no idea or draft refers to is deleted once the turn has committed.
+                await self._let_go([*_brought(inbound), *dropped])
+
+    async def _process(self, inbound: Inbound, deliver: Deliver, dropped: list[str]) -> bool:
+        """The turn (or an outsider's answer, or an apology), and its replies delivered."""
+        if is_outsider(inbound, self._settings):
+            # Not staff, in a group: nothing is stored about them, nothing is shown.
+            answer = outsider_answer(inbound, self._settings, self._catalog)
+            if answer:
+                await deliver(answer)
             return True
+        try:
+            replies = await self._turn(inbound, dropped)
+        except Exception:
+            log.exception(
+                "turn failed channel=%s message=%s",
+                inbound.channel,
+                log_id(inbound.external_id),
+            )
+            replies = await self._after_failure(inbound)
+        if replies is None:
+            log.info(
+                "duplicate dropped channel=%s message=%s",
+                inbound.channel,
+                log_id(inbound.external_id),
+            )
+            return False
+        await deliver(replies)
+        return True
 
     async def _slow_down_text(self, channel: str, user_key: str) -> str:
         resident = await self._database.reader().residents.find(channel, user_key)
         language = (resident and resident.language) or self._settings.lab.default_language
         return self._catalog.text(language, "flood.slow_down")
 
-    async def _turn(self, inbound: Inbound) -> list[Reply] | None:
+    async def _let_go(self, paths: list[str]) -> None:
+        """Delete the files of these that nothing refers to (nor a turn still in flight)."""
+        if not paths or self.release_media is None:
+            return
+        try:
+            kept = await self._database.reader().privacy.paths_in_use(paths)
+            loose = sorted({p for p in paths if p not in kept and self._in_flight[p] <= 0})
+            if loose:
+                self.release_media(loose)
+        except Exception:  # the retention sweep deletes it later
+            log.exception("could not let go of %d media files", len(paths))
+
+    async def _turn(self, inbound: Inbound, dropped: list[str]) -> list[Reply] | None:
         # Read first, outside the write lock: under the conversation's lock nobody else
         # changes this resident's state, so the read is current, and the serialised
         # transaction below stays short (it bounds how many turns per second Minga takes).
@@ -189,8 +231,9 @@ class Dispatcher:
                 now=now,
                 first_contact=record is None,
             )
-            before = state.step
+            before, held = state.step, held_by(state.draft)
             await respond(turn, None if record is None else now - record.updated_at)
+            remember_offered(turn)
             # The message id, the new state and the resident's fields are written together,
             # and with anything the turn wrote before (a new idea), in one transaction.
             await work.finish(
@@ -203,8 +246,9 @@ class Dispatcher:
             )
         if work.wrote_rows and self.on_rows_written is not None:
             self.on_rows_written()
-        if turn.released_media and self.release_media is not None:
-            self.release_media(turn.released_media)
+        # Files the draft held and no longer does (sent with the idea, replaced, discarded)
+        # are candidates: those an idea keeps are not deleted.
+        dropped += [*held, *turn.released_media]
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,

@@ -20,7 +20,7 @@ def applies(step: Step, turn: Turn) -> bool:
     if step is Step.PHOTOS:
         return turn.settings.intake.max_photos > 0
     if step is Step.FOCUS:
-        return draft.role in (Role.OFFICIAL, Role.CONTRACTOR)
+        return draft.role in (Role.OFFICIAL, Role.CONTRACTOR) and not draft.focus_from_call
     if step in (Step.NAME, Step.CONTACT):
         return draft.anonymous is False
     if step is Step.CALL:

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 
 from handlers.navigation import previous_step
-from handlers.state import INTAKE_ORDER, Step
+from handlers.state import INTAKE_ORDER, Draft, Step
 from handlers.turn import Turn
 from storage.models import Focus, Role
 
@@ -111,6 +111,11 @@ def ask_publish(turn: Turn) -> None:
     turn.say(turn.t("publish.ask", lab=turn.settings.lab.name), with_back(turn, step, choices))
 
 
+def asks_focus(draft: Draft) -> bool:
+    """Officials and contractors say the focus, unless the call they chose implies it."""
+    return draft.role in (Role.OFFICIAL, Role.CONTRACTOR) and not draft.focus_from_call
+
+
 def location_label(turn: Turn) -> str:
     draft = turn.state.draft
     if draft.location_text:
@@ -133,7 +138,7 @@ def summary_text(turn: Turn) -> str:
     lines.append(t("summary.idea", value=draft.idea) if draft.idea else t("summary.no_idea"))
     if turn.settings.intake.max_photos:
         lines.append(t("summary.photos", count=len(draft.photos)))
-    if draft.role in (Role.OFFICIAL, Role.CONTRACTOR) and draft.focus is not None:
+    if asks_focus(draft) and draft.focus is not None:  # else the call's category says it
         lines.append(t("summary.focus", value=t(f"focus.{draft.focus.value}")))
     if draft.anonymous:
         lines.append(t("summary.anonymous"))
@@ -174,7 +179,7 @@ def editable_steps(turn: Turn) -> tuple[Step, ...]:
     draft = turn.state.draft
     shown = []
     for step in EDITABLE:
-        if step is Step.FOCUS and draft.role not in (Role.OFFICIAL, Role.CONTRACTOR):
+        if step is Step.FOCUS and not asks_focus(draft):
             continue
         if step is Step.PHOTOS and not turn.settings.intake.max_photos:
             continue

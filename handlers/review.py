@@ -49,7 +49,9 @@ def _media(draft: Draft) -> tuple[NewMedia, ...]:
 def _new_idea(turn: Turn) -> NewIdea:
     draft = turn.state.draft
     assert draft.role is not None and draft.problem is not None and draft.category is not None
-    focus = draft.focus if draft.role is not Role.RESIDENT and draft.focus else Focus.EXTERNAL
+    # A resident's idea serves residents, unless the call category they chose says otherwise.
+    given = draft.role is not Role.RESIDENT or draft.focus_from_call
+    focus = draft.focus if given and draft.focus else Focus.EXTERNAL
     return NewIdea(
         resident_id=turn.resident.id,
         role=draft.role,

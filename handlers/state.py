@@ -158,12 +158,17 @@ class Draft(BaseModel):
     call_id: int | None = None
     call_category: str | None = None
     call_done: bool = False
+    # The call's category said whether the idea serves residents or the administration:
+    # the focus question is not asked (nor shown) again.
+    focus_from_call: bool = False
     publish: Publish | None = None
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given
     fix_values: str | None = None  # /corregir: what their ideas carry; /borrar: how many ideas
     staff: StaffDraft | None = None  # a staff member's event or broadcast in the making
+    # At rest: the buttons last shown (id, label), so that a typed "sí" can answer them.
+    offered: list[tuple[str, str]] = []
 
 
 class ConversationState(BaseModel):

@@ -63,8 +63,9 @@ class PrivacyRepository:
         return cursor.rowcount
 
     async def paths_in_use(self, paths: Iterable[str]) -> set[str]:
-        """Which of these media paths an idea still keeps (the same photo sent twice)."""
-        wanted = list(paths)
+        """Which of these media paths an idea or a draft still keeps (the same photo may be
+        sent twice, or by two people: a platform names a file by its content)."""
+        wanted = sorted(set(paths))
         if not wanted:
             return set()
         rows = await fetch_all(
@@ -72,7 +73,18 @@ class PrivacyRepository:
             f"SELECT DISTINCT path FROM idea_media WHERE path IN ({_marks(wanted)})",  # noqa: S608
             wanted,
         )
-        return {str(row[0]) for row in rows}
+        kept = {str(row[0]) for row in rows}
+        for path in wanted:
+            if path in kept:
+                continue
+            # A draft holds its files' paths in its JSON: a substring test finds them
+            # (instr, not LIKE: "_" in a file name is not a wildcard).
+            found = await fetch_all(
+                self._db, "SELECT 1 FROM conversations WHERE instr(draft, ?) > 0 LIMIT 1", (path,)
+            )
+            if found:
+                kept.add(path)
+        return kept
 
     # -- erasure --------------------------------------------------------------------------------
 

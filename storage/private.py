@@ -3,6 +3,7 @@
 import logging
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,21 @@ def discard_media(media_dir: Path, paths: Iterable[str]) -> int:
         except OSError as error:
             log.error("could not delete a media file: %s", error)
     return removed
+
+
+def media_files(media_dir: Path) -> list[tuple[str, datetime]]:
+    """The residents' files in the media folder (path relative to it, when last written);
+    the console's own "received" folder (files the bot gave the console user) is not theirs."""
+    if not media_dir.is_dir():
+        return []
+    found = []
+    for path in media_dir.rglob("*"):
+        relative = path.relative_to(media_dir)
+        if "received" in relative.parts[:-1] or not path.is_file():
+            continue
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+        found.append((relative.as_posix(), modified))
+    return found
 
 
 def write_private(path: Path, content: bytes) -> None:

@@ -1,5 +1,6 @@
 """Retention: what residents leave behind is kept no longer than needed ([retention])."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,15 +21,28 @@ class Pruned:
     files: list[str] = field(default_factory=list)  # media paths no longer kept by anything
 
 
-def draft_files(draft_json: str) -> list[str]:
+ORPHAN_AGE = timedelta(days=1)  # a file younger than this may belong to a turn in flight
+
+
+def held_by(draft: Draft) -> list[str]:
     """The photos and voice notes a draft holds (kept on disk before the idea is sent)."""
+    paths = [photo.path for photo in draft.photos]
+    return paths + [path for path in (draft.problem_voice, draft.idea_voice) if path]
+
+
+def draft_files(draft_json: str) -> list[str]:
     try:
-        draft = Draft.model_validate_json(draft_json)
+        return held_by(Draft.model_validate_json(draft_json))
     except (ValueError, ValidationError):
         return []
-    paths = [photo.path for photo in draft.photos]
-    paths += [path for path in (draft.problem_voice, draft.idea_voice) if path]
-    return paths
+
+
+async def orphans(
+    repos: Repositories, on_disk: Sequence[tuple[str, datetime]], now: datetime
+) -> list[str]:
+    """Files in the media folder that no idea or draft refers to, a day old or more."""
+    old = [path for path, modified in on_disk if modified <= now - ORPHAN_AGE]
+    return await unused(repos, old)
 
 
 async def unused(repos: Repositories, paths: list[str]) -> list[str]:
@@ -37,8 +51,14 @@ async def unused(repos: Repositories, paths: list[str]) -> list[str]:
     return sorted({path for path in paths if path not in kept})
 
 
-async def prune(repos: Repositories, rules: RetentionSettings, now: datetime) -> Pruned:
-    """Apply every retention rule once, in the caller's transaction."""
+async def prune(
+    repos: Repositories,
+    rules: RetentionSettings,
+    now: datetime,
+    on_disk: Sequence[tuple[str, datetime]] = (),
+) -> Pruned:
+    """Apply every retention rule once, in the caller's transaction; `on_disk` lists the
+    media folder's files (path, modified), for those nothing refers to any more."""
     pruned = Pruned()
     steps = sorted(step.value for step in DRAFT_STEPS)
     abandoned = await repos.privacy.stale_drafts(now - timedelta(days=rules.draft_days), steps)
@@ -47,7 +67,7 @@ async def prune(repos: Repositories, rules: RetentionSettings, now: datetime) ->
         files += draft_files(draft_json)
         await repos.privacy.clear_conversation(resident_id, now)
     pruned.drafts = len(abandoned)
-    pruned.files = await unused(repos, files)
+    pruned.files = sorted({*await unused(repos, files), *await orphans(repos, on_disk, now)})
     closed_before = now - timedelta(days=rules.contact_months * DAYS_PER_MONTH)
     pruned.contacts = await repos.privacy.remove_old_contacts(closed_before)
     pruned.inbound = await repos.privacy.prune_inbound(now - timedelta(days=rules.inbound_days))

@@ -159,3 +159,76 @@ def test_minga_calls_on_the_server(
     assert main(["calls", "results", "1", "--announce"]) == 2
     assert "no winning ideas" in capsys.readouterr().err
     assert "(sin ganadora)" in run("calls", "results", "1")["results"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("category", "focus"),
+    [("Servicio a la ciudadanía", "external"), ("Productividad y eficiencia interna", "internal")],
+)
+async def test_a_call_category_gives_the_focus_which_is_asked_and_shown_once(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, category: str, focus: str
+) -> None:
+    await open_default_call(staff)
+    official = make_chat(language="es", user="ana")
+    await to_problem(official, "role.official")
+    await official.say("Los huecos de la calle 80 hacen caer a los ciclistas")
+    await official.press_label("La Flora")
+    await official.send(choice="category:mobility")
+    await official.say(IDEA)
+    await official.press_label(f"Ideas para el espacio público…: {category}")
+    await official.press("photos.skip")
+    assert official.asked("identity.ask")  # not the focus again: the category said it
+    await official.press("identity.anonymous")
+    await official.press("publish.no")
+    summary = official.replies[-1]
+    assert category in summary.text
+    assert not any(
+        official.t("summary.focus", value=official.t(f"focus.{f}")) in summary.text
+        for f in ("external", "internal")
+    )
+    await official.press("summary.change")
+    assert "edit:focus" not in {c.id for c in official.choices}
+    await official.press("edit.done")
+    await official.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and idea.focus == focus
+
+
+async def test_leaving_the_call_asks_the_focus_the_call_had_given(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    await open_default_call(staff)
+    official = make_chat(language="es", user="ana")
+    await to_problem(official, "role.official")
+    await official.say("Los huecos de la calle 80 hacen caer a los ciclistas")
+    await official.press_label("La Flora")
+    await official.send(choice="category:mobility")
+    await official.say(IDEA)
+    await official.press_label("Ideas para el espacio público…: Productividad y eficiencia interna")
+    await official.press("photos.skip")
+    await official.press("identity.anonymous")
+    await official.press("publish.no")
+    await official.press("summary.change")
+    await official.press("edit.call")
+    await official.press("call.none")
+    assert official.asked("focus.ask")  # no call now: the focus is theirs to say
+    await official.press("focus.external")
+    assert official.t("summary.focus", value=official.t("focus.external")) in official.text
+    await official.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and (idea.call_id, idea.focus) == (None, "external")
+
+
+async def test_a_resident_in_the_efficiency_category_sends_an_internal_idea(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    await open_default_call(staff)
+    resident = make_chat(language="es", user="ana")
+    await to_call_question(resident)
+    await resident.press_label("Ideas para el espacio público…: Productividad y eficiencia interna")
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.no")
+    await resident.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and (idea.call_category, idea.focus) == ("efficiency", "internal")
