@@ -24,7 +24,8 @@ async def test_events_lists_upcoming_events_with_buttons_file_and_pin(
 ) -> None:
     event = await add_event(database, clock.now(), capacity=30)
     await chat.command("eventos" if chat.language == "es" else "events")
-    [intro, card] = chat.replies
+    [hello, intro, card] = chat.replies  # someone new is greeted first
+    assert hello.text.startswith(chat.t("greeting.hello", lab="Usme Innova"))
     assert intro.text == chat.t("events.list_intro")
     assert event.title in card.text and "Auditorio" in card.text
     assert chat.t("events.places_left", free=30, capacity=30) in card.text
@@ -136,18 +137,18 @@ async def test_a_forged_event_button_is_answered_kindly(chat: Chat) -> None:
     assert chat.t("events.not_found") in chat.text
 
 
-async def test_a_deep_link_shows_the_event_to_a_new_user_after_consent(
+async def test_a_deep_link_shows_the_event_to_a_new_user_and_an_rsvp_asks_consent(
     make_chat: Callable[..., Chat], database: Database, clock: FakeClock, language: str
 ) -> None:
     event = await add_event(database, clock.now())
     newcomer = make_chat(language=language, user="new")
     await newcomer.send(command="start", argument=f"ev{event.id}")
-    assert newcomer.t("greeting.menu") not in newcomer.text
-    assert newcomer.t("consent.accept") in [c.label for c in newcomer.choices]
-    await newcomer.press("consent.accept")
     card = next(r for r in newcomer.replies if r.document is not None)
-    assert event.title in card.text
+    assert event.title in card.text  # seeing it keeps nothing: no consent asked
+    assert newcomer.t("consent.accept") not in [c.label for c in newcomer.choices]
     await newcomer.send(choice=f"ev:{event.id}:yes")
+    assert newcomer.asked("events.consent_ask", policy_url=PRIVACY_URL)
+    await newcomer.press("consent.accept")
     assert newcomer.t("events.going") in newcomer.text
 
 
@@ -159,6 +160,4 @@ async def test_a_deep_link_survives_the_language_question(
     await newcomer.send(command="start", argument=f"ev{event.id}")
     newcomer.language = "en"
     await newcomer.send(choice="language:en")
-    assert newcomer.t("consent.accept") in [c.label for c in newcomer.choices]
-    await newcomer.press("consent.accept")
     assert any(event.title in r.text for r in newcomer.replies)
