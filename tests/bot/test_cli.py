@@ -98,3 +98,21 @@ def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     assert "Recibida" in result.stdout
     assert result.stdout.rstrip().endswith("Hasta pronto.")
     assert len(list((tmp_path / "data" / "media" / "console").iterdir())) == 1
+
+
+def test_lang_switches_a_console_person_met_before(tmp_path: Path) -> None:
+    """`minga chat --lang en` after a session in Spanish: English from now on, and kept."""
+    spanish = _minga("chat", "--lang", "es", cwd=tmp_path, stdin="/mis_ideas\n")
+    assert _text("es", "mine.empty") in spanish.stdout
+    english = _minga("chat", "--lang", "en", cwd=tmp_path, stdin="/my_ideas\n")
+    assert english.returncode == 0, english.stderr
+    assert _text("en", "mine.empty") in english.stdout
+    assert _text("es", "mine.empty") not in english.stdout
+    again = _minga("chat", cwd=tmp_path, stdin="/mis_ideas\n", LANG="es_CO.UTF-8")
+    assert _text("en", "mine.empty") in again.stdout  # saved: the next session keeps it
+
+
+def _text(language: str, key: str) -> str:
+    from handlers.catalog import Catalog
+
+    return Catalog.load().text(language, key)
