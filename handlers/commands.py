@@ -254,8 +254,8 @@ async def show_events(turn: Turn) -> None:
 
 
 async def subscribe(turn: Turn) -> None:
-    subscriptions.on_command(turn)
-    rsvp.carry_on(turn)
+    if not subscriptions.on_command(turn):  # a question asked: its buttons are the last shown
+        rsvp.carry_on(turn)
 
 
 async def unsubscribe(turn: Turn) -> None:

@@ -138,7 +138,8 @@ async def first_contact(turn: Turn) -> None:
     if turn.resident.language is None:
         hold(turn, request)
         return go_to(turn, Step.LANGUAGE)
-    await welcome(turn, [] if request is None else [request])
+    # The chat just opened (the console does so): nothing asked yet, so the menu, not an idea.
+    await welcome(turn, [] if request is None else [request], asked=turn.inbound.is_opening)
 
 
 async def on_language(turn: Turn, value: str | None) -> None:

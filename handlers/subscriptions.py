@@ -98,13 +98,16 @@ def knows_policy(turn: Turn) -> bool:
     return any(granted(turn.resident, purpose, _version(turn)) for purpose in Purpose)
 
 
-def on_command(turn: Turn) -> None:
+def on_command(turn: Turn) -> bool:
     """/suscribirme: someone who has not seen the privacy policy is asked, with it, for this
-    consent alone (not for keeping an idea they never sent); anyone else is subscribed."""
+    consent alone (not for keeping an idea they never sent); anyone else is subscribed.
+    True when a question was asked (its answer carries on with what was pending)."""
     already = granted(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn))
     if not already and not knows_policy(turn):
-        return offer(turn, show_policy=True)
+        offer(turn, show_policy=True)
+        return True
     subscribe(turn)
+    return False
 
 
 def subscribe(turn: Turn) -> None:

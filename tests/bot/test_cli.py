@@ -76,6 +76,7 @@ def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     photo = tmp_path / "hueco.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0fake")
     typed = [
+        "1",  # tell an idea (the menu)
         "1",  # a resident
         "1",  # consent
         "Hay un hueco enorme en la calle 80 con carrera 3",
