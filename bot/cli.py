@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"
     )
-    chat.add_argument("--lang", choices=("es", "en"), help="your language (default: from LANG)")
+    chat.add_argument(
+        "--lang", choices=("es", "en"),
+        help="your language, from now on (default: the one you chose before, else from LANG)",
+    )  # fmt: skip
     chat.add_argument("--user", default="local", help="who you are in the chat (default: local)")
     chat.add_argument(
         "--staff", action="store_true", help="be staff in the chat (/nuevo_evento, /difundir)"
@@ -87,6 +90,7 @@ def _system_language() -> str | None:
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> None:
     from bot.app import Runtime
+    from bot.channels.console import CHANNEL as CONSOLE
     from bot.channels.console import ConsoleChannel
 
     runtime = await Runtime.open(settings)
@@ -94,6 +98,9 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> None:
         system = _system_language()
         language = args.lang or (system if system in ("es", "en") else None)
         language = language or settings.lab.default_language
+        if args.lang:  # asked for this session: also for a console person met before
+            async with runtime.database.transaction() as repos:
+                await repos.residents.set_language(CONSOLE, args.user, args.lang)
         console = ConsoleChannel(
             runtime.dispatcher,
             runtime.catalog,

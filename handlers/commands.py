@@ -20,7 +20,8 @@ from handlers.staff import (
     stats,
     triage_flow,
 )
-from handlers.staff.common import leave, refuse
+from handlers.staff.common import is_staff, leave, refuse
+from handlers.staff.group import GROUP_ACTIONS
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.state import DRAFT_STEPS, Draft, Step
 from handlers.turn import Turn
@@ -149,7 +150,8 @@ def _pause_at(turn: Turn, step: Step) -> None:
     go_to(turn, step)
 
 
-def _return(turn: Turn) -> None:
+def come_back(turn: Turn) -> None:
+    """Back to the step a side step paused (the menu when there was none)."""
     draft = turn.state.draft
     step, draft.return_to = draft.return_to or Step.IDLE, None
     go_to(turn, step)
@@ -169,18 +171,44 @@ def deep_link_event(argument: str | None) -> int | None:
 async def start(turn: Turn) -> None:
     event_id = deep_link_event(turn.inbound.argument)
     if event_id is not None:
-        return await rsvp.open_from_link(turn, event_id)
+        await rsvp.open_from_link(turn, event_id)
+        return rsvp.carry_on(turn)
     if has_draft(turn):
         return _pause_at(turn, Step.CONFIRM_RESTART)
     begin(turn, greet=True)
 
 
+Menu = tuple[tuple[str, str], ...]
+
+
+def _menu(menus: dict[str, Menu], turn: Turn) -> Menu:
+    """A menu in the person's language (a lab's own extra language: the default's)."""
+    return menus.get(turn.language) or menus.get(turn.settings.lab.default_language) or menus["es"]
+
+
+def _lines(turn: Turn, menu: Menu) -> list[str]:
+    return [turn.t("help.line", command=name, description=turn.t(f"commands.{action}"))
+            for name, action in menu]  # fmt: skip
+
+
+def help_text(turn: Turn) -> str:
+    """/ayuda, made from the command menus (the same the platforms show), so it lists every
+    command there is: a resident's, and a staff member's own in their private chat; in the
+    staff group, the commands that work there."""
+    residents, staff = _menu(COMMAND_MENU, turn), _menu(STAFF_MENU, turn)
+    if turn.inbound.group is not None:
+        in_group = [(n, a) for n, a in (*staff, *residents) if a in GROUP_ACTIONS]
+        return "\n".join([turn.t("help.group_commands"), *_lines(turn, tuple(in_group))])
+    parts = [turn.t("help.intro"), "", turn.t("help.commands"), *_lines(turn, residents)]
+    if is_staff(turn):
+        parts += ["", turn.t("help.staff_commands"), *_lines(turn, staff)]
+    return "\n".join(parts)
+
+
 async def show_help(turn: Turn) -> None:
-    if turn.inbound.group is not None:  # the team's commands, in the team's group
-        turn.say(turn.t("staff.group_help"))
-        return
-    turn.say(turn.t("help.text"))
-    ask(turn)
+    turn.say(help_text(turn))
+    if turn.inbound.group is None:  # a resident's question is for their private chat
+        ask(turn)
 
 
 async def cancel(turn: Turn) -> None:
@@ -226,8 +254,8 @@ async def show_events(turn: Turn) -> None:
 
 
 async def subscribe(turn: Turn) -> None:
-    subscriptions.subscribe(turn)
-    rsvp.carry_on(turn)
+    if not subscriptions.on_command(turn):  # a question asked: its buttons are the last shown
+        rsvp.carry_on(turn)
 
 
 async def unsubscribe(turn: Turn) -> None:
@@ -311,20 +339,15 @@ async def run_menu(turn: Turn, value: str) -> None:
     await ACTIONS[action](turn)
 
 
-async def on_language(turn: Turn, value: str | None) -> None:
+def set_language(turn: Turn, value: str | None) -> bool:
+    """Take the language chosen; False (and the question again) when it is not one we speak.
+    Where the conversation goes next is the caller's (conversation.on_language)."""
     if value not in turn.catalog.languages():
-        return expected_choice(turn)
+        expected_choice(turn)
+        return False
     turn.update_resident(language=value)
     turn.say(turn.t("language.set"))
-    if turn.state.draft.return_to is None:  # chosen at first contact: now the greeting
-        pending = turn.state.draft.pending_event
-        if pending is not None:  # they came by an event's link
-            turn.state.draft.pending_event = None
-            say_hello(turn)
-            turn.state.step = Step.IDLE
-            return await rsvp.open_from_link(turn, int(pending.partition(":")[0]))
-        return begin(turn, greet=True)
-    _return(turn)
+    return True
 
 
 async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
@@ -332,7 +355,7 @@ async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
         _discard(turn)
         turn.say(turn.t("cancel.done"), turn.menu())
     elif value == "no":
-        _return(turn)
+        come_back(turn)
     else:
         expected_choice(turn)
 
@@ -342,14 +365,14 @@ async def on_confirm_restart(turn: Turn, value: str | None) -> None:
         _discard(turn)
         begin(turn, greet=False)
     elif value == "no":
-        _return(turn)
+        come_back(turn)
     else:
         expected_choice(turn)
 
 
 async def on_resume(turn: Turn, value: str | None) -> None:
     if value == "continue":
-        _return(turn)
+        come_back(turn)
     elif value == "restart":
         _discard(turn)
         begin(turn, greet=False)

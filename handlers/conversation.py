@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from handlers import calls, commands, subscriptions
@@ -9,19 +10,18 @@ from handlers.answers import INTAKE_ANSWERS
 from handlers.events import rsvp
 from handlers.events.cards import EVENT
 from handlers.matching import IGNORED_KEY, MEANINGS, Option, Words, match
-from handlers.messages import Choice
+from handlers.messages import Choice, Inbound
 from handlers.navigation import previous_step
 from handlers.privacy import rights
-from handlers.questions import QUESTIONS, ask, go_to
+from handlers.questions import QUESTIONS, ask, ask_idle, go_to
 from handlers.review import on_edit, on_summary
 from handlers.staff import broadcast as staff_broadcast
 from handlers.staff import buttons as staff_buttons
 from handlers.staff import calls_flow, triage_flow
 from handlers.staff import new_event as staff_new_event
-from handlers.staff.common import is_staff
 from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
-from handlers.state import DRAFT_STEPS, Step
+from handlers.state import DRAFT_STEPS, Request, Step
 from handlers.turn import MENU, Turn
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,6 @@ Answer = Callable[[Turn, str | None], Awaitable[None]]
 ANSWERS: dict[Step, Answer] = {
     **INTAKE_ANSWERS,
     Step.IDLE: commands.on_idle,
-    Step.LANGUAGE: commands.on_language,
     Step.SUMMARY: on_summary,
     Step.EDIT: on_edit,
     Step.CONFIRM_CANCEL: commands.on_confirm_cancel,
@@ -121,25 +120,97 @@ def remember_offered(turn: Turn) -> None:
         turn.state.draft.offered = list(shown.items())
 
 
+# Requests kept while a new person is asked their language (a few taps, not a queue to fill).
+HELD_MAX = 5
+
+
+def held_request(inbound: Inbound) -> Request | None:
+    """What a message asks for, to answer once the language is known: a command, a button,
+    an opt-out word. Other words, a place or a photo ask for nothing: they start an idea."""
+    if inbound.command is not None:
+        return Request(command=inbound.command, argument=inbound.argument)
+    if inbound.choice is not None:
+        return Request(choice=inbound.choice)
+    if subscriptions.is_opt_out(inbound.text):
+        return Request(text=inbound.text)
+    return None
+
+
+def answers_language(request: Request) -> bool:
+    """/idioma or a language button: the language question is its answer."""
+    asked = commands.COMMAND_ALIASES.get(request.command or "") == "language"
+    return asked or (request.choice or "").partition(":")[0] == Step.LANGUAGE
+
+
+def at_language_gate(turn: Turn) -> bool:
+    """Someone new, asked their language before anything else (not a change by /idioma)."""
+    return turn.state.step is Step.LANGUAGE and turn.state.draft.return_to is None
+
+
+def hold(turn: Turn, request: Request | None) -> None:
+    requests = turn.state.draft.requests
+    if request is not None and len(requests) < HELD_MAX:
+        requests.append(request)
+
+
 async def first_contact(turn: Turn) -> None:
-    """Someone new: their platform's language if we speak it (else we ask), then the greeting."""
+    """Someone new: their platform's language if we speak it (else we ask it first, keeping
+    what they asked for), then the greeting and the answer to what they asked."""
     hint = (turn.inbound.language_hint or "").lower()[:2]
     if turn.resident.language is None and hint in turn.catalog.languages():
         turn.update_resident(language=hint)
-    command = commands.COMMAND_ALIASES.get(turn.inbound.command or "")
-    event_id = commands.deep_link_event(turn.inbound.argument) if command == "start" else None
+    request = held_request(turn.inbound)
     if turn.resident.language is None:
-        if event_id is not None:  # keep the link for after the language
-            turn.state.draft.pending_event = f"{event_id}:show"
+        hold(turn, request)
         return go_to(turn, Step.LANGUAGE)
-    if event_id is not None:
-        commands.say_hello(turn)
-        return await rsvp.open_from_link(turn, event_id)
-    if command is not None and command not in ("start", "cancel"):
-        return await commands.ACTIONS[command](turn)
-    if (turn.inbound.choice or "").partition(":")[0] == STAFF and not is_staff(turn):
-        turn.say(turn.t("staff.only"))  # a staff button forwarded to someone new
-    commands.begin(turn, greet=True)
+    # The chat just opened (the console does so): nothing asked yet, so the menu, not an idea.
+    await welcome(turn, [] if request is None else [request], asked=turn.inbound.is_opening)
+
+
+async def on_language(turn: Turn, value: str | None) -> None:
+    """The language chosen: back where they were, or (someone new) on to what they asked."""
+    first = at_language_gate(turn)
+    if not commands.set_language(turn, value):
+        return None
+    if not first:
+        return commands.come_back(turn)
+    draft = turn.state.draft
+    requests = [r for r in draft.requests if not answers_language(r)]
+    asked = bool(draft.requests)
+    if draft.pending_event is not None:  # a link kept by an older version at this question
+        event = draft.pending_event.partition(":")[0]
+        requests.insert(0, Request(command="start", argument=f"ev{event}"))
+    draft.requests, draft.pending_event = [], None
+    turn.state.step = Step.IDLE
+    await welcome(turn, requests, asked=asked)
+
+
+ANSWERS[Step.LANGUAGE] = on_language
+
+
+def _plain_start(request: Request) -> bool:
+    command = commands.COMMAND_ALIASES.get(request.command or "")
+    return command == "start" and commands.deep_link_event(request.argument) is None
+
+
+async def welcome(turn: Turn, requests: list[Request], *, asked: bool = False) -> None:
+    """A new person's first answer: the greeting, then each request answered as if sent now.
+    Nothing asked for (words, a photo, /start): the idea intake begins, as it always has."""
+    if (not requests and not asked) or (len(requests) == 1 and _plain_start(requests[0])):
+        return commands.begin(turn, greet=True)
+    commands.say_hello(turn)
+    for request in requests:
+        if _plain_start(request) and not commands.has_draft(turn):
+            commands.begin(turn, greet=False)  # greeted just now
+            continue
+        turn.inbound = replace(
+            turn.inbound, text=request.text, command=request.command,
+            argument=request.argument, choice=request.choice,
+            location=None, media=None, unsupported=None,
+        )  # fmt: skip
+        await respond_to(turn, None)
+    if turn.state.step is Step.IDLE and not (turn.replies and turn.replies[-1].choices):
+        ask_idle(turn)  # what else they can do here, as buttons
 
 
 async def in_staff_group(turn: Turn) -> None:
@@ -174,6 +245,17 @@ async def respond(turn: Turn, paused_for: timedelta | None) -> None:
         return await in_staff_group(turn)
     if turn.first_contact:
         return await first_contact(turn)
+    if at_language_gate(turn):
+        request = held_request(inbound)
+        if request is not None and not answers_language(request):
+            hold(turn, request)  # answered with the others once the language is chosen
+            return ask(turn)
+    await respond_to(turn, paused_for)
+
+
+async def respond_to(turn: Turn, paused_for: timedelta | None) -> None:
+    """A message from someone who has been here before (or a new person's request, now)."""
+    inbound = turn.inbound
     if subscriptions.is_opt_out(inbound.text):
         return await commands.unsubscribe(turn)
     if inbound.command is not None:

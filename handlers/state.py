@@ -131,6 +131,18 @@ class StaffDraft(BaseModel):
     deadline: datetime | None = None
 
 
+class Request(BaseModel):
+    """What a new person asked for before their language was known (a command, a button, an
+    opt-out word): kept through the language question and answered after it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    command: str | None = None
+    argument: str | None = None
+    choice: str | None = None
+    text: str | None = None
+
+
 class Draft(BaseModel):
     """The answers so far. Stored as JSON, so every field has a default and old drafts load."""
 
@@ -165,6 +177,7 @@ class Draft(BaseModel):
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given
+    requests: list[Request] = []  # asked while the language was asked, answered after it
     fix_values: str | None = None  # /corregir: what their ideas carry; /borrar: how many ideas
     staff: StaffDraft | None = None  # a staff member's event or broadcast in the making
     # At rest: the buttons last shown (id, label), so that a typed "sí" can answer them.

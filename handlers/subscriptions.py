@@ -45,10 +45,17 @@ def ask_updates(turn: Turn) -> None:
     )  # fmt: skip
 
 
-def offer(turn: Turn) -> None:
-    """Ask whether they want announcements and invitations."""
+def offer(turn: Turn, *, show_policy: bool = False) -> None:
+    """Ask whether they want announcements and invitations (with the privacy policy, for
+    someone who has not agreed to it yet)."""
     again = stale(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn))
-    key = "consent.announcements_again" if again else "subscribe.offer"
+    key = (
+        "consent.announcements_again"
+        if again
+        else "subscribe.ask"
+        if show_policy
+        else "subscribe.offer"
+    )
     turn.say(
         turn.t(key, lab=turn.settings.lab.name, policy_url=turn.settings.lab.privacy_policy_url),
         (
@@ -84,6 +91,23 @@ def _then_menu(turn: Turn) -> None:
         turn.say(turn.t("greeting.menu"), turn.menu())
     else:
         carry_on(turn)
+
+
+def knows_policy(turn: Turn) -> bool:
+    """They agreed to something under the privacy policy in force, so they have seen it."""
+    return any(granted(turn.resident, purpose, _version(turn)) for purpose in Purpose)
+
+
+def on_command(turn: Turn) -> bool:
+    """/suscribirme: someone who has not seen the privacy policy is asked, with it, for this
+    consent alone (not for keeping an idea they never sent); anyone else is subscribed.
+    True when a question was asked (its answer carries on with what was pending)."""
+    already = granted(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn))
+    if not already and not knows_policy(turn):
+        offer(turn, show_policy=True)
+        return True
+    subscribe(turn)
+    return False
 
 
 def subscribe(turn: Turn) -> None:

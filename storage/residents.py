@@ -68,6 +68,13 @@ class ResidentRepository:
             ),
         )  # fmt: skip
 
+    async def set_language(self, channel: str, user_key: str, language: str) -> None:
+        """Change the language of someone already known (outside a conversation turn)."""
+        await self._db.execute(
+            "UPDATE residents SET language = ? WHERE channel = ? AND user_key = ?",
+            (language, channel, user_key),
+        )
+
     async def set_policy_version(self, version: str) -> None:
         """The privacy policy version in force (consents count only under it)."""
         await self._db.execute("UPDATE privacy_policy SET version = ? WHERE id = 1", (version,))

@@ -74,9 +74,8 @@ async def on_event_button(turn: Turn, value: str) -> None:
 
 
 async def open_from_link(turn: Turn, event_id: int) -> None:
-    """A deep link to an event (t.me/<bot>?start=ev12): consent first, then the card."""
-    if not consent_is_current(turn):
-        return ask_consent_for(turn, event_id, "show")
+    """A deep link to an event (t.me/<bot>?start=ev12): its card. Seeing it keeps nothing
+    about them; "I'll come" asks for their consent first, as it does from the list."""
     await show_event(turn, event_id)
 
 

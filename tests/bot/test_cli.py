@@ -76,6 +76,7 @@ def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     photo = tmp_path / "hueco.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0fake")
     typed = [
+        "1",  # tell an idea (the menu)
         "1",  # a resident
         "1",  # consent
         "Hay un hueco enorme en la calle 80 con carrera 3",
@@ -124,3 +125,21 @@ def test_help_says_where_the_settings_come_from(capsys: pytest.CaptureFixture[st
         main(["--help"])
     out = capsys.readouterr().out
     assert "--config PATH" in out and "MINGA_CONFIG" in out and "MINGA_TELEGRAM__TOKEN" in out
+
+
+def test_lang_switches_a_console_person_met_before(tmp_path: Path) -> None:
+    """`minga chat --lang en` after a session in Spanish: English from now on, and kept."""
+    spanish = _minga("chat", "--lang", "es", cwd=tmp_path, stdin="/mis_ideas\n")
+    assert _text("es", "mine.empty") in spanish.stdout
+    english = _minga("chat", "--lang", "en", cwd=tmp_path, stdin="/my_ideas\n")
+    assert english.returncode == 0, english.stderr
+    assert _text("en", "mine.empty") in english.stdout
+    assert _text("es", "mine.empty") not in english.stdout
+    again = _minga("chat", cwd=tmp_path, stdin="/mis_ideas\n", LANG="es_CO.UTF-8")
+    assert _text("en", "mine.empty") in again.stdout  # saved: the next session keeps it
+
+
+def _text(language: str, key: str) -> str:
+    from handlers.catalog import Catalog
+
+    return Catalog.load().text(language, key)

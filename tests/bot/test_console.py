@@ -61,15 +61,23 @@ async def test_a_session_greets_and_says_goodbye(dispatcher, catalog, tmp_path: 
     await console.run()
     text = "\n".join(written)
     assert catalog.text("en", "greeting.hello", lab="Usme Innova") in text
-    assert (
-        catalog.text(
-            "en",
-            "consent.ask",
-            policy_url="https://www.gobiernobogota.gov.co/politica-de-privacidad",
-        )
-        in text
-    )
+    # Opening the chat asks for nothing: the menu, whose first option starts an idea.
+    assert catalog.text("en", "greeting.menu") in text
+    assert f"  1. {catalog.text('en', 'menu.new')}" in written
+    assert catalog.text("en", "role.ask") in text
     assert written[-1] == catalog.text("en", "console.bye")
+
+
+async def test_a_first_request_in_the_console_is_answered(
+    dispatcher, catalog, tmp_path: Path
+) -> None:
+    """A new console person whose first line is /subscribe is asked, subscribed, and not
+    taken into an idea."""
+    console, written = _console(dispatcher, catalog, tmp_path, ["/subscribe", "1"])
+    await console.run()
+    text = "\n".join(written)
+    assert catalog.text("en", "subscribe.done") in text
+    assert catalog.text("en", "role.ask") not in text
 
 
 async def test_commands_keep_their_argument_and_pictures_are_saved(

@@ -136,7 +136,7 @@ async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
         replay = {"update_id": update_id, "message": api._message(RESIDENT, "es", text="hola")}
         api.updates.append(replay)  # Telegram hands the same update over again
         await api.send_text(RESIDENT, "/ayuda")
-        await api.expect(RESIDENT, es("help.text"))
+        await api.expect(RESIDENT, es("help.intro"))
     assert not api.sent[-100123]
     assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 2  # greeting, help
 
@@ -164,7 +164,7 @@ async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
         api.send_errors[RESIDENT + 1] = [blocked]
         await api.send_text(RESIDENT + 1, "hola")
         await api.send_text(RESIDENT, "/ayuda")  # the bot goes on answering others
-        await api.expect(RESIDENT, es("help.text"))
+        await api.expect(RESIDENT, es("help.intro"))
     assert not api.sent[RESIDENT + 1]
 
 

@@ -2,9 +2,12 @@
 
 import pytest
 
+from handlers.settings import LabSettings
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.handlers.walk import PROBLEM, category_to_summary, to_summary
+
+POLICY = LabSettings().privacy_policy_url
 
 
 async def _announced(database: Database, user: str) -> bool:
@@ -57,7 +60,9 @@ async def test_no_thanks_keeps_them_out(chat: Chat, database: Database) -> None:
 
 async def test_subscribe_command_and_unsubscribe_command(chat: Chat, database: Database) -> None:
     await chat.command("start")
-    await chat.command("suscribirme")
+    await chat.command("suscribirme")  # not agreed to the privacy policy yet: asked, with it
+    assert chat.asked("subscribe.ask", lab="Usme Innova", policy_url=POLICY)
+    await chat.press("subscribe.yes")
     assert chat.t("subscribe.done") in chat.text
     assert chat.asked("role.ask")  # the question they were at comes again
     await chat.command("subscribe")
@@ -85,9 +90,9 @@ async def test_every_opt_out_word_works_at_any_step(
 async def test_a_word_inside_a_sentence_is_not_an_opt_out(make_chat, database: Database) -> None:
     chat = make_chat(language="es")
     await chat.command("start")
-    await chat.command("suscribirme")
     await chat.press("role.resident")
     await chat.press("consent.accept")
+    await chat.command("suscribirme")
     await chat.say("No hay un pare ni un stop en la esquina del colegio")
     assert chat.asked("location.ask")
     assert await _announced(database, chat.user)

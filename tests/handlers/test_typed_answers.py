@@ -126,6 +126,8 @@ async def test_the_news_and_announcements_questions_take_a_typed_yes_or_no(
 async def test_a_typed_yes_to_an_event_card_and_its_consent(chat: Chat, database, clock) -> None:
     event = await add_event(database, clock.now())
     await chat.command("eventos" if chat.language == "es" else "events")
+    assert [c.id for c in chat.choices] == [f"ev:{event.id}:show"]
+    await chat.say("1")  # the list's only event, by its number: its card
     assert any(c.id == f"ev:{event.id}:yes" for c in chat.choices)
     await chat.say("yes")  # the RSVP needs consent first
     assert chat.asked("events.consent_ask", policy_url=_policy())
