@@ -1,26 +1,27 @@
 """`minga events add|list|show|edit|cancel|link`: the lab's events from the server."""
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import segno
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, date_problem_line, emit
 from bot.config import Settings
+from handlers.dates import DateProblem, future_when
 from handlers.events.service import (
     DEFAULT_LENGTH,
     EventProblem,
     cancel_event,
     create_event,
     edit_event,
-    parse_local,
 )
 from storage.models import Event, EventCounts, EventFields
 from storage.repositories import Repositories
 
+_MINUTE = timedelta(minutes=1)
 LINK = "https://t.me/{bot}?start=ev{id}"
 
 
@@ -55,7 +56,10 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
 
 
 def _fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    when = "YYYY-MM-DD HH:MM, in the lab's time zone"
+    when = (
+        "in the lab's time zone: YYYY-MM-DD HH:MM, or as people write it "
+        '("16/08/2027 2 pm", "16 Aug 2 p.m.", "mañana a las 3")'
+    )
     parser.add_argument("--title", required=required)
     parser.add_argument("--starts", required=required, metavar="WHEN", help=when)
     parser.add_argument("--ends", metavar="WHEN", help=f"{when} (default: two hours later)")
@@ -67,26 +71,31 @@ def _fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--description", help="a few lines about the event")
 
 
-def _when(text: str, option: str, settings: Settings) -> datetime:
-    moment = parse_local(text, settings.lab.zone)
-    if moment is None:
-        raise UsageError(
-            f"{option} {text!r}: use YYYY-MM-DD HH:MM in the lab's time zone "
-            f"({settings.lab.timezone}), e.g. 2026-08-16 14:00"
-        )
-    return moment
+def _when(text: str, option: str, settings: Settings, now: datetime) -> datetime:
+    """A date as staff write it, read like the chat's /nuevo_evento; one clear line if not."""
+    lab = settings.lab
+    try:
+        return future_when(text, lab.zone, now, need_time=True,
+                           day_first=lab.default_language == "es")  # fmt: skip
+    except DateProblem as problem:
+        if option == "--ends" and problem.key == "past":
+            raise UsageError(f"--ends {text!r}: the end must come after the start") from None
+        raise UsageError(date_problem_line(option, text, problem, settings, now)) from None
 
 
-def _changed(args: argparse.Namespace, settings: Settings, base: Event | None) -> EventFields:
+def _changed(
+    args: argparse.Namespace, settings: Settings, base: Event | None, now: datetime
+) -> EventFields:
     """The event's details with what the arguments change (all of them, for a new event)."""
     values: dict[str, Any] = base.model_dump(include=set(EventFields.model_fields)) if base else {}
     if args.starts is not None:
-        start = _when(args.starts, "--starts", settings)
+        start = _when(args.starts, "--starts", settings, now)
         if base is not None and args.ends is None:  # moving keeps the length
             values["ends_at"] = start + (base.ends_at - base.starts_at)
         values["starts_at"] = start
     if args.ends is not None:
-        values["ends_at"] = _when(args.ends, "--ends", settings)
+        # The end is read from the start: "--ends '6 pm'" is that day's evening.
+        values["ends_at"] = _when(args.ends, "--ends", settings, values["starts_at"] - _MINUTE)
     values.setdefault("ends_at", values["starts_at"] + DEFAULT_LENGTH)
     simple = {"title": "title", "venue": "venue", "address": "address", "lat": "latitude",
               "lon": "longitude", "capacity": "capacity", "description": "description"}  # fmt: skip
@@ -146,7 +155,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         return
     if task == "add":
         async with runtime.database.transaction() as repos:
-            event = await create_event(repos, _changed(args, settings, None), created_by="cli",
+            event = await create_event(repos, _changed(args, settings, None, now), created_by="cli",
                                        offsets=offsets, now=now)  # fmt: skip
         emit(args, _document(event, EventCounts(), settings),
              f"event {event.id} created\n{_line(event, EventCounts(), settings)}")  # fmt: skip
@@ -168,7 +177,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     async with runtime.database.transaction() as repos:
         event = await _get(repos, args.id)
         if task == "edit":
-            event, told = await edit_event(repos, event, _changed(args, settings, event),
+            event, told = await edit_event(repos, event, _changed(args, settings, event, now),
                                            offsets=offsets, now=now)  # fmt: skip
         else:
             event, told = await cancel_event(repos, event, now)

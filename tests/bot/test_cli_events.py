@@ -52,7 +52,7 @@ def test_human_output_is_short(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--starts", "16/08 2pm"], "use YYYY-MM-DD HH:MM"),
+        (["--starts", "algún día"], "use YYYY-MM-DD HH:MM"),
         (["--starts", "2020-01-01 10:00"], "already passed"),
         (["--ends", "2030-08-16 13:00"], "end must come after the start"),
         (["--lat", "4.5"], "both the latitude and the longitude"),

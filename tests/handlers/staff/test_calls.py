@@ -26,7 +26,7 @@ async def open_default_call(staff: Chat) -> None:
     await staff.press("staff.skip")
     await staff.press("calls.default_categories")
     await staff.say("ayer")
-    assert staff.t("call_error.deadline") in staff.text
+    assert staff.said("call_error.deadline_past")
     await staff.say("2026-08-30")
     assert "Servicio a la ciudadanía · Productividad y eficiencia interna" in staff.text
     await staff.press("calls.create")

@@ -47,8 +47,8 @@ async def test_staff_create_an_event_step_by_step(staff_chat: Chat, database: Da
     await chat.say("x")
     assert chat.t("event_error.title", min=3, max=100) in chat.text
     await chat.say("Feria de ideas del barrio")
-    await chat.say("mañana a las 10")
-    assert chat.t("staff.bad_date") in chat.text
+    await chat.say("pronto")
+    assert chat.said("staff.bad_date")
     await chat.say("2026-12-05 10:00")
     await chat.press("staff.two_hours")
     await chat.say("Salón comunal La Flora")
