@@ -2,18 +2,23 @@
 clear line and exit status 2 for a bad argument, a QR code that decodes to the link."""
 
 import json
+import re
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from bot.cli import main
+from tests.fakes.clock import FakeClock
 
 ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",
        "--venue", "Auditorio de la Alcaldía Local", "--address", "Calle 137 Sur # 13-51",
        "--lat", "4.4791", "--lon", "-74.1264", "--capacity", "120"]  # fmt: skip
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
 
 
 @pytest.fixture(autouse=True)
@@ -146,3 +151,45 @@ def test_help_names_the_new_commands(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     for option in ("--text", "--event", "--audience", "--yes", "--wait", "--json"):
         assert option in out
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "start", "end"),
+    [
+        ("16 Aug 2 p.m.", None, "2027-08-16T14:00:00-05:00", "2027-08-16T16:00:00-05:00"),
+        ("16/08/2027 2 pm", "6 pm", "2027-08-16T14:00:00-05:00", "2027-08-16T18:00:00-05:00"),
+        ("mañana a las 3", None, "2026-12-05T15:00:00-05:00", "2026-12-05T17:00:00-05:00"),
+        ("2027-08-16 14:00", "16/08/2027 17:30", "2027-08-16T14:00:00-05:00",
+         "2027-08-16T17:30:00-05:00"),
+    ],
+)  # fmt: skip
+def test_events_add_reads_dates_as_the_chat_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    starts: str, ends: str | None, start: str, end: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    argv = ["events", "add", "--title", "Lanzamiento", "--venue", "Auditorio", "--starts", starts]
+    created = _json(capsys, *argv, *(["--ends", ends] if ends else []))
+    assert (created["starts"], created["ends"]) == (start, end)
+
+
+def test_a_past_date_names_the_date_it_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    argv = ["events", "add", "--title", "Lanzamiento", "--venue", "Auditorio"]
+    assert main([*argv, "--starts", "16/08/2026 14:00"]) == 2
+    err = capsys.readouterr().err
+    assert "already passed" in err and "August 16, 2026" in err and err.count("\n") == 1
+    assert "2026-12-25" in err  # the example is weeks ahead of the clock, not a fixed date
+
+
+def test_calls_add_reads_a_spanish_deadline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    created = _json(capsys, "calls", "add", "--title", "Agua", "--deadline", "31 de marzo de 2027")
+    assert created["deadline"].startswith("2027-04-01T04:59")  # 23:59 in Bogotá, in UTC
+    assert main(["calls", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Mar 31, 2027" in out and not re.search(r"\d:\d\d:\d\d", out)

@@ -3,6 +3,7 @@ is for it; after the deadline late answers get a kind word; winners are told; th
 out as a broadcast. And `minga calls ...` on the server."""
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,3 +160,18 @@ def test_minga_calls_on_the_server(
     assert main(["calls", "results", "1", "--announce"]) == 2
     assert "no winning ideas" in capsys.readouterr().err
     assert "(sin ganadora)" in run("calls", "results", "1")["results"]  # type: ignore[index]
+
+
+async def test_a_deadline_is_read_as_written_and_confirmed_in_full(staff: Chat) -> None:
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, staff.t("calls.new")))
+    await staff.say("Ideas para el agua")
+    await staff.press("staff.skip")
+    await staff.press("calls.default_categories")
+    await staff.say("31 de marzo de 2027")
+    preview = staff.text
+    assert all(part in preview for part in ("miércoles", "31", "marzo", "2027", "23:59"))
+    assert not re.search(r"\d:\d\d:\d\d", preview)  # never seconds
+    await staff.press("calls.create")
+    await staff.command("convocatoria")
+    assert "2027" in staff.text and not re.search(r"\d:\d\d:\d\d", staff.text)

@@ -1,9 +1,12 @@
 """Staff in chat: /nuevo_evento and /difundir, guided; nobody else can use them."""
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.dates import example_text, full_when
 from handlers.dispatcher import Dispatcher
 from handlers.settings import FlowSettings, StaffSettings
 from storage.database import Database
@@ -112,3 +115,56 @@ async def test_staff_broadcast_by_neighbourhood(
     await staff_chat.press("staff.audience_neighbourhood")
     await staff_chat.press_label("La Flora")
     assert staff_chat.replies[-1].text == staff_chat.t("staff.broadcast_confirm", count=1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("16 Aug 2 p.m.", (2027, 8, 16, 14)),
+        ("16/08/2027 2 pm", (2027, 8, 16, 14)),
+        ("mañana a las 3", (2026, 8, 17, 15)),
+        ("16 de agosto de 2027 a las 10 a. m.", (2027, 8, 16, 10)),
+    ],
+)
+async def test_a_new_event_takes_dates_as_people_write_them(
+    staff_chat: Chat, database: Database, typed: str, expected: tuple[int, ...]
+) -> None:
+    chat = staff_chat  # the clock: 16 August 2026, 2 p.m. in Bogotá
+    await chat.command("nuevo_evento")
+    await chat.say("Lanzamiento de Usme Innova")
+    await chat.say(typed)
+    assert chat.replies[-1].choices and chat.choice_id("staff.two_hours")  # on to the end
+    await chat.press("staff.two_hours")
+    await chat.say("Auditorio de la Alcaldía Local")
+    await chat.press("staff.skip")  # no address
+    await chat.press("staff.skip")  # no pin
+    await chat.press("staff.no_limit")
+    await chat.press("staff.skip")  # no description
+    start = datetime(*expected, tzinfo=ZoneInfo("America/Bogota"))  # type: ignore[misc]
+    # The preview confirms the full date: weekday, day, month, year and time.
+    shown = full_when(start, start.tzinfo, "es")  # type: ignore[arg-type]
+    assert chat.t("staff.event_dates", start=shown,
+                  end=full_when(start + timedelta(hours=2), start.tzinfo, "es")) in chat.text  # type: ignore[arg-type]  # fmt: skip
+    await chat.press("staff.create")
+    event = await database.reader().events.get(1)
+    assert event is not None and event.starts_at == start
+
+
+async def test_a_past_or_timeless_start_is_refused_kindly_and_asked_again(
+    staff_chat: Chat, clock: FakeClock
+) -> None:
+    chat = staff_chat
+    await chat.command("nuevo_evento")
+    # The question's example is a date still to come, whatever the day.
+    example = example_text(clock.now(), ZoneInfo("America/Bogota"), "es")
+    await chat.say("Lanzamiento de Usme Innova")
+    assert chat.asked("staff.event_starts", zone="America/Bogota", example=example)
+    assert datetime.strptime(example, "%d/%m/%Y %H:%M").replace(
+        tzinfo=ZoneInfo("America/Bogota")) > clock.now()  # fmt: skip
+    await chat.say("16/08/2026 8:00")  # this morning: past
+    assert chat.said("staff.date_past") and "2026" in chat.text
+    assert chat.asked("staff.event_starts", zone="America/Bogota", example=example)
+    await chat.say("16 de septiembre")
+    assert chat.said("staff.date_no_time")
+    await chat.say("16 de septiembre 6 pm")
+    assert chat.asked("staff.event_ends", example="16/09/2026 20:00")
