@@ -48,7 +48,7 @@ async def show_calls(turn: Turn) -> None:
         entries = sum((await turn.repos.calls.entries(call.id)).values())
         lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
                             entries=entries))  # fmt: skip
-        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"{call.id}. {short(call.title, 30)}"))
+        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"#{call.id} {short(call.title, 30)}"))
     choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
 

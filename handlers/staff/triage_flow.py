@@ -4,7 +4,6 @@ button on the idea's record, with a way out."""
 
 from handlers.questions import ask
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
-from handlers.staff.ideas_view import full_reference
 from handlers.staff.triage import (
     TriageProblem,
     add_note,
@@ -67,8 +66,8 @@ async def on_answer(turn: Turn, value: str | None) -> None:
             key = "triage.reply_queued" if outcome.told else "triage.reply_unreachable"
             turn.say(turn.t(key, reference=idea.reference))
         else:
-            original = full_reference(turn, text)
-            outcome = await mark_duplicate(turn.repos, idea, original, actor=who, now=turn.now)
+            outcome = await mark_duplicate(turn.repos, idea, text, actor=who, now=turn.now)
+            original = outcome.idea.duplicate_of_reference or text
             turn.say(turn.t("triage.duplicate_done", reference=idea.reference, original=original,
                             told=outcome.told))  # fmt: skip
     except TriageProblem as problem:

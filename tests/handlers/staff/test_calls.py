@@ -61,7 +61,7 @@ async def test_an_open_call_is_offered_and_its_ideas_are_counted(
     assert idea is not None and (idea.call_id, idea.call_category) == (1, "service")
     assert idea.publish == "text"
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     assert "Servicio a la ciudadanía: 1 ideas" in staff.text
 
 
@@ -96,7 +96,7 @@ async def test_a_call_closed_before_sending_sends_a_general_idea(
     await resident.press("identity.anonymous")
     await resident.press("publish.no")
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     await staff.send(choice=button(staff, staff.t("calls.close")))
     assert "quedó cerrada" in staff.text
     await resident.press("summary.send")
@@ -126,7 +126,7 @@ async def test_winners_are_told_and_results_go_out_as_a_broadcast(
     assert who == "ana" and "Congratulations" in text and "Productivity and efficiency" in text
     clock.advance(days=15)  # the call has closed
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     assert "Ganadoras: MNG-2026-000001" in staff.text
     await staff.send(choice=button(staff, staff.t("calls.announce")))
     assert "Resultados de la convocatoria" in staff.text and "MNG-2026-000001" in staff.text

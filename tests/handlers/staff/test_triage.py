@@ -1,7 +1,10 @@
 """Triage in chat: the list, the record, status buttons (the resident is told in their
 language), a reason for "not selected", notes that stay with staff, replies, duplicates."""
 
+import re
 from collections.abc import Callable
+
+import pytest
 
 from handlers.catalog import Catalog
 from storage.database import Database
@@ -28,7 +31,7 @@ async def test_staff_list_open_and_move_an_idea_and_the_resident_hears_in_englis
     assert reference in staff.text and "La Flora" in staff.text
     assert staff.t("staff_ideas.title", filters=staff.t("staff_ideas.no_filter"), first=1,
                    last=1, total=1) in staff.text  # fmt: skip
-    await staff.send(choice=button(staff, f"1. {reference[-6:]}"))
+    await staff.send(choice=button(staff, reference))
     assert PROBLEM in staff.text and staff.t("staff_idea.anonymous") in staff.text
     await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
     assert staff.t("triage.status_done", reference=reference, status="En revisión",
@@ -187,3 +190,37 @@ async def test_exportar_sends_the_file_without_contact_details(
     assert reply.document is not None and reply.document.filename.endswith(".csv")
     text = reply.document.content.decode("utf-8-sig")
     assert "MNG-2026-000001" in text and "Ana Rojas" not in text and "ana@example" not in text
+
+
+@pytest.mark.parametrize("name", ["MNG-2026-000002", "mng 2026 000002", "2", "000002", "#2"])
+async def test_an_idea_is_named_by_its_reference_or_its_short_number(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, name: str
+) -> None:
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="es", user="beto"))
+    await staff.send(command="idea", argument=name)
+    assert staff.t("staff_idea.head", reference=second,
+                   status=staff.t("status.received")) in staff.text  # fmt: skip
+    # The same names work where a flow asks for an idea: the original of a duplicate.
+    await staff.send(command="idea", argument=first)
+    await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+    await staff.say(name)
+    assert (await idea(database, first)).duplicate_of_reference == second
+
+
+async def test_an_unknown_idea_name_says_so(staff: Chat) -> None:
+    await staff.send(command="idea", argument="#77")
+    assert staff.t("triage_error.no_idea", reference="#77") in staff.text
+
+
+async def test_the_list_names_each_idea_once_by_its_reference(
+    staff: Chat, make_chat: Callable[..., Chat]
+) -> None:
+    references = [await submit_idea(make_chat(user=f"r{n}")) for n in range(3)]
+    await staff.command("ideas")
+    labels = [choice.label for choice in staff.choices]
+    assert all(reference in labels for reference in references)
+    # No list position beside the reference: the console and WhatsApp number options
+    # themselves ("1. 1. 000003" before).
+    assert not any(re.match(r"\d+\.", label) for label in labels)
+    assert not re.search(r"^\d+\. MNG-", staff.text, re.MULTILINE)
