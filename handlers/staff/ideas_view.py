@@ -9,7 +9,7 @@ from babel.dates import format_date, format_datetime
 
 from handlers.messages import Choice, Document, Picture, Reply, Venue
 from handlers.staff.triage import TriageProblem, find
-from handlers.textinput import short
+from handlers.textinput import fold, short
 from handlers.turn import Turn
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
@@ -125,6 +125,31 @@ async def show_list(turn: Turn, view: View) -> None:
     if view.filtered:
         choices.append(Choice(f"{STAFF}:l:{View().encode()}", turn.t("staff_ideas.clear")))
     turn.say("\n\n".join(lines), tuple(choices))
+
+
+def status_named(turn: Turn, text: str) -> int | None:
+    """The status a typed filter names ("in_review", "En revisión", "en revision", "Under
+    review": its id or its name in any language), as an index into STATUSES; else None."""
+    wanted = fold(text)
+    for index, status in enumerate(STATUSES):
+        names = {status.value, *(turn.catalog.text(language, f"status.{status.value}")
+                                 for language in turn.catalog.languages())}  # fmt: skip
+        if wanted in {fold(name) for name in names}:
+            return index
+    return None
+
+
+async def list_named(turn: Turn, text: str) -> None:
+    """/ideas with a filter typed after it: that status's list, or, for a filter that does
+    not exist, the ones that do (as buttons) and no list, which would look filtered."""
+    if not text.strip():
+        return await show_list(turn, View())
+    index = status_named(turn, text)
+    if index is not None:
+        return await show_list(turn, View(status=index))
+    names = ", ".join(turn.t(f"status.{status.value}") for status in STATUSES)
+    turn.say(turn.t("staff_ideas.unknown_filter", given=short(text.strip(), 40), names=names))
+    await choose_filter(turn, "s", View())
 
 
 async def choose_filter(turn: Turn, kind: str, view: View) -> None:

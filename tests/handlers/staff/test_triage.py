@@ -224,3 +224,34 @@ async def test_the_list_names_each_idea_once_by_its_reference(
     # themselves ("1. 1. 000003" before).
     assert not any(re.match(r"\d+\.", label) for label in labels)
     assert not re.search(r"^\d+\. MNG-", staff.text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("typed", ["in_review", "En revisión", "en revision", "Under review"])
+async def test_ideas_takes_a_status_by_its_id_or_its_name(
+    staff: Chat, make_chat: Callable[..., Chat], typed: str
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(command="ideas", argument=typed)
+    filters = staff.t("status.in_review")
+    assert staff.t("staff_ideas.none", filters=filters) in staff.text
+    assert reference not in staff.text
+
+
+async def test_an_unknown_filter_names_the_filters_that_exist_and_lists_nothing(
+    staff: Chat, make_chat: Callable[..., Chat]
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(command="ideas", argument="revision")
+    assert staff.said("staff_ideas.unknown_filter")
+    assert all(staff.t(f"status.{s}") in staff.text for s in ("received", "in_review"))
+    assert reference not in staff.text  # not everything, as if it were filtered
+    labels = [choice.label for choice in staff.choices]
+    assert staff.t("status.in_review") in labels  # one tap to a filter that exists
+
+
+@pytest.mark.parametrize("command", ["resumen", "estadisticas", "exportar", "convocatoria"])
+async def test_words_after_a_command_that_takes_none_are_not_silently_dropped(
+    staff: Chat, command: str
+) -> None:
+    await staff.send(command=command, argument="ayer")
+    assert staff.t("staff.no_argument", given="ayer") in staff.text
