@@ -159,8 +159,8 @@ def ask_step(turn: Turn) -> None:
 
 async def on_answer(turn: Turn, value: str | None) -> None:
     step, draft = turn.state.step, staff_draft(turn)
-    if quit_if_asked(turn, value):
-        return None
+    if quit_if_asked(turn, value, ask_again=False):
+        return await show_calls(turn)  # back to the calls, where "new call" was
     if step is Step.CALL_PREVIEW:
         return await _create(turn, value)
     if step is Step.CALL_DESCRIPTION and value == "skip":
@@ -219,9 +219,11 @@ async def _create(turn: Turn, value: str | None) -> None:
                                now=turn.now)  # fmt: skip
     except CallProblem as problem:
         turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
-        return leave(turn)
+        leave(turn, ask_again=False)
+        return await show_calls(turn)
     turn.say(turn.t("calls.created", id=call.id, title=call.title))
-    leave(turn)
+    leave(turn, ask_again=False)
+    await show_call(turn, str(call.id))  # its record, with its buttons
 
 
 QUESTIONS = dict.fromkeys(STEPS, ask_step)

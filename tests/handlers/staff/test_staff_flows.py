@@ -168,3 +168,58 @@ async def test_a_past_or_timeless_start_is_refused_kindly_and_asked_again(
     assert chat.said("staff.date_no_time")
     await chat.say("16 de septiembre 6 pm")
     assert chat.asked("staff.event_ends", example="16/09/2026 20:00")
+
+
+def _resident_menu_shown(chat: Chat) -> bool:
+    labels = {choice.label for reply in chat.replies for choice in reply.choices}
+    return chat.said("greeting.menu") or chat.t("menu.new") in labels
+
+
+async def test_every_staff_flow_ends_in_a_staff_place_not_the_resident_menu(
+    staff_chat: Chat,
+) -> None:
+    chat = staff_chat
+    ends: list[tuple[str, list[str]]] = [
+        ("nuevo_evento", ["staff.quit"]),
+        ("difundir", ["staff.quit"]),
+    ]
+    for command, presses in ends:
+        await chat.command(command)
+        for key in presses:
+            await chat.press(key)
+        assert chat.t("staff.cancelled") in chat.text and not _resident_menu_shown(chat)
+    # A new event, created: the confirmation, not the menu.
+    await chat.command("nuevo_evento")
+    await chat.say("Feria de ideas del barrio")
+    await chat.say("mañana a las 10")
+    await chat.press("staff.two_hours")
+    await chat.say("Salón comunal La Flora")
+    for key in ("staff.skip", "staff.skip", "staff.no_limit", "staff.skip", "staff.create"):
+        await chat.press(key)
+    assert chat.t("staff.event_created", id=1) in chat.text and not _resident_menu_shown(chat)
+    # A broadcast, queued (to nobody yet): the report, not the menu.
+    await chat.command("difundir")
+    await chat.say("Hola a todos")
+    await chat.press("staff.no_event")
+    await chat.press("staff.audience_all")
+    await chat.press("staff.send")
+    assert chat.said("staff.broadcast_queued") and not _resident_menu_shown(chat)
+
+
+async def test_a_new_call_lands_on_its_record_and_a_given_up_one_on_the_calls(
+    staff_chat: Chat,
+) -> None:
+    chat = staff_chat
+    await chat.command("convocatoria")
+    await chat.press("calls.new")
+    await chat.press("staff.quit")
+    assert not _resident_menu_shown(chat)
+    assert chat.choice_id("calls.new")  # back on the calls, where it began
+    await chat.press("calls.new")
+    await chat.say("Ideas para el agua")
+    await chat.press("staff.skip")
+    await chat.press("calls.default_categories")
+    await chat.say("31 de diciembre")
+    await chat.press("calls.create")
+    assert not _resident_menu_shown(chat)
+    assert chat.choice_id("calls.close")  # the call's own record, with its buttons

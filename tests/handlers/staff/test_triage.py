@@ -255,3 +255,38 @@ async def test_words_after_a_command_that_takes_none_are_not_silently_dropped(
 ) -> None:
     await staff.send(command=command, argument="ayer")
     assert staff.t("staff.no_argument", given="ayer") in staff.text
+
+
+def _resident_menu_shown(chat: Chat) -> bool:
+    labels = {choice.label for reply in chat.replies for choice in reply.choices}
+    return chat.said("greeting.menu") or chat.t("menu.new") in labels
+
+
+@pytest.mark.parametrize(
+    ("button_key", "answer"),
+    [
+        ("status.not_selected", "Ya existe un programa de la alcaldía para esa vía."),
+        ("staff_idea.add_note", "Llamar a la JAC"),
+        ("staff_idea.reply", "Gracias, la revisamos esta semana."),
+        ("staff_idea.mark_duplicate", "#1"),
+        ("status.not_selected", None),  # given up with «Cancelar»
+    ],
+)
+async def test_after_a_triage_answer_staff_land_back_on_the_idea(
+    staff: Chat, make_chat: Callable[..., Chat], button_key: str, answer: str | None
+) -> None:
+    await submit_idea(make_chat(user="ana"))
+    reference = await submit_idea(make_chat(user="beto"))
+    await staff.send(command="idea", argument=reference)
+    label = staff.t(button_key)
+    if button_key.startswith("status."):
+        label = "→ " + label
+    await staff.send(choice=button(staff, label))
+    if answer is None:
+        await staff.press("staff.quit")
+    else:
+        await staff.say(answer)
+    assert not _resident_menu_shown(staff)
+    # The idea's record with its triage buttons, ready for the next step.
+    assert reference in staff.replies[-1].text
+    assert staff.t("staff_idea.add_note") in [c.label for c in staff.replies[-1].choices]
