@@ -1,6 +1,7 @@
 """`minga events add|list|show|edit|cancel|link`: the lab's events from the server."""
 
 import argparse
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from storage.models import Event, EventCounts, EventFields
 from storage.repositories import Repositories
 
 _MINUTE = timedelta(minutes=1)
+# A poster's QR printed 8 cm wide at 300 dpi needs about 950 pixels.
+PRINT_PIXELS = 1200
+QR_BORDER = 4  # modules of quiet zone: the standard's minimum
 LINK = "https://t.me/{bot}?start=ev{id}"
 
 
@@ -52,7 +56,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "link", parents=[common, output], help="the event's Telegram link, and a QR code"
     )
     link.add_argument("id", type=int)
-    link.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link")
+    link.add_argument(
+        "--qr",
+        metavar="FILE",
+        help="also write a QR code of the link, for print: FILE.svg, or FILE.png (1200 px)",
+    )
 
 
 def _fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -188,15 +196,27 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
          f"{human}\n{_line(event, counts, settings)}")  # fmt: skip
 
 
+def write_qr(url: str, path: Path) -> None:
+    """A QR code fit for a printed poster: SVG (sharp at any size) or a PNG at least
+    PRINT_PIXELS wide, with the quiet zone scanners need and error correction for a poster
+    that gets creased or dirty."""
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(f"--qr {path}: give a file name ending in .png or .svg")
+    code = segno.make(url, error="q")
+    width, _ = code.symbol_size(scale=1, border=QR_BORDER)
+    if suffix == ".svg":  # a size in mm, so that it prints at a sensible size as it is
+        code.save(str(path), kind="svg", scale=1, border=QR_BORDER, unit="mm")
+        return
+    code.save(str(path), kind="png", scale=math.ceil(PRINT_PIXELS / width), border=QR_BORDER)
+
+
 async def _link(args: argparse.Namespace, runtime: Runtime) -> None:
     event = await _get(runtime.database.reader(), args.id)
     username = runtime.settings.telegram.bot_username or await _ask_username(runtime.settings)
     url = LINK.format(bot=username.lstrip("@"), id=event.id)
     if args.qr:
-        path = Path(args.qr)
-        if path.suffix.lower() != ".png":
-            raise UsageError(f"--qr {args.qr}: give a file name ending in .png")
-        segno.make(url, error="m").save(str(path), scale=10, border=4)
+        write_qr(url, Path(args.qr))
     emit(args, {"id": event.id, "url": url, "qr": args.qr},
          url + (f"\nQR code written to {args.qr}" if args.qr else ""))  # fmt: skip
 

@@ -3,9 +3,12 @@ clear line and exit status 2 for a bad argument, a QR code that decodes to the l
 
 import json
 import re
+import shutil
 import sqlite3
+import subprocess
 from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,6 +21,7 @@ from tests.fakes.clock import FakeClock
 ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",
        "--venue", "Auditorio de la Alcaldía Local", "--address", "Calle 137 Sur # 13-51",
        "--lat", "4.4791", "--lon", "-74.1264", "--capacity", "120"]  # fmt: skip
+CHROMIUM_FOR_QR = shutil.which("chromium") or shutil.which("chromium-browser")
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
 
 
@@ -91,8 +95,31 @@ def test_link_and_a_qr_code_that_decodes_to_it(
     capsys.readouterr()
     link = _json(capsys, "events", "link", "1", "--qr", str(tmp_path / "poster.png"))
     assert link["url"] == "https://t.me/usme_innova_bot?start=ev1"
-    [decoded] = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
+    picture = Image.open(tmp_path / "poster.png")
+    assert min(picture.size) >= 1000  # print quality: 8 cm at 300 dpi (370 px before)
+    [decoded] = zxingcpp.read_barcodes(picture)
     assert decoded.text == link["url"]
+
+
+def test_an_svg_qr_code_for_print(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(ADD) == 0
+    capsys.readouterr()
+    link = _json(capsys, "events", "link", "1", "--qr", str(tmp_path / "poster.svg"))
+    root = ElementTree.parse(tmp_path / "poster.svg").getroot()
+    assert root.tag.endswith("svg") and root.get("width", "").endswith("mm")
+    width = float(root.get("width", "0").removesuffix("mm"))
+    assert width >= 30  # a few centimetres as it is, and sharp at any size
+    assert link["qr"] == str(tmp_path / "poster.svg")
+    # Drawn back as a raster by a browser, the vector file scans as the same link.
+    if CHROMIUM_FOR_QR:
+        shot = tmp_path / "svg.png"
+        subprocess.run([CHROMIUM_FOR_QR, "--headless=new", "--no-sandbox", "--disable-gpu",
+                        f"--screenshot={shot}", "--window-size=600,600",
+                        (tmp_path / "poster.svg").as_uri()],
+                       capture_output=True, timeout=120, check=True)  # fmt: skip
+        [decoded] = zxingcpp.read_barcodes(Image.open(shot))
+        assert decoded.text == link["url"]
+    assert main(["events", "link", "1", "--qr", str(tmp_path / "poster.jpg")]) == 2
 
 
 def _opt_in(count: int) -> None:
