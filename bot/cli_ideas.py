@@ -128,9 +128,14 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         idea = await find(reader, args.reference)
         history = await reader.idea_search.history(idea.id)
         values = {**document(idea), "history": [e.model_dump(mode="json") for e in history]}
-        human = [f"{k}: {v}" for k, v in document(idea).items() if v not in (None, "", [])]
-        human += [f"  {e.at:%Y-%m-%d %H:%M} {e.kind} {e.status or ''} {e.note or ''} "
-                  f"({e.actor or '-'})" for e in history]  # fmt: skip
+        zone = settings.lab.zone
+        shown = {**document(idea),
+                 "created_at": f"{idea.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                 "updated_at": f"{idea.updated_at.astimezone(zone):%Y-%m-%d %H:%M}"}  # fmt: skip
+        human = [f"{k}: {v}" for k, v in shown.items() if v not in (None, "", [])]
+        # In the lab's time zone, to the minute, as everywhere staff read a time.
+        human += [f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind} {e.status or ''} "
+                  f"{e.note or ''} ({e.actor or '-'})" for e in history]  # fmt: skip
         emit(args, values, "\n".join(human))
         return
     new = IdeaStatus(args.new_status)

@@ -3,6 +3,7 @@ same notification as the chat's buttons, one clear line and exit 2 for a bad arg
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,12 @@ def test_an_unknown_idea_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -
     assert main(["ideas", "status", "99", "in_review"]) == 2
     err = capsys.readouterr().err
     assert "99" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_show_gives_times_in_the_labs_zone_without_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ideas", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"\d:\d\d:\d\d", out), out
+    assert "2026-08-16 14:00" in out  # the fake clock's 19:00 UTC, in Bogotá
