@@ -1,18 +1,19 @@
 """`minga calls add|list|close|results`: calls for ideas (convocatorias) from the server."""
 
 import argparse
+from datetime import datetime
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, date_problem_line, emit
 from bot.config import Settings
 from handlers.calls import DEFAULT_CATEGORIES
+from handlers.dates import DateProblem, future_when, short_when
 from handlers.staff.calls_service import (
     CallProblem,
     announce,
     close_call,
     open_call,
-    parse_deadline,
     results_text,
 )
 from storage.models import Call, CallCategory, Focus
@@ -35,7 +36,8 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--description", default="")
     add.add_argument(
         "--deadline", required=True, metavar="WHEN",
-        help="YYYY-MM-DD [HH:MM] in the lab's time zone (a day alone: until 23:59)",
+        help="YYYY-MM-DD [HH:MM] in the lab's time zone, or as people write it "
+        "(\"31 de marzo de 2027\", \"31/03/2027 6 pm\"); a day alone: until 23:59",
     )  # fmt: skip
     add.add_argument(
         "--category", action="append", metavar="ID:ES:EN:FOCUS",
@@ -74,9 +76,19 @@ def _document(call: Call, entries: dict[str | None, int]) -> dict[str, Any]:
 
 
 def _line(call: Call, entries: dict[str | None, int], settings: Settings, now: Any) -> str:
-    deadline = call.deadline.astimezone(settings.lab.zone).strftime("%Y-%m-%d %H:%M")
+    deadline = short_when(call.deadline, settings.lab.zone, "en")
     state = "open" if call.is_open(now) else "closed"
     return f"{call.id:>4}  {call.title}  [{state}, until {deadline}]  {sum(entries.values())} ideas"
+
+
+def _deadline(text: str, settings: Settings, now: datetime) -> datetime:
+    """Read like the chat's /convocatoria: a day alone lasts until its end."""
+    lab = settings.lab
+    try:
+        return future_when(text, lab.zone, now, need_time=False,
+                           day_first=lab.default_language == "es")  # fmt: skip
+    except DateProblem as problem:
+        raise UsageError(date_problem_line("--deadline", text, problem, settings, now)) from None
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:
@@ -93,9 +105,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
 async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     settings, now, task = runtime.settings, runtime.clock.now(), args.calls_command
     if task == "add":
-        deadline = parse_deadline(args.deadline, settings.lab)
-        if deadline is None:
-            raise UsageError(f"--deadline {args.deadline!r}: use YYYY-MM-DD or YYYY-MM-DD HH:MM")
+        deadline = _deadline(args.deadline, settings, now)
         categories = tuple(_category(c) for c in args.category) if args.category else None
         async with runtime.database.transaction() as repos:
             call = await open_call(repos, title=args.title, description=args.description,

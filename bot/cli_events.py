@@ -1,26 +1,31 @@
 """`minga events add|list|show|edit|cancel|link`: the lab's events from the server."""
 
 import argparse
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import segno
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, date_problem_line, emit
 from bot.config import Settings
+from handlers.dates import DateProblem, future_when
 from handlers.events.service import (
     DEFAULT_LENGTH,
     EventProblem,
     cancel_event,
     create_event,
     edit_event,
-    parse_local,
 )
 from storage.models import Event, EventCounts, EventFields
 from storage.repositories import Repositories
 
+_MINUTE = timedelta(minutes=1)
+# A poster's QR printed 8 cm wide at 300 dpi needs about 950 pixels.
+PRINT_PIXELS = 1200
+QR_BORDER = 4  # modules of quiet zone: the standard's minimum
 LINK = "https://t.me/{bot}?start=ev{id}"
 
 
@@ -53,11 +58,18 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "link", parents=[common, output], help="the event's Telegram link, and a QR code"
     )
     link.add_argument("id", type=int)
-    link.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link")
+    link.add_argument(
+        "--qr",
+        metavar="FILE",
+        help="also write a QR code of the link, for print: FILE.svg, or FILE.png (1200 px)",
+    )
 
 
 def _fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    when = "YYYY-MM-DD HH:MM, in the lab's time zone"
+    when = (
+        "in the lab's time zone: YYYY-MM-DD HH:MM, or as people write it "
+        '("16/08/2027 2 pm", "16 Aug 2 p.m.", "mañana a las 3")'
+    )
     parser.add_argument("--title", required=required)
     parser.add_argument("--starts", required=required, metavar="WHEN", help=when)
     parser.add_argument("--ends", metavar="WHEN", help=f"{when} (default: two hours later)")
@@ -69,26 +81,31 @@ def _fields(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--description", help="a few lines about the event")
 
 
-def _when(text: str, option: str, settings: Settings) -> datetime:
-    moment = parse_local(text, settings.lab.zone)
-    if moment is None:
-        raise UsageError(
-            f"{option} {text!r}: use YYYY-MM-DD HH:MM (a day, then a 24-hour time) in the "
-            f"lab's time zone ({settings.lab.timezone})"
-        )
-    return moment
+def _when(text: str, option: str, settings: Settings, now: datetime) -> datetime:
+    """A date as staff write it, read like the chat's /nuevo_evento; one clear line if not."""
+    lab = settings.lab
+    try:
+        return future_when(text, lab.zone, now, need_time=True,
+                           day_first=lab.default_language == "es")  # fmt: skip
+    except DateProblem as problem:
+        if option == "--ends" and problem.key == "past":
+            raise UsageError(f"--ends {text!r}: the end must come after the start") from None
+        raise UsageError(date_problem_line(option, text, problem, settings, now)) from None
 
 
-def _changed(args: argparse.Namespace, settings: Settings, base: Event | None) -> EventFields:
+def _changed(
+    args: argparse.Namespace, settings: Settings, base: Event | None, now: datetime
+) -> EventFields:
     """The event's details with what the arguments change (all of them, for a new event)."""
     values: dict[str, Any] = base.model_dump(include=set(EventFields.model_fields)) if base else {}
     if args.starts is not None:
-        start = _when(args.starts, "--starts", settings)
+        start = _when(args.starts, "--starts", settings, now)
         if base is not None and args.ends is None:  # moving keeps the length
             values["ends_at"] = start + (base.ends_at - base.starts_at)
         values["starts_at"] = start
     if args.ends is not None:
-        values["ends_at"] = _when(args.ends, "--ends", settings)
+        # The end is read from the start: "--ends '6 pm'" is that day's evening.
+        values["ends_at"] = _when(args.ends, "--ends", settings, values["starts_at"] - _MINUTE)
     values.setdefault("ends_at", values["starts_at"] + DEFAULT_LENGTH)
     simple = {"title": "title", "venue": "venue", "address": "address", "lat": "latitude",
               "lon": "longitude", "capacity": "capacity", "description": "description"}  # fmt: skip
@@ -148,7 +165,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         return
     if task == "add":
         async with runtime.database.transaction() as repos:
-            event = await create_event(repos, _changed(args, settings, None), created_by="cli",
+            event = await create_event(repos, _changed(args, settings, None, now), created_by="cli",
                                        offsets=offsets, now=now)  # fmt: skip
         emit(args, _document(event, EventCounts(), settings),
              f"event {event.id} created\n{_line(event, EventCounts(), settings)}")  # fmt: skip
@@ -170,7 +187,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     async with runtime.database.transaction() as repos:
         event = await _get(repos, args.id)
         if task == "edit":
-            event, told = await edit_event(repos, event, _changed(args, settings, event),
+            event, told = await edit_event(repos, event, _changed(args, settings, event, now),
                                            offsets=offsets, now=now)  # fmt: skip
         else:
             event, told = await cancel_event(repos, event, now)
@@ -181,15 +198,27 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
          f"{human}\n{_line(event, counts, settings)}")  # fmt: skip
 
 
+def write_qr(url: str, path: Path) -> None:
+    """A QR code fit for a printed poster: SVG (sharp at any size) or a PNG at least
+    PRINT_PIXELS wide, with the quiet zone scanners need and error correction for a poster
+    that gets creased or dirty."""
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(f"--qr {path}: give a file name ending in .png or .svg")
+    code = segno.make(url, error="q")
+    width, _ = code.symbol_size(scale=1, border=QR_BORDER)
+    if suffix == ".svg":  # a size in mm, so that it prints at a sensible size as it is
+        code.save(str(path), kind="svg", scale=1, border=QR_BORDER, unit="mm")
+        return
+    code.save(str(path), kind="png", scale=math.ceil(PRINT_PIXELS / width), border=QR_BORDER)
+
+
 async def _link(args: argparse.Namespace, runtime: Runtime) -> None:
     event = await _get(runtime.database.reader(), args.id)
     username = runtime.settings.telegram.bot_username or await _ask_username(runtime.settings)
     url = LINK.format(bot=username.lstrip("@"), id=event.id)
     if args.qr:
-        path = Path(args.qr)
-        if path.suffix.lower() != ".png":
-            raise UsageError(f"--qr {args.qr}: give a file name ending in .png")
-        segno.make(url, error="m").save(str(path), scale=10, border=4)
+        write_qr(url, Path(args.qr))
     emit(args, {"id": event.id, "url": url, "qr": args.qr},
          url + (f"\nQR code written to {args.qr}" if args.qr else ""))  # fmt: skip
 

@@ -17,6 +17,9 @@ LIST_LIMIT = 50
 STATUS_VALUES = [status.value for status in IdeaStatus]
 
 
+IDEA_HELP = "the idea's reference (MNG-2026-000123) or its number (123, #123)"
+
+
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
@@ -30,19 +33,19 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--limit", type=int, default=LIST_LIMIT,
                          help=f"at most this many (default {LIST_LIMIT})")  # fmt: skip
     show = tasks.add_parser("show", parents=[common, output], help="one idea and its history")
-    show.add_argument("reference", metavar="REF", help="e.g. MNG-2026-000123")
+    show.add_argument("reference", metavar="REF", help=IDEA_HELP)
     status = tasks.add_parser(
         "status", parents=[common, output],
         help="change an idea's status; the resident is told, as with the chat's buttons",
         description="NEW_STATUS is one of: " + ", ".join(STATUS_VALUES) + ". not_selected "
         "needs --reason; duplicate needs --of.",
     )  # fmt: skip
-    status.add_argument("reference", metavar="REF")
+    status.add_argument("reference", metavar="REF", help=IDEA_HELP)
     status.add_argument("new_status", metavar="NEW_STATUS", choices=STATUS_VALUES,
                         help=" | ".join(STATUS_VALUES))  # fmt: skip
     status.add_argument("--reason", help="told to the resident (needed for not_selected)")
     status.add_argument("--note", help="a staff note, never shown to the resident")
-    status.add_argument("--of", metavar="REF", help="the original, for duplicate")
+    status.add_argument("--of", metavar="REF", help=f"the original, for duplicate: {IDEA_HELP}")
 
     export = commands.add_parser("export", parents=[common], help="export the ideas to a file")
     what = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
@@ -127,9 +130,14 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         idea = await find(reader, args.reference)
         history = await reader.idea_search.history(idea.id)
         values = {**document(idea), "history": [e.model_dump(mode="json") for e in history]}
-        human = [f"{k}: {v}" for k, v in document(idea).items() if v not in (None, "", [])]
-        human += [f"  {e.at:%Y-%m-%d %H:%M} {e.kind} {e.status or ''} {e.note or ''} "
-                  f"({e.actor or '-'})" for e in history]  # fmt: skip
+        zone = settings.lab.zone
+        shown = {**document(idea),
+                 "created_at": f"{idea.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
+                 "updated_at": f"{idea.updated_at.astimezone(zone):%Y-%m-%d %H:%M}"}  # fmt: skip
+        human = [f"{k}: {v}" for k, v in shown.items() if v not in (None, "", [])]
+        # In the lab's time zone, to the minute, as everywhere staff read a time.
+        human += [f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind} {e.status or ''} "
+                  f"{e.note or ''} ({e.actor or '-'})" for e in history]  # fmt: skip
         emit(args, values, "\n".join(human))
         return
     new = IdeaStatus(args.new_status)

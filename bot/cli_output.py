@@ -2,7 +2,11 @@
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
+
+from bot.config import Settings
+from handlers.dates import DateProblem, example_text, full_when
 
 
 class UsageError(Exception):
@@ -25,3 +29,18 @@ def emit(args: Any, document: dict[str, Any] | list[dict[str, Any]], human: str)
         sys.stdout.write("\n")
     else:
         print(human)
+
+
+def date_problem_line(
+    option: str, text: str, problem: DateProblem, settings: Settings, now: datetime
+) -> str:
+    """What was wrong with a date option, with an example that is still to come."""
+    zone = settings.lab.zone
+    example = example_text(now, zone, "en")
+    if problem.key == "past" and problem.moment is not None:
+        read = full_when(problem.moment, zone, "en")
+        return f"{option} {text!r} has already passed ({read}); give a future date, e.g. {example}"
+    if problem.key == "no_time":
+        return f"{option} {text!r} has no time of day; e.g. {example}"
+    return (f"{option} {text!r}: not a date; use YYYY-MM-DD HH:MM in the lab's time zone "
+            f"({settings.lab.timezone}), e.g. {example}")  # fmt: skip

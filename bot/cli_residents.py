@@ -32,7 +32,11 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     who.add_argument("--user", metavar="ID",
                      help="their id on that channel (Telegram user id; WhatsApp number, e.g. "
                      "573001234567)")  # fmt: skip
-    who.add_argument("--idea", metavar="REF", help="or: the reference of one of their ideas")
+    who.add_argument(
+        "--idea",
+        metavar="REF",
+        help="or: one of their ideas, by reference (MNG-2026-000123) or number (123)",
+    )
     who.add_argument("--json", action="store_true", help="print one JSON document")
     residents = commands.add_parser(
         "residents",
@@ -57,7 +61,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
 
 async def _find(repos: Repositories, args: argparse.Namespace) -> Resident:
     if args.idea:
-        record = await repos.idea_search.by_reference(args.idea)
+        record = await repos.idea_search.by_name(args.idea)
         if record is None:
             raise UsageError(f"no idea {args.idea.strip().upper()}")
         resident = await repos.residents.get(record.resident_id)

@@ -3,8 +3,7 @@ asks whether the idea is for it (and in which of its categories). A call that cl
 the answer, or before the idea is sent, gets a kind word and the idea goes in as a general one.
 Staff open, close and award calls: handlers/staff/calls_flow.py and `minga calls`."""
 
-from babel.dates import format_datetime
-
+from handlers.dates import short_when
 from handlers.navigation import next_step
 from handlers.questions import go_to, with_back
 from handlers.replies import expected_choice
@@ -50,8 +49,7 @@ def _closed_word(turn: Turn, call: Call | None, title: str) -> None:
     when = "-"
     if call is not None:
         moment = call.closed_at or call.deadline
-        when = format_datetime(moment.astimezone(turn.settings.lab.zone), format="medium",
-                               locale=turn.language)  # fmt: skip
+        when = short_when(moment, turn.settings.lab.zone, turn.language)
     turn.say(turn.t("call.closed_late", title=title, when=when))
 
 

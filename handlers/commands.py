@@ -22,8 +22,8 @@ from handlers.staff import (
 )
 from handlers.staff.common import is_staff, leave, refuse
 from handlers.staff.group import GROUP_ACTIONS
-from handlers.staff.ideas_view import STATUSES, View
 from handlers.state import DRAFT_STEPS, Draft, Step
+from handlers.textinput import short
 from handlers.turn import Turn
 
 # Every name a command answers to, in either language, and the action it stands for.
@@ -263,14 +263,20 @@ async def unsubscribe(turn: Turn) -> None:
     rsvp.carry_on(turn)
 
 
-def staff_only(action: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Awaitable[None]]:
+def staff_only(
+    action: Callable[[Turn], Awaitable[None]], *, takes_argument: bool = False
+) -> Callable[[Turn], Awaitable[None]]:
     """A staff command: anyone else gets a polite refusal and keeps their place. Staff get the
     answer alone: a pending intake question is not asked again after it (its buttons still
-    work), so that the staff tool's own buttons are the last ones shown."""
+    work), so that the staff tool's own buttons are the last ones shown. Words after a
+    command that takes none are not silently dropped: staff hear they were not used."""
 
     async def checked(turn: Turn) -> None:
         if refuse(turn):
             return rsvp.carry_on(turn)
+        extra = (turn.inbound.argument or "").strip()
+        if extra and not takes_argument:
+            turn.say(turn.t("staff.no_argument", given=short(extra, 40)))
         await action(turn)
 
     return checked
@@ -278,9 +284,7 @@ def staff_only(action: Callable[[Turn], Awaitable[None]]) -> Callable[[Turn], Aw
 
 async def list_ideas(turn: Turn) -> None:
     """/ideas, or /ideas in_review for one status."""
-    wanted = (turn.inbound.argument or "").strip().lower()
-    index = next((i for i, s in enumerate(STATUSES) if s.value == wanted), None)
-    await ideas_view.show_list(turn, View(status=index))
+    await ideas_view.list_named(turn, turn.inbound.argument or "")
 
 
 async def export_offer(turn: Turn) -> None:
@@ -312,8 +316,8 @@ ACTIONS = {
     "privacy": rights.show_consents,
     "new_event": staff_only(new_event.start),
     "broadcast": staff_only(broadcast.start),
-    "ideas": staff_only(list_ideas),
-    "idea": staff_only(open_idea),
+    "ideas": staff_only(list_ideas, takes_argument=True),
+    "idea": staff_only(open_idea, takes_argument=True),
     "stats": staff_only(stats.show),
     "digest": staff_only(show_digest),
     "export": staff_only(export_offer),

@@ -57,6 +57,9 @@ DEFAULT_NEIGHBOURHOODS = (
 class LabSettings(_Section):
     name: str = Field("Usme Innova", min_length=1, max_length=60)
     organisation: str = Field("Alcaldía Local de Usme", max_length=120)
+    # The lab's e-mail: the organiser of its events in calendar apps (an .ics ORGANIZER is
+    # an address, RFC 5545). Unset: the calendar file names no organiser.
+    email: str | None = Field(None, max_length=254, pattern=r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
     timezone: str = "America/Bogota"
     default_language: Language = "es"
     privacy_policy_url: str = "https://www.gobiernobogota.gov.co/politica-de-privacidad"

@@ -1,7 +1,9 @@
 """What staff read about ideas: one record, filtered pages, totals, and every idea in a stream
 (exports: a million ideas never sit in memory at once)."""
 
+import re
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,37 @@ GROUPS: dict[str, str] = {
     "role": "i.role",
 }
 STREAM_BATCH = 500
+# How staff name an idea, in chat and on the command line alike: its reference
+# (MNG-2026-000004), its year and number (2026-000004) or its number alone (4, 000004, #4).
+_NAME = re.compile(
+    r"^(?:(?P<prefix>[A-Z]{2,6})[\s-]*)?(?:(?P<year>\d{4})[\s-]+)?(?:#|N[.º°O]{0,2}\s*)?"
+    r"(?P<number>\d{1,9})$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaName:
+    """An idea as staff named it: the number, and the year and prefix when given."""
+
+    number: int
+    year: int | None = None
+    prefix: str | None = None
+
+    def reference_end(self) -> str:
+        """The end every reference of this name has: "-2026-000004", or "-000004"."""
+        tail = f"-{self.number:06d}"
+        return tail if self.year is None else f"-{self.year}{tail}"
+
+
+def idea_name(text: str) -> IdeaName | None:
+    """ "MNG-2026-000004", "mng 2026 4", "2026-000004", "000004", "#4" or "4" -> IdeaName;
+    None when the text names no idea."""
+    match = _NAME.match(" ".join(text.strip().upper().split()))
+    if match is None or (match["prefix"] and not match["year"]):
+        return None
+    year = int(match["year"]) if match["year"] else None
+    return IdeaName(int(match["number"]), year, match["prefix"])
+
 
 SELECT_IDEAS = (
     "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
@@ -111,6 +144,22 @@ class IdeaSearch:
             self._db,
             f"{SELECT_IDEAS} WHERE i.reference = ?",
             (reference.strip().upper(),),
+        )
+        return None if row is None else record_from_row(row)
+
+    async def by_name(self, text: str) -> IdeaRecord | None:
+        """The idea staff named (see idea_name); a number alone is the newest idea with that
+        number (numbers start again each year: in January, "4" is this year's 4 once it
+        exists, last year's until then)."""
+        name = idea_name(text)
+        if name is None:
+            return None
+        if name.prefix is not None and name.year is not None:
+            return await self.by_reference(f"{name.prefix}-{name.year}-{name.number:06d}")
+        row = await fetch_one(
+            self._db,
+            f"{SELECT_IDEAS} WHERE i.reference LIKE ? ORDER BY i.id DESC LIMIT 1",
+            (f"%{name.reference_end()}",),
         )
         return None if row is None else record_from_row(row)
 

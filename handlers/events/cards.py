@@ -115,5 +115,6 @@ def event_card(
         return Reply(text)
     document = None
     if calendar:
-        document = calendar_document(event, voice.zone, organiser=voice.lab.name, now=now)
+        document = calendar_document(event, voice.zone, organiser=voice.lab.name,
+                                     email=voice.lab.email, now=now)  # fmt: skip
     return Reply(text, rsvp_choices(voice, event), venue=venue_of(event), document=document)

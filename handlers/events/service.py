@@ -2,7 +2,6 @@
 checks, reminders already past, and the notices to those who said they would come."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from handlers.catalog import Translator
 from handlers.events.notices import (
@@ -17,7 +16,6 @@ from storage.models import Event, EventFields, EventStatus, NewOutbox, RsvpStatu
 from storage.repositories import Repositories
 from storage.timefmt import to_db
 
-LOCAL_FORMATS = ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
 DEFAULT_LENGTH = timedelta(hours=2)
 TITLE_LIMITS = (3, 100)
 VENUE_LIMITS = (2, 100)
@@ -37,16 +35,6 @@ class EventProblem(ValueError):
 
     def text(self, translate: Translator) -> str:
         return translate(f"event_error.{self.key}", **self.values)
-
-
-def parse_local(text: str, zone: ZoneInfo) -> datetime | None:
-    """ "2026-08-16 14:00" (or "16/08/2026 14:00") in the lab's time zone -> aware datetime."""
-    for form in LOCAL_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), form).replace(tzinfo=zone)
-        except ValueError:
-            continue
-    return None
 
 
 def check(fields: EventFields, now: datetime, *, new_time: bool) -> EventFields:

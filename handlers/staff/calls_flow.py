@@ -2,10 +2,9 @@
 step by step (title, description, categories, deadline); closing early; announcing winners
 as a broadcast. Staff only: the command and every button check the caller first."""
 
-from babel.dates import format_datetime
-
 from handlers.broadcasts import BroadcastProblem, count, parse_audience
 from handlers.calls import DEFAULT_CATEGORIES
+from handlers.dates import DateProblem, example_text, full_when, future_when, short_when
 from handlers.messages import Choice
 from handlers.questions import ask, go_to
 from handlers.replies import expected_choice
@@ -15,7 +14,6 @@ from handlers.staff.calls_service import (
     categories_from_names,
     close_call,
     open_call,
-    parse_deadline,
     results_text,
 )
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
@@ -33,8 +31,7 @@ LISTED = 8
 
 
 def _when(turn: Turn, call: Call) -> str:
-    deadline = call.deadline.astimezone(turn.settings.lab.zone)
-    return format_datetime(deadline, format="medium", locale=turn.language)
+    return short_when(call.deadline, turn.settings.lab.zone, turn.language)
 
 
 def _state(turn: Turn, call: Call) -> str:
@@ -51,7 +48,7 @@ async def show_calls(turn: Turn) -> None:
         entries = sum((await turn.repos.calls.entries(call.id)).values())
         lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
                             entries=entries))  # fmt: skip
-        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"{call.id}. {short(call.title, 30)}"))
+        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"#{call.id} {short(call.title, 30)}"))
     choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
 
@@ -149,13 +146,12 @@ def ask_step(turn: Turn) -> None:
                         (turn.option(step, "default", "calls.default_categories"),
                          _quit(turn, step)))  # fmt: skip
     if step is Step.CALL_DEADLINE:
-        return turn.say(turn.t("calls.ask_deadline", zone=turn.settings.lab.timezone),
-                        (_quit(turn, step),))  # fmt: skip
+        return turn.say(turn.t("calls.ask_deadline", zone=turn.settings.lab.timezone,
+                               **_examples(turn)), (_quit(turn, step),))  # fmt: skip
     draft = staff_draft(turn)
     categories = draft.category_names or [c.label(turn.language) for c in DEFAULT_CATEGORIES]
     assert draft.deadline is not None
-    deadline = format_datetime(draft.deadline.astimezone(turn.settings.lab.zone),
-                               format="medium", locale=turn.language)  # fmt: skip
+    deadline = full_when(draft.deadline, turn.settings.lab.zone, turn.language)
     turn.say(turn.t("calls.preview", title=draft.title, description=draft.description or "-",
                     categories=" · ".join(categories), deadline=deadline),
              (turn.option(step, "create", "calls.create"), _quit(turn, step)))  # fmt: skip
@@ -163,8 +159,8 @@ def ask_step(turn: Turn) -> None:
 
 async def on_answer(turn: Turn, value: str | None) -> None:
     step, draft = turn.state.step, staff_draft(turn)
-    if quit_if_asked(turn, value):
-        return None
+    if quit_if_asked(turn, value, ask_again=False):
+        return await show_calls(turn)  # back to the calls, where "new call" was
     if step is Step.CALL_PREVIEW:
         return await _create(turn, value)
     if step is Step.CALL_DESCRIPTION and value == "skip":
@@ -185,12 +181,28 @@ async def on_answer(turn: Turn, value: str | None) -> None:
     if step is Step.CALL_CATEGORIES:
         draft.category_names = [c.es for c in categories_from_names(text.split(";"))]
         return go_to(turn, Step.CALL_DEADLINE)
-    deadline = parse_deadline(text, turn.settings.lab)
-    if deadline is None or deadline <= turn.now:
-        turn.say(turn.t("call_error.deadline"))
+    lab = turn.settings.lab
+    try:
+        draft.deadline = future_when(text, lab.zone, turn.now, need_time=False,
+                                     day_first=lab.default_language == "es")  # fmt: skip
+    except DateProblem as problem:
+        turn.say(_deadline_problem(turn, problem))
         return ask(turn)
-    draft.deadline = deadline
     go_to(turn, Step.CALL_PREVIEW)
+
+
+def _examples(turn: Turn) -> dict[str, str]:
+    """Dates to copy, a few weeks ahead: with a time, and a day alone."""
+    zone, language = turn.settings.lab.zone, turn.language
+    return {"example": example_text(turn.now, zone, language),
+            "example_day": example_text(turn.now, zone, language, clock=False)}  # fmt: skip
+
+
+def _deadline_problem(turn: Turn, problem: DateProblem) -> str:
+    if problem.key == "past" and problem.moment is not None:
+        when = full_when(problem.moment, turn.settings.lab.zone, turn.language)
+        return turn.t("call_error.deadline_past", when=when, **_examples(turn))
+    return turn.t("call_error.deadline", **_examples(turn))
 
 
 async def _create(turn: Turn, value: str | None) -> None:
@@ -207,9 +219,11 @@ async def _create(turn: Turn, value: str | None) -> None:
                                now=turn.now)  # fmt: skip
     except CallProblem as problem:
         turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
-        return leave(turn)
+        leave(turn, ask_again=False)
+        return await show_calls(turn)
     turn.say(turn.t("calls.created", id=call.id, title=call.title))
-    leave(turn)
+    leave(turn, ask_again=False)
+    await show_call(turn, str(call.id))  # its record, with its buttons
 
 
 QUESTIONS = dict.fromkeys(STEPS, ask_step)

@@ -4,13 +4,11 @@ categories, deadline), close it early, and put its results together for a broadc
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime
 
 from handlers.broadcasts import Audience, queue_broadcast
 from handlers.calls import DEFAULT_CATEGORIES
 from handlers.catalog import Translator
-from handlers.events.service import parse_local
-from handlers.settings import LabSettings
 from handlers.textinput import short
 from storage.models import Broadcast, Call, CallCategory, Focus
 from storage.repositories import Repositories
@@ -27,20 +25,6 @@ class CallProblem(ValueError):
         super().__init__(key)
         self.key = key
         self.values = values
-
-
-def parse_deadline(text: str, lab: LabSettings) -> datetime | None:
-    """ "2026-12-15 18:00", or a day alone ("2026-12-15": until the end of that day)."""
-    moment = parse_local(text, lab.zone)
-    if moment is not None:
-        return moment
-    for form in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text.strip(), form).date()
-        except ValueError:
-            continue
-        return datetime.combine(day, time(23, 59), tzinfo=lab.zone)
-    return None
 
 
 def _slug(label: str) -> str:

@@ -30,12 +30,14 @@ def enter(turn: Turn, first: Step, staff: StaffDraft | None = None) -> None:
     go_to(turn, first)
 
 
-def leave(turn: Turn) -> None:
-    """Back to where they were before the flow (asked again in their private chat; in the
-    group the question waits for them there)."""
+def leave(turn: Turn, *, ask_again: bool = True) -> None:
+    """Back to where they were before the flow. A question of their own that was waiting (an
+    idea half told) is asked again in their private chat, unless the flow shows a staff place
+    to land on instead (`ask_again=False`: its buttons still work); in the group it waits for
+    them there. Nothing waiting: no resident menu, staff stay with what the flow showed."""
     draft = turn.state.draft
     step, draft.return_to, draft.staff = draft.return_to or Step.IDLE, None, None
-    if turn.inbound.group is not None:
+    if turn.inbound.group is not None or step is Step.IDLE or not ask_again:
         turn.state.step = step
         return
     go_to(turn, step)
@@ -57,10 +59,10 @@ def typed(turn: Turn) -> str | None:
     return text
 
 
-def quit_if_asked(turn: Turn, value: str | None) -> bool:
+def quit_if_asked(turn: Turn, value: str | None, *, ask_again: bool = True) -> bool:
     """The flow's "Cancel" button: nothing is kept, and they go back to where they were."""
     if value != "quit":
         return False
     turn.say(turn.t("staff.cancelled"))
-    leave(turn)
+    leave(turn, ask_again=ask_again)
     return True

@@ -98,8 +98,8 @@ async def window(
     return due_at(settings, today - timedelta(days=1)), now
 
 
-def _line(voice: Voice, number: int, idea: IdeaRecord) -> str:
-    return voice.t("digest.line", number=number, reference=idea.reference,
+def _line(voice: Voice, idea: IdeaRecord) -> str:
+    return voice.t("digest.line", reference=idea.reference,
                    category=_category(voice, idea.category), place=idea.location_text or "-",
                    focus=voice.t(f"focus.{idea.focus.value}"),
                    problem=short(idea.problem))  # fmt: skip
@@ -124,7 +124,7 @@ async def build(
     from_text = format_datetime(since.astimezone(zone), format="short", locale=voice.language)
     lines = [voice.t("digest.title", lab=voice.lab.name, day=day),
              voice.t("digest.new", since=from_text, count=count)]  # fmt: skip
-    lines += [_line(voice, i, idea) for i, idea in enumerate(newest, start=1)]
+    lines += [_line(voice, idea) for idea in newest]
     if count > len(newest):
         lines.append(voice.t("digest.more", count=count - len(newest)))
     if count:
@@ -137,8 +137,7 @@ async def build(
             "focus", window), lambda v: voice.t(f"focus.{Focus(str(v)).value}")))  # fmt: skip
     untriaged = await repos.idea_search.count(IdeaFilter(status=IdeaStatus.RECEIVED))
     lines.append(voice.t("digest.untriaged", count=untriaged))
-    buttons = tuple(Choice(f"{STAFF}:v:{idea.id}", f"{i}. {idea.reference[-6:]}")
-                    for i, idea in enumerate(newest[:BUTTONS], start=1))  # fmt: skip
+    buttons = tuple(Choice(f"{STAFF}:v:{idea.id}", idea.reference) for idea in newest[:BUTTONS])
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)
     return [Reply("\n".join(lines), buttons),

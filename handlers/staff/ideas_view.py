@@ -8,7 +8,8 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 
 from handlers.messages import Choice, Document, Picture, Reply, Venue
-from handlers.textinput import short
+from handlers.staff.triage import TriageProblem, find
+from handlers.textinput import fold, short
 from handlers.turn import Turn
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
@@ -74,10 +75,10 @@ def place_of(turn: Turn, idea: IdeaRecord) -> str:
     return "-"
 
 
-def list_line(turn: Turn, number: int, idea: IdeaRecord) -> str:
+def list_line(turn: Turn, idea: IdeaRecord) -> str:
     zone = turn.settings.lab.zone
     date = format_date(idea.created_at.astimezone(zone), format="medium", locale=turn.language)
-    return turn.t("staff_ideas.line", number=number, reference=idea.reference,
+    return turn.t("staff_ideas.line", reference=idea.reference,
                   status=turn.t(f"status.{idea.status.value}"), date=date,
                   category=category_label(turn, idea.category), place=place_of(turn, idea),
                   problem=short(idea.problem))  # fmt: skip
@@ -108,9 +109,10 @@ async def show_list(turn: Turn, view: View) -> None:
                   last=first + len(ideas) - 1, total=total)  # fmt: skip
     if not ideas:
         head = turn.t("staff_ideas.none", filters=_filter_names(turn, chosen))
-    lines = [head, *(list_line(turn, first + i, idea) for i, idea in enumerate(ideas))]
-    choices = [Choice(f"{STAFF}:v:{idea.id}", f"{first + i}. {idea.reference[-6:]}")
-               for i, idea in enumerate(ideas)]  # fmt: skip
+    lines = [head, *(list_line(turn, idea) for idea in ideas)]
+    # Labelled with the reference, the idea's one name: a list position beside it read
+    # "1. 1. 000003" where the platform numbers the options itself.
+    choices = [Choice(f"{STAFF}:v:{idea.id}", idea.reference) for idea in ideas]
     if view.page > 0:
         previous = replace(view, page=view.page - 1).encode()
         choices.append(Choice(f"{STAFF}:l:{previous}", turn.t("staff_ideas.previous")))
@@ -123,6 +125,31 @@ async def show_list(turn: Turn, view: View) -> None:
     if view.filtered:
         choices.append(Choice(f"{STAFF}:l:{View().encode()}", turn.t("staff_ideas.clear")))
     turn.say("\n\n".join(lines), tuple(choices))
+
+
+def status_named(turn: Turn, text: str) -> int | None:
+    """The status a typed filter names ("in_review", "En revisión", "en revision", "Under
+    review": its id or its name in any language), as an index into STATUSES; else None."""
+    wanted = fold(text)
+    for index, status in enumerate(STATUSES):
+        names = {status.value, *(turn.catalog.text(language, f"status.{status.value}")
+                                 for language in turn.catalog.languages())}  # fmt: skip
+        if wanted in {fold(name) for name in names}:
+            return index
+    return None
+
+
+async def list_named(turn: Turn, text: str) -> None:
+    """/ideas with a filter typed after it: that status's list, or, for a filter that does
+    not exist, the ones that do (as buttons) and no list, which would look filtered."""
+    if not text.strip():
+        return await show_list(turn, View())
+    index = status_named(turn, text)
+    if index is not None:
+        return await show_list(turn, View(status=index))
+    names = ", ".join(turn.t(f"status.{status.value}") for status in STATUSES)
+    turn.say(turn.t("staff_ideas.unknown_filter", given=short(text.strip(), 40), names=names))
+    await choose_filter(turn, "s", View())
 
 
 async def choose_filter(turn: Turn, kind: str, view: View) -> None:
@@ -241,22 +268,14 @@ async def show_card(turn: Turn, idea: IdeaRecord) -> None:
         turn.replies.append(Reply("", venue=pin))
 
 
-async def open_idea(turn: Turn, reference: str | None) -> None:
-    """/idea MNG-2026-000123 (or only its number, 123, for this year's)."""
-    if not reference:
+async def open_idea(turn: Turn, name: str | None) -> None:
+    """/idea MNG-2026-000123 (or only its number: 123, #123)."""
+    if not name:
         turn.say(turn.t("staff_idea.which"))
         return
-    idea = await turn.repos.idea_search.by_reference(full_reference(turn, reference))
-    if idea is None:
-        turn.say(turn.t("triage_error.no_idea", reference=reference.strip().upper()))
+    try:
+        idea = await find(turn.repos, name)
+    except TriageProblem as problem:
+        turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
         return
     await show_card(turn, idea)
-
-
-def full_reference(turn: Turn, given: str) -> str:
-    """ "123" -> "MNG-2026-000123" (this year's); anything else as given."""
-    given = given.strip().upper()
-    if given.isdigit():
-        year = turn.now.astimezone(turn.settings.lab.zone).year
-        return f"{turn.settings.lab.reference_prefix}-{year}-{int(given):06d}"
-    return given

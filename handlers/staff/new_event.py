@@ -2,7 +2,9 @@
 and confirm."""
 
 from collections.abc import Callable
+from datetime import datetime
 
+from handlers.dates import DateProblem, example_text, full_when, future_when, typed_form
 from handlers.events.cards import event_card
 from handlers.events.rsvp import voice
 from handlers.events.service import (
@@ -13,7 +15,6 @@ from handlers.events.service import (
     VENUE_LIMITS,
     EventProblem,
     create_event,
-    parse_local,
 )
 from handlers.messages import Choice
 from handlers.questions import ask, go_to
@@ -73,9 +74,17 @@ def ask_step(turn: Turn) -> None:
     choices.append(_quit(turn, step))
     pin = step is Step.NEW_EVENT_PIN
     location = turn.t("location.share") if pin else None
-    values = {"zone": turn.settings.lab.timezone}
+    values = {"zone": turn.settings.lab.timezone, "example": _example(turn)}
     turn.say(turn.t(key, **values), tuple(choices), location_button=location,
              choices_text=turn.t("staff.event_pin_or") if pin else None)  # fmt: skip
+
+
+def _example(turn: Turn) -> str:
+    """A date to copy: a few weeks ahead for the start, two hours after it for the end."""
+    zone, draft = turn.settings.lab.zone, staff_draft(turn)
+    if turn.state.step is Step.NEW_EVENT_ENDS and draft.starts_at is not None:
+        return typed_form(draft.starts_at + DEFAULT_LENGTH, zone, turn.language)
+    return example_text(turn.now, zone, turn.language)
 
 
 def _fields(draft: StaffDraft) -> EventFields:
@@ -91,7 +100,10 @@ def _fields(draft: StaffDraft) -> EventFields:
 def ask_preview(turn: Turn) -> None:
     fields = _fields(staff_draft(turn))
     preview = Event(id=0, created_at=turn.now, updated_at=turn.now, **fields.model_dump())
+    zone = turn.settings.lab.zone
     turn.say(turn.t("staff.event_preview"))
+    turn.say(turn.t("staff.event_dates", start=full_when(fields.starts_at, zone, turn.language),
+                    end=full_when(fields.ends_at, zone, turn.language)))  # fmt: skip
     counts = EventCounts() if preview.capacity else None
     card = event_card(voice(turn), preview, turn.now, counts=counts, calendar=False)
     turn.replies.append(card)
@@ -144,12 +156,15 @@ def _take(turn: Turn, draft: StaffDraft, step: Step, text: str) -> str | None:
             return error("event_error.title", min=TITLE_LIMITS[0], max=TITLE_LIMITS[1])
         draft.title = text
     elif step in (Step.NEW_EVENT_STARTS, Step.NEW_EVENT_ENDS):
-        moment = parse_local(text, turn.settings.lab.zone)
-        if moment is None:
-            return error("staff.bad_date")
+        # The end is read from the start: "6 pm" is that day's evening.
+        base = draft.starts_at if step is Step.NEW_EVENT_ENDS else None
+        try:
+            moment = _moment(turn, text, base)
+        except DateProblem as problem:
+            if base is not None and problem.key == "past":
+                return error("event_error.ends_before")
+            return _date_problem(turn, problem)
         if step is Step.NEW_EVENT_STARTS:
-            if moment <= turn.now:
-                return error("event_error.past")
             draft.starts_at = moment
         else:
             if draft.starts_at is None or moment <= draft.starts_at:
@@ -172,6 +187,23 @@ def _take(turn: Turn, draft: StaffDraft, step: Step, text: str) -> str | None:
             return error("event_error.description", max=DESCRIPTION_MAX)
         draft.description, draft.description_done = text, True
     return None
+
+
+def _moment(turn: Turn, text: str, base: datetime | None) -> datetime:
+    lab = turn.settings.lab
+    return future_when(text, lab.zone, base or turn.now, need_time=True,
+                       day_first=lab.default_language == "es")  # fmt: skip
+
+
+def _date_problem(turn: Turn, problem: DateProblem) -> str:
+    """The refusal in words, with the date as it was read when there is one."""
+    zone, example = turn.settings.lab.zone, _example(turn)
+    if problem.key == "past" and problem.moment is not None:
+        return turn.t("staff.date_past", when=full_when(problem.moment, zone, turn.language),
+                      example=example)  # fmt: skip
+    if problem.key == "no_time":
+        return turn.t("staff.date_no_time", example=example)
+    return turn.t("staff.bad_date", example=example)
 
 
 def _pin(turn: Turn, draft: StaffDraft, value: str | None) -> None:

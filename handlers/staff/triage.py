@@ -36,10 +36,12 @@ def check_note(text: str) -> str:
     return text
 
 
-async def find(repos: Repositories, reference: str) -> IdeaRecord:
-    idea = await repos.idea_search.by_reference(reference)
+async def find(repos: Repositories, name: str) -> IdeaRecord:
+    """The idea staff named, in chat or on the command line: its reference (MNG-2026-000004)
+    or its number (4, 000004, #4); TriageProblem when there is none."""
+    idea = await repos.idea_search.by_name(name)
     if idea is None:
-        raise TriageProblem("no_idea", reference=reference.strip().upper())
+        raise TriageProblem("no_idea", reference=" ".join(name.split()).upper()[:40])
     return idea
 
 

@@ -4,7 +4,7 @@ button on the idea's record, with a way out."""
 
 from handlers.questions import ask
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
-from handlers.staff.ideas_view import full_reference
+from handlers.staff.ideas_view import card_buttons, card_text
 from handlers.staff.triage import (
     TriageProblem,
     add_note,
@@ -42,13 +42,23 @@ def ask_typed(turn: Turn) -> None:
              (turn.option(step, "quit", "staff.quit"),))  # fmt: skip
 
 
+async def back_to_idea(turn: Turn, idea_id: int) -> None:
+    """Where staff land after a triage answer, or giving it up: the idea's record with its
+    triage buttons, not the resident menu (in the team's group the record with its buttons
+    is already there, and the group is kept quiet)."""
+    leave(turn, ask_again=False)
+    idea = await turn.repos.idea_search.get(idea_id)
+    if idea is not None and turn.inbound.group is None:
+        turn.say(await card_text(turn, idea), card_buttons(turn, idea))
+
+
 async def on_answer(turn: Turn, value: str | None) -> None:
-    if quit_if_asked(turn, value):
-        return None
+    draft = staff_draft(turn)
+    if quit_if_asked(turn, value, ask_again=False):
+        return await back_to_idea(turn, draft.idea_id or 0)
     text = typed(turn)
     if text is None:
         return ask(turn)
-    draft = staff_draft(turn)
     idea = await turn.repos.idea_search.get(draft.idea_id or 0)
     if idea is None:
         turn.say(turn.t("triage_error.no_idea", reference=draft.text or "?"))
@@ -67,14 +77,14 @@ async def on_answer(turn: Turn, value: str | None) -> None:
             key = "triage.reply_queued" if outcome.told else "triage.reply_unreachable"
             turn.say(turn.t(key, reference=idea.reference))
         else:
-            original = full_reference(turn, text)
-            outcome = await mark_duplicate(turn.repos, idea, original, actor=who, now=turn.now)
+            outcome = await mark_duplicate(turn.repos, idea, text, actor=who, now=turn.now)
+            original = outcome.idea.duplicate_of_reference or text
             turn.say(turn.t("triage.duplicate_done", reference=idea.reference, original=original,
                             told=outcome.told))  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
         return ask(turn)
-    leave(turn)
+    await back_to_idea(turn, idea.id)
 
 
 def status_done(turn: Turn, reference: str, status: IdeaStatus, told: int) -> str:

@@ -2,18 +2,27 @@
 clear line and exit status 2 for a bad argument, a QR code that decodes to the link."""
 
 import json
+import re
+import shutil
 import sqlite3
+import subprocess
+from datetime import datetime
 from pathlib import Path
+from xml.etree import ElementTree
+from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from bot.cli import main
+from tests.fakes.clock import FakeClock
 
 ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",
        "--venue", "Auditorio de la Alcaldía Local", "--address", "Calle 137 Sur # 13-51",
        "--lat", "4.4791", "--lon", "-74.1264", "--capacity", "120"]  # fmt: skip
+CHROMIUM_FOR_QR = shutil.which("chromium") or shutil.which("chromium-browser")
+NOW = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +61,7 @@ def test_human_output_is_short(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--starts", "16/08 2pm"], "use YYYY-MM-DD HH:MM"),
+        (["--starts", "algún día"], "use YYYY-MM-DD HH:MM"),
         (["--starts", "2020-01-01 10:00"], "already passed"),
         (["--ends", "2030-08-16 13:00"], "end must come after the start"),
         (["--lat", "4.5"], "both the latitude and the longitude"),
@@ -86,8 +95,31 @@ def test_link_and_a_qr_code_that_decodes_to_it(
     capsys.readouterr()
     link = _json(capsys, "events", "link", "1", "--qr", str(tmp_path / "poster.png"))
     assert link["url"] == "https://t.me/usme_innova_bot?start=ev1"
-    [decoded] = zxingcpp.read_barcodes(Image.open(tmp_path / "poster.png"))
+    picture = Image.open(tmp_path / "poster.png")
+    assert min(picture.size) >= 1000  # print quality: 8 cm at 300 dpi (370 px before)
+    [decoded] = zxingcpp.read_barcodes(picture)
     assert decoded.text == link["url"]
+
+
+def test_an_svg_qr_code_for_print(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(ADD) == 0
+    capsys.readouterr()
+    link = _json(capsys, "events", "link", "1", "--qr", str(tmp_path / "poster.svg"))
+    root = ElementTree.parse(tmp_path / "poster.svg").getroot()
+    assert root.tag.endswith("svg") and root.get("width", "").endswith("mm")
+    width = float(root.get("width", "0").removesuffix("mm"))
+    assert width >= 30  # a few centimetres as it is, and sharp at any size
+    assert link["qr"] == str(tmp_path / "poster.svg")
+    # Drawn back as a raster by a browser, the vector file scans as the same link.
+    if CHROMIUM_FOR_QR:
+        shot = tmp_path / "svg.png"
+        subprocess.run([CHROMIUM_FOR_QR, "--headless=new", "--no-sandbox", "--disable-gpu",
+                        f"--screenshot={shot}", "--window-size=600,600",
+                        (tmp_path / "poster.svg").as_uri()],
+                       capture_output=True, timeout=120, check=True)  # fmt: skip
+        [decoded] = zxingcpp.read_barcodes(Image.open(shot))
+        assert decoded.text == link["url"]
+    assert main(["events", "link", "1", "--qr", str(tmp_path / "poster.jpg")]) == 2
 
 
 def _opt_in(count: int) -> None:
@@ -146,3 +178,45 @@ def test_help_names_the_new_commands(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     for option in ("--text", "--event", "--audience", "--yes", "--wait", "--json"):
         assert option in out
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "start", "end"),
+    [
+        ("16 Aug 2 p.m.", None, "2027-08-16T14:00:00-05:00", "2027-08-16T16:00:00-05:00"),
+        ("16/08/2027 2 pm", "6 pm", "2027-08-16T14:00:00-05:00", "2027-08-16T18:00:00-05:00"),
+        ("mañana a las 3", None, "2026-12-05T15:00:00-05:00", "2026-12-05T17:00:00-05:00"),
+        ("2027-08-16 14:00", "16/08/2027 17:30", "2027-08-16T14:00:00-05:00",
+         "2027-08-16T17:30:00-05:00"),
+    ],
+)  # fmt: skip
+def test_events_add_reads_dates_as_the_chat_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+    starts: str, ends: str | None, start: str, end: str,
+) -> None:  # fmt: skip
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    argv = ["events", "add", "--title", "Lanzamiento", "--venue", "Auditorio", "--starts", starts]
+    created = _json(capsys, *argv, *(["--ends", ends] if ends else []))
+    assert (created["starts"], created["ends"]) == (start, end)
+
+
+def test_a_past_date_names_the_date_it_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    argv = ["events", "add", "--title", "Lanzamiento", "--venue", "Auditorio"]
+    assert main([*argv, "--starts", "16/08/2026 14:00"]) == 2
+    err = capsys.readouterr().err
+    assert "already passed" in err and "August 16, 2026" in err and err.count("\n") == 1
+    assert "2026-12-25" in err  # the example is weeks ahead of the clock, not a fixed date
+
+
+def test_calls_add_reads_a_spanish_deadline(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.SystemClock", lambda: FakeClock(NOW))
+    created = _json(capsys, "calls", "add", "--title", "Agua", "--deadline", "31 de marzo de 2027")
+    assert created["deadline"].startswith("2027-04-01T04:59")  # 23:59 in Bogotá, in UTC
+    assert main(["calls", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "Mar 31, 2027" in out and not re.search(r"\d:\d\d:\d\d", out)

@@ -3,6 +3,7 @@ same notification as the chat's buttons, one clear line and exit 2 for a bad arg
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,32 @@ def test_export_writes_the_file(
     _json(capsys, "export", "ideas", "--format", format, "--output", str(out), "--with-contact")
     if format != "xlsx":
         assert "Rojas" in out.read_text("utf-8-sig")
+
+
+@pytest.mark.parametrize("name", ["MNG-2026-000004", "mng-2026-000004", "4", "000004", "#4",
+                                  "2026-000004"])  # fmt: skip
+def test_every_idea_command_takes_the_reference_or_the_short_number(
+    capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    assert _json(capsys, "ideas", "show", name)["reference"] == "MNG-2026-000004"  # type: ignore[index]
+    changed = _json(capsys, "ideas", "status", name, "in_review")
+    assert changed["reference"] == "MNG-2026-000004"  # type: ignore[index]
+    duplicate = _json(capsys, "ideas", "status", "3", "duplicate", "--of", name)
+    assert duplicate["duplicate_of_reference"] == "MNG-2026-000004"  # type: ignore[index]
+    shown = _json(capsys, "residents", "show", "--idea", name)
+    assert "MNG-2026-000004" in json.dumps(shown)
+
+
+def test_an_unknown_idea_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ideas", "status", "99", "in_review"]) == 2
+    err = capsys.readouterr().err
+    assert "99" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_show_gives_times_in_the_labs_zone_without_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ideas", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"\d:\d\d:\d\d", out), out
+    assert "2026-08-16 14:00" in out  # the fake clock's 19:00 UTC, in Bogotá

@@ -1,6 +1,7 @@
 """A resident talking to the real dispatcher, without any platform in between."""
 
 import itertools
+import re
 from collections.abc import Sequence
 
 from handlers.catalog import Catalog
@@ -11,6 +12,17 @@ from tests.fakes.clock import FakeClock
 _ids = itertools.count(1)
 # Time between one person's messages (the flood control counts messages per 10 seconds).
 TYPING_SECONDS = 1
+
+
+_HOLE = "\x00"
+
+
+class _Any(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return _HOLE
+
+
+_ANY = _Any()
 
 
 class Chat:
@@ -101,6 +113,12 @@ class Chat:
     @property
     def text(self) -> str:
         return "\n".join(reply.text for reply in self.replies)
+
+    def said(self, key: str) -> bool:
+        """Whether the last answer has the text `key`, whatever its {placeholders} were."""
+        template = self.catalog.raw(self.language, key).format_map(_ANY)
+        pattern = ".+?".join(re.escape(part) for part in template.split(_HOLE))
+        return any(re.search(pattern, reply.text, re.DOTALL) for reply in self.replies)
 
     def asked(self, key: str, **values: object) -> bool:
         """Whether the last answer ends with the question `key` (what the bot waits for)."""

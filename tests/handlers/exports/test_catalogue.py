@@ -84,6 +84,25 @@ async def test_photos_only_where_allowed(published: tuple[Path, list[str]]) -> N
     assert f'src="photos/{references[0]}-1.jpg"' in (out / "index.html").read_text("utf-8")
 
 
+# Spanish prepositions a name from the config must never follow bare: "compartió con
+# Alcaldía Local de Usme" needs an article the name does not bring ("con la Alcaldía").
+PREPOSITIONS = ("a", "ante", "con", "de", "desde", "en", "para", "por")
+
+
+async def test_names_from_the_config_are_placed_where_no_article_is_needed(
+    published: tuple[Path, list[str]], catalog: Catalog
+) -> None:
+    out, _ = published
+    page = (out / "index.html").read_text("utf-8")
+    lab = LabSettings()
+    text = re.sub(r"<[^>]+>", "\n", page)  # what a reader sees, tag by tag
+    for name in (lab.organisation, lab.name):
+        for word in PREPOSITIONS:
+            assert not re.search(rf"\b{word} {re.escape(name)}", text, re.IGNORECASE), (word, name)
+    assert lab.organisation in text  # the organisation is still named, on its own line
+    assert catalog.text("es", "catalogue.intro", lab=lab.name) in page
+
+
 def test_mask_hides_contacts_typed_into_texts() -> None:
     assert mask("Llame al +57 300 555 0101 o a ana@x.org", "[x]") == "Llame al [x] o a [x]"
     assert mask("Calle 80 # 12-34, año 2026", "[x]") == "Calle 80 # 12-34, año 2026"

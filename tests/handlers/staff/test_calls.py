@@ -3,6 +3,7 @@ is for it; after the deadline late answers get a kind word; winners are told; th
 out as a broadcast. And `minga calls ...` on the server."""
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ async def open_default_call(staff: Chat) -> None:
     await staff.press("staff.skip")
     await staff.press("calls.default_categories")
     await staff.say("ayer")
-    assert staff.t("call_error.deadline") in staff.text
+    assert staff.said("call_error.deadline_past")
     await staff.say("2026-08-30")
     assert "Servicio a la ciudadanía · Productividad y eficiencia interna" in staff.text
     await staff.press("calls.create")
@@ -60,7 +61,7 @@ async def test_an_open_call_is_offered_and_its_ideas_are_counted(
     assert idea is not None and (idea.call_id, idea.call_category) == (1, "service")
     assert idea.publish == "text"
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     assert "Servicio a la ciudadanía: 1 ideas" in staff.text
 
 
@@ -95,7 +96,7 @@ async def test_a_call_closed_before_sending_sends_a_general_idea(
     await resident.press("identity.anonymous")
     await resident.press("publish.no")
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     await staff.send(choice=button(staff, staff.t("calls.close")))
     assert "quedó cerrada" in staff.text
     await resident.press("summary.send")
@@ -125,7 +126,7 @@ async def test_winners_are_told_and_results_go_out_as_a_broadcast(
     assert who == "ana" and "Congratulations" in text and "Productivity and efficiency" in text
     clock.advance(days=15)  # the call has closed
     await staff.command("convocatoria")
-    await staff.send(choice=button(staff, "1. Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     assert "Ganadoras: MNG-2026-000001" in staff.text
     await staff.send(choice=button(staff, staff.t("calls.announce")))
     assert "Resultados de la convocatoria" in staff.text and "MNG-2026-000001" in staff.text
@@ -232,3 +233,18 @@ async def test_a_resident_in_the_efficiency_category_sends_an_internal_idea(
     await resident.press("summary.send")
     idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
     assert idea is not None and (idea.call_category, idea.focus) == ("efficiency", "internal")
+
+
+async def test_a_deadline_is_read_as_written_and_confirmed_in_full(staff: Chat) -> None:
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, staff.t("calls.new")))
+    await staff.say("Ideas para el agua")
+    await staff.press("staff.skip")
+    await staff.press("calls.default_categories")
+    await staff.say("31 de marzo de 2027")
+    preview = staff.text
+    assert all(part in preview for part in ("miércoles", "31", "marzo", "2027", "23:59"))
+    assert not re.search(r"\d:\d\d:\d\d", preview)  # never seconds
+    await staff.press("calls.create")
+    await staff.command("convocatoria")
+    assert "2027" in staff.text and not re.search(r"\d:\d\d:\d\d", staff.text)

@@ -1,9 +1,12 @@
 """Staff in chat: /nuevo_evento and /difundir, guided; nobody else can use them."""
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from handlers.dates import example_text, full_when
 from handlers.dispatcher import Dispatcher
 from handlers.settings import FlowSettings, StaffSettings
 from storage.database import Database
@@ -47,8 +50,8 @@ async def test_staff_create_an_event_step_by_step(staff_chat: Chat, database: Da
     await chat.say("x")
     assert chat.t("event_error.title", min=3, max=100) in chat.text
     await chat.say("Feria de ideas del barrio")
-    await chat.say("mañana a las 10")
-    assert chat.t("staff.bad_date") in chat.text
+    await chat.say("pronto")
+    assert chat.said("staff.bad_date")
     await chat.say("2026-12-05 10:00")
     await chat.press("staff.two_hours")
     await chat.say("Salón comunal La Flora")
@@ -138,3 +141,111 @@ async def test_staff_can_attach_any_upcoming_event_to_a_broadcast(
     broadcast = await database.reader().broadcasts.get(1)
     assert broadcast is not None and broadcast.event_id == events[-1].id
     assert broadcast.audience == f"event:{events[-1].id}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("16 Aug 2 p.m.", (2027, 8, 16, 14)),
+        ("16/08/2027 2 pm", (2027, 8, 16, 14)),
+        ("mañana a las 3", (2026, 8, 17, 15)),
+        ("16 de agosto de 2027 a las 10 a. m.", (2027, 8, 16, 10)),
+    ],
+)
+async def test_a_new_event_takes_dates_as_people_write_them(
+    staff_chat: Chat, database: Database, typed: str, expected: tuple[int, ...]
+) -> None:
+    chat = staff_chat  # the clock: 16 August 2026, 2 p.m. in Bogotá
+    await chat.command("nuevo_evento")
+    await chat.say("Lanzamiento de Usme Innova")
+    await chat.say(typed)
+    assert chat.replies[-1].choices and chat.choice_id("staff.two_hours")  # on to the end
+    await chat.press("staff.two_hours")
+    await chat.say("Auditorio de la Alcaldía Local")
+    await chat.press("staff.skip")  # no address
+    await chat.press("staff.skip")  # no pin
+    await chat.press("staff.no_limit")
+    await chat.press("staff.skip")  # no description
+    start = datetime(*expected, tzinfo=ZoneInfo("America/Bogota"))  # type: ignore[misc]
+    # The preview confirms the full date: weekday, day, month, year and time.
+    shown = full_when(start, start.tzinfo, "es")  # type: ignore[arg-type]
+    assert chat.t("staff.event_dates", start=shown,
+                  end=full_when(start + timedelta(hours=2), start.tzinfo, "es")) in chat.text  # type: ignore[arg-type]  # fmt: skip
+    await chat.press("staff.create")
+    event = await database.reader().events.get(1)
+    assert event is not None and event.starts_at == start
+
+
+async def test_a_past_or_timeless_start_is_refused_kindly_and_asked_again(
+    staff_chat: Chat, clock: FakeClock
+) -> None:
+    chat = staff_chat
+    await chat.command("nuevo_evento")
+    # The question's example is a date still to come, whatever the day.
+    example = example_text(clock.now(), ZoneInfo("America/Bogota"), "es")
+    await chat.say("Lanzamiento de Usme Innova")
+    assert chat.asked("staff.event_starts", zone="America/Bogota", example=example)
+    assert datetime.strptime(example, "%d/%m/%Y %H:%M").replace(
+        tzinfo=ZoneInfo("America/Bogota")) > clock.now()  # fmt: skip
+    await chat.say("16/08/2026 8:00")  # this morning: past
+    assert chat.said("staff.date_past") and "2026" in chat.text
+    assert chat.asked("staff.event_starts", zone="America/Bogota", example=example)
+    await chat.say("16 de septiembre")
+    assert chat.said("staff.date_no_time")
+    await chat.say("16 de septiembre 6 pm")
+    assert chat.asked("staff.event_ends", example="16/09/2026 20:00")
+
+
+def _resident_menu_shown(chat: Chat) -> bool:
+    labels = {choice.label for reply in chat.replies for choice in reply.choices}
+    return chat.said("greeting.menu") or chat.t("menu.new") in labels
+
+
+async def test_every_staff_flow_ends_in_a_staff_place_not_the_resident_menu(
+    staff_chat: Chat,
+) -> None:
+    chat = staff_chat
+    ends: list[tuple[str, list[str]]] = [
+        ("nuevo_evento", ["staff.quit"]),
+        ("difundir", ["staff.quit"]),
+    ]
+    for command, presses in ends:
+        await chat.command(command)
+        for key in presses:
+            await chat.press(key)
+        assert chat.t("staff.cancelled") in chat.text and not _resident_menu_shown(chat)
+    # A new event, created: the confirmation, not the menu.
+    await chat.command("nuevo_evento")
+    await chat.say("Feria de ideas del barrio")
+    await chat.say("mañana a las 10")
+    await chat.press("staff.two_hours")
+    await chat.say("Salón comunal La Flora")
+    for key in ("staff.skip", "staff.skip", "staff.no_limit", "staff.skip", "staff.create"):
+        await chat.press(key)
+    assert chat.t("staff.event_created", id=1) in chat.text and not _resident_menu_shown(chat)
+    # A broadcast, queued (to nobody yet): the report, not the menu.
+    await chat.command("difundir")
+    await chat.say("Hola a todos")
+    await chat.press("staff.no_event")
+    await chat.press("staff.audience_all")
+    await chat.press("staff.send")
+    assert chat.said("staff.broadcast_queued") and not _resident_menu_shown(chat)
+
+
+async def test_a_new_call_lands_on_its_record_and_a_given_up_one_on_the_calls(
+    staff_chat: Chat,
+) -> None:
+    chat = staff_chat
+    await chat.command("convocatoria")
+    await chat.press("calls.new")
+    await chat.press("staff.quit")
+    assert not _resident_menu_shown(chat)
+    assert chat.choice_id("calls.new")  # back on the calls, where it began
+    await chat.press("calls.new")
+    await chat.say("Ideas para el agua")
+    await chat.press("staff.skip")
+    await chat.press("calls.default_categories")
+    await chat.say("31 de diciembre")
+    await chat.press("calls.create")
+    assert not _resident_menu_shown(chat)
+    assert chat.choice_id("calls.close")  # the call's own record, with its buttons

@@ -1,7 +1,10 @@
 """Triage in chat: the list, the record, status buttons (the resident is told in their
 language), a reason for "not selected", notes that stay with staff, replies, duplicates."""
 
+import re
 from collections.abc import Callable
+
+import pytest
 
 from handlers.catalog import Catalog
 from storage.database import Database
@@ -28,7 +31,7 @@ async def test_staff_list_open_and_move_an_idea_and_the_resident_hears_in_englis
     assert reference in staff.text and "La Flora" in staff.text
     assert staff.t("staff_ideas.title", filters=staff.t("staff_ideas.no_filter"), first=1,
                    last=1, total=1) in staff.text  # fmt: skip
-    await staff.send(choice=button(staff, f"1. {reference[-6:]}"))
+    await staff.send(choice=button(staff, reference))
     assert PROBLEM in staff.text and staff.t("staff_idea.anonymous") in staff.text
     await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
     assert staff.t("triage.status_done", reference=reference, status="En revisión",
@@ -187,3 +190,103 @@ async def test_exportar_sends_the_file_without_contact_details(
     assert reply.document is not None and reply.document.filename.endswith(".csv")
     text = reply.document.content.decode("utf-8-sig")
     assert "MNG-2026-000001" in text and "Ana Rojas" not in text and "ana@example" not in text
+
+
+@pytest.mark.parametrize("name", ["MNG-2026-000002", "mng 2026 000002", "2", "000002", "#2"])
+async def test_an_idea_is_named_by_its_reference_or_its_short_number(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, name: str
+) -> None:
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="es", user="beto"))
+    await staff.send(command="idea", argument=name)
+    assert staff.t("staff_idea.head", reference=second,
+                   status=staff.t("status.received")) in staff.text  # fmt: skip
+    # The same names work where a flow asks for an idea: the original of a duplicate.
+    await staff.send(command="idea", argument=first)
+    await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+    await staff.say(name)
+    assert (await idea(database, first)).duplicate_of_reference == second
+
+
+async def test_an_unknown_idea_name_says_so(staff: Chat) -> None:
+    await staff.send(command="idea", argument="#77")
+    assert staff.t("triage_error.no_idea", reference="#77") in staff.text
+
+
+async def test_the_list_names_each_idea_once_by_its_reference(
+    staff: Chat, make_chat: Callable[..., Chat]
+) -> None:
+    references = [await submit_idea(make_chat(user=f"r{n}")) for n in range(3)]
+    await staff.command("ideas")
+    labels = [choice.label for choice in staff.choices]
+    assert all(reference in labels for reference in references)
+    # No list position beside the reference: the console and WhatsApp number options
+    # themselves ("1. 1. 000003" before).
+    assert not any(re.match(r"\d+\.", label) for label in labels)
+    assert not re.search(r"^\d+\. MNG-", staff.text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("typed", ["in_review", "En revisión", "en revision", "Under review"])
+async def test_ideas_takes_a_status_by_its_id_or_its_name(
+    staff: Chat, make_chat: Callable[..., Chat], typed: str
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(command="ideas", argument=typed)
+    filters = staff.t("status.in_review")
+    assert staff.t("staff_ideas.none", filters=filters) in staff.text
+    assert reference not in staff.text
+
+
+async def test_an_unknown_filter_names_the_filters_that_exist_and_lists_nothing(
+    staff: Chat, make_chat: Callable[..., Chat]
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(command="ideas", argument="revision")
+    assert staff.said("staff_ideas.unknown_filter")
+    assert all(staff.t(f"status.{s}") in staff.text for s in ("received", "in_review"))
+    assert reference not in staff.text  # not everything, as if it were filtered
+    labels = [choice.label for choice in staff.choices]
+    assert staff.t("status.in_review") in labels  # one tap to a filter that exists
+
+
+@pytest.mark.parametrize("command", ["resumen", "estadisticas", "exportar", "convocatoria"])
+async def test_words_after_a_command_that_takes_none_are_not_silently_dropped(
+    staff: Chat, command: str
+) -> None:
+    await staff.send(command=command, argument="ayer")
+    assert staff.t("staff.no_argument", given="ayer") in staff.text
+
+
+def _resident_menu_shown(chat: Chat) -> bool:
+    labels = {choice.label for reply in chat.replies for choice in reply.choices}
+    return chat.said("greeting.menu") or chat.t("menu.new") in labels
+
+
+@pytest.mark.parametrize(
+    ("button_key", "answer"),
+    [
+        ("status.not_selected", "Ya existe un programa de la alcaldía para esa vía."),
+        ("staff_idea.add_note", "Llamar a la JAC"),
+        ("staff_idea.reply", "Gracias, la revisamos esta semana."),
+        ("staff_idea.mark_duplicate", "#1"),
+        ("status.not_selected", None),  # given up with «Cancelar»
+    ],
+)
+async def test_after_a_triage_answer_staff_land_back_on_the_idea(
+    staff: Chat, make_chat: Callable[..., Chat], button_key: str, answer: str | None
+) -> None:
+    await submit_idea(make_chat(user="ana"))
+    reference = await submit_idea(make_chat(user="beto"))
+    await staff.send(command="idea", argument=reference)
+    label = staff.t(button_key)
+    if button_key.startswith("status."):
+        label = "→ " + label
+    await staff.send(choice=button(staff, label))
+    if answer is None:
+        await staff.press("staff.quit")
+    else:
+        await staff.say(answer)
+    assert not _resident_menu_shown(staff)
+    # The idea's record with its triage buttons, ready for the next step.
+    assert reference in staff.replies[-1].text
+    assert staff.t("staff_idea.add_note") in [c.label for c in staff.replies[-1].choices]
