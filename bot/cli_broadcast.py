@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
 from storage.models import Broadcast, DeliveryCounts
@@ -99,16 +99,18 @@ async def _send(args: argparse.Namespace, runtime: Runtime) -> None:
         await _follow(runtime, broadcast, quiet=args.json)
     counts = await runtime.database.reader().outbox.counts(broadcast.id)
     emit(args, _document(broadcast, counts),
-         f"broadcast {broadcast.id} queued for {broadcast.recipients} residents"
+         f"broadcast {broadcast.id} queued for {_residents(broadcast.recipients)}"
          + ("" if args.wait else "; the running `minga run` sends it"))  # fmt: skip
 
 
 def _confirm(recipients: int) -> None:
     if not sys.stdin.isatty():
         raise UsageError(
-            f"this would go to {recipients} residents: add --yes to send without being asked"
+            f"this would go to {_residents(recipients)}: add --yes to send without being asked"
         )
-    answer = input(f"Send to {recipients} opted-in residents? [y/N] ")
+    answer = input(
+        f"Send to {counted(recipients, 'opted-in resident', 'opted-in residents')}? [y/N] "
+    )
     if answer.strip().lower() not in ("y", "yes", "s", "si", "sí"):
         raise UsageError("not sent")
 
@@ -134,3 +136,7 @@ async def _follow(runtime: Runtime, broadcast: Broadcast, *, quiet: bool) -> Non
             if idle == STALL_HINT_SECONDS:
                 progress.console.print("nothing sent yet: is `minga run` running?")
             await asyncio.sleep(POLL_SECONDS)
+
+
+def _residents(count: int) -> str:
+    return counted(count, "resident", "residents")

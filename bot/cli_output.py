@@ -4,6 +4,8 @@ import json
 import sys
 from typing import Any
 
+from handlers.catalog import plural_form
+
 
 class UsageError(Exception):
     """A bad argument: shown as one line, exit status 2."""
@@ -16,3 +18,8 @@ def emit(args: Any, document: dict[str, Any] | list[dict[str, Any]], human: str)
         sys.stdout.write("\n")
     else:
         print(human)
+
+
+def counted(count: int, one: str, other: str) -> str:
+    """ "1 idea", "2 ideas": the CLI speaks English, with Babel's (CLDR) plural rule."""
+    return f"{count} {one if plural_form('en', count) == 'one' else other}"
