@@ -3,6 +3,7 @@ same notification as the chat's buttons, one clear line and exit 2 for a bad arg
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,20 @@ def test_export_writes_the_file(
     _json(capsys, "export", "ideas", "--format", format, "--output", str(out), "--with-contact")
     if format != "xlsx":
         assert "Rojas" in out.read_text("utf-8-sig")
+
+
+def test_human_output_counts_with_plural_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """One resident told is "1 resident", not "1 residents" (Babel's English rule)."""
+    assert main(["ideas", "status", "MNG-2026-000001", "in_review"]) == 0
+    line = capsys.readouterr().out
+    assert re.search(r"\b1 resident will be told", line), line
+    assert main(["ideas", "status", "MNG-2026-000001", "selected"]) == 0
+    assert "1 residents" not in capsys.readouterr().out
+
+
+def test_counted_follows_the_cldr_rule() -> None:
+    from bot.cli_output import counted
+
+    assert [counted(n, "idea", "ideas") for n in (0, 1, 2, 5)] == [
+        "0 ideas", "1 idea", "2 ideas", "5 ideas"
+    ]  # fmt: skip
