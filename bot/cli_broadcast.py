@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import NotDone, UsageError, emit
+from bot.cli_output import NotDone, UsageError, counted, emit
 from bot.config import Settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from handlers.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
@@ -79,9 +79,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     repos = runtime.database.reader()
     if args.broadcast_command == "list":
         broadcasts = await repos.broadcasts.recent()
-        counted = [(b, await repos.outbox.counts(b.id)) for b in broadcasts]
-        lines = [_line(b, c) for b, c in counted] or ["no broadcasts yet"]
-        emit(args, [_document(b, c) for b, c in counted], "\n".join(lines))
+        tallied = [(b, await repos.outbox.counts(b.id)) for b in broadcasts]
+        lines = [_line(b, c) for b, c in tallied] or ["no broadcasts yet"]
+        emit(args, [_document(b, c) for b, c in tallied], "\n".join(lines))
         return
     if args.broadcast_command == "status":
         broadcast = await repos.broadcasts.get(args.id)
@@ -107,16 +107,18 @@ async def _send(args: argparse.Namespace, runtime: Runtime) -> None:
         await _follow(runtime, broadcast, quiet=args.json)
     counts = await runtime.database.reader().outbox.counts(broadcast.id)
     emit(args, _document(broadcast, counts),
-         f"broadcast {broadcast.id} queued for {broadcast.recipients} residents"
+         f"broadcast {broadcast.id} queued for {_residents(broadcast.recipients)}"
          + ("" if args.wait else "; the running `minga run` sends it"))  # fmt: skip
 
 
 def _confirm(recipients: int) -> None:
     if not sys.stdin.isatty():
         raise UsageError(
-            f"this would go to {recipients} residents: add --yes to send without being asked"
+            f"this would go to {_residents(recipients)}: add --yes to send without being asked"
         )
-    answer = input(f"Send to {recipients} opted-in residents? [y/N] ")
+    answer = input(
+        f"Send to {counted(recipients, 'opted-in resident', 'opted-in residents')}? [y/N] "
+    )
     if answer.strip().lower() not in ("y", "yes", "s", "si", "sí"):
         raise UsageError("not sent")
 
@@ -174,3 +176,7 @@ def _nobody_sending(broadcast: Broadcast, pending: int, channels: list[str]) -> 
         f"{broadcast.id} stays queued ({pending} pending) and goes out when `minga run` starts "
         f"(minga broadcast status {broadcast.id})"
     )
+
+
+def _residents(count: int) -> str:
+    return counted(count, "resident", "residents")

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, date_problem_line, emit
+from bot.cli_output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
 from handlers.calls import DEFAULT_CATEGORIES
 from handlers.dates import DateProblem, future_when, short_when
@@ -78,7 +78,8 @@ def _document(call: Call, entries: dict[str | None, int]) -> dict[str, Any]:
 def _line(call: Call, entries: dict[str | None, int], settings: Settings, now: Any) -> str:
     deadline = short_when(call.deadline, settings.lab.zone, "en")
     state = "open" if call.is_open(now) else "closed"
-    return f"{call.id:>4}  {call.title}  [{state}, until {deadline}]  {sum(entries.values())} ideas"
+    ideas = counted(sum(entries.values()), "idea", "ideas")
+    return f"{call.id:>4}  {call.title}  [{state}, until {deadline}]  {ideas}"
 
 
 def _deadline(text: str, settings: Settings, now: datetime) -> datetime:
@@ -137,5 +138,6 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
             broadcast = await announce(repos, call, t, language, actor="cli", reporter_id=None,
                                        now=now)  # fmt: skip
         document.update(broadcast_id=broadcast.id, recipients=broadcast.recipients)
-        text += f"\n\nbroadcast {broadcast.id} queued for {broadcast.recipients} residents"
+        text += f"\n\nbroadcast {broadcast.id} queued for "
+        text += counted(broadcast.recipients, "resident", "residents")
     emit(args, document, text)

@@ -9,7 +9,7 @@ from typing import Any
 import segno
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, date_problem_line, emit
+from bot.cli_output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
 from handlers.dates import DateProblem, future_when
 from handlers.events.service import (
@@ -159,9 +159,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     if task == "list":
         repos = runtime.database.reader()
         events = await (repos.events.all() if args.all else repos.events.upcoming(now))
-        counted = [(event, await repos.rsvps.counts(event.id)) for event in events]
-        lines = [_line(e, c, settings) for e, c in counted] or ["no upcoming events"]
-        emit(args, [_document(e, c, settings) for e, c in counted], "\n".join(lines))
+        rows = [(event, await repos.rsvps.counts(event.id)) for event in events]
+        lines = [_line(e, c, settings) for e, c in rows] or ["no upcoming events"]
+        emit(args, [_document(e, c, settings) for e, c in rows], "\n".join(lines))
         return
     if task == "add":
         async with runtime.database.transaction() as repos:
@@ -193,7 +193,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
             event, told = await cancel_event(repos, event, now)
         counts = await repos.rsvps.counts(event.id)
     verb = "cancelled" if task == "cancel" else "changed"
-    human = f"event {event.id} {verb}; {told} residents will be told"
+    human = f"event {event.id} {verb}; {counted(told, 'resident', 'residents')} will be told"
     emit(args, {**_document(event, counts, settings), "told": told},
          f"{human}\n{_line(event, counts, settings)}")  # fmt: skip
 

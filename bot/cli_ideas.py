@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.exports.export import FORMATS, export_ideas
 from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
@@ -152,7 +152,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
                                           reason=args.reason, note=args.note)  # fmt: skip
     emit(args, {**document(outcome.idea), "told": outcome.told},
          f"{idea.reference}: {idea.status.value} -> {new.value}; "
-         f"{outcome.told} residents will be told")  # fmt: skip
+         f"{counted(outcome.told, 'resident', 'residents')} will be told")  # fmt: skip
 
 
 async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
@@ -174,7 +174,7 @@ async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
         )  # fmt: skip
     emit(args, {"format": args.format, "output": str(path), "ideas": count,
                 "with_contact": args.with_contact},
-         f"{count} ideas written to {path} ({args.format})")  # fmt: skip
+         f"{counted(count, 'idea', 'ideas')} written to {path} ({args.format})")  # fmt: skip
 
 
 def prepare_folder(given: str) -> Path:
@@ -193,6 +193,10 @@ async def _publish(args: argparse.Namespace, runtime: Runtime) -> None:
                           runtime.media_dir, out_dir, runtime.clock.now())  # fmt: skip
     count = await catalogue.write()
     index = out_dir / "index.html"
-    missing = f" ({catalogue.photos_missing} photos not found)" if catalogue.photos_missing else ""
+    missing = (
+        f" ({counted(catalogue.photos_missing, 'photo', 'photos')} not found)"
+        if catalogue.photos_missing
+        else ""
+    )
     emit(args, {"output": str(index), "ideas": count, "photos_missing": catalogue.photos_missing},
-         f"{count} ideas published in {index}{missing}")  # fmt: skip
+         f"{counted(count, 'idea', 'ideas')} published in {index}{missing}")  # fmt: skip

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
+from handlers.catalog import plural_form
 from handlers.dates import DateProblem, example_text, full_when
 
 
@@ -44,3 +45,8 @@ def date_problem_line(
         return f"{option} {text!r} has no time of day; e.g. {example}"
     return (f"{option} {text!r}: not a date; use YYYY-MM-DD HH:MM in the lab's time zone "
             f"({settings.lab.timezone}), e.g. {example}")  # fmt: skip
+
+
+def counted(count: int, one: str, other: str) -> str:
+    """ "1 idea", "2 ideas": the CLI speaks English, with Babel's (CLDR) plural rule."""
+    return f"{count} {one if plural_form('en', count) == 'one' else other}"

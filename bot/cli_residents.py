@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.privacy import my_data
 from handlers.privacy.erase import erase
@@ -95,7 +95,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
             emit(args, {"id": resident.id, **data}, text)
             return
         withdraw = args.withdraw_ideas
-        summary = (f"resident {resident.id} ({resident.channel}): {len(data['ideas'])} ideas "
+        ideas = counted(len(data["ideas"]), "idea", "ideas")
+        summary = (f"resident {resident.id} ({resident.channel}): {ideas} "
                    f"{'to delete' if withdraw else 'to keep anonymised'}")  # fmt: skip
         if not _confirmed(args, summary):
             print("nothing erased")
@@ -113,8 +114,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         emit(
             args,
             document,
-            f"erased resident {resident.id}: {erased.ideas_kept} ideas kept "
-            f"anonymised, {erased.ideas_withdrawn} withdrawn, {len(erased.files)} files deleted",
+            f"erased resident {resident.id}: {counted(erased.ideas_kept, 'idea', 'ideas')} kept "
+            f"anonymised, {erased.ideas_withdrawn} withdrawn, "
+            f"{counted(len(erased.files), 'file', 'files')} deleted",
         )
     finally:
         await runtime.close()

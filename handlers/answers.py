@@ -168,7 +168,7 @@ async def on_photos(turn: Turn, value: str | None) -> None:
         draft.photos.append(Photo(path=media.path, platform_ref=media.platform_ref))
     if len(draft.photos) >= most:
         draft.photos_done = True
-        turn.say(turn.t("photos.full", max=most))
+        turn.say(turn.t("photos.full", max=most, count=most))
         return go_on(turn)
     turn.say(
         turn.t("photos.received", count=len(draft.photos), max=most),

@@ -49,7 +49,7 @@ def parse_audience(text: str, lab: LabSettings) -> Audience:
 def check_text(text: str) -> str:
     text = text.strip()
     if not TEXT_LIMITS[0] <= len(text) <= TEXT_LIMITS[1]:
-        raise BroadcastProblem("text", min=TEXT_LIMITS[0], max=TEXT_LIMITS[1])
+        raise BroadcastProblem("text", min=TEXT_LIMITS[0], max=TEXT_LIMITS[1], count=TEXT_LIMITS[1])
     return text
 
 

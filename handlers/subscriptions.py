@@ -154,12 +154,19 @@ async def stop_updates(turn: Turn) -> None:
     )
 
 
+async def had_updates(turn: Turn) -> bool:
+    """Whether they ever agreed to news about their ideas (then a yes is "again")."""
+    log = await turn.repos.residents.consent_log(turn.resident.id)
+    return any(entry.granted and entry.purpose == Purpose.UPDATES for entry in log)
+
+
 async def on_updates_button(turn: Turn, value: str) -> None:
     """Yes or no to news about their ideas: asked after a receipt, "no more news" on every
     notice, and back on again."""
     if value == "on":
+        again = await had_updates(turn)
         record(turn, Purpose.UPDATES, True)
-        turn.say(turn.t("notice.updates_on"))
+        turn.say(turn.t("notice.updates_on" if again else "notice.updates_first"))
     elif value == "off":
         await stop_updates(turn)
         turn.say(

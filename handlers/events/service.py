@@ -41,13 +41,15 @@ def check(fields: EventFields, now: datetime, *, new_time: bool) -> EventFields:
     """The details tidied up, or EventProblem. `new_time`: the start must be in the future."""
     title, venue = fields.title.strip(), fields.venue.strip()
     if not TITLE_LIMITS[0] <= len(title) <= TITLE_LIMITS[1]:
-        raise EventProblem("title", (("min", TITLE_LIMITS[0]), ("max", TITLE_LIMITS[1])))
+        raise EventProblem("title", (("min", TITLE_LIMITS[0]), ("max", TITLE_LIMITS[1]),
+                                     ("count", TITLE_LIMITS[1])))  # fmt: skip
     if not VENUE_LIMITS[0] <= len(venue) <= VENUE_LIMITS[1]:
-        raise EventProblem("venue", (("min", VENUE_LIMITS[0]), ("max", VENUE_LIMITS[1])))
+        raise EventProblem("venue", (("min", VENUE_LIMITS[0]), ("max", VENUE_LIMITS[1]),
+                                     ("count", VENUE_LIMITS[1])))  # fmt: skip
     if len(fields.address) > ADDRESS_MAX:
-        raise EventProblem("address", (("max", ADDRESS_MAX),))
+        raise EventProblem("address", (("max", ADDRESS_MAX), ("count", ADDRESS_MAX)))
     if len(fields.description) > DESCRIPTION_MAX:
-        raise EventProblem("description", (("max", DESCRIPTION_MAX),))
+        raise EventProblem("description", (("max", DESCRIPTION_MAX), ("count", DESCRIPTION_MAX)))
     if new_time and fields.starts_at <= now:
         raise EventProblem("past")
     if fields.ends_at <= fields.starts_at:

@@ -142,7 +142,8 @@ class Catalogue:
         statuses = [{"id": s.value, "label": self.t(f"status.{s.value}")}
                     for s in IdeaStatus if s is not IdeaStatus.DUPLICATE]  # fmt: skip
         page = template.render(
-            t=self.t, lab=self.lab, language=self.language, sections=await self.sections(),
+            sections=await self.sections(), total=self.count,
+            t=self.t, lab=self.lab, language=self.language,
             categories=[{"id": c.id, "label": c.label(self.language)} for c in self.lab.categories],
             calls=calls, statuses=statuses,
             generated=format_date(self.now.astimezone(self.lab.zone), format="long",

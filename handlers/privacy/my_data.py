@@ -7,7 +7,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from handlers.catalog import Catalog
+from handlers.catalog import Catalog, Translator
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.retention import draft_files
 from handlers.settings import FlowSettings
@@ -81,9 +81,9 @@ def readable(
     for idea in ideas[:IDEAS_LISTED]:
         lines.append(t("my_data.idea", reference=idea["reference"],
                        status=t(f"status.{idea['status']}")))  # fmt: skip
-    contacts = sorted({value for idea in ideas
-                       for value in (idea["contact_name"], idea["contact"]) if value})  # fmt: skip
-    lines.append(t("my_data.contacts", values=", ".join(contacts)) if contacts
+    pairs = [(idea["contact_name"], idea["contact"]) for idea in ideas]
+    values = names_then_contacts(t, pairs)
+    lines.append(t("my_data.contacts", values=values) if values
                  else t("my_data.no_contacts"))  # fmt: skip
     points = sum(1 for idea in ideas if idea["latitude"] is not None)
     files = sum(idea["files"] for idea in ideas) + data["draft_files"]
@@ -102,3 +102,16 @@ def _since(resident: Resident, purpose: Purpose) -> datetime | None:
 
 def _date(moment: datetime, settings: FlowSettings, language: str) -> str:
     return format_date(moment.astimezone(settings.lab.zone), format="medium", locale=language)
+
+
+def names_then_contacts(t: Translator, pairs: list[tuple[str | None, str | None]]) -> str:
+    """Their names, then their contacts, each labelled (the name always comes first, as in
+    the intake), or "" when there is neither."""
+    names = list(dict.fromkeys(name for name, _ in pairs if name))
+    contacts = list(dict.fromkeys(contact for _, contact in pairs if contact))
+    parts = []
+    if names:
+        parts.append(t("my_data.name_values", values=", ".join(names), count=len(names)))
+    if contacts:
+        parts.append(t("my_data.contact_values", values=", ".join(contacts), count=len(contacts)))
+    return " · ".join(parts)

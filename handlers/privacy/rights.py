@@ -54,8 +54,7 @@ async def correct(turn: Turn) -> None:
     if not named:
         turn.say(turn.t("fix.none"))
         return carry_on(turn)
-    values = sorted({value for pair in named for value in pair if value})
-    turn.state.draft.fix_values = ", ".join(values) or "—"
+    turn.state.draft.fix_values = my_data.names_then_contacts(turn.t, named) or "—"
     _enter(turn, Step.FIX_WHICH)
 
 

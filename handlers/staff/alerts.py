@@ -52,6 +52,7 @@ async def _compose(
                 channel=name,
                 reason=item.payload["reason"],
                 minutes=item.payload.get("minutes", 60),
+                count=int(item.payload.get("minutes", 60)),
             )
         )
     ]

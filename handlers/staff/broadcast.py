@@ -120,7 +120,14 @@ async def on_answer(turn: Turn, value: str | None) -> None:
         if text is None:
             return ask(turn)
         if not TEXT_LIMITS[0] <= len(text) <= TEXT_LIMITS[1]:
-            turn.say(turn.t("broadcast_error.text", min=TEXT_LIMITS[0], max=TEXT_LIMITS[1]))
+            turn.say(
+                turn.t(
+                    "broadcast_error.text",
+                    min=TEXT_LIMITS[0],
+                    max=TEXT_LIMITS[1],
+                    count=TEXT_LIMITS[1],
+                )
+            )
             return ask(turn)
         draft.text = text
         await _offer_events(turn)

@@ -47,7 +47,7 @@ async def show_calls(turn: Turn) -> None:
     for call in calls[:LISTED]:
         entries = sum((await turn.repos.calls.entries(call.id)).values())
         lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
-                            entries=entries))  # fmt: skip
+                            entries=entries, count=entries))  # fmt: skip
         choices.append(Choice(f"{STAFF}:cv:{call.id}", f"#{call.id} {short(call.title, 30)}"))
     choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
@@ -74,7 +74,8 @@ async def show_call(turn: Turn, rest: str) -> None:
         winners = ", ".join(i.reference for i in mine if i.award == "winner") or "-"
         shortlisted = ", ".join(i.reference for i in mine if i.award == "shortlisted") or "-"
         lines.append(turn.t("calls.category", category=category.label(turn.language),
-                            entries=entries.get(category.id, 0), winners=winners,
+                            entries=entries.get(category.id, 0), count=entries.get(category.id, 0),
+                            winners=winners,
                             shortlisted=shortlisted))  # fmt: skip
     lines.append(turn.t("calls.how_to_award"))
     choices = [Choice(f"{STAFF}:l:{View(call=call.id).encode()}", turn.t("calls.see_ideas"))]

@@ -50,11 +50,11 @@ def check(title: str, description: str, categories: Sequence[CallCategory],
           deadline: datetime, now: datetime) -> tuple[str, str]:  # fmt: skip
     title, description = title.strip(), description.strip()
     if not TITLE_LIMITS[0] <= len(title) <= TITLE_LIMITS[1]:
-        raise CallProblem("title", min=TITLE_LIMITS[0], max=TITLE_LIMITS[1])
+        raise CallProblem("title", min=TITLE_LIMITS[0], max=TITLE_LIMITS[1], count=TITLE_LIMITS[1])
     if len(description) > DESCRIPTION_MAX:
-        raise CallProblem("description", max=DESCRIPTION_MAX)
+        raise CallProblem("description", max=DESCRIPTION_MAX, count=DESCRIPTION_MAX)
     if not 1 <= len(categories) <= MAX_CATEGORIES:
-        raise CallProblem("categories", max=MAX_CATEGORIES)
+        raise CallProblem("categories", max=MAX_CATEGORIES, count=MAX_CATEGORIES)
     if deadline <= now:
         raise CallProblem("past")
     return title, description

@@ -106,7 +106,9 @@ def _line(voice: Voice, idea: IdeaRecord) -> str:
 
 
 def _totals(voice: Voice, key: str, rows: list[tuple[object, int]], name) -> str:  # type: ignore[no-untyped-def]
-    parts = [f"{name(value)} {count}" for value, count in rows[:TOP]]
+    parts = [
+        voice.t("digest.total_part", name=name(value), count=count) for value, count in rows[:TOP]
+    ]
     if len(rows) > TOP:
         parts.append(voice.t("digest.others", count=sum(c for _, c in rows[TOP:])))
     return voice.t(key, values=" · ".join(parts))
@@ -141,7 +143,8 @@ async def build(
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)
     return [Reply("\n".join(lines), buttons),
-            Reply(voice.t("digest.chart_caption", days=CHART_DAYS), picture=picture)]  # fmt: skip
+            Reply(voice.t("digest.chart_caption", days=CHART_DAYS, count=CHART_DAYS),
+                  picture=picture)]  # fmt: skip
 
 
 async def chart_png(repos: Repositories, voice: Voice, now: datetime) -> bytes:
@@ -160,7 +163,8 @@ async def chart_png(repos: Repositories, voice: Voice, now: datetime) -> bytes:
     labels = [format_date(d, "EEE d", locale=voice.language) for d in days]
     # Drawing takes a moment of CPU: off the event loop, so the bot keeps answering.
     return await asyncio.to_thread(
-        ideas_per_day_png, days, series, title=voice.t("digest.chart_title", days=CHART_DAYS),
+        ideas_per_day_png, days, series, title=voice.t("digest.chart_title", days=CHART_DAYS,
+                                                         count=CHART_DAYS),
         day_labels=labels, empty_label=voice.t("digest.chart_empty"),
     )  # fmt: skip
 

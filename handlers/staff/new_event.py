@@ -153,7 +153,9 @@ def _take(turn: Turn, draft: StaffDraft, step: Step, text: str) -> str | None:
     error = turn.t
     if step is Step.NEW_EVENT_TITLE:
         if not _length_ok(text, *TITLE_LIMITS):
-            return error("event_error.title", min=TITLE_LIMITS[0], max=TITLE_LIMITS[1])
+            return error(
+                "event_error.title", min=TITLE_LIMITS[0], max=TITLE_LIMITS[1], count=TITLE_LIMITS[1]
+            )
         draft.title = text
     elif step in (Step.NEW_EVENT_STARTS, Step.NEW_EVENT_ENDS):
         # The end is read from the start: "6 pm" is that day's evening.
@@ -172,11 +174,13 @@ def _take(turn: Turn, draft: StaffDraft, step: Step, text: str) -> str | None:
             draft.ends_at, draft.ends_done = moment, True
     elif step is Step.NEW_EVENT_VENUE:
         if not _length_ok(text, *VENUE_LIMITS):
-            return error("event_error.venue", min=VENUE_LIMITS[0], max=VENUE_LIMITS[1])
+            return error(
+                "event_error.venue", min=VENUE_LIMITS[0], max=VENUE_LIMITS[1], count=VENUE_LIMITS[1]
+            )
         draft.venue = text
     elif step is Step.NEW_EVENT_ADDRESS:
         if len(text) > ADDRESS_MAX:
-            return error("event_error.address", max=ADDRESS_MAX)
+            return error("event_error.address", max=ADDRESS_MAX, count=ADDRESS_MAX)
         draft.address, draft.address_done = text, True
     elif step is Step.NEW_EVENT_CAPACITY:
         if not text.isdigit() or int(text) < 1:
@@ -184,7 +188,7 @@ def _take(turn: Turn, draft: StaffDraft, step: Step, text: str) -> str | None:
         draft.capacity, draft.capacity_done = int(text), True
     elif step is Step.NEW_EVENT_DESCRIPTION:
         if len(text) > DESCRIPTION_MAX:
-            return error("event_error.description", max=DESCRIPTION_MAX)
+            return error("event_error.description", max=DESCRIPTION_MAX, count=DESCRIPTION_MAX)
         draft.description, draft.description_done = text, True
     return None
 

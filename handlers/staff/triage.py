@@ -32,7 +32,7 @@ class Outcome:
 def check_note(text: str) -> str:
     text = text.strip()
     if not NOTE_LIMITS[0] <= len(text) <= NOTE_LIMITS[1]:
-        raise TriageProblem("length", min=NOTE_LIMITS[0], max=NOTE_LIMITS[1])
+        raise TriageProblem("length", min=NOTE_LIMITS[0], max=NOTE_LIMITS[1], count=NOTE_LIMITS[1])
     return text
 
 

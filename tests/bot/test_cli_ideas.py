@@ -111,3 +111,20 @@ def test_show_gives_times_in_the_labs_zone_without_seconds(
     out = capsys.readouterr().out
     assert not re.search(r"\d:\d\d:\d\d", out), out
     assert "2026-08-16 14:00" in out  # the fake clock's 19:00 UTC, in Bogotá
+
+
+def test_human_output_counts_with_plural_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    """One resident told is "1 resident", not "1 residents" (Babel's English rule)."""
+    assert main(["ideas", "status", "MNG-2026-000001", "in_review"]) == 0
+    line = capsys.readouterr().out
+    assert re.search(r"\b1 resident will be told", line), line
+    assert main(["ideas", "status", "MNG-2026-000001", "selected"]) == 0
+    assert "1 residents" not in capsys.readouterr().out
+
+
+def test_counted_follows_the_cldr_rule() -> None:
+    from bot.cli_output import counted
+
+    assert [counted(n, "idea", "ideas") for n in (0, 1, 2, 5)] == [
+        "0 ideas", "1 idea", "2 ideas", "5 ideas"
+    ]  # fmt: skip

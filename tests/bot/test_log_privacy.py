@@ -59,7 +59,15 @@ async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
         await api.press(user, "summary:send")
         await api.expect(user, "MNG-")
         await api.send_text(user, "/corregir")
-        await api.expect(user, es("fix.which", values=f"{NAME}, {EMAIL}").split("\n")[0])
+        await api.expect(
+            user,
+            es(
+                "fix.which",
+                values=es("my_data.name_values", values=NAME, count=1)
+                + " · "
+                + es("my_data.contact_values", values=EMAIL, count=1),
+            ).split("\n")[0],
+        )
         await api.press(user, "fix:contact")
         await api.send_text(user, PHONE)
         await api.expect(user, es("fix.done", count=1))

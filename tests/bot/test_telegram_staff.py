@@ -68,7 +68,7 @@ async def test_the_group_gets_the_digest_and_staff_triage_there(
         digest = await api.expect(GROUP, "📬 Resumen de Usme Innova")
         assert reference in digest["text"] and "Ana Rojas" not in digest["text"]
         open_button = api.buttons(digest)[0]["callback_data"]
-        chart = await api.expect(GROUP, es("digest.chart_caption", days=14))
+        chart = await api.expect(GROUP, es("digest.chart_caption", days=14, count=14))
         assert api.files[chart["photo"][0]["file_id"]][:8] == b"\x89PNG\r\n\x1a\n"
 
         # Someone who is not staff, in the group: refused, nothing shown.

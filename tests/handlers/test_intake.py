@@ -127,7 +127,7 @@ async def test_up_to_three_photos_then_the_next_question(chat: Chat, database: D
     assert chat.text == chat.t("photos.received", count=1, max=3)
     await chat.photo("b.jpg")
     await chat.photo("c.jpg")
-    assert chat.t("photos.full", max=3) in chat.text
+    assert chat.t("photos.full", max=3, count=3) in chat.text
     assert chat.asked("identity.ask")
     await chat.press("identity.anonymous")
     await chat.press("publish.no")

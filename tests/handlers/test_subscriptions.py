@@ -28,7 +28,9 @@ async def test_news_and_announcements_are_asked_after_the_first_idea_only(
         chat.t("consent.updates_no"),
     ]
     await chat.press("consent.updates_yes")
-    assert chat.t("notice.updates_on") in chat.text
+    # Their first yes: nothing says "again".
+    assert chat.t("notice.updates_first") in chat.text
+    assert chat.t("notice.updates_on") not in chat.text
     assert chat.asked("subscribe.offer", lab="Usme Innova")
     await chat.press("subscribe.yes")
     assert chat.t("subscribe.done") in chat.text

@@ -173,3 +173,64 @@ async def test_a_new_policy_version_asks_again_before_the_next_use(
     assert len(await database.reader().ideas.audience(record.id)) == 1
     log = await database.reader().residents.consent_log(record.resident_id)
     assert ("updates", True, "2027-01") in [(e.purpose, e.granted, e.policy_version) for e in log]
+
+
+async def test_the_name_comes_before_the_contact_everywhere(chat: Chat) -> None:
+    """The intake asks the name first; /corregir and /mis_datos show it first, labelled (a
+    phone number used to sort before the name)."""
+    phone, name = "3001234567", "Rosa Pérez"
+    await chat.command("start")
+    await chat.press("role.resident")
+    await chat.press("consent.accept")
+    await chat.say("La calle 80 tiene huecos muy grandes")
+    await chat.say("La Flora")
+    await chat.send(choice="category:mobility")
+    await chat.say("Tapar los huecos con la comunidad")
+    await chat.press("photos.skip")
+    await chat.press("identity.named")
+    assert chat.asked("name.ask")
+    await chat.say(name)
+    assert chat.asked("contact.ask")
+    await chat.say(phone)
+    await chat.press("publish.text")
+    summary = chat.text
+    assert summary.index(name) < summary.index(phone)
+    await chat.press("summary.send")
+    await answer_receipt(chat, updates=True, announcements=True)
+    names = chat.t("my_data.name_values", values=name, count=1)
+    contacts = chat.t("my_data.contact_values", values=phone, count=1)
+    await chat.command("corregir" if chat.language == "es" else "correct")
+    assert chat.text.index(names) < chat.text.index(contacts)
+    [name_button, contact_button, _] = [c.label for c in chat.replies[-1].choices]
+    assert (name_button, contact_button) == (chat.t("fix.name"), chat.t("fix.contact"))
+    await chat.press("fix.cancel")
+    await chat.command("mis_datos" if chat.language == "es" else "my_data")
+    message = chat.replies[0].text
+    assert message.index(names) < message.index(contacts)
+
+
+async def test_news_say_again_only_to_who_had_them(chat: Chat) -> None:
+    """A first yes to news (after a no at the receipt) is not told "again"; a yes after
+    stopping them is."""
+    await chat.command("start")
+    await chat.press("role.resident")
+    await chat.press("consent.accept")
+    await chat.say("La calle 80 tiene huecos muy grandes")
+    await chat.say("La Flora")
+    await chat.send(choice="category:mobility")
+    await chat.say("Tapar los huecos con la comunidad")
+    await chat.press("photos.skip")
+    await chat.press("identity.anonymous")
+    await chat.press("publish.text")
+    await chat.press("summary.send")
+    await answer_receipt(chat, updates=False)
+    privacy = "privacidad" if chat.language == "es" else "privacy"
+    await chat.command(privacy)
+    await chat.press("consents.updates_on")
+    assert chat.t("notice.updates_first") in chat.text
+    assert chat.t("notice.updates_on") not in chat.text
+    await chat.command(privacy)
+    await chat.press("consents.updates_off")
+    await chat.command(privacy)
+    await chat.press("consents.updates_on")
+    assert chat.t("notice.updates_on") in chat.text

@@ -62,7 +62,7 @@ async def test_an_open_call_is_offered_and_its_ideas_are_counted(
     assert idea.publish == "text"
     await staff.command("convocatoria")
     await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
-    assert "Servicio a la ciudadanía: 1 ideas" in staff.text
+    assert "Servicio a la ciudadanía: 1 idea\n" in staff.text
 
 
 async def test_after_the_deadline_a_late_answer_gets_a_kind_word(

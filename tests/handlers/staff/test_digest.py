@@ -65,7 +65,15 @@ async def test_the_digest_lists_new_ideas_with_totals_buttons_and_a_png_chart(
     assert "sábado, 21 de noviembre de 2026" in text
     assert all(reference in text for reference in references)
     assert "Ideas nuevas desde" in text and ": 3" in text
-    assert "Por tema: Movilidad y vías 3" in text and "Por barrio: La Flora 3" in text
+    es = catalog.translator("es")
+    assert (
+        es("digest.by_category", values=es("digest.total_part", name="Movilidad y vías", count=3))
+        in text
+    )
+    assert (
+        es("digest.by_neighbourhood", values=es("digest.total_part", name="La Flora", count=3))
+        in text
+    )
     assert "Por enfoque: " in text and "Sin revisar todavía" in text and "3" in text
     assert [c.id for c in text_reply.choices] == ["st:v:3", "st:v:2", "st:v:1"][::-1]
     assert chart_reply.picture is not None and chart_reply.picture.content is not None

@@ -48,7 +48,7 @@ async def test_staff_create_an_event_step_by_step(staff_chat: Chat, database: Da
     await chat.command("nuevo_evento")
     assert chat.asked("staff.event_title")
     await chat.say("x")
-    assert chat.t("event_error.title", min=3, max=100) in chat.text
+    assert chat.t("event_error.title", min=3, max=100, count=100) in chat.text
     await chat.say("Feria de ideas del barrio")
     await chat.say("pronto")
     assert chat.said("staff.bad_date")
