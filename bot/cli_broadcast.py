@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import NotDone, UsageError, emit
+from bot.cli_output import NotDone, UsageError, counted, emit
 from bot.config import Settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from handlers.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
@@ -107,16 +107,17 @@ async def _send(args: argparse.Namespace, runtime: Runtime) -> None:
         await _follow(runtime, broadcast, quiet=args.json)
     counts = await runtime.database.reader().outbox.counts(broadcast.id)
     emit(args, _document(broadcast, counts),
-         f"broadcast {broadcast.id} queued for {broadcast.recipients} residents"
+         f"broadcast {broadcast.id} queued for {counted(broadcast.recipients, 'resident')}"
          + ("" if args.wait else "; the running `minga run` sends it"))  # fmt: skip
 
 
 def _confirm(recipients: int) -> None:
     if not sys.stdin.isatty():
         raise UsageError(
-            f"this would go to {recipients} residents: add --yes to send without being asked"
+            f"this would go to {counted(recipients, 'resident')}: "
+            "add --yes to send without being asked"
         )
-    answer = input(f"Send to {recipients} opted-in residents? [y/N] ")
+    answer = input(f"Send to {counted(recipients, 'opted-in resident')}? [y/N] ")
     if answer.strip().lower() not in ("y", "yes", "s", "si", "sí"):
         raise UsageError("not sent")
 

@@ -4,7 +4,7 @@ import argparse
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.calls import DEFAULT_CATEGORIES
 from handlers.staff.calls_service import (
@@ -76,7 +76,8 @@ def _document(call: Call, entries: dict[str | None, int]) -> dict[str, Any]:
 def _line(call: Call, entries: dict[str | None, int], settings: Settings, now: Any) -> str:
     deadline = call.deadline.astimezone(settings.lab.zone).strftime("%Y-%m-%d %H:%M")
     state = "open" if call.is_open(now) else "closed"
-    return f"{call.id:>4}  {call.title}  [{state}, until {deadline}]  {sum(entries.values())} ideas"
+    ideas = counted(sum(entries.values()), "idea")
+    return f"{call.id:>4}  {call.title}  [{state}, until {deadline}]  {ideas}"
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> None:
@@ -127,5 +128,6 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
             broadcast = await announce(repos, call, t, language, actor="cli", reporter_id=None,
                                        now=now)  # fmt: skip
         document.update(broadcast_id=broadcast.id, recipients=broadcast.recipients)
-        text += f"\n\nbroadcast {broadcast.id} queued for {broadcast.recipients} residents"
+        recipients = counted(broadcast.recipients, "resident")
+        text += f"\n\nbroadcast {broadcast.id} queued for {recipients}"
     emit(args, document, text)

@@ -8,7 +8,7 @@ from typing import Any
 import segno
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.events.service import (
     DEFAULT_LENGTH,
@@ -142,9 +142,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     if task == "list":
         repos = runtime.database.reader()
         events = await (repos.events.all() if args.all else repos.events.upcoming(now))
-        counted = [(event, await repos.rsvps.counts(event.id)) for event in events]
-        lines = [_line(e, c, settings) for e, c in counted] or ["no upcoming events"]
-        emit(args, [_document(e, c, settings) for e, c in counted], "\n".join(lines))
+        listed = [(event, await repos.rsvps.counts(event.id)) for event in events]
+        lines = [_line(e, c, settings) for e, c in listed] or ["no upcoming events"]
+        emit(args, [_document(e, c, settings) for e, c in listed], "\n".join(lines))
         return
     if task == "add":
         async with runtime.database.transaction() as repos:
@@ -176,7 +176,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
             event, told = await cancel_event(repos, event, now)
         counts = await repos.rsvps.counts(event.id)
     verb = "cancelled" if task == "cancel" else "changed"
-    human = f"event {event.id} {verb}; {told} residents will be told"
+    human = f"event {event.id} {verb}; {counted(told, 'resident')} will be told"
     emit(args, {**_document(event, counts, settings), "told": told},
          f"{human}\n{_line(event, counts, settings)}")  # fmt: skip
 

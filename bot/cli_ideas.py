@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.exports.export import FORMATS, export_ideas
 from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
@@ -128,8 +128,10 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         history = await reader.idea_search.history(idea.id)
         values = {**document(idea), "history": [e.model_dump(mode="json") for e in history]}
         human = [f"{k}: {v}" for k, v in document(idea).items() if v not in (None, "", [])]
-        human += [f"  {e.at:%Y-%m-%d %H:%M} {e.kind} {e.status or ''} {e.note or ''} "
-                  f"({e.actor or '-'})" for e in history]  # fmt: skip
+        # The lab's clock, as the chat and `minga events` show times (the JSON stays in UTC).
+        human.append(f"history ({settings.lab.timezone}):")
+        human += [f"  {e.at.astimezone(settings.lab.zone):%Y-%m-%d %H:%M} {e.kind} "
+                  f"{e.status or ''} {e.note or ''} ({e.actor or '-'})" for e in history]  # fmt: skip
         emit(args, values, "\n".join(human))
         return
     new = IdeaStatus(args.new_status)
@@ -144,7 +146,7 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
                                           reason=args.reason, note=args.note)  # fmt: skip
     emit(args, {**document(outcome.idea), "told": outcome.told},
          f"{idea.reference}: {idea.status.value} -> {new.value}; "
-         f"{outcome.told} residents will be told")  # fmt: skip
+         f"{counted(outcome.told, 'resident')} will be told")  # fmt: skip
 
 
 async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
@@ -166,7 +168,7 @@ async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
         )  # fmt: skip
     emit(args, {"format": args.format, "output": str(path), "ideas": count,
                 "with_contact": args.with_contact},
-         f"{count} ideas written to {path} ({args.format})")  # fmt: skip
+         f"{counted(count, 'idea')} written to {path} ({args.format})")  # fmt: skip
 
 
 def prepare_folder(given: str) -> Path:
@@ -185,6 +187,7 @@ async def _publish(args: argparse.Namespace, runtime: Runtime) -> None:
                           runtime.media_dir, out_dir, runtime.clock.now())  # fmt: skip
     count = await catalogue.write()
     index = out_dir / "index.html"
-    missing = f" ({catalogue.photos_missing} photos not found)" if catalogue.photos_missing else ""
+    missing = catalogue.photos_missing
+    missing_text = f" ({counted(missing, 'photo')} not found)" if missing else ""
     emit(args, {"output": str(index), "ideas": count, "photos_missing": catalogue.photos_missing},
-         f"{count} ideas published in {index}{missing}")  # fmt: skip
+         f"{counted(count, 'idea')} published in {index}{missing_text}")  # fmt: skip

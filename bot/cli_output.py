@@ -18,6 +18,11 @@ class NotDone(UsageError):
     status = 1
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """'1 idea', '2 ideas', '0 ideas': a count that reads right."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def emit(args: Any, document: dict[str, Any] | list[dict[str, Any]], human: str) -> None:
     """One JSON document with --json, else the short human text."""
     if getattr(args, "json", False):

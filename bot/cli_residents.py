@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, emit
+from bot.cli_output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.privacy import my_data
 from handlers.privacy.erase import erase
@@ -91,7 +91,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
             emit(args, {"id": resident.id, **data}, text)
             return
         withdraw = args.withdraw_ideas
-        summary = (f"resident {resident.id} ({resident.channel}): {len(data['ideas'])} ideas "
+        ideas = counted(len(data["ideas"]), "idea")
+        summary = (f"resident {resident.id} ({resident.channel}): {ideas} "
                    f"{'to delete' if withdraw else 'to keep anonymised'}")  # fmt: skip
         if not _confirmed(args, summary):
             print("nothing erased")
@@ -109,8 +110,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
         emit(
             args,
             document,
-            f"erased resident {resident.id}: {erased.ideas_kept} ideas kept "
-            f"anonymised, {erased.ideas_withdrawn} withdrawn, {len(erased.files)} files deleted",
+            f"erased resident {resident.id}: {counted(erased.ideas_kept, 'idea')} kept "
+            f"anonymised, {erased.ideas_withdrawn} withdrawn, "
+            f"{counted(len(erased.files), 'file')} deleted",
         )
     finally:
         await runtime.close()
@@ -149,7 +151,7 @@ def operator_view(resident_id: int, data: dict[str, Any], settings: Settings) ->
         f"follows news of: {', '.join(data['follows']) or '-'}",
         f"answers to events: {len(data['events'])}",
         f"unfinished idea: {'yes' if data['draft'] is not None else 'no'}"
-        + (f" ({data['draft_files']} files)" if data["draft_files"] else ""),
+        + (f" ({counted(data['draft_files'], 'file')})" if data["draft_files"] else ""),
         f"consent log entries: {len(data['consents'])}",
         "everything, with the history of each idea: add --json",
     ]
