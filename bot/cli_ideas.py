@@ -130,8 +130,10 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         human = [f"{k}: {v}" for k, v in document(idea).items() if v not in (None, "", [])]
         # The lab's clock, as the chat and `minga events` show times (the JSON stays in UTC).
         human.append(f"history ({settings.lab.timezone}):")
-        human += [f"  {e.at.astimezone(settings.lab.zone):%Y-%m-%d %H:%M} {e.kind} "
-                  f"{e.status or ''} {e.note or ''} ({e.actor or '-'})" for e in history]  # fmt: skip
+        for e in history:
+            at = e.at.astimezone(settings.lab.zone)
+            human.append(f"  {at:%Y-%m-%d %H:%M} {e.kind} {e.status or ''} {e.note or ''} "
+                         f"({e.actor or '-'})")  # fmt: skip
         emit(args, values, "\n".join(human))
         return
     new = IdeaStatus(args.new_status)

@@ -44,7 +44,22 @@ def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     latest = available_migrations()[-1].version
     assert f"schema version 0 -> {latest}" in result.stdout
     assert (tmp_path / "data" / "minga.sqlite3").exists()
-    assert f"schema version {latest} -> {latest}" in _minga("db", "upgrade", cwd=tmp_path).stdout
+    again = _minga("db", "upgrade", cwd=tmp_path).stdout
+    assert "up to date" in again and f"schema version {latest}" in again
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`minga ... | head`: the reader leaves early; no traceback for the operator."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ideas", "list", "--json"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` that has read enough, before minga writes anything
+    errors = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
 
 
 def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
