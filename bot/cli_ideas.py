@@ -1,6 +1,7 @@
 """`minga ideas list|show|status` and `minga export ideas`: triage and exports on the server."""
 
 import argparse
+import sys
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,8 @@ async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
     since = since_option(args.since, settings)
     reader = runtime.database.reader()
     total = await reader.idea_search.count(IdeaFilter(since=since))
-    with Progress(transient=True, disable=args.json) as progress:
+    # A bar only on a terminal: in a pipe or a cron job's log it would leave an empty line.
+    with Progress(transient=True, disable=args.json or not sys.stdout.isatty()) as progress:
         task = progress.add_task(f"exporting {args.format}", total=total)
         count = await export_ideas(
             reader, settings.lab, format=args.format, path=path, since=since,

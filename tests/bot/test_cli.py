@@ -89,6 +89,14 @@ def test_an_unreachable_telegram_is_reported(tmp_path: Path) -> None:
     assert "AAAAAAAA" not in result.stderr + result.stdout
 
 
+def test_export_to_a_pipe_prints_only_its_summary(tmp_path: Path) -> None:
+    """In a script or a cron job's log: the one summary line, no empty line from the bar."""
+    assert _minga("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = _minga("export", "ideas", "--format", "csv", "--output", "ideas.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "ideas.csv" in result.stdout.splitlines()[0]
+
+
 def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:
     photo = tmp_path / "hueco.jpg"
     photo.write_bytes(b"\xff\xd8\xff\xe0fake")
