@@ -53,7 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", choices=("es", "en"), help="your language (default: from LANG)")
     chat.add_argument("--user", default="local", help="who you are in the chat (default: local)")
     chat.add_argument(
-        "--staff", action="store_true", help="be staff in the chat (/nuevo_evento, /difundir)"
+        "--staff",
+        action="store_true",
+        help="be staff in the chat, to try the team's commands (/ideas, /idea, /resumen, "
+        "/exportar, /estadisticas, /convocatoria, /nuevo_evento, /difundir)",
     )
     db = commands.add_parser("db", parents=[common], help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")

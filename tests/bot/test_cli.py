@@ -1,5 +1,6 @@
 """The `minga` command: help, db upgrade, clear errors, and a whole idea through `minga chat`."""
 
+import argparse
 import os
 import re
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _parser, main
 from storage.migrations import available_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,16 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for command in ("run", "chat", "db"):
         assert command in out
+
+
+def test_the_overview_names_every_task_of_a_command() -> None:
+    """`minga --help` says "events: add, list, ..."; it must not hide show, edit or link."""
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    overview = {c.dest: c.help or "" for c in commands._choices_actions}
+    for command, tasks in (("events", "add list show edit cancel link"),
+                           ("ideas", "list show status"), ("calls", "list close results"),
+                           ("residents", "show forget")):  # fmt: skip
+        assert all(task in overview[command] for task in tasks.split()), overview[command]
 
 
 def test_every_subcommand_takes_config(capsys: pytest.CaptureFixture[str]) -> None:
