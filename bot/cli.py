@@ -56,7 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     chat.add_argument("--user", default="local", help="who you are in the chat (default: local)")
     chat.add_argument(
-        "--staff", action="store_true", help="be staff in the chat (/nuevo_evento, /difundir)"
+        "--staff",
+        action="store_true",
+        help="be staff in the chat, to try the team's commands (/ideas, /idea, /resumen, "
+        "/exportar, /estadisticas, /convocatoria, /nuevo_evento, /difundir)",
     )
     db = commands.add_parser("db", parents=[common], help="database tasks")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")
@@ -134,7 +137,10 @@ async def _upgrade(settings: Settings) -> None:
         before, after = await database.upgrade()
     finally:
         await database.close()
-    print(f"database {settings.storage.database}: schema version {before} -> {after}")
+    if before == after:
+        print(f"database {settings.storage.database}: up to date (schema version {after})")
+    else:
+        print(f"database {settings.storage.database}: schema version {before} -> {after}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,4 +176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.status if isinstance(error, UsageError) else 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_left()
+    try:
+        sys.stdout.flush()  # here, not at exit, where a closed pipe prints a traceback
+    except BrokenPipeError:
+        return _reader_left()
     return 0
+
+
+def _reader_left() -> int:
+    """The output was piped into a command that stopped reading (`minga ideas list | head`):
+    no traceback; stdout goes nowhere so that Python's own flush at exit fails quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)

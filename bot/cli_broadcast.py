@@ -171,9 +171,13 @@ async def _undelivered_channels(runtime: Runtime, broadcast_id: int) -> list[str
 
 
 def _nobody_sending(broadcast: Broadcast, pending: int, channels: list[str]) -> str:
+    # Console residents (people who tried `minga chat`) get theirs in `minga chat`, never
+    # from `minga run`: say which one the operator should start.
+    runners = " or ".join(sorted({"`minga chat`" if c == "console" else "`minga run`"
+                                  for c in channels}))  # fmt: skip
     return (
-        f"no `minga run` is delivering {' and '.join(channels)} messages: broadcast "
-        f"{broadcast.id} stays queued ({pending} pending) and goes out when `minga run` starts "
+        f"no {runners} is delivering {' and '.join(channels)} messages: broadcast "
+        f"{broadcast.id} stays queued ({pending} pending) and goes out when {runners} starts "
         f"(minga broadcast status {broadcast.id})"
     )
 

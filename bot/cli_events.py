@@ -31,7 +31,7 @@ LINK = "https://t.me/{bot}?start=ev{id}"
 
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     events = commands.add_parser(
-        "events", parents=[common], help="the lab's events: add, list, change, cancel"
+        "events", parents=[common], help="the lab's events: add, list, show, edit, cancel, link"
     )
     tasks = events.add_subparsers(dest="events_command", required=True, metavar="TASK")
     output = argparse.ArgumentParser(add_help=False)

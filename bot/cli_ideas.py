@@ -1,6 +1,7 @@
 """`minga ideas list|show|status` and `minga export ideas`: triage and exports on the server."""
 
 import argparse
+import sys
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -135,7 +136,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
                  "created_at": f"{idea.created_at.astimezone(zone):%Y-%m-%d %H:%M}",
                  "updated_at": f"{idea.updated_at.astimezone(zone):%Y-%m-%d %H:%M}"}  # fmt: skip
         human = [f"{k}: {v}" for k, v in shown.items() if v not in (None, "", [])]
-        # In the lab's time zone, to the minute, as everywhere staff read a time.
+        # The lab's clock, to the minute, as the chat and `minga events` show times (the JSON
+        # stays in UTC).
+        human.append(f"history ({settings.lab.timezone}):")
         human += [f"  {e.at.astimezone(zone):%Y-%m-%d %H:%M} {e.kind} {e.status or ''} "
                   f"{e.note or ''} ({e.actor or '-'})" for e in history]  # fmt: skip
         emit(args, values, "\n".join(human))
@@ -165,7 +168,8 @@ async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
     since = since_option(args.since, settings)
     reader = runtime.database.reader()
     total = await reader.idea_search.count(IdeaFilter(since=since))
-    with Progress(transient=True, disable=args.json) as progress:
+    # A bar only on a terminal: in a pipe or a cron job's log it would leave an empty line.
+    with Progress(transient=True, disable=args.json or not sys.stdout.isatty()) as progress:
         task = progress.add_task(f"exporting {args.format}", total=total)
         count = await export_ideas(
             reader, settings.lab, format=args.format, path=path, since=since,

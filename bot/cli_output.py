@@ -47,6 +47,7 @@ def date_problem_line(
             f"({settings.lab.timezone}), e.g. {example}")  # fmt: skip
 
 
-def counted(count: int, one: str, other: str) -> str:
-    """ "1 idea", "2 ideas": the CLI speaks English, with Babel's (CLDR) plural rule."""
-    return f"{count} {one if plural_form('en', count) == 'one' else other}"
+def counted(count: int, one: str, other: str | None = None) -> str:
+    """ "1 idea", "2 ideas": the CLI speaks English, with Babel's (CLDR) plural rule (the
+    plural is the noun with an "s" unless given)."""
+    return f"{count} {one if plural_form('en', count) == 'one' else other or one + 's'}"

@@ -155,7 +155,7 @@ def operator_view(resident_id: int, data: dict[str, Any], settings: Settings) ->
         f"follows news of: {', '.join(data['follows']) or '-'}",
         f"answers to events: {len(data['events'])}",
         f"unfinished idea: {'yes' if data['draft'] is not None else 'no'}"
-        + (f" ({data['draft_files']} files)" if data["draft_files"] else ""),
+        + (f" ({counted(data['draft_files'], 'file')})" if data["draft_files"] else ""),
         f"consent log entries: {len(data['consents'])}",
         "everything, with the history of each idea: add --json",
     ]

@@ -55,12 +55,16 @@ async def start_telegram(
     application = channel.build_application()
     try:
         await application.initialize()
-    except InvalidToken:
-        raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
-    except NetworkError as error:
-        raise ConfigError(
-            f"could not reach Telegram at telegram.base_url ({settings.telegram.base_url}): {error}"
-        ) from None
+    except BaseException as error:
+        await channel.close_connections()  # else aiohttp prints "Unclosed client session"
+        if isinstance(error, InvalidToken):
+            raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
+        if isinstance(error, NetworkError):
+            raise ConfigError(
+                f"could not reach Telegram at {settings.telegram.base_url} ({error}): check "
+                "this computer's internet connection, or telegram.base_url"
+            ) from None
+        raise
     stack.push_async_callback(application.shutdown)
     await application.start()
     stack.push_async_callback(_stop_application, application)

@@ -78,7 +78,7 @@ class Scheduler:
             return None
         if pruned.files and self._discard_media is not None:
             self._discard_media(pruned.files)
-        log.info("retention: %d abandoned drafts, %d ideas' contact details, %d message ids",
+        log.info("retention: abandoned drafts %d, ideas' contact details %d, message ids %d",
                  pruned.drafts, pruned.contacts, pruned.inbound)  # fmt: skip
         return pruned
 
@@ -90,7 +90,7 @@ class Scheduler:
                 queued = await queue_due_reminders(repos, self._offsets, now)
                 digest = await queue_due_digest(repos, self._settings, now)
             if queued:
-                log.info("queued %d reminders", queued)
+                log.info("reminders queued: %d", queued)
             if digest:
                 log.info("queued the daily digest")
             if queued or digest:

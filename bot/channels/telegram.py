@@ -148,11 +148,13 @@ class TelegramChannel:
         # Every Bot API call we make waits for one of these slots: see max_connections.
         self._slots = asyncio.Semaphore(settings.max_connections)
         self._bot: Bot | None = None
+        self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
 
     def build_application(self) -> Application:
         if self._settings.token is None:
             raise ValueError("telegram.token is not set")
+        self._requests = (AiohttpRequest(self._settings.max_connections), AiohttpRequest(1))
         application = (
             Application.builder()
             .token(self._settings.token.get_secret_value())
@@ -162,14 +164,20 @@ class TelegramChannel:
             # resident's messages in order. No bound (see MAX_CONCURRENT_UPDATES).
             .concurrent_updates(MAX_CONCURRENT_UPDATES)
             # aiohttp, not PTB's default httpx: a fifth of the CPU per call (telegram_http.py)
-            .request(AiohttpRequest(self._settings.max_connections))
-            .get_updates_request(AiohttpRequest(1))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .job_queue(None)  # Minga schedules with its own scheduler (bot/scheduler.py)
             .build()
         )
         application.add_handler(TypeHandler(Update, self.on_update))
         self._bot = application.bot
         return application
+
+    async def close_connections(self) -> None:
+        """Close the HTTP sessions of an application whose initialize() failed: PTB's
+        shutdown() skips a bot that never finished initializing, and leaves them open."""
+        for request in self._requests:
+            await request.shutdown()
 
     async def start_webhook(self, application: Application, url: str, secret: str) -> None:
         """Register the command menus, then ask Telegram to post updates to `url`."""

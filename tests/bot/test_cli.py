@@ -1,5 +1,6 @@
 """The `minga` command: help, db upgrade, clear errors, and a whole idea through `minga chat`."""
 
+import argparse
 import os
 import re
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import _parser, main
 from storage.migrations import available_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +32,16 @@ def test_help_lists_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
+def test_the_overview_names_every_task_of_a_command() -> None:
+    """`minga --help` says "events: add, list, ..."; it must not hide show, edit or link."""
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    overview = {c.dest: c.help or "" for c in commands._choices_actions}
+    for command, tasks in (("events", "add list show edit cancel link"),
+                           ("ideas", "list show status"), ("calls", "list close results"),
+                           ("residents", "show forget")):  # fmt: skip
+        assert all(task in overview[command] for task in tasks.split()), overview[command]
+
+
 def test_every_subcommand_takes_config(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in (["run", "--help"], ["chat", "--help"], ["db", "upgrade", "--help"]):
         with pytest.raises(SystemExit):
@@ -44,7 +55,22 @@ def test_db_upgrade_creates_and_reports(tmp_path: Path) -> None:
     latest = available_migrations()[-1].version
     assert f"schema version 0 -> {latest}" in result.stdout
     assert (tmp_path / "data" / "minga.sqlite3").exists()
-    assert f"schema version {latest} -> {latest}" in _minga("db", "upgrade", cwd=tmp_path).stdout
+    again = _minga("db", "upgrade", cwd=tmp_path).stdout
+    assert "up to date" in again and f"schema version {latest}" in again
+
+
+def test_output_piped_into_head_ends_quietly(tmp_path: Path) -> None:
+    """`minga ... | head`: the reader leaves early; no traceback for the operator."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ideas", "list", "--json"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` that has read enough, before minga writes anything
+    errors = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
 
 
 def test_run_without_a_token_says_what_to_set(tmp_path: Path) -> None:
@@ -68,8 +94,18 @@ def test_an_unreachable_telegram_is_reported(tmp_path: Path) -> None:
         MINGA_TELEGRAM__BASE_URL="http://127.0.0.1:9/bot",
     )  # fmt: skip
     assert result.returncode == 2
-    assert "could not reach Telegram at telegram.base_url" in result.stderr
+    assert "could not reach Telegram" in result.stderr and "telegram.base_url" in result.stderr
+    # One line: no "Unclosed client session" from the HTTP sessions the failed start opened.
+    assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "AAAAAAAA" not in result.stderr + result.stdout
+
+
+def test_export_to_a_pipe_prints_only_its_summary(tmp_path: Path) -> None:
+    """In a script or a cron job's log: the one summary line, no empty line from the bar."""
+    assert _minga("db", "upgrade", cwd=tmp_path).returncode == 0
+    result = _minga("export", "ideas", "--format", "csv", "--output", "ideas.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1 and "ideas.csv" in result.stdout.splitlines()[0]
 
 
 def test_an_idea_filed_in_minga_chat(tmp_path: Path) -> None:

@@ -76,6 +76,22 @@ def test_with_no_bot_running_it_says_so_and_exits_1(capsys: pytest.CaptureFixtur
     assert _pending() == 5  # still queued: it goes out when a bot starts
 
 
+def test_console_residents_wait_for_minga_chat_not_minga_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Someone who tried `minga chat` opted in: their copy is shown by `minga chat`."""
+    with sqlite3.connect(DATABASE) as db:
+        db.execute("DELETE FROM residents")
+        db.execute(
+            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
+            "announcements_version) VALUES ('console', 'local', 'es', '2026-01-01T00:00:00Z', "
+            "'2026-01-01T00:00:00Z', (SELECT version FROM privacy_policy))"
+        )
+    assert main(["broadcast", "send", "--text", "Hola", "--yes", "--wait"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "minga chat" in err and "minga run" not in err
+
+
 async def _with_worker(clock: FakeClock, transport: Transport, follow: Any) -> None:
     """A running bot's outbox worker (its heartbeat included) while `follow` runs."""
     runtime = await Runtime.open(load_settings(None), clock=clock)

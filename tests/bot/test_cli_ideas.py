@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.cli_output import counted
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.handlers.exports.helpers import PEOPLE, seed
@@ -128,3 +129,24 @@ def test_counted_follows_the_cldr_rule() -> None:
     assert [counted(n, "idea", "ideas") for n in (0, 1, 2, 5)] == [
         "0 ideas", "1 idea", "2 ideas", "5 ideas"
     ]  # fmt: skip
+
+
+# "1 ideas", "1 residents", "1 files": a count of one with a plural noun after it.
+ONE_WITH_A_PLURAL = re.compile(r"\b1 (?:[a-z-]+ )?(?:ideas|residents|files|photos)\b")
+
+
+def test_counts_read_right(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert [counted(n, "idea") for n in (0, 1, 2)] == ["0 ideas", "1 idea", "2 ideas"]
+    assert main(["ideas", "status", "MNG-2026-000001", "in_review"]) == 0  # one author told
+    told = capsys.readouterr().out
+    assert "1 resident" in told and not ONE_WITH_A_PLURAL.search(told), told
+    assert main(["residents", "forget", "--idea", "MNG-2026-000001", "--yes"]) == 0
+    erased = capsys.readouterr().out
+    assert "1 idea" in erased and not ONE_WITH_A_PLURAL.search(erased), erased
+
+
+def test_show_gives_the_history_in_the_labs_time(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ideas", "show", "MNG-2026-000001"]) == 0
+    history = capsys.readouterr().out.split("history")[1]
+    # Filed at 19:00 UTC (the fake clock): 14:00 in Bogotá, the lab's time zone.
+    assert "2026-08-16 14:00" in history and "19:00" not in history

@@ -1,5 +1,6 @@
 """Configuration: the example file is the defaults, env wins, and errors name the setting."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,18 @@ def test_every_setting_is_documented_in_the_example_file() -> None:
         for name in field.annotation.model_fields:  # type: ignore[union-attr]
             written = (f"{name} =", f"[[{section}.{name}]]", f"[{section}.{name}]")
             assert any(form in example for form in written), f"{section}.{name}"
+
+
+def test_the_example_files_pointers_to_the_readme_name_its_headings() -> None:
+    """`(README, "Connect WhatsApp")`: the section the installer is sent to exists."""
+    example = " ".join((ROOT / "config.example.toml").read_text("utf-8").split("\n#"))
+    readme = (ROOT / "README.md").read_text("utf-8")
+    headings = re.findall(r"^#+\s+(.+?)\s*$", readme, flags=re.MULTILINE)
+    named = re.findall(r'README, "([^"]+)"', example) + re.findall(r'"([^"]+)" \(README', example)
+    assert named
+    for name in named:
+        name = " ".join(name.split())
+        assert any(h.startswith(name) for h in headings), f"README has no heading {name!r}"
 
 
 def test_the_environment_wins_over_the_file(
