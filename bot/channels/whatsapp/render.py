@@ -75,10 +75,12 @@ def _texts(text: str, last_limit: int) -> tuple[list[WhatsAppMessage], str]:
 
 
 def button_titles(choices: Sequence[Choice]) -> list[str] | None:
-    """Titles for reply buttons, each within the limit; None when shortening would make two
-    alike (then a list shows them in full)."""
-    titles = [shorten(c.label, MAX_BUTTON_TITLE) for c in choices]
-    return titles if len(set(titles)) == len(titles) else None
+    """Titles for reply buttons when every label fits whole; None when one would be cut
+    ("Dejar de recibir no…" says nothing a person can act on): then a list shows them all,
+    each row with its full label below a title cut at a word. Two alike go as a list too."""
+    titles = [" ".join(c.label.split()) for c in choices]
+    fit = all(len(title) <= MAX_BUTTON_TITLE for title in titles)
+    return titles if fit and len(set(titles)) == len(titles) else None  # titles must differ
 
 
 def _buttons(body: str, choices: Sequence[Choice], titles: list[str]) -> WhatsAppMessage:

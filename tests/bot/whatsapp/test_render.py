@@ -26,13 +26,23 @@ def _choices(*labels: str) -> tuple[Choice, ...]:
     return tuple(Choice(f"step:{n}", label) for n, label in enumerate(labels))
 
 
-def test_up_to_three_choices_are_reply_buttons_with_short_unique_titles() -> None:
-    [message] = render_all([Reply("¿Quiere seguir?", _choices(
-        "Sí", "Aún no tengo una idea para esto", "Volver"))], WORDS)  # fmt: skip
+def test_up_to_three_choices_that_fit_are_reply_buttons() -> None:
+    [message] = render_all([Reply("¿Quiere seguir?", _choices("Sí", "Aún no", "Volver"))], WORDS)
     interactive = message.body["interactive"]
     assert interactive["type"] == "button"
     titles = [b["reply"]["title"] for b in interactive["action"]["buttons"]]
-    assert titles == ["Sí", "Aún no tengo una…", "Volver"]
+    assert titles == ["Sí", "Aún no", "Volver"]
+
+
+def test_a_label_that_would_be_cut_goes_as_a_list_with_its_full_label() -> None:
+    """A button reading "Dejar de recibir no…" says nothing a person can act on."""
+    privacy = _choices("🔔 Recibir novedades de mis ideas",
+                       "Dejar de recibir anuncios e invitaciones")  # fmt: skip
+    [message] = render_all([Reply("Sus permisos:", privacy)], WORDS)
+    interactive = message.body["interactive"]
+    assert interactive["type"] == "list"
+    rows = interactive["action"]["sections"][0]["rows"]
+    assert [row["description"] for row in rows] == [c.label for c in privacy]
 
 
 def test_labels_that_shorten_alike_go_as_a_list_shown_in_full() -> None:
