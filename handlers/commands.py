@@ -321,7 +321,7 @@ ACTIONS = {
     "stats": staff_only(stats.show),
     "digest": staff_only(show_digest),
     "export": staff_only(export_offer),
-    "call": staff_only(calls_flow.show_calls),
+    "call": staff_only(calls_flow.show_calls, takes_argument=True),
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}

@@ -41,14 +41,25 @@ def _state(turn: Turn, call: Call) -> str:
 
 
 async def show_calls(turn: Turn) -> None:
+    """/convocatoria: every call, open ones first, a button for the first LISTED; or, with a
+    number (/convocatoria 3), that call's own record."""
+    wanted = (turn.inbound.argument or "").strip().lstrip("#")
+    if wanted:
+        if wanted.isdigit() and await turn.repos.calls.get(int(wanted)) is not None:
+            return await show_call(turn, wanted)
+        turn.say(turn.t("call_error.no_call", id=short(wanted, 20)))
     calls = await turn.repos.calls.all()
+    calls.sort(key=lambda call: not call.is_open(turn.now))  # stable: newest first in each
     lines = [turn.t("calls.title")] if calls else [turn.t("calls.none")]
     choices = []
-    for call in calls[:LISTED]:
+    for call in calls:
         entries = sum((await turn.repos.calls.entries(call.id)).values())
         lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
                             entries=entries, count=entries))  # fmt: skip
+    for call in calls[:LISTED]:
         choices.append(Choice(f"{STAFF}:cv:{call.id}", f"#{call.id} {short(call.title, 30)}"))
+    if len(calls) > LISTED:  # every call is listed; the rest open by their number
+        lines.append(turn.t("calls.open_by_number", example=calls[LISTED].id))
     choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
 

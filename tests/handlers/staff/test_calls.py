@@ -248,3 +248,30 @@ async def test_a_deadline_is_read_as_written_and_confirmed_in_full(staff: Chat) 
     await staff.press("calls.create")
     await staff.command("convocatoria")
     assert "2027" in staff.text and not re.search(r"\d:\d\d:\d\d", staff.text)
+
+
+async def test_every_call_is_listed_and_any_opens_by_its_number(
+    staff: Chat, database: Database, clock: FakeClock
+) -> None:
+    """Twelve calls: all are listed (not only the first eight), open ones first, and an old
+    one without a button opens with /convocatoria and its number."""
+    from datetime import timedelta
+
+    from handlers.calls import DEFAULT_CATEGORIES
+
+    async with database.transaction() as repos:
+        for n in range(12):
+            open_ = n == 0  # the oldest is still open: it comes first all the same
+            deadline = clock.now() + timedelta(days=30 if open_ else -1 - n)
+            await repos.calls.create(title=f"Reto número {n + 1}", description="",
+                                     categories=DEFAULT_CATEGORIES, deadline=deadline,
+                                     created_by="test", now=clock.now())  # fmt: skip
+    await staff.command("convocatoria")
+    listed = staff.replies[-1].text
+    assert all(f"Reto número {n + 1}" in listed for n in range(12))
+    assert listed.index("Reto número 1 ") < listed.index("Reto número 12")
+    assert "#1 Reto número 1" == staff.replies[-1].choices[0].label
+    await staff.send(command="convocatoria", argument="2")
+    assert staff.said("calls.head") and "Reto número 2" in staff.text
+    await staff.send(command="convocatoria", argument="99")
+    assert staff.t("call_error.no_call", id="99") in staff.text
