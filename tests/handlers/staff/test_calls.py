@@ -270,7 +270,7 @@ async def test_every_call_is_listed_and_any_opens_by_its_number(
     listed = staff.replies[-1].text
     assert all(f"Reto número {n + 1}" in listed for n in range(12))
     assert listed.index("Reto número 1 ") < listed.index("Reto número 12")
-    assert "#1 Reto número 1" == staff.replies[-1].choices[0].label
+    assert staff.replies[-1].choices[0].label == "#1 Reto número 1"
     await staff.send(command="convocatoria", argument="2")
     assert staff.said("calls.head") and "Reto número 2" in staff.text
     await staff.send(command="convocatoria", argument="99")
