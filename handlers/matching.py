@@ -87,6 +87,21 @@ def _vocabulary(option: Option, known: Words) -> set[str]:
     return found | {name for name in _meanings(option, known) if " " not in name}
 
 
+def _base(word: str) -> str:
+    """A word without its plural or its gender ending: "anónimo" and "anónima", "foto" and
+    "fotos", "funcionaria" and "funcionario" name the same button. Short words ("no", "sí")
+    are kept whole."""
+    if len(word) > 4 and word.endswith("s"):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] in "ao":
+        word = word[:-1]
+    return word
+
+
+def _bases(found: Iterable[str]) -> set[str]:
+    return {_base(word) for word in found}
+
+
 def _only(ids: Iterable[str]) -> str | None:
     unique = set(ids)
     return unique.pop() if len(unique) == 1 else None
@@ -114,4 +129,4 @@ def match(text: str, options: Sequence[Option], known: Words, *, free_text: bool
     wanted = set(said.split()) - known.ignored
     if not wanted:
         return None
-    return _only(o.id for o in options if wanted <= _vocabulary(o, known))
+    return _only(o.id for o in options if _bases(wanted) <= _bases(_vocabulary(o, known)))

@@ -114,7 +114,10 @@ def test_at_a_free_text_question_only_a_whole_label_is_a_button(step: str, text:
      ("consent", "no acepto", "consent:no"), ("consent", "yes no", None),
      ("upd", "Sí por favor", "upd:on"), ("ev:7", "voy", "ev:7:yes"),
      ("resume", "seguir", "resume:continue"), ("resume", "sí", None),
-     ("identity", "anonimo", None), ("identity", "anonima", "identity:anonymous"),
+     ("identity", "anonimo", "identity:anonymous"), ("identity", "anonima", "identity:anonymous"),
+     ("identity", "Anónimos", "identity:anonymous"), ("role", "funcionaria", "role:official"),
+     ("role", "habitantes", "role:resident"), ("role", "contratistas", "role:contractor"),
+     ("publish", "sin foto", "publish:text"), ("identity", "no", None),
      ("language", "english", "language:en"), ("focus", "interna", "focus:internal"),
      ("focus", "external", "focus:external"), ("cancel", "9", None)],
 )  # fmt: skip

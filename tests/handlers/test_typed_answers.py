@@ -109,6 +109,24 @@ async def test_focus_identity_publish_and_summary_typed(chat: Chat, database: Da
     )
 
 
+@pytest.mark.parametrize("typed", ("anónimo", "Anónima", "anonimos", "anonymously"))
+async def test_a_word_in_another_gender_or_number_names_its_button(chat: Chat, typed: str) -> None:
+    """People write "anónimo" for the "Anónima" button, "funcionaria" for "Funcionario"."""
+    await chat.command("start")
+    await chat.say("funcionaria")
+    assert chat.asked("consent.ask", policy_url=_policy())
+    await chat.say("sí")
+    await chat.say(PROBLEM)
+    await chat.say("La Flora")
+    await chat.say("movilidad")
+    await chat.say(IDEA)
+    await chat.say("sin foto")
+    assert chat.asked("focus.ask")  # the official's question: the role was taken
+    await chat.press("focus.external")
+    await chat.say(typed)
+    assert chat.asked("publish.ask", lab="Usme Innova")
+
+
 async def test_the_news_and_announcements_questions_take_a_typed_yes_or_no(
     chat: Chat, database: Database, clock
 ) -> None:
