@@ -175,7 +175,8 @@ async def start(turn: Turn) -> None:
         return rsvp.carry_on(turn)
     if has_draft(turn):
         return _pause_at(turn, Step.CONFIRM_RESTART)
-    begin(turn, greet=True)
+    # /start greets; the menu's "tell an idea" sits under the greeting already.
+    begin(turn, greet=turn.inbound.command is not None)
 
 
 Menu = tuple[tuple[str, str], ...]

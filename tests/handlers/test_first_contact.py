@@ -241,3 +241,22 @@ async def test_an_old_event_link_waiting_at_the_language_question_is_opened(
     await chat.send(choice="language:en")
     await _card(chat, Env(database, clock, chat.catalog))
     _never_in_intake(chat)
+
+
+@pytest.mark.parametrize("tap", ("button", "number", "words"))
+async def test_an_idea_begun_from_the_menu_is_not_greeted_twice(chat: Chat, tap: str) -> None:
+    """The console opens with the greeting and the menu: "Contar una idea" (tapped, its
+    number or its words) asks the first question, without the greeting again."""
+    await chat.send()  # the chat opens: the greeting and the menu
+    assert _said(chat, "greeting.hello", lab="Usme Innova")
+    if tap == "button":
+        await chat.press("menu.new")
+    else:
+        await chat.say("1" if tap == "number" else chat.t("menu.new"))
+    assert chat.asked("role.ask")
+    assert chat.t("greeting.hello", lab="Usme Innova") not in chat.text
+    await chat.command("cancelar")
+    await chat.press("cancel.yes")
+    await chat.command("start")  # asked for by name, later: greeted, as /start always is
+    assert chat.t("greeting.hello", lab="Usme Innova") in chat.text
+    assert chat.asked("role.ask")
