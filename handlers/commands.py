@@ -251,7 +251,9 @@ async def choose_language(turn: Turn) -> None:
 
 
 async def show_events(turn: Turn) -> None:
-    await rsvp.list_events(turn)
+    if not await rsvp.list_events(turn):
+        subscriptions.no_events(turn)
+        rsvp.carry_on(turn)
 
 
 async def subscribe(turn: Turn) -> None:
