@@ -24,6 +24,7 @@ from handlers.staff.common import is_staff, leave, refuse
 from handlers.staff.group import GROUP_ACTIONS
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.state import DRAFT_STEPS, Draft, Step
+from handlers.textinput import short
 from handlers.turn import Turn
 
 # Every name a command answers to, in either language, and the action it stands for.
@@ -113,6 +114,7 @@ STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 MY_IDEAS_SHOWN = 10
+MINE_WORDS = 60  # characters of each idea's problem shown in /mis_ideas
 # Steps of the staff flows: a staff command that starts one asks its own question.
 STAFF_FLOW_STEPS = frozenset(
     (*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS, *calls_flow.STEPS)
@@ -238,6 +240,8 @@ async def my_ideas(turn: Turn) -> None:
             )
             status = turn.t(f"status.{idea.status.value}")
             lines.append(turn.t("mine.item", reference=idea.reference, date=date, status=status))
+            if idea.problem:  # a number alone does not say which idea it is
+                lines.append(turn.t("mine.about", problem=short(idea.problem, MINE_WORDS)))
         if len(ideas) == MY_IDEAS_SHOWN:
             total = await turn.repos.ideas.count_for_resident(turn.resident.id)
             if total > MY_IDEAS_SHOWN:
