@@ -128,13 +128,20 @@ async def test_after_a_long_pause_they_choose_to_continue_or_start_again(chat: C
     await chat.say(PROBLEM)
     clock.advance(hours=13)
     await chat.say("hola, sigo")
-    assert chat.asked("resume.ask")
+    assert chat.asked("resume.ask_about", problem=PROBLEM)  # which idea it was
     await chat.press("resume.continue")
     assert chat.asked("location.ask")
     clock.advance(days=3)
     await chat.say("hola")
     await chat.press("resume.restart")
     assert chat.asked("role.ask")
+
+
+async def test_coming_back_before_the_problem_was_told_asks_plainly(chat: Chat, clock) -> None:
+    await to_problem(chat)
+    clock.advance(days=2)
+    await chat.say("hola")
+    assert chat.asked("resume.ask")
 
 
 async def test_a_short_pause_just_continues(chat: Chat, clock) -> None:
