@@ -6,6 +6,7 @@ from babel.dates import format_date
 
 from handlers import subscriptions
 from handlers.events import rsvp
+from handlers.matching import words
 from handlers.navigation import fresh_draft, next_step
 from handlers.privacy import rights
 from handlers.questions import ask, go_to
@@ -23,7 +24,7 @@ from handlers.staff import (
 from handlers.staff.common import is_staff, leave, refuse
 from handlers.staff.group import GROUP_ACTIONS
 from handlers.state import DRAFT_STEPS, Draft, Step
-from handlers.textinput import short
+from handlers.textinput import check_text, clean, short
 from handlers.turn import Turn
 
 # Every name a command answers to, in either language, and the action it stands for.
@@ -113,6 +114,12 @@ STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 MY_IDEAS_SHOWN = 10
+# A first message with this many words (not greetings) tells a problem: "hola, buenas
+# tardes" does not, "la basura se acumula en la esquina" does.
+PROBLEM_MIN_WORDS = 4
+GREETING_KEYS = ("input.words_greeting", "input.words_ignored")
+KEPT_WORDS = 200  # characters of a problem told at once, repeated when it is kept
+MINE_WORDS = 60  # characters of each idea's problem shown in /mis_ideas
 # Steps of the staff flows: a staff command that starts one asks its own question.
 STAFF_FLOW_STEPS = frozenset(
     (*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS, *calls_flow.STEPS)
@@ -129,11 +136,30 @@ def say_hello(turn: Turn) -> None:
     turn.say(f"{turn.t('greeting.hello', lab=lab)}\n{turn.t('greeting.about')}")
 
 
+def told_problem(turn: Turn) -> str | None:
+    """The message that starts an idea, when it already tells the problem (enough words
+    besides greetings, within the problem's limits): kept, so that it is not asked again."""
+    if turn.inbound.text is None:
+        return None
+    text, limits = clean(turn.inbound.text), turn.settings.intake
+    if check_text(text, min_chars=limits.text_min_chars, max_chars=limits.text_max_chars):
+        return None
+    skipped = {w for lang in turn.catalog.languages() for key in GREETING_KEYS
+               for w in words(turn.catalog.raw(lang, key).replace(",", " "))}  # fmt: skip
+    told = [word for word in words(text) if word not in skipped]
+    return text if len(told) >= PROBLEM_MIN_WORDS else None
+
+
 def begin(turn: Turn, *, greet: bool) -> None:
-    """A new intake: a fresh draft and its first question."""
+    """A new intake: a fresh draft and its first question (not the problem's, when the
+    message that started it told the problem already)."""
     if greet:
         say_hello(turn)
+    problem = told_problem(turn)
     turn.state.draft = fresh_draft(turn)
+    if problem is not None:
+        turn.state.draft.problem = problem
+        turn.say(turn.t("problem.kept", problem=short(problem, KEPT_WORDS)))
     go_to(turn, next_step(turn))
 
 
@@ -175,7 +201,8 @@ async def start(turn: Turn) -> None:
         return rsvp.carry_on(turn)
     if has_draft(turn):
         return _pause_at(turn, Step.CONFIRM_RESTART)
-    begin(turn, greet=True)
+    # /start greets; the menu's "tell an idea" sits under the greeting already.
+    begin(turn, greet=turn.inbound.command is not None)
 
 
 Menu = tuple[tuple[str, str], ...]
@@ -237,6 +264,8 @@ async def my_ideas(turn: Turn) -> None:
             )
             status = turn.t(f"status.{idea.status.value}")
             lines.append(turn.t("mine.item", reference=idea.reference, date=date, status=status))
+            if idea.problem:  # a number alone does not say which idea it is
+                lines.append(turn.t("mine.about", problem=short(idea.problem, MINE_WORDS)))
         if len(ideas) == MY_IDEAS_SHOWN:
             total = await turn.repos.ideas.count_for_resident(turn.resident.id)
             if total > MY_IDEAS_SHOWN:
@@ -250,7 +279,9 @@ async def choose_language(turn: Turn) -> None:
 
 
 async def show_events(turn: Turn) -> None:
-    await rsvp.list_events(turn)
+    if not await rsvp.list_events(turn):
+        subscriptions.no_events(turn)
+        rsvp.carry_on(turn)
 
 
 async def subscribe(turn: Turn) -> None:
@@ -387,6 +418,8 @@ async def on_resume(turn: Turn, value: str | None) -> None:
 async def on_idle(turn: Turn, value: str | None) -> None:
     if value in MENU_ACTIONS:  # a menu option typed, or its number
         return await run_menu(turn, value)
+    if value is None and told_problem(turn) is not None:  # a problem told straight away
+        return begin(turn, greet=False)
     ask(turn)
 
 

@@ -17,6 +17,8 @@ MEANINGS: Mapping[str, frozenset[str]] = {
     "yes": frozenset(("yes", "on")),
     "no": frozenset(("no", "off")),
     "back": frozenset(("back",)),
+    # "I have none" / "skip": "no" or "ninguna" at the idea, "no" at the contact question.
+    "none": frozenset(("none", "skip")),
 }
 IGNORED_KEY = "input.words_ignored"
 
@@ -87,6 +89,21 @@ def _vocabulary(option: Option, known: Words) -> set[str]:
     return found | {name for name in _meanings(option, known) if " " not in name}
 
 
+def _base(word: str) -> str:
+    """A word without its plural or its gender ending: "anónimo" and "anónima", "foto" and
+    "fotos", "funcionaria" and "funcionario" name the same button. Short words ("no", "sí")
+    are kept whole."""
+    if len(word) > 4 and word.endswith("s"):
+        word = word[:-1]
+    if len(word) > 3 and word[-1] in "ao":
+        word = word[:-1]
+    return word
+
+
+def _bases(found: Iterable[str]) -> set[str]:
+    return {_base(word) for word in found}
+
+
 def _only(ids: Iterable[str]) -> str | None:
     unique = set(ids)
     return unique.pop() if len(unique) == 1 else None
@@ -95,15 +112,18 @@ def _only(ids: Iterable[str]) -> str | None:
 def match(text: str, options: Sequence[Option], known: Words, *, free_text: bool) -> str | None:
     """The id of the one option the text names, else None.
 
-    At a step whose answer is free text (a problem, a name) only a whole label counts:
-    "no tengo agua" is an idea, not the "no" of a button.
+    At a step whose answer is free text (a problem, a name) only a whole label, or a whole
+    word for a button ("no", "ninguna", "volver"), counts: "no tengo agua" is an idea, not
+    the "no" of a button.
     """
     typed = fold(text)
     if not typed or not options:
         return None
     exact = [o.id for o in options if any(fold(label) == typed for label in o.labels)]
-    if exact or free_text:
+    if exact:
         return _only(exact)
+    if free_text:
+        return _only(o.id for o in options if phrase(text) in _meanings(o, known))
     if typed.isdigit():  # the button's number, as shown in a list
         index = int(typed) - 1
         return options[index].id if 0 <= index < len(options) else None
@@ -114,4 +134,4 @@ def match(text: str, options: Sequence[Option], known: Words, *, free_text: bool
     wanted = set(said.split()) - known.ignored
     if not wanted:
         return None
-    return _only(o.id for o in options if wanted <= _vocabulary(o, known))
+    return _only(o.id for o in options if _bases(wanted) <= _bases(_vocabulary(o, known)))

@@ -4,8 +4,11 @@ from collections.abc import Callable
 
 from handlers.navigation import previous_step
 from handlers.state import INTAKE_ORDER, Draft, Step
+from handlers.textinput import short
 from handlers.turn import Turn
 from storage.models import Focus, Role
+
+RESUME_WORDS = 60  # characters of the unfinished idea's problem shown on coming back
 
 
 def with_back(turn: Turn, step: Step, choices: tuple) -> tuple:
@@ -206,8 +209,15 @@ def ask_confirm_restart(turn: Turn) -> None:
 
 
 def ask_resume(turn: Turn) -> None:
+    """After days away, which idea was it: the first words of its problem, when written."""
     options = {"continue": "resume.continue", "restart": "resume.restart"}
-    _choose(turn, Step.RESUME, turn.t("resume.ask"), options, back=False)
+    problem = turn.state.draft.problem
+    text = (
+        turn.t("resume.ask_about", problem=short(problem, RESUME_WORDS))
+        if problem
+        else turn.t("resume.ask")
+    )
+    _choose(turn, Step.RESUME, text, options, back=False)
 
 
 def ask_event_consent(turn: Turn) -> None:

@@ -110,6 +110,19 @@ def on_command(turn: Turn) -> bool:
     return False
 
 
+def no_events(turn: Turn) -> None:
+    """No upcoming events: "we'll tell you" only to whom we will (they get announcements);
+    the others are asked whether they want to be told (at rest) or told how (mid-idea)."""
+    none, version = turn.t("events.none"), _version(turn)
+    if granted(turn.resident, Purpose.ANNOUNCEMENTS, version):
+        turn.say(f"{none}\n{turn.t('events.none_subscribed')}")
+    elif turn.state.step is Step.IDLE and undecided(turn.resident, Purpose.ANNOUNCEMENTS, version):
+        turn.say(none)
+        offer(turn, show_policy=not knows_policy(turn))
+    else:
+        turn.say(f"{none}\n{turn.t('events.none_how')}")
+
+
 def subscribe(turn: Turn) -> None:
     if granted(turn.resident, Purpose.ANNOUNCEMENTS, _version(turn)):
         turn.say(turn.t("subscribe.already"))

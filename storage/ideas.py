@@ -87,7 +87,7 @@ class IdeaRepository:
         """A resident's newest ideas first."""
         rows = await fetch_all(
             self._db,
-            "SELECT id, reference, status, category, created_at FROM ideas "
+            "SELECT id, reference, status, category, created_at, problem FROM ideas "
             "WHERE resident_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (resident_id, limit),
         )
@@ -103,7 +103,7 @@ class IdeaRepository:
         """Ideas created in [start, end), oldest first: what a daily digest reads."""
         rows = await fetch_all(
             self._db,
-            "SELECT id, reference, status, category, created_at FROM ideas "
+            "SELECT id, reference, status, category, created_at, problem FROM ideas "
             "WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id",
             (to_db(start), to_db(end)),
         )
@@ -205,4 +205,5 @@ def _summary(row: aiosqlite.Row) -> IdeaSummary:
         status=row["status"],
         category=row["category"],
         created_at=from_db(row["created_at"]),
+        problem=row["problem"],
     )

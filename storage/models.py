@@ -120,6 +120,7 @@ class IdeaSummary(_Row):
     status: IdeaStatus
     category: str
     created_at: datetime
+    problem: str = ""  # the resident's own words: which idea this is, at a glance
 
 
 class IdeaRecord(_Row):

@@ -41,11 +41,13 @@ async def show_event(turn: Turn, event_id: int, intro: str | None = None) -> boo
     return True
 
 
-async def list_events(turn: Turn) -> None:
-    """/eventos: all upcoming events as a list whose buttons open each one's card."""
+async def list_events(turn: Turn) -> bool:
+    """/eventos: all upcoming events as a list whose buttons open each one's card; False
+    (and nothing said) when there is none."""
     if not await listing.list_events(turn, voice(turn)):
-        turn.say(turn.t("events.none"))
+        return False
     carry_on(turn)
+    return True
 
 
 def _parse(value: str) -> tuple[int, str] | None:

@@ -65,6 +65,27 @@ async def test_my_ideas_lists_reference_date_and_status_in_the_lab_time_zone(
     assert chat.asked("greeting.menu")
 
 
+async def test_my_ideas_says_which_idea_each_number_is(chat: Chat) -> None:
+    """Two ideas, two numbers: each shows the first words of its problem, in its place."""
+    problems = ("Se inunda la calle 5 cada vez que llueve fuerte", "No hay luz en el parque " * 5)
+    await to_problem(chat)
+    for problem in problems:
+        if problem != problems[0]:
+            await chat.send(choice="menu:new")  # role and consent are known by now
+        await chat.say(problem)
+        await chat.press_label("La Flora")
+        await category_to_summary(chat)
+        await chat.press("summary.send")
+    await chat.command("mis_ideas")
+    lines = chat.replies[0].text.splitlines()
+    first = lines.index(next(line for line in lines if "MNG-2026-000001" in line))
+    second = lines.index(next(line for line in lines if "MNG-2026-000002" in line))
+    assert chat.t("mine.about", problem=problems[0]) == lines[first + 1]
+    about = lines[second + 1]  # a long problem: its first words only
+    assert about.startswith(chat.t("mine.about", problem="No hay luz en el parque"))
+    assert len(about) < len(problems[1]) and about.endswith("…")
+
+
 async def test_my_ideas_shows_the_newest_ten_and_counts_the_rest(chat: Chat, clock) -> None:
     for number in range(11):
         await to_summary(chat) if not chat.history else await _another(chat)
@@ -107,13 +128,20 @@ async def test_after_a_long_pause_they_choose_to_continue_or_start_again(chat: C
     await chat.say(PROBLEM)
     clock.advance(hours=13)
     await chat.say("hola, sigo")
-    assert chat.asked("resume.ask")
+    assert chat.asked("resume.ask_about", problem=PROBLEM)  # which idea it was
     await chat.press("resume.continue")
     assert chat.asked("location.ask")
     clock.advance(days=3)
     await chat.say("hola")
     await chat.press("resume.restart")
     assert chat.asked("role.ask")
+
+
+async def test_coming_back_before_the_problem_was_told_asks_plainly(chat: Chat, clock) -> None:
+    await to_problem(chat)
+    clock.advance(days=2)
+    await chat.say("hola")
+    assert chat.asked("resume.ask")
 
 
 async def test_a_short_pause_just_continues(chat: Chat, clock) -> None:

@@ -241,3 +241,69 @@ async def test_an_old_event_link_waiting_at_the_language_question_is_opened(
     await chat.send(choice="language:en")
     await _card(chat, Env(database, clock, chat.catalog))
     _never_in_intake(chat)
+
+
+@pytest.mark.parametrize("tap", ("button", "number", "words"))
+async def test_an_idea_begun_from_the_menu_is_not_greeted_twice(chat: Chat, tap: str) -> None:
+    """The console opens with the greeting and the menu: "Contar una idea" (tapped, its
+    number or its words) asks the first question, without the greeting again."""
+    await chat.send()  # the chat opens: the greeting and the menu
+    assert _said(chat, "greeting.hello", lab="Usme Innova")
+    if tap == "button":
+        await chat.press("menu.new")
+    else:
+        await chat.say("1" if tap == "number" else chat.t("menu.new"))
+    assert chat.asked("role.ask")
+    assert chat.t("greeting.hello", lab="Usme Innova") not in chat.text
+    await chat.command("cancelar")
+    await chat.press("cancel.yes")
+    await chat.command("start")  # asked for by name, later: greeted, as /start always is
+    assert chat.t("greeting.hello", lab="Usme Innova") in chat.text
+    assert chat.asked("role.ask")
+
+
+TOLD = {
+    "es": "Buenas tardes, en mi barrio la basura se acumula en la esquina del parque",
+    "en": "Good afternoon, in my neighbourhood the rubbish piles up at the park corner",
+}
+
+
+async def test_a_first_message_that_tells_the_problem_is_not_asked_again(chat: Chat) -> None:
+    """ "Hola, en mi barrio la basura…" as a first message: kept as the problem, said so,
+    and the intake goes on without "¿Cuál es el problema?"."""
+    told = TOLD[chat.language]
+    await chat.say(told)
+    assert chat.t("problem.kept", problem=told) in chat.text
+    assert chat.asked("role.ask")
+    await chat.press("role.resident")
+    await chat.press("consent.accept")
+    assert chat.asked("location.ask")
+    assert not _said(chat, "problem.ask")
+    await chat.press_label("La Flora")
+    await chat.send(choice="category:environment")
+    await chat.press("idea.none")
+    await chat.press("photos.skip")
+    await chat.press("identity.anonymous")
+    await chat.press("publish.no")
+    assert told in chat.text  # the summary, with their words
+
+
+@pytest.mark.parametrize("greeting", ("hola", "Buenas tardes, ¿cómo está?", "Hello, how are you?"))
+async def test_a_greeting_is_not_taken_for_the_problem(chat: Chat, greeting: str) -> None:
+    await chat.say(greeting)
+    await chat.press("role.resident")
+    await chat.press("consent.accept")
+    assert chat.asked("problem.ask")
+
+
+async def test_a_problem_told_at_rest_begins_an_idea_with_it(chat: Chat) -> None:
+    """Someone back at the menu who writes their problem: an idea begins with it."""
+    told = TOLD[chat.language]
+    await chat.command("ayuda")
+    await chat.say("gracias")  # words that tell nothing: the menu
+    assert chat.asked("greeting.menu")
+    await chat.say(told)
+    assert chat.t("problem.kept", problem=told) in chat.text
+    await chat.press("role.resident")
+    await chat.press("consent.accept")
+    assert chat.asked("location.ask")

@@ -109,6 +109,24 @@ async def test_focus_identity_publish_and_summary_typed(chat: Chat, database: Da
     )
 
 
+@pytest.mark.parametrize("typed", ("anónimo", "Anónima", "anonimos", "anonymously"))
+async def test_a_word_in_another_gender_or_number_names_its_button(chat: Chat, typed: str) -> None:
+    """People write "anónimo" for the "Anónima" button, "funcionaria" for "Funcionario"."""
+    await chat.command("start")
+    await chat.say("funcionaria")
+    assert chat.asked("consent.ask", policy_url=_policy())
+    await chat.say("sí")
+    await chat.say(PROBLEM)
+    await chat.say("La Flora")
+    await chat.say("movilidad")
+    await chat.say(IDEA)
+    await chat.say("sin foto")
+    assert chat.asked("focus.ask")  # the official's question: the role was taken
+    await chat.press("focus.external")
+    await chat.say(typed)
+    assert chat.asked("publish.ask", lab="Usme Innova")
+
+
 async def test_the_news_and_announcements_questions_take_a_typed_yes_or_no(
     chat: Chat, database: Database, clock
 ) -> None:
@@ -148,14 +166,31 @@ async def test_confirmations_take_a_typed_yes_or_no(chat: Chat) -> None:
     assert chat.t("cancel.done") in chat.text
 
 
-@pytest.mark.parametrize("typed", ("no", "No sé", "si", "no tengo agua en la casa"))
-async def test_at_the_idea_question_a_typed_no_is_the_idea_text(chat: Chat, typed: str) -> None:
+@pytest.mark.parametrize(
+    "typed", ("no", "No sé", "ninguna", "no idea", "Not yet", "I don't have one", "nada")
+)
+async def test_at_the_idea_question_a_typed_no_is_the_none_button(chat: Chat, typed: str) -> None:
+    """ "¿Qué idea tiene?" "No": they have none yet (the button), not a too-short idea."""
     await to_problem(chat)
     await chat.say(PROBLEM)
     await chat.say("La Flora")
     await chat.say("movilidad")
     await chat.say(typed)
-    if len(typed) < 10:  # too short to be an idea: asked again, never the "none" button
+    assert chat.asked("photos.ask", max=3)
+    await chat.press("photos.skip")
+    await chat.press("identity.anonymous")
+    await chat.press("publish.no")
+    assert chat.t("summary.no_idea") in chat.text
+
+
+@pytest.mark.parametrize("typed", ("si", "no tengo agua en la casa"))
+async def test_at_the_idea_question_other_words_are_the_idea_text(chat: Chat, typed: str) -> None:
+    await to_problem(chat)
+    await chat.say(PROBLEM)
+    await chat.say("La Flora")
+    await chat.say("movilidad")
+    await chat.say(typed)
+    if len(typed) < 10:  # too short to be an idea: asked again, never a button
         assert chat.t("input.too_short", count=len(typed), min=10) in chat.text
         assert chat.t("idea.ask") in chat.text
     else:
@@ -175,7 +210,7 @@ async def test_the_whole_label_of_the_none_button_is_still_the_button(chat: Chat
     assert chat.asked("photos.ask", max=3)
 
 
-async def test_a_typed_no_is_a_name_and_not_a_contact_skip(chat: Chat) -> None:
+async def test_a_typed_no_is_a_name_and_skips_the_contact(chat: Chat) -> None:
     await to_identity(chat)
     await chat.say("con mi nombre" if chat.language == "es" else "with my name")
     assert chat.asked("name.ask")
@@ -183,7 +218,8 @@ async def test_a_typed_no_is_a_name_and_not_a_contact_skip(chat: Chat) -> None:
     assert chat.t("name.ask") in chat.text
     await chat.say("No")  # the name typed is the answer itself
     assert chat.asked("contact.ask")
-    await chat.say("no")  # not the "skip" button (only its whole label is): too short
-    assert chat.t("input.too_short", count=2, min=5) in chat.text
-    await chat.say(chat.t("contact.skip").lower())
+    await chat.say("no")  # "¿Nos deja un contacto?" "No": the "skip" button
+    assert chat.asked("publish.ask", lab="Usme Innova")
+    await chat.press("nav.back")
+    await chat.say(chat.t("contact.skip").lower())  # its whole label, too
     assert chat.asked("publish.ask", lab="Usme Innova")

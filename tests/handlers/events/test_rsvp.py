@@ -48,6 +48,31 @@ async def test_no_events_is_said_kindly(chat: Chat) -> None:
     assert chat.t("events.none") in chat.text
 
 
+async def test_no_events_promises_news_only_to_whom_will_get_them(
+    chat: Chat, database: Database, clock: FakeClock
+) -> None:
+    """ "We'll tell you when there is one" is said only to someone who gets announcements;
+    anyone else is asked whether they want to be told, and then is told when there is one."""
+    policy = "https://www.gobiernobogota.gov.co/politica-de-privacidad"
+    await chat.command("events")
+    assert chat.t("events.none") in chat.text
+    assert chat.t("events.none_subscribed") not in chat.text
+    assert chat.asked("subscribe.ask", lab="Usme Innova", policy_url=policy)
+    await chat.say("sí")  # typed, as a resident would
+    assert chat.t("subscribe.done") in chat.text
+    await chat.command("events")
+    assert chat.t("events.none_subscribed") in chat.text
+    assert chat.replies[-1].choices == ()  # nothing asked again
+    await chat.say("BAJA")
+    await chat.command("events")  # said no since: told how, not asked again
+    assert chat.t("events.none_how") in chat.text
+    assert chat.t("events.none_subscribed") not in chat.text
+    await chat.command("start")  # in the middle of an idea: its question stays the last
+    await chat.command("events")
+    assert chat.t("events.none_how") in chat.text
+    assert chat.asked("role.ask")
+
+
 async def test_the_calendar_file_opens_with_the_right_time_zone(
     chat: Chat, database: Database, clock: FakeClock
 ) -> None:

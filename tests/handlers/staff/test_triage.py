@@ -249,7 +249,7 @@ async def test_an_unknown_filter_names_the_filters_that_exist_and_lists_nothing(
     assert staff.t("status.in_review") in labels  # one tap to a filter that exists
 
 
-@pytest.mark.parametrize("command", ["resumen", "estadisticas", "exportar", "convocatoria"])
+@pytest.mark.parametrize("command", ["resumen", "estadisticas", "exportar"])
 async def test_words_after_a_command_that_takes_none_are_not_silently_dropped(
     staff: Chat, command: str
 ) -> None:
