@@ -17,12 +17,12 @@ from bot.config import Settings, StorageSettings, TelegramSettings
 from handlers.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from tests.bot.test_telegram_end_to_end import Running
+from tests.bot.test_telegram_outbound import _opted_in as opted_in
 from tests.fakes.telegram_api import SENDING, TOKEN, FakeBotApi, SlidingWindow
 from tests.fakes.threaded import InThread
 
 LIMIT = 30  # Telegram's limit for a bot: about 30 messages a second, all chats together
 BROADCAST = "📣 Lanzamiento de Usme Innova: les esperamos el sábado en la Alcaldía Local."
-FIRST_FOLLOWER = 8_000_000
 
 
 def _settings(api: Any, tmp_path: Path) -> Settings:
@@ -44,22 +44,6 @@ async def _until(condition: Callable[[], bool], timeout: float = 120) -> None:  
     async with asyncio.timeout(timeout):
         while not condition():  # noqa: ASYNC110 (the fake server has no such event)
             await asyncio.sleep(0.05)
-
-
-async def _followers(path: Path, count: int) -> list[int]:
-    """Residents who said yes to announcements, as the intake leaves them."""
-    database = await Database.open(path)
-    await database.close()
-    chats = [FIRST_FOLLOWER + i for i in range(count)]
-    now = datetime.now(UTC).isoformat()
-    async with aiosqlite.connect(path) as db:
-        await db.executemany(
-            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
-            "announcements_version) VALUES ('telegram', ?, 'es', ?, ?, '2026-08')",
-            [(str(chat), now, now) for chat in chats],
-        )
-        await db.commit()
-    return chats
 
 
 async def _queue_broadcast(path: Path) -> None:
@@ -132,7 +116,7 @@ async def test_replies_and_a_broadcast_together_never_exceed_telegrams_limit(
 async def _replies_and_a_broadcast(api: Any, tmp_path: Path) -> None:
     api.server.limiter = window = SlidingWindow(LIMIT)
     settings = _settings(api, tmp_path)
-    followers = await _followers(settings.storage.database, 300)
+    followers = await opted_in(settings.storage.database, 300)
     await _queue_broadcast(settings.storage.database)
     residents = [Resident(api, 5_600_000 + i) for i in range(10)]
     async with Running(settings):
