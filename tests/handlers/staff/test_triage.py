@@ -4,7 +4,9 @@ language), a reason for "not selected", notes that stay with staff, replies, dup
 from collections.abc import Callable
 
 from handlers.catalog import Catalog
+from handlers.staff.triage import change_status
 from storage.database import Database
+from storage.models import IdeaStatus
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
@@ -187,3 +189,31 @@ async def test_exportar_sends_the_file_without_contact_details(
     assert reply.document is not None and reply.document.filename.endswith(".csv")
     text = reply.document.content.decode("utf-8-sig")
     assert "MNG-2026-000001" in text and "Ana Rojas" not in text and "ana@example" not in text
+
+
+async def test_the_record_says_who_and_where_in_words(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    """The record and /estadisticas name the channel as people call it, and the history says
+    who made each change (the person who sent it, a team member, a server command), never a
+    stored "telegram:4242" or "-"."""
+    reference = await submit_idea(make_chat(language="es", user="ana", channel="whatsapp"))
+    await staff.send(command="idea", argument=reference)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    async with database.transaction() as repos:
+        await change_status(repos, await idea(database, reference), IdeaStatus.SELECTED,
+                            actor="cli", now=clock.now())  # fmt: skip
+    await staff.send(command="idea", argument=reference)
+    card = staff.text
+    whatsapp = staff.t("channel_name.whatsapp")
+    role = staff.t("role.resident")
+    received = staff.t("staff_idea.received", when="\0", channel=whatsapp, role=role)
+    assert received.split("\0")[1] in card  # "· WhatsApp · 🏠 Habitante"
+    assert staff.t("staff_idea.by_person") in card
+    telegram = staff.t("channel_name.telegram")
+    assert staff.t("staff_idea.by_staff", channel=telegram, user=STAFF) in card
+    assert staff.t("staff_idea.by_server") in card
+    assert f"telegram:{STAFF}" not in card and " · -" not in card
+    await staff.command("estadisticas")
+    assert staff.t("stats.row", label=whatsapp, count=1) in staff.text
