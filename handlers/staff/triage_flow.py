@@ -67,8 +67,11 @@ async def on_answer(turn: Turn, value: str | None) -> None:
             key = "triage.reply_queued" if outcome.told else "triage.reply_unreachable"
             turn.say(turn.t(key, reference=idea.reference))
         else:
-            original = full_reference(turn, text)
-            outcome = await mark_duplicate(turn.repos, idea, original, actor=who, now=turn.now)
+            given = full_reference(turn, text)
+            outcome = await mark_duplicate(turn.repos, idea, given, actor=who, now=turn.now)
+            # Named as its author is told: the first of a chain, not the duplicate typed.
+            joined = await turn.repos.idea_search.get(outcome.idea.duplicate_of or 0)
+            original = joined.reference if joined else given
             turn.say(turn.t("triage.duplicate_done", reference=idea.reference, original=original,
                             told=outcome.told))  # fmt: skip
     except TriageProblem as problem:

@@ -217,3 +217,23 @@ async def test_the_record_says_who_and_where_in_words(
     assert f"telegram:{STAFF}" not in card and " · -" not in card
     await staff.command("estadisticas")
     assert staff.t("stats.row", label=whatsapp, count=1) in staff.text
+
+
+async def test_joining_a_duplicate_names_the_idea_it_was_really_joined_to(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    """Staff type an idea that is itself a duplicate: the new one joins the first of the chain,
+    and staff are told that one (as its author is), not the reference they typed."""
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="es", user="beto"))
+    third = await submit_idea(make_chat(language="es", user="carla"))
+    for duplicate, original in ((second, first), (third, second)):
+        await staff.send(command="idea", argument=duplicate)
+        await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+        await staff.say(original)
+    assert (await idea(database, third)).duplicate_of == (await idea(database, first)).id
+    done = staff.t("triage.duplicate_done", reference=third, original=first, told=1)
+    assert done in staff.text
+    told = dict(await composed(database, catalog, clock.now(), "idea_status"))
+    assert first in told["carla"] and second not in told["carla"]
