@@ -33,8 +33,12 @@ LISTED = 8
 
 
 def _when(turn: Turn, call: Call) -> str:
-    deadline = call.deadline.astimezone(turn.settings.lab.zone)
-    return format_datetime(deadline, format="medium", locale=turn.language)
+    """Its deadline; for a call closed early, the moment it closed (not a date to come)."""
+    moment = call.deadline
+    if call.closed_at is not None and call.closed_at < moment:
+        moment = call.closed_at
+    return format_datetime(moment.astimezone(turn.settings.lab.zone), format="medium",
+                           locale=turn.language)  # fmt: skip
 
 
 def _state(turn: Turn, call: Call) -> str:
