@@ -129,6 +129,9 @@ class ConsoleChannel:
     async def send(self, recipient: str, message: Reply, *, bulk: bool) -> None:
         if recipient != self._user_key:  # written for another console user: say whose
             self._write(self._t("console.for_other", user=recipient))
+            # Their buttons are theirs: listed, not numbered, so that the next number typed
+            # here still picks one of this person's own options.
+            return await self.show([message], pickable=False)
         await self.show([message])
 
     def _file(self, document: Document) -> None:
@@ -151,9 +154,10 @@ class ConsoleChannel:
             target = self._media_dir / (picture.path or "")
         self._write(self._t("console.picture", path=str(target)))
 
-    async def show(self, replies: Sequence[Reply]) -> None:
+    async def show(self, replies: Sequence[Reply], *, pickable: bool = True) -> None:
         """Print the replies; their options are numbered on from one message to the next, so
-        that every option of one answer (three event cards, a long list) can be picked."""
+        that every option of one answer (three event cards, a long list) can be picked.
+        Options that are not pickable here (another person's) are only listed."""
         shown: list[Choice] = []
         for reply in replies:
             self._write("")
@@ -172,8 +176,10 @@ class ConsoleChannel:
                 self._write(self._t("console.location_hint"))
             for number, choice in enumerate(reply.choices, start=len(shown) + 1):
                 detail = f" · {choice.detail}" if choice.detail else ""
-                self._write(f"  {number}. {choice.label}{detail}")
-            shown += reply.choices
+                mark = f"{number}." if pickable else "·"
+                self._write(f"  {mark} {choice.label}{detail}")
+            if pickable:
+                shown += reply.choices
         if shown:
             self._choices = tuple(shown)
         self._write("")

@@ -31,7 +31,11 @@ LISTED = 8
 
 
 def _when(turn: Turn, call: Call) -> str:
-    return short_when(call.deadline, turn.settings.lab.zone, turn.language)
+    """Its deadline; for a call closed early, the moment it closed (not a date to come)."""
+    moment = call.deadline
+    if call.closed_at is not None and call.closed_at < moment:
+        moment = call.closed_at
+    return short_when(moment, turn.settings.lab.zone, turn.language)
 
 
 def _state(turn: Turn, call: Call) -> str:

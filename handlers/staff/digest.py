@@ -123,7 +123,10 @@ async def build(
     newest = list(reversed(await repos.idea_search.page(window, offset=0, limit=LISTED)))
     zone = voice.zone
     day = format_date(now.astimezone(zone), format="full", locale=voice.language)
-    from_text = format_datetime(since.astimezone(zone), format="short", locale=voice.language)
+    # Day, month in words and year, as on an idea's record: "11/12/26" reads differently in
+    # Bogotá and in English.
+    from_text = format_datetime(since.astimezone(zone), voice.t("staff_idea.time_format"),
+                                locale=voice.language)  # fmt: skip
     lines = [voice.t("digest.title", lab=voice.lab.name, day=day),
              voice.t("digest.new", since=from_text, count=count)]  # fmt: skip
     lines += [_line(voice, idea) for idea in newest]

@@ -190,7 +190,8 @@ async def card_text(turn: Turn, idea: IdeaRecord) -> str:
     status = t(f"status.{idea.status.value}")
     lines = [t("staff_idea.head", reference=idea.reference, status=status)]
     lines.append(t("staff_idea.received", when=_when(turn, idea.created_at),
-                   channel=idea.channel, role=t(f"role.{idea.role.value}")))  # fmt: skip
+                   channel=channel_name(turn, idea.channel),
+                   role=t(f"role.{idea.role.value}")))  # fmt: skip
     lines.append(t("staff_idea.topic", category=category_label(turn, idea.category),
                    focus=t(f"focus.{idea.focus.value}")))  # fmt: skip
     place = idea.location_text or ""
@@ -229,8 +230,32 @@ async def card_text(turn: Turn, idea: IdeaRecord) -> str:
         elif event.note:
             what += " — " + short(event.note, 200)
         lines.append(t("staff_idea.event", when=_when(turn, event.at), what=what,
-                       actor=event.actor or "-"))  # fmt: skip
+                       actor=actor_label(turn, event.actor)))  # fmt: skip
     return "\n".join(lines)
+
+
+def channel_name(turn: Turn, channel: str) -> str:
+    """ "whatsapp" -> "WhatsApp": the channel as people call it (an unknown one as stored)."""
+    try:
+        return turn.t(f"channel_name.{channel}")
+    except KeyError:
+        return channel
+
+
+def actor_label(turn: Turn, actor: str | None) -> str:
+    """Who made a change, in words: the person who sent the idea (no actor: the database
+    recorded their own submission), a command on the server, or a team member (stored as
+    "channel:user"; a console user's name is their name)."""
+    if actor is None:
+        return turn.t("staff_idea.by_person")
+    if actor == "cli":
+        return turn.t("staff_idea.by_server")
+    channel, _, user = actor.partition(":")
+    if channel == "console" and user:
+        return user
+    if not user:
+        return actor
+    return turn.t("staff_idea.by_staff", channel=channel_name(turn, channel), user=user)
 
 
 def card_buttons(turn: Turn, idea: IdeaRecord) -> tuple[Choice, ...]:

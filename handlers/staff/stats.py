@@ -1,7 +1,7 @@
 """/estadisticas (/stats): how many ideas, by status, topic, neighbourhood, focus, channel
 and call."""
 
-from handlers.staff.ideas_view import category_label
+from handlers.staff.ideas_view import category_label, channel_name
 from handlers.turn import Turn
 
 TOP = 10  # values shown per group; the rest are added up as "others"
@@ -20,6 +20,8 @@ async def label(turn: Turn, group: str, value: object) -> str:
     if group == "call":
         call = await turn.repos.calls.get(int(value))  # type: ignore[call-overload]
         return call.title if call else str(value)
+    if group == "channel":
+        return channel_name(turn, str(value))
     return str(value)
 
 

@@ -78,7 +78,9 @@ async def on_answer(turn: Turn, value: str | None) -> None:
             turn.say(turn.t(key, reference=idea.reference))
         else:
             outcome = await mark_duplicate(turn.repos, idea, text, actor=who, now=turn.now)
-            original = outcome.idea.duplicate_of_reference or text
+            # Named as its author is told: the first of a chain, not the duplicate typed.
+            joined = await turn.repos.idea_search.get(outcome.idea.duplicate_of or 0)
+            original = joined.reference if joined else outcome.idea.duplicate_of_reference or text
             turn.say(turn.t("triage.duplicate_done", reference=idea.reference, original=original,
                             told=outcome.told))  # fmt: skip
     except TriageProblem as problem:

@@ -104,3 +104,20 @@ async def test_options_are_numbered_on_across_the_messages_of_one_answer(
     assert "  3. Taller · sáb 16 ago" in written
     assert console.parse("1").choice == "ev:1:yes"
     assert console.parse("3").choice == "ev:2:show"
+
+
+async def test_a_message_for_another_person_leaves_ones_own_options(
+    dispatcher, catalog, tmp_path: Path
+) -> None:
+    """A notice sent to another console user (a resident told of a status change while staff
+    triage) shows their buttons without numbers: the next number still picks one's own."""
+    console, written = _console(dispatcher, catalog, tmp_path, [])
+    await console.show([Reply("Triage", (Choice("staff:s:1:0", "A"), Choice("staff:n:1", "B")))])
+    await console.send("ana", Reply("News", (Choice("updates:off", "Stop"),)), bulk=True)
+    assert catalog.text("en", "console.for_other", user="ana") in written
+    assert not any(line.startswith("  1. Stop") for line in written)
+    assert console.parse("1").choice == "staff:s:1:0"
+    assert console.parse("2").choice == "staff:n:1"
+    # One's own messages from the sender (a reminder) are pickable as usual.
+    await console.send("local", Reply("Reminder", (Choice("rsvp:yes", "Yes"),)), bulk=True)
+    assert console.parse("1").choice == "rsvp:yes"

@@ -5,9 +5,12 @@ out as a broadcast. And `minga calls ...` on the server."""
 import json
 import re
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
 from bot.cli import main
 from handlers.catalog import Catalog
@@ -275,3 +278,21 @@ async def test_every_call_is_listed_and_any_opens_by_its_number(
     assert staff.said("calls.head") and "Reto número 2" in staff.text
     await staff.send(command="convocatoria", argument="99")
     assert staff.t("call_error.no_call", id="99") in staff.text
+
+
+async def test_a_call_closed_early_says_when_it_closed_not_its_old_deadline(
+    staff: Chat, clock: FakeClock
+) -> None:
+    """Closed today, a call whose deadline was two weeks away reads "closed (today)" in the
+    list and on its page, not "closed (30 Aug)", a date still to come."""
+    await open_default_call(staff)
+    await staff.command("convocatoria")
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
+    await staff.send(choice=button(staff, staff.t("calls.close")))
+    zone = ZoneInfo("America/Bogota")
+    today = format_date(clock.now().astimezone(zone), format="medium", locale="es")
+    deadline_day = format_date(date(2026, 8, 30), format="medium", locale="es")
+    await staff.command("convocatoria")
+    assert today in staff.text and deadline_day not in staff.text
+    await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
+    assert today in staff.text and deadline_day not in staff.text

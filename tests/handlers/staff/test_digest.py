@@ -3,6 +3,7 @@ restarts, the empty-day rule, /resumen on demand, and alerts for each new idea."
 
 import io
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,3 +160,21 @@ async def test_each_new_idea_goes_to_the_group_when_asked(
     reference = await submit_idea(Chat(dispatcher, catalog, clock, user="ana"))
     [row] = await outbox_rows(database, "idea_alert")
     assert row["subject"] == reference
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+async def test_the_digest_says_since_when_with_the_month_in_words(
+    make_chat: Callable[..., Chat], database: Database, catalog: Catalog, clock: FakeClock,
+    language: str,
+) -> None:  # fmt: skip
+    """ "New ideas since 11/20/26" is 20 November in English and nothing in Spanish: the
+    digest names the month, as the idea's record does."""
+    await submit_idea(make_chat(user="r1", language="es"))
+    clock.advance(hours=21)
+    since = MORNING - timedelta(days=1, hours=1)  # 20 November, 6:00 in Bogotá
+    [text_reply, _] = await build(database.reader(), voice(catalog, language), since,
+                                  clock.now(), clock.now())  # fmt: skip
+    start = catalog.text(language, "digest.new", since="\0", count=1).split("\0")[0]
+    [line] = [line for line in text_reply.text.splitlines() if line.startswith(start)]
+    assert re.search(r"\d+/\d+/\d+", line) is None
+    assert ("nov" if language == "es" else "Nov") in line

@@ -7,7 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from handlers.catalog import Catalog
+from handlers.staff.triage import change_status
 from storage.database import Database
+from storage.models import IdeaStatus
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
@@ -290,3 +292,51 @@ async def test_after_a_triage_answer_staff_land_back_on_the_idea(
     # The idea's record with its triage buttons, ready for the next step.
     assert reference in staff.replies[-1].text
     assert staff.t("staff_idea.add_note") in [c.label for c in staff.replies[-1].choices]
+
+
+async def test_the_record_says_who_and_where_in_words(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    """The record and /estadisticas name the channel as people call it, and the history says
+    who made each change (the person who sent it, a team member, a server command), never a
+    stored "telegram:4242" or "-"."""
+    reference = await submit_idea(make_chat(language="es", user="ana", channel="whatsapp"))
+    await staff.send(command="idea", argument=reference)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    async with database.transaction() as repos:
+        await change_status(repos, await idea(database, reference), IdeaStatus.SELECTED,
+                            actor="cli", now=clock.now())  # fmt: skip
+    await staff.send(command="idea", argument=reference)
+    card = staff.text
+    whatsapp = staff.t("channel_name.whatsapp")
+    role = staff.t("role.resident")
+    received = staff.t("staff_idea.received", when="\0", channel=whatsapp, role=role)
+    assert received.split("\0")[1] in card  # "· WhatsApp · 🏠 Habitante"
+    assert staff.t("staff_idea.by_person") in card
+    telegram = staff.t("channel_name.telegram")
+    assert staff.t("staff_idea.by_staff", channel=telegram, user=STAFF) in card
+    assert staff.t("staff_idea.by_server") in card
+    assert f"telegram:{STAFF}" not in card and " · -" not in card
+    await staff.command("estadisticas")
+    assert staff.t("stats.row", label=whatsapp, count=1) in staff.text
+
+
+async def test_joining_a_duplicate_names_the_idea_it_was_really_joined_to(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    """Staff type an idea that is itself a duplicate: the new one joins the first of the chain,
+    and staff are told that one (as its author is), not the reference they typed."""
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="es", user="beto"))
+    third = await submit_idea(make_chat(language="es", user="carla"))
+    for duplicate, original in ((second, first), (third, second)):
+        await staff.send(command="idea", argument=duplicate)
+        await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+        await staff.say(original)
+    assert (await idea(database, third)).duplicate_of == (await idea(database, first)).id
+    done = staff.t("triage.duplicate_done", reference=third, original=first, told=1)
+    assert done in staff.text
+    told = dict(await composed(database, catalog, clock.now(), "idea_status"))
+    assert first in told["carla"] and second not in told["carla"]
