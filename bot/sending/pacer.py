@@ -37,6 +37,22 @@ FAIR_MEMORY_SECONDS = 10.0
 EPSILON = 1e-6
 
 
+class Slot:
+    """One message's place in the window: from when it was handed out, and once the platform
+    has answered, from then (the platform counted it somewhere in between, so a message
+    delayed on its way never makes a later window hold more than the cap)."""
+
+    __slots__ = ("_monotonic", "at")
+
+    def __init__(self, at: float, monotonic: Monotonic) -> None:
+        self.at = at
+        self._monotonic = monotonic
+
+    def done(self) -> None:
+        """The platform has answered (or the send failed): counted from now."""
+        self.at = max(self.at, self._monotonic())
+
+
 class Lane(IntEnum):
     REPLY = 0  # answers to what a person just did: never wait behind bulk work
     BULK = 1  # broadcasts, reminders, notifications
@@ -46,16 +62,16 @@ class _FairReplies:
     """Reply waiters by chat: the next slot goes to the waiting chat served least lately."""
 
     def __init__(self) -> None:
-        self._waiting: dict[Hashable, deque[asyncio.Future[None]]] = {}
+        self._waiting: dict[Hashable, deque[asyncio.Future[Slot]]] = {}
         self._served: dict[Hashable, deque[float]] = {}
 
-    def add(self, key: Hashable, future: asyncio.Future[None]) -> None:
+    def add(self, key: Hashable, future: asyncio.Future[Slot]) -> None:
         self._waiting.setdefault(key, deque()).append(future)
 
-    def first(self, now: float) -> tuple[Hashable, asyncio.Future[None]] | None:
+    def first(self, now: float) -> tuple[Hashable, asyncio.Future[Slot]] | None:
         """The waiter whose chat had fewest slots lately (the longest waiting among equals:
         dicts keep insertion order, and a chat goes to the back once served)."""
-        best: tuple[int, Hashable, asyncio.Future[None]] | None = None
+        best: tuple[int, Hashable, asyncio.Future[Slot]] | None = None
         for key in list(self._waiting):
             queue = self._waiting[key]
             while queue and queue[0].done():  # cancelled while waiting
@@ -68,10 +84,10 @@ class _FairReplies:
                 best = (recent, key, queue[0])
         return None if best is None else (best[1], best[2])
 
-    def give(self, key: Hashable, now: float) -> None:
+    def give(self, key: Hashable, slot: Slot, now: float) -> None:
         """Hand the slot to the first waiter of `key`; the chat goes to the back of the line."""
         queue = self._waiting.pop(key)
-        queue.popleft().set_result(None)
+        queue.popleft().set_result(slot)
         if queue:
             self._waiting[key] = queue
         self.served(key, now)
@@ -118,11 +134,11 @@ class Gate:
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
-        self._taken: deque[float] = deque()  # the slots of the last window
+        self._taken: list[Slot] = []  # the slots of the last window
         self._bulk_paused_until = 0.0
         self._all_paused_until = 0.0
         self._replies = _FairReplies()
-        self._bulk: deque[asyncio.Future[None]] = deque()
+        self._bulk: deque[asyncio.Future[Slot]] = deque()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -130,8 +146,9 @@ class Gate:
         """The slots a second this gate hands out (under the platform's limit)."""
         return 1.0 / self._interval
 
-    async def slot(self, lane: Lane, chat: Hashable = None) -> None:
-        """Wait for this lane's turn to send one message (to `chat`, for a reply)."""
+    async def slot(self, lane: Lane, chat: Hashable = None) -> Slot:
+        """Wait for this lane's turn to send one message (to `chat`, for a reply); tell the
+        slot when the platform has answered (`Slot.done`)."""
         now = self._monotonic()
         if (
             now >= self._free_at(lane, now)
@@ -142,18 +159,18 @@ class Gate:
                 or (self._first_bulk() is None and now >= self._bulk_paused_until)
             )
         ):  # the slot is free and nobody goes first: take it (no future, no task switch)
-            self._take(now)
+            slot = self._take(now)
             if lane is Lane.REPLY:
                 self._replies.served(chat, now)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            return slot
+        future: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
         if lane is Lane.REPLY:
             self._replies.add(chat, future)
         else:
             self._bulk.append(future)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="minga-pacer")
-        await future
+        return await future
 
     def pause_bulk(self, seconds: float) -> None:
         """Hold bulk sending for `seconds` (the platform said slow down); replies go on."""
@@ -168,7 +185,7 @@ class Gate:
     def waiting(self) -> int:
         return self._replies.waiting + sum(1 for f in self._bulk if not f.done())
 
-    def _first_bulk(self) -> asyncio.Future[None] | None:
+    def _first_bulk(self) -> asyncio.Future[Slot] | None:
         while self._bulk and self._bulk[0].done():  # cancelled while waiting
             self._bulk.popleft()
         return self._bulk[0] if self._bulk else None
@@ -180,11 +197,11 @@ class Gate:
     def _window_free_at(self, now: float) -> float:
         """When the window has room for one more slot."""
         span = WINDOW_SECONDS + WINDOW_GUARD_SECONDS
-        while self._taken and now - self._taken[0] >= span - EPSILON:
-            self._taken.popleft()
+        self._taken = [slot for slot in self._taken if now - slot.at < span - EPSILON]
         if len(self._taken) < self._window_cap:
             return now
-        return self._taken[len(self._taken) - self._window_cap] + span
+        times = sorted(slot.at for slot in self._taken)
+        return times[len(times) - self._window_cap] + span
 
     def _free_at(self, lane: Lane, now: float) -> float:
         free_at = max(self._due(lane), self._window_free_at(now))
@@ -213,22 +230,24 @@ class Gate:
                 # Only bulk waits, and it is paused: look again soon (a reply may come).
                 await self._sleep(min(PAUSE_POLL_SECONDS, self._bulk_paused_until - now))
                 continue
+            slot = self._take(now)
             if reply is not None:
-                self._replies.give(reply[0], now)
+                self._replies.give(reply[0], slot, now)
             else:
-                self._bulk.popleft().set_result(None)
-            self._take(now)
+                self._bulk.popleft().set_result(slot)
 
-    def _take(self, now: float) -> None:
+    def _take(self, now: float) -> Slot:
         """Book the slot that was due: the next one is an interval later (on the schedule,
         so a late hand-out does not push every later slot back)."""
         self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
-        self._taken.append(now)
+        slot = Slot(now, self._monotonic)
+        self._taken.append(slot)
         if len(self._taken) >= self._window_cap:
             # The window is full: the next slot is when it has room, and slots that could
             # not be had meanwhile are not owed (no burst when the window moves on).
             # Bulk's reserve lag is not added on top: replies could not go earlier anyway.
             self._next = max(self._next, self._window_free_at(now) - self._bulk_lag)
+        return slot
 
 
 class Pacer:
@@ -238,8 +257,8 @@ class Pacer:
     def __init__(self, reply_gate: Gate, bulk_gate: Gate | None = None) -> None:
         self._gates = {Lane.REPLY: reply_gate, Lane.BULK: bulk_gate or reply_gate}
 
-    async def slot(self, lane: Lane, chat: Hashable = None) -> None:
-        await self._gates[lane].slot(lane, chat)
+    async def slot(self, lane: Lane, chat: Hashable = None) -> Slot:
+        return await self._gates[lane].slot(lane, chat)
 
     def pause_bulk(self, seconds: float) -> None:
         self._gates[Lane.BULK].pause_bulk(seconds)

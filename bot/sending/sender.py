@@ -162,9 +162,13 @@ class Sender:
         attempt, waits = 0, 0
         while True:
             attempt += 1
-            await self._pacer.slot(lane, recipient)
+            slot = await self._pacer.slot(lane, recipient)
             try:
-                message_id = await self.transport.send(recipient, message, bulk=lane is Lane.BULK)
+                try:
+                    message_id = await self.transport.send(recipient, message,
+                                                           bulk=lane is Lane.BULK)  # fmt: skip
+                finally:
+                    slot.done()  # counted from the platform's answer: see Slot
                 return Outcome("sent", attempt, message_ids=(message_id,) if message_id else ())
             except ChatRateLimited as error:
                 # Only this person: later bulk to them waits too; other people go on.

@@ -218,3 +218,21 @@ async def test_no_mix_of_replies_and_bulk_ever_exceeds_the_cap() -> None:
     bulk = [asyncio.create_task(_take(gate, Lane.BULK, log, "bulk", t)) for _ in range(300)]
     await asyncio.gather(*(bursty(chat) for chat in range(30)), *bulk)
     assert _busiest_second([at for _, at in log]) <= CAP
+
+
+async def test_a_message_slow_on_its_way_counts_from_the_platforms_answer() -> None:
+    """The platform counts a message when it arrives, somewhere between our slot and its
+    answer: a slow one holds its place in the window from the answer on, so no window at
+    the platform's end can hold more than the cap, whatever the delays on the way."""
+    t = Timeline()
+    gate = Gate(2, margin=0, monotonic=t.monotonic, sleep=t.sleep)  # two in any second
+    start = t.now
+    slow = await gate.slot(Lane.BULK)
+    (await gate.slot(Lane.BULK)).done()  # the second, answered at once
+    second_at = t.now
+    t.now = start + 0.9
+    slow.done()  # the first is answered only now: it may have arrived just now
+    await gate.slot(Lane.BULK)
+    # Counted from its slot, the first would have left the window at start + 1; counted
+    # from its answer it is still there, and the third waits for the second to leave.
+    assert t.now >= second_at + 1.0 > start + 1.005
