@@ -12,7 +12,6 @@ from handlers.textinput import short
 from handlers.turn import Turn
 from storage.models import Call, CallCategory, Focus
 
-OFFERED = 3  # open calls offered at once (their categories are one button each)
 DEFAULT_CATEGORIES = (
     CallCategory(id="service", es="Servicio a la ciudadanía", en="Service to residents",
                  focus=Focus.EXTERNAL),
@@ -28,7 +27,7 @@ async def load_offers(turn: Turn) -> None:
     turn.state.draft.call_offers = [
         CallOffer(id=call.id, title=call.title,
                   categories=[(c.id, c.es, c.en) for c in call.categories])
-        for call in calls[:OFFERED]
+        for call in calls  # every open call: one that cannot be chosen here cannot be joined
     ]  # fmt: skip
 
 

@@ -296,3 +296,28 @@ async def test_a_call_closed_early_says_when_it_closed_not_its_old_deadline(
     assert today in staff.text and deadline_day not in staff.text
     await staff.send(choice=button(staff, "#1 Ideas para el espacio público…"))
     assert today in staff.text and deadline_day not in staff.text
+
+
+async def test_every_open_call_can_be_joined_from_the_intake(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock
+) -> None:
+    """Four calls open at once: the intake offered the first three only."""
+    from datetime import timedelta
+
+    from handlers.calls import DEFAULT_CATEGORIES
+
+    async with database.transaction() as repos:
+        for n in range(4):
+            await repos.calls.create(title=f"Reto {n + 1}", description="",
+                                     categories=DEFAULT_CATEGORIES,
+                                     deadline=clock.now() + timedelta(days=10 + n),
+                                     created_by="test", now=clock.now())  # fmt: skip
+    resident = make_chat(language="es", user="ana")
+    await to_call_question(resident)
+    await resident.press_label("Reto 4: Servicio a la ciudadanía")
+    await resident.press("photos.skip")
+    await resident.press("identity.anonymous")
+    await resident.press("publish.no")
+    await resident.press("summary.send")
+    idea = await database.reader().idea_search.by_reference("MNG-2026-000001")
+    assert idea is not None and idea.call_id == 4
