@@ -26,6 +26,7 @@ from handlers.staff.group import GROUP_ACTIONS
 from handlers.state import DRAFT_STEPS, Draft, Step
 from handlers.textinput import check_text, clean, short
 from handlers.turn import Turn
+from handlers.wordlists import greeting_words
 
 # Every name a command answers to, in either language, and the action it stands for.
 COMMAND_ALIASES: dict[str, str] = {
@@ -117,7 +118,6 @@ MY_IDEAS_SHOWN = 10
 # A first message with this many words (not greetings) tells a problem: "hola, buenas
 # tardes" does not, "la basura se acumula en la esquina" does.
 PROBLEM_MIN_WORDS = 4
-GREETING_KEYS = ("input.words_greeting", "input.words_ignored")
 KEPT_WORDS = 200  # characters of a problem told at once, repeated when it is kept
 MINE_WORDS = 60  # characters of each idea's problem shown in /mis_ideas
 # Steps of the staff flows: a staff command that starts one asks its own question.
@@ -144,8 +144,7 @@ def told_problem(turn: Turn) -> str | None:
     text, limits = clean(turn.inbound.text), turn.settings.intake
     if check_text(text, min_chars=limits.text_min_chars, max_chars=limits.text_max_chars):
         return None
-    skipped = {w for lang in turn.catalog.languages() for key in GREETING_KEYS
-               for w in words(turn.catalog.raw(lang, key).replace(",", " "))}  # fmt: skip
+    skipped = greeting_words(turn.catalog)
     told = [word for word in words(text) if word not in skipped]
     return text if len(told) >= PROBLEM_MIN_WORDS else None
 

@@ -9,7 +9,7 @@ from handlers import calls, commands, subscriptions
 from handlers.answers import INTAKE_ANSWERS
 from handlers.events import rsvp
 from handlers.events.cards import EVENT
-from handlers.matching import IGNORED_KEY, MEANINGS, Option, Words, match
+from handlers.matching import Option, match
 from handlers.messages import Choice, Inbound
 from handlers.navigation import previous_step
 from handlers.privacy import rights
@@ -23,6 +23,7 @@ from handlers.staff.group import GROUP_ACTIONS, in_group
 from handlers.staff.ideas_view import STAFF
 from handlers.state import DRAFT_STEPS, Request, Step
 from handlers.turn import MENU, Turn
+from handlers.wordlists import typed_words
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +98,11 @@ def current_options(turn: Turn) -> tuple[Option, ...]:
     return tuple(Option(id, tuple(names)) for id, names in labels.items())
 
 
-def typed_words(turn: Turn) -> Words:
-    """The catalogs' words for yes, no and back, and those that tell no button apart."""
-    catalog, languages = turn.catalog, turn.catalog.languages()
-    lists = {m: [catalog.raw(lang, f"input.words_{m}") for lang in languages] for m in MEANINGS}
-    return Words.from_lists(lists, [catalog.raw(lang, IGNORED_KEY) for lang in languages])
-
-
 def match_typed(turn: Turn, text: str) -> str | None:
     """The id of the button the typed text names (its label, a word of it, "sí", its number
     where free text is not expected), or None."""
     free_text = turn.state.step in FREE_TEXT_STEPS
-    return match(text, current_options(turn), typed_words(turn), free_text=free_text)
+    return match(text, current_options(turn), typed_words(turn.catalog), free_text=free_text)
 
 
 def remember_offered(turn: Turn) -> None:

@@ -247,8 +247,10 @@ class Dispatcher:
         if work.wrote_rows and self.on_rows_written is not None:
             self.on_rows_written()
         # Files the draft held and no longer does (sent with the idea, replaced, discarded)
-        # are candidates: those an idea keeps are not deleted.
-        dropped += [*held, *turn.released_media]
+        # are candidates: those an idea keeps are not deleted. Files it still holds are not
+        # looked up again on every turn.
+        still = set(held_by(state.draft))
+        dropped += [*(path for path in held if path not in still), *turn.released_media]
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,
