@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import ROOT, free_port, stop_bot
-from handlers.broadcasts import Audience, queue_broadcast
 from handlers.events.service import create_event
+from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from storage.models import EventFields
 from tests.fakes.telegram_api import TOKEN

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.residents import INTAKE
-from handlers.broadcasts import Audience, queue_broadcast
+from handlers.outbound.broadcasts import Audience, queue_broadcast
 from handlers.privacy.consent import Purpose, changes
 from storage.database import Database
 from tests.fakes.telegram_api import TOKEN, FakeBotApi

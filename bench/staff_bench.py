@@ -73,9 +73,9 @@ def fill(path: Path, ideas: int) -> None:
 
 
 async def _digests(path: Path) -> dict[str, Any]:
-    from handlers.catalog import Catalog
+    from handlers.engine.catalog import Catalog
+    from handlers.engine.settings import LabSettings
     from handlers.events.cards import Voice
-    from handlers.settings import LabSettings
     from handlers.staff.digest import build
 
     database = await Database.open(path)

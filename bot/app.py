@@ -8,11 +8,11 @@ from pathlib import Path
 from bot.config import Settings
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
-from handlers.catalog import Catalog
-from handlers.clock import Clock, SystemClock
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Reply
-from handlers.outbound import BroadcastCache, compose
+from handlers.engine.catalog import Catalog
+from handlers.engine.clock import Clock, SystemClock
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Reply
+from handlers.outbound.compose import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database
 from storage.models import OutboxItem

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from bot import cli_broadcast, cli_calls, cli_events, cli_ideas, cli_residents
 from bot.cli_output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
-from handlers.catalog import CatalogError
+from handlers.engine.catalog import CatalogError
 
 log = logging.getLogger("minga")
 CONSOLE_MESSAGES_PER_SECOND = 20

@@ -12,8 +12,8 @@ from bot.app import Runtime
 from bot.cli_output import NotDone, UsageError, counted, emit
 from bot.config import Settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
-from handlers.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
-from handlers.clock import Clock
+from handlers.engine.clock import Clock
+from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
 from storage.models import Broadcast, DeliveryCounts
 
 POLL_SECONDS = 0.5

@@ -7,15 +7,15 @@ from typing import Any
 from bot.app import Runtime
 from bot.cli_output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
-from handlers.calls import DEFAULT_CATEGORIES
-from handlers.dates import DateProblem, future_when, short_when
-from handlers.staff.calls_service import (
+from handlers.calls.intake import DEFAULT_CATEGORIES
+from handlers.calls.service import (
     CallProblem,
     announce,
     close_call,
     open_call,
     results_text,
 )
+from handlers.engine.dates import DateProblem, future_when, short_when
 from storage.models import Call, CallCategory, Focus
 
 

@@ -11,7 +11,7 @@ import segno
 from bot.app import Runtime
 from bot.cli_output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
-from handlers.dates import DateProblem, future_when
+from handlers.engine.dates import DateProblem, future_when
 from handlers.events.service import (
     DEFAULT_LENGTH,
     EventProblem,

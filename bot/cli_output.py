@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
-from handlers.catalog import plural_form
-from handlers.dates import DateProblem, example_text, full_when
+from handlers.engine.catalog import plural_form
+from handlers.engine.dates import DateProblem, example_text, full_when
 
 
 class UsageError(Exception):

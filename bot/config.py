@@ -25,7 +25,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.exceptions import SettingsError
 
-from handlers.settings import (
+from handlers.engine.settings import (
     EventSettings,
     FloodSettings,
     FlowSettings,

@@ -19,7 +19,7 @@ from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.scheduler import Scheduler
 from bot.sending.sender import Sender
-from handlers.clock import Clock
+from handlers.engine.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from handlers.clock import Clock
+from handlers.engine.clock import Clock
+from handlers.engine.settings import FlowSettings
 from handlers.events.reminders import next_reminder_at, queue_due_reminders
 from handlers.privacy.retention import Pruned, prune
-from handlers.settings import FlowSettings
 from handlers.staff.digest import next_digest_at, queue_due_digest
 from storage.database import Database
 from storage.private import media_files

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.settings import FlowSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.settings import FlowSettings
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.channels.files import NOT_IMAGE, image_suffix
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Document, Inbound, Location, Media, Picture, Reply
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Choice, Document, Inbound, Location, Media, Picture, Reply
 from storage.private import write_private
 
 CHANNEL = "console"

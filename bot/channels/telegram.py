@@ -52,10 +52,10 @@ from bot.config import TelegramSettings
 from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
-from handlers.catalog import Catalog
-from handlers.commands import COMMAND_MENU, STAFF_MENU
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Location, Media, Reply
+from handlers.account.commands import COMMAND_MENU, STAFF_MENU
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Inbound, Location, Media, Reply
 from storage.private import write_private
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from telegram import (
 )
 
 from bot.channels.text import split_text as text_split
-from handlers.messages import Choice, Document, Picture, Reply, Venue, coalesce
+from handlers.engine.messages import Choice, Document, Picture, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # characters in one message
 MAX_CAPTION = 1024  # characters in a document's caption

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from bot.sending.pacer import Lane
 from bot.sending.sender import Outcome, Sender
-from handlers.clock import Clock
-from handlers.messages import Reply
-from handlers.outbound import BROADCAST_REPORT
+from handlers.engine.clock import Clock
+from handlers.engine.messages import Reply
+from handlers.outbound.compose import BROADCAST_REPORT
 from storage.database import Database
 from storage.models import NewOutbox, OutboxItem, OutboxStatus
 from storage.repositories import Repositories

@@ -20,7 +20,7 @@ from bot.sending.errors import (
     TryLater,
 )
 from bot.sending.pacer import Lane, Monotonic, Pacer, Sleep
-from handlers.messages import Reply
+from handlers.engine.messages import Reply
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, vCalAddress
 from icalendar import Event as CalendarEvent
 
-from handlers.messages import Document
+from handlers.engine.messages import Document
 from storage.models import Event, EventStatus
 
 PRODUCT_ID = "-//Minga//Eventos//ES"

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
-from handlers.catalog import Translator
+from handlers.engine.catalog import Translator
+from handlers.engine.messages import Choice, Reply, Venue
+from handlers.engine.settings import LabSettings
 from handlers.events.calendar import calendar_document
-from handlers.messages import Choice, Reply, Venue
-from handlers.settings import LabSettings
 from storage.models import Event, EventCounts, EventStatus, RsvpStatus
 
 EVENT = "ev"  # the prefix of event buttons, which work from any step: "ev:12:yes"

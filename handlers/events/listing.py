@@ -9,10 +9,10 @@ position, so it keeps working when the list changes in between."""
 
 from babel.dates import format_datetime
 
+from handlers.engine.messages import Choice
+from handlers.engine.textinput import short
+from handlers.engine.turn import Turn
 from handlers.events.cards import EVENT, Voice
-from handlers.messages import Choice
-from handlers.textinput import short
-from handlers.turn import Turn
 from storage.models import Event, EventStatus
 
 PAGE = 9  # events in one message: with "more", the 10 rows of a WhatsApp list

@@ -1,14 +1,14 @@
 """Residents and events: the list, one event's card, "I'll come" / "I can't", and the
 consent an RSVP needs (it is personal data)."""
 
+from handlers.engine.replies import expected_choice
+from handlers.engine.state import DRAFT_STEPS, Step
+from handlers.engine.turn import Turn
 from handlers.events import listing
 from handlers.events.cards import Voice, event_card
 from handlers.events.notices import fill_and_tell
-from handlers.navigation import consent_is_current
-from handlers.questions import ask, go_to
-from handlers.replies import expected_choice
-from handlers.state import DRAFT_STEPS, Step
-from handlers.turn import Turn
+from handlers.intake.navigation import consent_is_current
+from handlers.intake.questions import ask, go_to
 from storage.models import EventStatus, RsvpStatus
 
 

@@ -3,7 +3,8 @@ checks, reminders already past, and the notices to those who said they would com
 
 from datetime import datetime, timedelta
 
-from handlers.catalog import Translator
+from handlers.engine.catalog import Translator
+from handlers.engine.textinput import valid_coordinates
 from handlers.events.notices import (
     CANCELLED,
     CHANGED,
@@ -11,7 +12,6 @@ from handlers.events.notices import (
     event_subject_prefix,
     fill_and_tell,
 )
-from handlers.textinput import valid_coordinates
 from storage.models import Event, EventFields, EventStatus, NewOutbox, RsvpStatus
 from storage.repositories import Repositories
 from storage.timefmt import to_db

@@ -15,8 +15,8 @@ from typing import Any
 from babel.dates import format_date
 from jinja2 import Environment, PackageLoader
 
-from handlers.catalog import Catalog
-from handlers.settings import LabSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import LabSettings
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus, Publish
 from storage.repositories import Repositories
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.settings import LabSettings
+from handlers.engine.settings import LabSettings
 from storage.models import IdeaRecord, IdeaStatus
 from storage.timefmt import to_db
 

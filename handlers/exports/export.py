@@ -4,9 +4,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 
+from handlers.engine.settings import LabSettings
 from handlers.exports.geo import write_geojson, write_open311
 from handlers.exports.tables import write_csv, write_xlsx
-from handlers.settings import LabSettings
 from storage.models import IdeaFilter, IdeaRecord
 from storage.repositories import Repositories
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from handlers.engine.settings import LabSettings
 from handlers.exports.columns import CLOSED, columns, split_contact, split_name
-from handlers.settings import LabSettings
 from storage.models import IdeaRecord
 
 

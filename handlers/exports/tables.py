@@ -5,8 +5,8 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 
+from handlers.engine.settings import LabSettings
 from handlers.exports.columns import columns, defuse
-from handlers.settings import LabSettings
 from storage.models import IdeaRecord
 
 

@@ -4,9 +4,9 @@ anonymised, or withdrawn entirely if they choose."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from handlers.engine.settings import FlowSettings
 from handlers.exports.catalogue import mask
 from handlers.privacy.retention import draft_files, unused
-from handlers.settings import FlowSettings
 from storage.repositories import Repositories
 
 HIDDEN = "[…]"  # what an e-mail or phone number typed into an idea's text becomes

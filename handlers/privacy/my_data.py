@@ -7,11 +7,11 @@ from typing import Any
 
 from babel.dates import format_date
 
-from handlers.catalog import Catalog, Translator
+from handlers.engine.catalog import Catalog, Translator
+from handlers.engine.settings import FlowSettings
+from handlers.engine.state import DRAFT_STEPS
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.retention import draft_files
-from handlers.settings import FlowSettings
-from handlers.state import DRAFT_STEPS
 from storage.models import Resident
 from storage.repositories import Repositories
 

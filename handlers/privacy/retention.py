@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
-from handlers.settings import RetentionSettings
-from handlers.state import DRAFT_STEPS, Draft
+from handlers.engine.settings import RetentionSettings
+from handlers.engine.state import DRAFT_STEPS, Draft
 from storage.repositories import Repositories
 
 DAYS_PER_MONTH = 30  # "12 months" of retention are counted as 360 days

@@ -1,18 +1,18 @@
 """Residents' rights in the chat: /mis_datos (know), /corregir (correct), /borrar (erase) and
 /privacidad (their consents, each withdrawable alone). Each takes under a minute."""
 
-from handlers.answers import CONTACT_MAX, NAME_LIMITS, take_text
+from handlers.account.subscriptions import SUBSCRIBE, UPDATES
+from handlers.engine.messages import Document, Reply
+from handlers.engine.replies import expected_choice, reject
+from handlers.engine.state import DRAFT_STEPS, Draft, Step
+from handlers.engine.textinput import looks_like_contact
+from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
-from handlers.messages import Document, Reply
+from handlers.intake.answers import CONTACT_MAX, NAME_LIMITS, take_text
+from handlers.intake.questions import QUESTIONS, go_to
 from handlers.privacy import my_data
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.erase import erase
-from handlers.questions import QUESTIONS, go_to
-from handlers.replies import expected_choice, reject
-from handlers.state import DRAFT_STEPS, Draft, Step
-from handlers.subscriptions import SUBSCRIBE, UPDATES
-from handlers.textinput import looks_like_contact
-from handlers.turn import Turn
 
 STEPS = (Step.FIX_WHICH, Step.FIX_NAME, Step.FIX_CONTACT, Step.ERASE_CONFIRM)
 # Where a typed answer is words, not the number of a button.

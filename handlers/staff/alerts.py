@@ -4,9 +4,9 @@ number, or its token expired): someone has to act, and residents are waiting."""
 import logging
 from datetime import datetime
 
+from handlers.engine.messages import Reply
+from handlers.engine.settings import FlowSettings
 from handlers.events.cards import Voice
-from handlers.messages import Reply
-from handlers.settings import FlowSettings
 from handlers.staff.digest import GROUP_PRIORITY, group_recipient
 from storage.models import NewOutbox, OutboxItem
 from storage.repositories import Repositories

@@ -2,21 +2,21 @@
 who gets it, see it exactly as residents will (with the number of recipients), and confirm.
 The running bot's outbox sends it; they hear how it went when it ends."""
 
-from handlers.broadcasts import (
+from handlers.engine.messages import Choice, Reply
+from handlers.engine.replies import expected_choice
+from handlers.engine.state import Step
+from handlers.engine.turn import Turn
+from handlers.events.cards import event_card
+from handlers.events.rsvp import voice
+from handlers.intake.questions import ask, go_to
+from handlers.outbound.broadcasts import (
     TEXT_LIMITS,
     BroadcastProblem,
     count,
     parse_audience,
     queue_broadcast,
 )
-from handlers.events.cards import event_card
-from handlers.events.rsvp import voice
-from handlers.messages import Choice, Reply
-from handlers.questions import ask, go_to
-from handlers.replies import expected_choice
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
-from handlers.state import Step
-from handlers.turn import Turn
 
 STEPS = frozenset((Step.BROADCAST_TEXT, Step.BROADCAST_EVENT, Step.BROADCAST_AUDIENCE,
                    Step.BROADCAST_FILTER, Step.BROADCAST_PREVIEW))  # fmt: skip

@@ -1,13 +1,14 @@
 """Every staff button ("st:..."), from any step and in the staff group. The caller is checked
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
+from handlers.calls import staff_form as calls_flow
+from handlers.engine.state import Step
+from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
-from handlers.staff import calls_flow, export_chat, ideas_view, triage_flow
+from handlers.staff import export_chat, ideas_view, triage_flow
 from handlers.staff.common import refuse
 from handlers.staff.ideas_view import STATUSES, View
 from handlers.staff.triage import TriageProblem, change_status, set_award
-from handlers.state import Step
-from handlers.turn import Turn
 from storage.models import Award, IdeaRecord, IdeaStatus
 
 TYPED_ACTIONS = {"n": Step.TRIAGE_NOTE, "r": Step.TRIAGE_REPLY, "d": Step.TRIAGE_DUPLICATE}

@@ -1,9 +1,9 @@
 """What the staff flows share: who is staff, entering and leaving a flow, typed answers."""
 
-from handlers.questions import go_to
-from handlers.state import StaffDraft, Step
-from handlers.textinput import clean
-from handlers.turn import Turn
+from handlers.engine.state import StaffDraft, Step
+from handlers.engine.textinput import clean
+from handlers.engine.turn import Turn
+from handlers.intake.questions import go_to
 
 SIDE_STEPS = frozenset((Step.CONFIRM_CANCEL, Step.CONFIRM_RESTART, Step.LANGUAGE, Step.RESUME,
                         Step.EVENT_CONSENT))  # fmt: skip

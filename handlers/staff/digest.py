@@ -10,12 +10,12 @@ from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_datetime
 
+from handlers.engine.messages import Choice, Picture, Reply
+from handlers.engine.settings import FlowSettings
+from handlers.engine.textinput import short
 from handlers.events.cards import Voice
-from handlers.messages import Choice, Picture, Reply
-from handlers.settings import FlowSettings
 from handlers.staff.chart import ideas_per_day_png
 from handlers.staff.ideas_view import STAFF
-from handlers.textinput import short
 from storage.models import Focus, IdeaFilter, IdeaRecord, IdeaStatus, NewOutbox, OutboxItem
 from storage.repositories import Repositories
 from storage.timefmt import from_db, to_db

@@ -4,10 +4,10 @@ no place for them: `minga export ideas --with-contact` on the server is)."""
 import tempfile
 from pathlib import Path
 
+from handlers.engine.messages import Choice, Document, Reply
+from handlers.engine.turn import Turn
 from handlers.exports.export import FORMATS, MIME_TYPES, SUFFIXES, export_ideas
-from handlers.messages import Choice, Document, Reply
 from handlers.staff.ideas_view import STAFF
-from handlers.turn import Turn
 from storage.models import IdeaFilter
 
 # Beyond this the file is too big to send in a chat (Telegram takes 50 MB from a bot):

@@ -2,10 +2,10 @@
 only to staff. Everyone else gets a polite refusal for a command or a button (and nothing is
 stored about them); other talk in the group is not the bot's business."""
 
-from handlers.catalog import Catalog
-from handlers.messages import Inbound, Reply
-from handlers.settings import FlowSettings
-from handlers.turn import Turn
+from handlers.engine.catalog import Catalog
+from handlers.engine.messages import Inbound, Reply
+from handlers.engine.settings import FlowSettings
+from handlers.engine.turn import Turn
 
 # Commands that make sense in the group (the rest are a resident's, for a private chat).
 GROUP_ACTIONS = frozenset(("help", "cancel", "new_event", "broadcast", "ideas", "idea",

@@ -7,10 +7,10 @@ from typing import Any
 
 from babel.dates import format_date, format_datetime
 
-from handlers.messages import Choice, Document, Picture, Reply, Venue
+from handlers.engine.messages import Choice, Document, Picture, Reply, Venue
+from handlers.engine.textinput import fold, short
+from handlers.engine.turn import Turn
 from handlers.staff.triage import TriageProblem, find
-from handlers.textinput import fold, short
-from handlers.turn import Turn
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
 STAFF = "st"  # the prefix of every staff button: each is checked against the caller

@@ -3,11 +3,11 @@ reply from the team, a prize in a call. Authors and followers (of a duplicate) a
 
 from datetime import datetime
 
+from handlers.account.subscriptions import UPDATES
+from handlers.engine.messages import Choice, Reply
 from handlers.events.cards import Voice
-from handlers.messages import Choice, Reply
+from handlers.outbound.summaries import IDEA_UPDATE, summarised
 from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
-from handlers.subscriptions import UPDATES
-from handlers.summaries import IDEA_UPDATE, summarised
 from storage.models import IdeaStatus, OutboxItem
 from storage.repositories import Repositories
 

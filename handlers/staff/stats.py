@@ -1,8 +1,8 @@
 """/estadisticas (/stats): how many ideas, by status, topic, neighbourhood, focus, channel
 and call."""
 
+from handlers.engine.turn import Turn
 from handlers.staff.ideas_view import category_label, channel_name
-from handlers.turn import Turn
 
 TOP = 10  # values shown per group; the rest are added up as "others"
 GROUPS = ("status", "category", "neighbourhood", "focus", "channel", "call")

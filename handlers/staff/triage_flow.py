@@ -2,7 +2,9 @@
 a staff note, a reply to the resident, the original of a duplicate. Each is asked after its
 button on the idea's record, with a way out."""
 
-from handlers.questions import ask
+from handlers.engine.state import StaffDraft, Step
+from handlers.engine.turn import Turn
+from handlers.intake.questions import ask
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import card_buttons, card_text
 from handlers.staff.triage import (
@@ -12,8 +14,6 @@ from handlers.staff.triage import (
     mark_duplicate,
     reply,
 )
-from handlers.state import StaffDraft, Step
-from handlers.turn import Turn
 from storage.models import IdeaRecord, IdeaStatus
 
 STEPS = frozenset((Step.TRIAGE_REASON, Step.TRIAGE_NOTE, Step.TRIAGE_REPLY,

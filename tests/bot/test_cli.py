@@ -176,6 +176,6 @@ def test_lang_switches_a_console_person_met_before(tmp_path: Path) -> None:
 
 
 def _text(language: str, key: str) -> str:
-    from handlers.catalog import Catalog
+    from handlers.engine.catalog import Catalog
 
     return Catalog.load().text(language, key)

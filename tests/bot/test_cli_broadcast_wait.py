@@ -19,7 +19,7 @@ from bot.config import load_settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
-from handlers.messages import Reply
+from handlers.engine.messages import Reply
 from storage.timefmt import to_db
 from tests.fakes.clock import FakeClock
 

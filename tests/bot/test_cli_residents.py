@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from handlers.privacy.consent import Purpose
 from storage.database import Database
 from tests.fakes.clock import FakeClock

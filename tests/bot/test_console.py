@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from bot.channels.console import ConsoleChannel
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Picture, Reply
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Choice, Picture, Reply
 
 
 def _console(dispatcher: Dispatcher, catalog: Catalog, tmp_path: Path, lines: list[str]):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from tests.bot.test_telegram_end_to_end import Running, _settings
 from tests.fakes.telegram_api import FakeBotApi
 

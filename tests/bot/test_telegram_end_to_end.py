@@ -9,8 +9,8 @@ import pytest
 
 from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.runner import run_channels
-from handlers.catalog import Catalog
-from handlers.clock import Clock
+from handlers.engine.catalog import Catalog
+from handlers.engine.clock import Clock
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 RESIDENT = 5550001

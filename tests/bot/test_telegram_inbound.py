@@ -8,7 +8,7 @@ from telegram import Bot, Update
 
 from bot.channels.telegram import TelegramChannel, command_of
 from bot.config import TelegramSettings
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from tests.fakes.telegram_api import TOKEN
 
 USER = {"id": 77, "is_bot": False, "first_name": "Ana", "language_code": "es-419"}

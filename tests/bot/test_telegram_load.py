@@ -14,7 +14,7 @@ from typing import Any
 import aiosqlite
 
 from bot.config import Settings, StorageSettings, TelegramSettings
-from handlers.broadcasts import Audience, queue_broadcast
+from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.test_telegram_outbound import _opted_in as opted_in

@@ -11,10 +11,10 @@ from pathlib import Path
 import aiosqlite
 
 from bot.config import Settings, StorageSettings, TelegramSettings
-from handlers.broadcasts import Audience, queue_broadcast
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
-from handlers.settings import EventSettings, FlowSettings
+from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from storage.models import EventFields
 from tests.bot.test_telegram_end_to_end import Running

@@ -4,7 +4,7 @@ import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from bot.channels.telegram_render import MAX_TEXT, markup_for, render, split_text
-from handlers.messages import Choice, Reply
+from handlers.engine.messages import Choice, Reply
 
 
 def test_long_text_is_split_within_the_limit_without_losing_words() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings, StorageSettings, TelegramSettings
-from handlers.catalog import Catalog
-from handlers.settings import StaffSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import StaffSettings
 from storage.database import Database
 from storage.models import Focus, NewIdea, NewMedia, Role
 from tests.bot.test_telegram_end_to_end import Running

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings, StorageSettings, TelegramSettings, WebSettings
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import until_listening, webhook_url
 from tests.fakes.graph_api import free_port

@@ -4,9 +4,9 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Inbound, Location, Media, Reply
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Choice, Inbound, Location, Media, Reply
 from tests.fakes.clock import FakeClock
 
 _ids = itertools.count(1)

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from handlers.catalog import Catalog
-from handlers.commands import COMMAND_ALIASES
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Inbound, Location, Media, Reply
-from handlers.settings import FlowSettings, StaffSettings
-from handlers.state import Step
+from handlers.account.commands import COMMAND_ALIASES
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Inbound, Location, Media, Reply
+from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.engine.state import Step
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
+from handlers.engine.settings import FlowSettings
 from handlers.privacy.consent import Purpose, changes
-from handlers.settings import FlowSettings
 from storage.models import Resident
 from tests.fakes.chat import Chat
 

@@ -52,11 +52,11 @@ from bot.sending.errors import (
 from bot.sending.outbox_worker import MAX_TRIES, Alert
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
-from handlers.catalog import Catalog
-from handlers.clock import Clock
-from handlers.dispatcher import Dispatcher
-from handlers.logids import log_id
-from handlers.messages import Inbound, Location, Media, Reply, Summary
+from handlers.engine.catalog import Catalog
+from handlers.engine.clock import Clock
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.logids import log_id
+from handlers.engine.messages import Inbound, Location, Media, Reply, Summary
 from storage.database import Database
 from storage.deliveries import Window
 from storage.private import write_private

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.text import one_line, shorten, split_text
-from handlers.messages import Choice, Reply, Venue, coalesce
+from handlers.engine.messages import Choice, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # a text message's body
 MAX_INTERACTIVE_BODY = 1024  # the body of reply buttons and of a location request

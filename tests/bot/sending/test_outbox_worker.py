@@ -10,11 +10,11 @@ from bot.sending.errors import Blocked, DeliveryError, Transient
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
-from handlers.broadcasts import Audience, queue_broadcast
-from handlers.catalog import Catalog
-from handlers.messages import Reply
-from handlers.outbound import compose
-from handlers.settings import FlowSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.messages import Reply
+from handlers.engine.settings import FlowSettings
+from handlers.outbound.broadcasts import Audience, queue_broadcast
+from handlers.outbound.compose import compose
 from storage.database import Database
 from storage.models import OutboxItem
 from tests.fakes.chat import Chat

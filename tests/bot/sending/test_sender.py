@@ -17,7 +17,7 @@ from bot.sending.errors import (
 )
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
-from handlers.messages import Reply
+from handlers.engine.messages import Reply
 from tests.fakes.timeline import Timeline
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import aiosqlite
 
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
-from handlers.settings import EventSettings, FlowSettings
 from storage.database import Database
 from storage.models import EventFields
 from tests.bot.test_telegram_end_to_end import Running

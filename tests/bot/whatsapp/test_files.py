@@ -4,7 +4,7 @@ image is a photo sent "as a file"; both are kept owner-only."""
 import stat
 from pathlib import Path
 
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, WhatsAppResident

@@ -17,7 +17,7 @@ from bot.channels.whatsapp.render import (
     render_all,
     template_message,
 )
-from handlers.messages import Choice, Document, Reply, Venue
+from handlers.engine.messages import Choice, Document, Reply, Venue
 
 WORDS = Words()
 

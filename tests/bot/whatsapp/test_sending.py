@@ -14,8 +14,8 @@ import pytest
 
 from bot.channels.whatsapp import channel as whatsapp_channel
 from bot.config import Settings
-from handlers.broadcasts import Audience, queue_broadcast
-from handlers.settings import StaffSettings
+from handlers.engine.settings import StaffSettings
+from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import until_listening, webhook_url, whatsapp_settings

@@ -2,9 +2,9 @@
 list or buttons): the second says what it is for, since a person may see it alone."""
 
 from bot.channels.whatsapp.render import Words, render_all
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Choice, Reply
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Choice, Reply
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

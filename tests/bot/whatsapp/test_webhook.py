@@ -11,7 +11,7 @@ import pytest
 
 from bot.channels.whatsapp.webhook import signature, signed_by
 from bot.config import Settings
-from handlers.settings import FloodSettings
+from handlers.engine.settings import FloodSettings
 from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import (
     PAYLOADS,

@@ -7,10 +7,10 @@ import pytest
 
 from bot.channels import telegram_render
 from bot.channels.whatsapp import render as whatsapp
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
+from handlers.engine.messages import Choice
 from handlers.events.listing import PAGE, PAGES_AT_ONCE
 from handlers.events.service import cancel_event, edit_event
-from handlers.messages import Choice
 from storage.database import Database
 from storage.models import Event, EventFields, RsvpStatus
 from tests.fakes.chat import Chat

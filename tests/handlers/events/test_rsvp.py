@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from icalendar import Calendar
 
-from handlers.settings import LabSettings
+from handlers.engine.settings import LabSettings
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

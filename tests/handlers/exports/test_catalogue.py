@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import LabSettings
 from handlers.exports.catalogue import Catalogue, mask
-from handlers.settings import LabSettings
 from storage.database import Database
 from storage.models import Focus, IdeaFilter, NewIdea, Publish, Role
 from tests.fakes.clock import FakeClock

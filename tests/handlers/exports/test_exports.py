@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 from openpyxl import load_workbook
 
+from handlers.engine.settings import LabSettings
 from handlers.exports.columns import COLUMNS, CONTACT_COLUMNS
 from handlers.exports.export import FORMATS, export_ideas
-from handlers.settings import LabSettings
 from storage.database import Database
 from storage.models import IdeaFilter, IdeaRecord
 from tests.fakes.clock import FakeClock

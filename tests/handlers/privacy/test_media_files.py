@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.dispatcher import Dispatcher
-from handlers.messages import Media
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Media
+from handlers.engine.settings import RetentionSettings
 from handlers.privacy.retention import prune
-from handlers.settings import RetentionSettings
 from storage.database import Database
 from storage.private import discard_media, media_files
 from tests.fakes.chat import Chat

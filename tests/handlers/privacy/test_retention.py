@@ -3,8 +3,8 @@ an idea closed, old message ids forgotten; nothing younger is touched."""
 
 from datetime import datetime, timedelta
 
+from handlers.engine.settings import RetentionSettings
 from handlers.privacy.retention import prune
-from handlers.settings import RetentionSettings
 from handlers.staff.triage import change_status
 from storage.database import Database
 from storage.models import IdeaStatus

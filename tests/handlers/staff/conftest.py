@@ -2,8 +2,8 @@
 
 import pytest
 
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

@@ -4,10 +4,10 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.outbound import compose
-from handlers.settings import FlowSettings, StaffSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.outbound.compose import compose
 from storage.database import Database
 from storage.models import IdeaRecord, OutboxItem
 from tests.fakes.chat import Chat

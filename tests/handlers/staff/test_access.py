@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 import pytest
 
-from handlers.catalog import Catalog
-from handlers.commands import ACTIONS, COMMAND_ALIASES
-from handlers.dispatcher import Dispatcher
+from handlers.account.commands import ACTIONS, COMMAND_ALIASES
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
 from handlers.staff.buttons import ACTIONS as BUTTON_ACTIONS
 from handlers.staff.group import GROUP_ACTIONS
 from storage.database import Database

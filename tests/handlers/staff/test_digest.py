@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from bot.scheduler import Scheduler
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
 from handlers.events.cards import Voice
 from handlers.staff.digest import build, queue_due_digest
 from storage.database import Database

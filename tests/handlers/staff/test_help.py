@@ -3,9 +3,9 @@ resident's, a staff member's own in their private chat, the team's in the staff 
 
 import pytest
 
-from handlers.catalog import Catalog
-from handlers.commands import COMMAND_ALIASES, COMMAND_MENU, STAFF_MENU
-from handlers.dispatcher import Dispatcher
+from handlers.account.commands import COMMAND_ALIASES, COMMAND_MENU, STAFF_MENU
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
 from handlers.staff.group import GROUP_ACTIONS
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

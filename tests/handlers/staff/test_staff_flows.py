@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from handlers.dates import example_text, full_when
-from handlers.dispatcher import Dispatcher
-from handlers.settings import FlowSettings, StaffSettings
+from handlers.engine.dates import example_text, full_when
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.settings import FlowSettings, StaffSettings
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

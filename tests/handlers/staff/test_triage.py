@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from handlers.catalog import Catalog
+from handlers.engine.catalog import Catalog
 from handlers.staff.triage import change_status
 from storage.database import Database
 from storage.models import IdeaStatus

@@ -1,0 +1,426 @@
+"""What works from any step: commands, the menu, confirmations, language and coming back."""
+
+from collections.abc import Awaitable, Callable
+
+from babel.dates import format_date
+
+from handlers.account import subscriptions
+from handlers.calls import staff_form as calls_flow
+from handlers.engine.matching import words
+from handlers.engine.replies import expected_choice
+from handlers.engine.state import DRAFT_STEPS, Draft, Step
+from handlers.engine.textinput import check_text, clean, short
+from handlers.engine.turn import Turn
+from handlers.engine.wordlists import greeting_words
+from handlers.events import new_event, rsvp
+from handlers.intake.navigation import fresh_draft, next_step
+from handlers.intake.questions import ask, go_to
+from handlers.privacy import rights
+from handlers.staff import (
+    broadcast,
+    digest,
+    export_chat,
+    ideas_view,
+    stats,
+    triage_flow,
+)
+from handlers.staff.common import is_staff, leave, refuse
+from handlers.staff.group import GROUP_ACTIONS
+
+# Every name a command answers to, in either language, and the action it stands for.
+COMMAND_ALIASES: dict[str, str] = {
+    "start": "start",
+    "help": "help",
+    "ayuda": "help",
+    "cancel": "cancel",
+    "cancelar": "cancel",
+    "my_ideas": "my_ideas",
+    "mis_ideas": "my_ideas",
+    "language": "language",
+    "idioma": "language",
+    "events": "events",
+    "eventos": "events",
+    "subscribe": "subscribe",
+    "suscribirme": "subscribe",
+    "unsubscribe": "unsubscribe",
+    "baja": "unsubscribe",
+    "mis_datos": "my_data",
+    "my_data": "my_data",
+    "corregir": "correct",
+    "correct": "correct",
+    "borrar": "delete_me",
+    "delete_me": "delete_me",
+    "privacidad": "privacy",
+    "privacy": "privacy",
+    # Staff only (each checks the caller).
+    "new_event": "new_event",
+    "nuevo_evento": "new_event",
+    "broadcast": "broadcast",
+    "difundir": "broadcast",
+    "ideas": "ideas",
+    "idea": "idea",
+    "convocatoria": "call",
+    "convocatorias": "call",
+    "call": "call",
+    "calls": "call",
+    "exportar": "export",
+    "export": "export",
+    "resumen": "digest",
+    "digest": "digest",
+    "estadisticas": "stats",
+    "stats": "stats",
+}
+
+# The names shown in each language's command menu, in the order shown.
+COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (
+        ("start", "start"),
+        ("mis_ideas", "my_ideas"),
+        ("eventos", "events"),
+        ("suscribirme", "subscribe"),
+        ("baja", "unsubscribe"),
+        ("mis_datos", "my_data"),
+        ("corregir", "correct"),
+        ("privacidad", "privacy"),
+        ("borrar", "delete_me"),
+        ("idioma", "language"),
+        ("cancelar", "cancel"),
+        ("ayuda", "help"),
+    ),
+    "en": (
+        ("start", "start"),
+        ("my_ideas", "my_ideas"),
+        ("events", "events"),
+        ("subscribe", "subscribe"),
+        ("unsubscribe", "unsubscribe"),
+        ("my_data", "my_data"),
+        ("correct", "correct"),
+        ("privacy", "privacy"),
+        ("delete_me", "delete_me"),
+        ("language", "language"),
+        ("cancel", "cancel"),
+        ("help", "help"),
+    ),
+}
+
+# Added to the menu of the lab's team (in their private chats with the bot).
+STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
+    "es": (("ideas", "ideas"), ("idea", "idea"), ("resumen", "digest"), ("exportar", "export"),
+           ("estadisticas", "stats"), ("convocatoria", "call"),
+           ("nuevo_evento", "new_event"), ("difundir", "broadcast")),
+    "en": (("ideas", "ideas"), ("idea", "idea"), ("digest", "digest"), ("export", "export"),
+           ("stats", "stats"), ("call", "call"),
+           ("new_event", "new_event"), ("broadcast", "broadcast")),
+}  # fmt: skip
+
+MY_IDEAS_SHOWN = 10
+# A first message with this many words (not greetings) tells a problem: "hola, buenas
+# tardes" does not, "la basura se acumula en la esquina" does.
+PROBLEM_MIN_WORDS = 4
+KEPT_WORDS = 200  # characters of a problem told at once, repeated when it is kept
+MINE_WORDS = 60  # characters of each idea's problem shown in /mis_ideas
+# Steps of the staff flows: a staff command that starts one asks its own question.
+STAFF_FLOW_STEPS = frozenset(
+    (*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS, *calls_flow.STEPS)
+)
+
+
+def has_draft(turn: Turn) -> bool:
+    """True while an idea is being written, also from a confirmation asked on the way."""
+    return turn.state.step in DRAFT_STEPS or turn.state.draft.return_to in DRAFT_STEPS
+
+
+def say_hello(turn: Turn) -> None:
+    lab = turn.settings.lab.name
+    turn.say(f"{turn.t('greeting.hello', lab=lab)}\n{turn.t('greeting.about')}")
+
+
+def told_problem(turn: Turn) -> str | None:
+    """The message that starts an idea, when it already tells the problem (enough words
+    besides greetings, within the problem's limits): kept, so that it is not asked again."""
+    if turn.inbound.text is None:
+        return None
+    text, limits = clean(turn.inbound.text), turn.settings.intake
+    if check_text(text, min_chars=limits.text_min_chars, max_chars=limits.text_max_chars):
+        return None
+    skipped = greeting_words(turn.catalog)
+    told = [word for word in words(text) if word not in skipped]
+    return text if len(told) >= PROBLEM_MIN_WORDS else None
+
+
+def begin(turn: Turn, *, greet: bool) -> None:
+    """A new intake: a fresh draft and its first question (not the problem's, when the
+    message that started it told the problem already)."""
+    if greet:
+        say_hello(turn)
+    problem = told_problem(turn)
+    turn.state.draft = fresh_draft(turn)
+    if problem is not None:
+        turn.state.draft.problem = problem
+        turn.say(turn.t("problem.kept", problem=short(problem, KEPT_WORDS)))
+    go_to(turn, next_step(turn))
+
+
+def _pause_at(turn: Turn, step: Step) -> None:
+    """Go to a side step (a confirmation, the language) that returns where we were."""
+    if turn.state.step not in (
+        Step.CONFIRM_CANCEL,
+        Step.CONFIRM_RESTART,
+        Step.LANGUAGE,
+        Step.RESUME,
+        Step.EVENT_CONSENT,
+    ):
+        turn.state.draft.return_to = turn.state.step
+    go_to(turn, step)
+
+
+def come_back(turn: Turn) -> None:
+    """Back to the step a side step paused (the menu when there was none)."""
+    draft = turn.state.draft
+    step, draft.return_to = draft.return_to or Step.IDLE, None
+    go_to(turn, step)
+
+
+def _discard(turn: Turn) -> None:
+    turn.state.step, turn.state.draft = Step.IDLE, Draft()
+
+
+def deep_link_event(argument: str | None) -> int | None:
+    """ "/start ev12" (from t.me/<bot>?start=ev12) -> 12."""
+    if argument and argument.startswith("ev") and argument[2:].isdigit():
+        return int(argument[2:])
+    return None
+
+
+async def start(turn: Turn) -> None:
+    event_id = deep_link_event(turn.inbound.argument)
+    if event_id is not None:
+        await rsvp.open_from_link(turn, event_id)
+        return rsvp.carry_on(turn)
+    if has_draft(turn):
+        return _pause_at(turn, Step.CONFIRM_RESTART)
+    # /start greets; the menu's "tell an idea" sits under the greeting already.
+    begin(turn, greet=turn.inbound.command is not None)
+
+
+Menu = tuple[tuple[str, str], ...]
+
+
+def _menu(menus: dict[str, Menu], turn: Turn) -> Menu:
+    """A menu in the person's language (a lab's own extra language: the default's)."""
+    return menus.get(turn.language) or menus.get(turn.settings.lab.default_language) or menus["es"]
+
+
+def _lines(turn: Turn, menu: Menu) -> list[str]:
+    return [turn.t("help.line", command=name, description=turn.t(f"commands.{action}"))
+            for name, action in menu]  # fmt: skip
+
+
+def help_text(turn: Turn) -> str:
+    """/ayuda, made from the command menus (the same the platforms show), so it lists every
+    command there is: a resident's, and a staff member's own in their private chat; in the
+    staff group, the commands that work there."""
+    residents, staff = _menu(COMMAND_MENU, turn), _menu(STAFF_MENU, turn)
+    if turn.inbound.group is not None:
+        in_group = [(n, a) for n, a in (*staff, *residents) if a in GROUP_ACTIONS]
+        return "\n".join([turn.t("help.group_commands"), *_lines(turn, tuple(in_group))])
+    parts = [turn.t("help.intro"), "", turn.t("help.commands"), *_lines(turn, residents)]
+    if is_staff(turn):
+        parts += ["", turn.t("help.staff_commands"), *_lines(turn, staff)]
+    return "\n".join(parts)
+
+
+async def show_help(turn: Turn) -> None:
+    turn.say(help_text(turn))
+    if turn.inbound.group is None:  # a resident's question is for their private chat
+        ask(turn)
+
+
+async def cancel(turn: Turn) -> None:
+    if turn.inbound.group is not None:
+        if turn.state.step in STAFF_FLOW_STEPS:
+            turn.say(turn.t("staff.cancelled"))
+            return leave(turn)
+        turn.say(turn.t("cancel.nothing_group"))
+        return None
+    if has_draft(turn):
+        return _pause_at(turn, Step.CONFIRM_CANCEL)
+    turn.say(turn.t("cancel.nothing"))
+    ask(turn)
+
+
+async def my_ideas(turn: Turn) -> None:
+    ideas = await turn.repos.ideas.for_resident(turn.resident.id, limit=MY_IDEAS_SHOWN)
+    if not ideas:
+        turn.say(turn.t("mine.empty"))
+    else:
+        zone = turn.settings.lab.zone
+        lines = [turn.t("mine.title")]
+        for idea in ideas:
+            date = format_date(
+                idea.created_at.astimezone(zone), format="medium", locale=turn.language
+            )
+            status = turn.t(f"status.{idea.status.value}")
+            lines.append(turn.t("mine.item", reference=idea.reference, date=date, status=status))
+            if idea.problem:  # a number alone does not say which idea it is
+                lines.append(turn.t("mine.about", problem=short(idea.problem, MINE_WORDS)))
+        if len(ideas) == MY_IDEAS_SHOWN:
+            total = await turn.repos.ideas.count_for_resident(turn.resident.id)
+            if total > MY_IDEAS_SHOWN:
+                lines.append(turn.t("mine.older", count=total - MY_IDEAS_SHOWN))
+        turn.say("\n".join(lines))
+    ask(turn)
+
+
+async def choose_language(turn: Turn) -> None:
+    _pause_at(turn, Step.LANGUAGE)
+
+
+async def show_events(turn: Turn) -> None:
+    if not await rsvp.list_events(turn):
+        subscriptions.no_events(turn)
+        rsvp.carry_on(turn)
+
+
+async def subscribe(turn: Turn) -> None:
+    if not subscriptions.on_command(turn):  # a question asked: its buttons are the last shown
+        rsvp.carry_on(turn)
+
+
+async def unsubscribe(turn: Turn) -> None:
+    await subscriptions.unsubscribe(turn)
+    rsvp.carry_on(turn)
+
+
+def staff_only(
+    action: Callable[[Turn], Awaitable[None]], *, takes_argument: bool = False
+) -> Callable[[Turn], Awaitable[None]]:
+    """A staff command: anyone else gets a polite refusal and keeps their place. Staff get the
+    answer alone: a pending intake question is not asked again after it (its buttons still
+    work), so that the staff tool's own buttons are the last ones shown. Words after a
+    command that takes none are not silently dropped: staff hear they were not used."""
+
+    async def checked(turn: Turn) -> None:
+        if refuse(turn):
+            return rsvp.carry_on(turn)
+        extra = (turn.inbound.argument or "").strip()
+        if extra and not takes_argument:
+            turn.say(turn.t("staff.no_argument", given=short(extra, 40)))
+        await action(turn)
+
+    return checked
+
+
+async def list_ideas(turn: Turn) -> None:
+    """/ideas, or /ideas in_review for one status."""
+    await ideas_view.list_named(turn, turn.inbound.argument or "")
+
+
+async def export_offer(turn: Turn) -> None:
+    export_chat.offer(turn)
+
+
+async def show_digest(turn: Turn) -> None:
+    """/resumen: the digest so far, without changing what the next scheduled one covers."""
+    since, until = await digest.window(turn.repos, turn.settings, turn.now)
+    turn.replies.extend(await digest.build(turn.repos, rsvp.voice(turn), since, until, turn.now))
+
+
+async def open_idea(turn: Turn) -> None:
+    await ideas_view.open_idea(turn, turn.inbound.argument)
+
+
+ACTIONS = {
+    "start": start,
+    "help": show_help,
+    "cancel": cancel,
+    "my_ideas": my_ideas,
+    "language": choose_language,
+    "events": show_events,
+    "subscribe": subscribe,
+    "unsubscribe": unsubscribe,
+    "my_data": rights.show_my_data,
+    "correct": rights.correct,
+    "delete_me": rights.confirm_erase,
+    "privacy": rights.show_consents,
+    "new_event": staff_only(new_event.start),
+    "broadcast": staff_only(broadcast.start),
+    "ideas": staff_only(list_ideas, takes_argument=True),
+    "idea": staff_only(open_idea, takes_argument=True),
+    "stats": staff_only(stats.show),
+    "digest": staff_only(show_digest),
+    "export": staff_only(export_offer),
+    "call": staff_only(calls_flow.show_calls, takes_argument=True),
+}
+
+MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}
+
+
+async def run_command(turn: Turn, name: str) -> None:
+    action = COMMAND_ALIASES.get(name)
+    if action is None:
+        turn.say(turn.t("input.unknown_command", command=f"/{name}"))
+        return ask(turn)
+    await ACTIONS[action](turn)
+
+
+async def run_menu(turn: Turn, value: str) -> None:
+    action = MENU_ACTIONS.get(value)
+    if action is None:
+        turn.say(turn.t("input.stale_button"))
+        return ask(turn)
+    await ACTIONS[action](turn)
+
+
+def set_language(turn: Turn, value: str | None) -> bool:
+    """Take the language chosen; False (and the question again) when it is not one we speak.
+    Where the conversation goes next is the caller's (conversation.on_language)."""
+    if value not in turn.catalog.languages():
+        expected_choice(turn)
+        return False
+    turn.update_resident(language=value)
+    turn.say(turn.t("language.set"))
+    return True
+
+
+async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
+    if value == "yes":
+        _discard(turn)
+        turn.say(turn.t("cancel.done"), turn.menu())
+    elif value == "no":
+        come_back(turn)
+    else:
+        expected_choice(turn)
+
+
+async def on_confirm_restart(turn: Turn, value: str | None) -> None:
+    if value == "yes":
+        _discard(turn)
+        begin(turn, greet=False)
+    elif value == "no":
+        come_back(turn)
+    else:
+        expected_choice(turn)
+
+
+async def on_resume(turn: Turn, value: str | None) -> None:
+    if value == "continue":
+        come_back(turn)
+    elif value == "restart":
+        _discard(turn)
+        begin(turn, greet=False)
+    else:
+        expected_choice(turn)
+
+
+async def on_idle(turn: Turn, value: str | None) -> None:
+    if value in MENU_ACTIONS:  # a menu option typed, or its number
+        return await run_menu(turn, value)
+    if value is None and told_problem(turn) is not None:  # a problem told straight away
+        return begin(turn, greet=False)
+    ask(turn)
+
+
+def pause_for_resume(turn: Turn) -> None:
+    """After a long pause, ask before taking the message as an answer to an old question."""
+    _pause_at(turn, Step.RESUME)

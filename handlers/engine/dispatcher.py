@@ -1,0 +1,282 @@
+"""From one inbound message to sent replies: dedup, per-conversation lock, one transaction."""
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import ValidationError
+
+from handlers.engine.catalog import Catalog
+from handlers.engine.clock import Clock
+from handlers.engine.flood import FloodGate, Verdict
+from handlers.engine.logids import log_id
+from handlers.engine.messages import Inbound, Reply
+from handlers.engine.routing import remember_offered, respond
+from handlers.engine.settings import FlowSettings
+from handlers.engine.state import ConversationState, Draft, Step
+from handlers.engine.turn import Turn
+from handlers.privacy.retention import held_by
+from handlers.staff.group import is_outsider, outsider_answer
+from storage.models import Resident
+from storage.repositories import Repositories
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+Prepare = Callable[[], Awaitable[Inbound | None]]
+
+
+class TurnWriter(Protocol):
+    repos: Repositories
+
+    @property
+    def wrote_rows(self) -> bool: ...
+
+    async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident: ...
+
+    async def finish(
+        self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+
+
+class UnitOfWork(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]: ...
+
+    def turn(self) -> AbstractAsyncContextManager[TurnWriter]: ...
+
+    def reader(self) -> Repositories: ...
+
+
+class KeyedLocks:
+    """One asyncio.Lock per key, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _brought(inbound: Inbound) -> list[str]:
+    """The file the adapter kept for this message (a photo, a voice note), if any."""
+    return [inbound.media.path] if inbound.media is not None else []
+
+
+def _load_state(step: str, draft: str) -> ConversationState:
+    """A stored state; one this version cannot read starts over instead of failing each turn."""
+    try:
+        return ConversationState(step=Step(step), draft=Draft.model_validate_json(draft))
+    except (ValueError, ValidationError):
+        log.warning("unreadable conversation state at step %r; starting over", step)
+        return ConversationState()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        database: UnitOfWork,
+        settings: FlowSettings,
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        on_rows_written: Callable[[], None] | None = None,
+    ) -> None:
+        self._database = database
+        self._settings = settings
+        self._catalog = catalog
+        self._clock = clock
+        self._locks = KeyedLocks()
+        self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
+        # Told after a turn that wrote rows (it may have queued outbox messages).
+        self.on_rows_written = on_rows_written
+        # Deletes media files a committed turn let go of (the composition root sets it).
+        self.release_media: Callable[[list[str]], None] | None = None
+        self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
+
+    async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
+        """Process one inbound message; False when it was a duplicate and was dropped."""
+        taken = False
+
+        async def ready() -> Inbound:
+            nonlocal taken
+            taken = True
+            return inbound
+
+        try:
+            return await self.handle_prepared(inbound.channel, inbound.user_key, ready, deliver)
+        finally:
+            if not taken:  # flooded: its file (already written by the adapter) is not kept
+                await self._let_go(_brought(inbound))
+
+    async def handle_prepared(
+        self, channel: str, user_key: str, prepare: Prepare, deliver: Deliver
+    ) -> bool:
+        """Take the conversation's place in line, then let the adapter finish the message.
+
+        The lock is taken first, before the adapter's own I/O (downloading a photo, answering
+        a button press) and before the state is read; it is held until the replies are
+        delivered. So one person's messages are handled, and answered, in the order they came.
+        """
+        verdict = self._flood.admit((channel, user_key), self._clock.now())
+        if verdict is not Verdict.TAKE:
+            # Not the user key: on WhatsApp it is a phone number, which logs never carry.
+            log.info("flood: a message not processed channel=%s (%s)", channel, verdict.value)
+            if verdict is Verdict.WARN:
+                await deliver([Reply(await self._slow_down_text(channel, user_key))])
+            return False
+        async with self._locks.hold((channel, user_key)):
+            inbound = await prepare()
+            if inbound is None:
+                return False
+            dropped: list[str] = []
+            self._in_flight.update(_brought(inbound))
+            try:
+                return await self._process(inbound, deliver, dropped)
+            finally:
+                for path in _brought(inbound):
+                    self._in_flight[path] -= 1
+                    if self._in_flight[path] <= 0:
+                        del self._in_flight[path]
+                # Whatever the turn did (kept the photo, ignored it, failed, was a duplicate),
+                # a file no idea or draft refers to is deleted once the turn has committed.
+                await self._let_go([*_brought(inbound), *dropped])
+
+    async def _process(self, inbound: Inbound, deliver: Deliver, dropped: list[str]) -> bool:
+        """The turn (or an outsider's answer, or an apology), and its replies delivered."""
+        if is_outsider(inbound, self._settings):
+            # Not staff, in a group: nothing is stored about them, nothing is shown.
+            answer = outsider_answer(inbound, self._settings, self._catalog)
+            if answer:
+                await deliver(answer)
+            return True
+        try:
+            replies = await self._turn(inbound, dropped)
+        except Exception:
+            log.exception(
+                "turn failed channel=%s message=%s",
+                inbound.channel,
+                log_id(inbound.external_id),
+            )
+            replies = await self._after_failure(inbound)
+        if replies is None:
+            log.info(
+                "duplicate dropped channel=%s message=%s",
+                inbound.channel,
+                log_id(inbound.external_id),
+            )
+            return False
+        await deliver(replies)
+        return True
+
+    async def _slow_down_text(self, channel: str, user_key: str) -> str:
+        resident = await self._database.reader().residents.find(channel, user_key)
+        language = (resident and resident.language) or self._settings.lab.default_language
+        return self._catalog.text(language, "flood.slow_down")
+
+    async def _let_go(self, paths: list[str]) -> None:
+        """Delete the files of these that nothing refers to (nor a turn still in flight)."""
+        if not paths or self.release_media is None:
+            return
+        try:
+            kept = await self._database.reader().privacy.paths_in_use(paths)
+            loose = sorted({p for p in paths if p not in kept and self._in_flight[p] <= 0})
+            if loose:
+                self.release_media(loose)
+        except Exception:  # the retention sweep deletes it later
+            log.exception("could not let go of %d media files", len(paths))
+
+    async def _turn(self, inbound: Inbound, dropped: list[str]) -> list[Reply] | None:
+        # Read first, outside the write lock: under the conversation's lock nobody else
+        # changes this resident's state, so the read is current, and the serialised
+        # transaction below stays short (it bounds how many turns per second Minga takes).
+        seen, resident, record = await self._database.reader().conversations.load_turn(
+            inbound.channel, inbound.user_key, inbound.external_id
+        )
+        if seen:
+            return None
+        now = self._clock.now()
+        async with self._database.turn() as work:
+            repos = work.repos
+            if resident is None:
+                resident = await work.create_resident(inbound.channel, inbound.user_key, now)
+            state = (
+                ConversationState() if record is None else _load_state(record.step, record.draft)
+            )
+            turn = Turn(
+                inbound=inbound,
+                resident=resident,
+                state=state,
+                repos=repos,
+                settings=self._settings,
+                catalog=self._catalog,
+                now=now,
+                first_contact=record is None,
+            )
+            before, held = state.step, held_by(state.draft)
+            await respond(turn, None if record is None else now - record.updated_at)
+            remember_offered(turn)
+            # The message id, the new state and the resident's fields are written together,
+            # and with anything the turn wrote before (a new idea), in one transaction.
+            await work.finish(
+                channel=inbound.channel,
+                external_id=inbound.external_id,
+                resident=turn.resident,
+                step=state.step.value,
+                draft=state.draft.model_dump_json(exclude_defaults=True),
+                now=now,
+            )
+        if work.wrote_rows and self.on_rows_written is not None:
+            self.on_rows_written()
+        # Files the draft held and no longer does (sent with the idea, replaced, discarded)
+        # are candidates: those an idea keeps are not deleted. Files it still holds are not
+        # looked up again on every turn.
+        still = set(held_by(state.draft))
+        dropped += [*(path for path in held if path not in still), *turn.released_media]
+        log.info(
+            "turn channel=%s resident=%s message=%s step=%s->%s",
+            inbound.channel,
+            resident.id,
+            log_id(inbound.external_id),
+            before,
+            state.step,
+        )
+        return turn.replies
+
+    async def _after_failure(self, inbound: Inbound) -> list[Reply] | None:
+        """The turn rolled back; remember the message id (so a retry does not fail again and
+        again) and apologise. The draft is as it was before this message."""
+        try:
+            async with self._database.transaction() as repos:
+                if not await repos.inbound.record(
+                    inbound.channel, inbound.external_id, self._clock.now()
+                ):
+                    return None
+                resident = await repos.residents.get_or_create(
+                    inbound.channel, inbound.user_key, self._clock.now()
+                )
+        except Exception:
+            log.exception("could not record failed message %s", log_id(inbound.external_id))
+            return [
+                Reply(self._catalog.text(self._settings.lab.default_language, "error.internal"))
+            ]
+        language = resident.language or self._settings.lab.default_language
+        return [Reply(self._catalog.text(language, "error.internal"))]
