@@ -82,10 +82,10 @@ def latency(rate: float, residents: int) -> None:
     for bot in ("minga", "echo", "echo-defaults"):
         result = run_bot(bot, residents=residents, steps=len(INTAKE), rate=rate)
         raw[bot] = result
-        ok = result["p99_ms"] <= TARGETS["p99_ms_at_100"] if bot == "minga" else "-"
+        ok = result["p99_ms"] <= TARGETS["p99_ms_at_100"] if bot == "minga" else None
         rows.append([bot, rate, result["updates"], round(result["updates_per_second"]),
                      round(result["p50_ms"], 1), round(result["p99_ms"], 1),
-                     _mark(ok) if ok != "-" else "-"])  # fmt: skip
+                     _mark(ok) if ok is not None else "-"])  # fmt: skip
     save(
         "latency",
         f"Reply time at a steady {rate:g} updates/s ({residents} residents, paced)",

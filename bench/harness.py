@@ -31,7 +31,8 @@ UNBOUND_RATE = 1000  # messages/s: the highest pace the setting allows
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _wait_for_port(port: int, deadline: float) -> None:

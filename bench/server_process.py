@@ -9,8 +9,9 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bench.residents import Replies, run_residents
 from tests.fakes.telegram_api import FakeBotApi
@@ -38,7 +39,7 @@ async def main(port: int, spec: dict, out: Path) -> None:
     await asyncio.Event().wait()  # keep serving the bot until the harness stops us
 
 
-def serve(scenario: Callable[[int, dict, Path], Awaitable[None]]) -> None:
+def serve(scenario: Callable[[int, dict[str, Any], Path], Coroutine[Any, Any, None]]) -> None:
     """A server process's command line: --port P --spec JSON --out FILE."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)

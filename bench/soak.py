@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypedDict
 
 from bench.residents import INTAKE
 from handlers.outbound.broadcasts import Audience, queue_broadcast
@@ -112,7 +113,15 @@ async def _start(config: Path) -> asyncio.subprocess.Process:
     )  # fmt: skip
 
 
-async def _outcome(folder: Path, broadcast_id: int) -> dict[str, int]:
+class Outcome(TypedDict):
+    """What the database holds after a soak: pending outbox rows, ideas per resident."""
+
+    pending: int
+    ideas: dict[str, int]
+    integrity: str
+
+
+async def _outcome(folder: Path, broadcast_id: int) -> Outcome:
     database = await Database.open(folder / "minga.sqlite3")
     try:
         counts = await database.reader().outbox.counts(broadcast_id)
@@ -124,7 +133,7 @@ async def _outcome(folder: Path, broadcast_id: int) -> dict[str, int]:
     finally:
         await database.close()
     return {"pending": counts.pending, "ideas": {str(k): int(v) for k, v in rows},
-            "integrity": check}  # type: ignore[dict-item]  # fmt: skip
+            "integrity": str(check)}  # fmt: skip
 
 
 async def soak(

@@ -48,7 +48,7 @@ def fill(path: Path, ideas: int) -> None:
             ((i, str(1_000_000 + i), to_db(start)) for i in range(1, residents + 1)),
         )
 
-        def rows():  # type: ignore[no-untyped-def]
+        def rows():
             for n in range(ideas):
                 at = to_db(start + timedelta(seconds=n * step))
                 named = rng.random() < 0.4

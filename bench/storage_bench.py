@@ -7,6 +7,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def _fill(path: Path, ideas: int) -> None:
     connection.close()
 
 
-async def _median_ms(action, repeat: int) -> tuple[float, float]:
+async def _median_ms(action: Callable[[], Awaitable[object]], repeat: int) -> tuple[float, float]:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -1,6 +1,5 @@
 """Broadcasts: a text (and an optional event) for an audience, queued as outbox rows."""
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -8,7 +7,7 @@ import aiosqlite
 
 from storage.models import Broadcast
 from storage.outbox import REACHABLE
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
 BROADCAST_KIND = "broadcast"
@@ -25,7 +24,7 @@ AUDIENCES: dict[str, str] = {
 }
 
 
-def _broadcast(row: Mapping[str, Any]) -> Broadcast:
+def _broadcast(row: Row) -> Broadcast:
     return Broadcast(
         id=row["id"],
         text=row["text"],

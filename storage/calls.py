@@ -1,19 +1,18 @@
 """Calls for ideas (convocatorias): their categories, deadline, closing and results."""
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from storage.idea_search import SELECT_IDEAS, record_from_row
 from storage.models import Call, CallCategory, IdeaRecord
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
 
-def _call(row: Mapping[str, Any]) -> Call:
+def _call(row: Row) -> Call:
     return Call(
         id=row["id"],
         title=row["title"],

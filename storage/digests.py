@@ -1,17 +1,15 @@
 """The daily digests: one row per day of the lab's calendar, written when it is queued."""
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from storage.models import Digest
-from storage.sql import fetch_one
+from storage.sql import Row, fetch_one
 from storage.timefmt import from_db, to_db
 
 
-def _digest(row: Mapping[str, Any]) -> Digest:
+def _digest(row: Row) -> Digest:
     return Digest(
         day=row["day"],
         covers_from=from_db(row["covers_from"]),

@@ -1,20 +1,19 @@
 """The lab's events and the residents' answers to them (RSVPs, with capacity and a waitlist)."""
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
 from storage.models import Event, EventCounts, EventFields, EventStatus, RsvpStatus
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
 _FIELDS = ("title", "description", "starts_at", "ends_at", "venue", "address", "latitude",
            "longitude", "capacity")  # fmt: skip
 
 
-def event_from_row(row: Mapping[str, Any]) -> Event:
+def event_from_row(row: Row) -> Event:
     return Event(
         id=row["id"],
         title=row["title"],

@@ -2,7 +2,7 @@
 (exports: a million ideas never sit in memory at once)."""
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import aiosqlite
 
 from storage.models import IdeaEvent, IdeaFilter, IdeaRecord
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
 # Columns that totals may group by (never user input in SQL: a name from this table).
@@ -66,7 +66,7 @@ SELECT_IDEAS = (
 )
 
 
-def record_from_row(row: Mapping[str, Any]) -> IdeaRecord:
+def record_from_row(row: Row) -> IdeaRecord:
     media = row["media"]
     return IdeaRecord(
         id=row["id"],
@@ -102,7 +102,8 @@ def record_from_row(row: Mapping[str, Any]) -> IdeaRecord:
 
 def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
     """The filter as a WHERE clause on `ideas AS i`, with its parameters."""
-    conditions, values = ["1"], []
+    conditions: list[str] = ["1"]
+    values: list[Any] = []
     if chosen.status is not None:
         conditions.append("i.status = ?")
         values.append(chosen.status.value)

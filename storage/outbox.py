@@ -147,7 +147,8 @@ class OutboxRepository:
         subject_prefix: str | None = None,
     ) -> int:
         """Give up pending messages that are no longer wanted; returns how many."""
-        conditions, values = ["status = 'pending'"], []
+        conditions: list[str] = ["status = 'pending'"]
+        values: list[int | str] = []
         if recipient_id is not None:
             conditions.append("recipient_id = ?")
             values.append(recipient_id)

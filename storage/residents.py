@@ -1,17 +1,15 @@
 """Residents: one row per person per channel identity."""
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 import aiosqlite
 
 from storage.models import ConsentEntry, Resident
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
 
 
-def resident_from_row(row: Mapping[str, Any]) -> Resident:
+def resident_from_row(row: Row) -> Resident:
     return Resident(
         id=row["id"],
         channel=row["channel"],

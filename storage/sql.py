@@ -2,9 +2,17 @@
 where execute + fetchone + close would be three."""
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import aiosqlite
+
+
+class Row(Protocol):
+    """A result row read by column name (sqlite3.Row is one; not a Mapping, hence this)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+    def keys(self) -> list[str]: ...
 
 
 async def fetch_all(

@@ -129,7 +129,7 @@ def full_when(moment: datetime, zone: ZoneInfo, language: str) -> str:
     local = moment.astimezone(zone)
     day = format_date(local, format="full", locale=language)
     clock = format_time(local, format="short", locale=language)
-    pattern = get_datetime_format("long", locale=language).replace("'", "")
+    pattern = str(get_datetime_format("long", locale=language)).replace("'", "")
     return pattern.replace("{1}", day).replace("{0}", clock)
 
 
@@ -138,7 +138,7 @@ def short_when(moment: datetime, zone: ZoneInfo, language: str) -> str:
     local = moment.astimezone(zone)
     day = format_date(local, format="medium", locale=language)
     clock = format_time(local, format="short", locale=language)
-    pattern = get_datetime_format("medium", locale=language).replace("'", "")
+    pattern = str(get_datetime_format("medium", locale=language)).replace("'", "")
     return pattern.replace("{1}", day).replace("{0}", clock)
 
 

@@ -46,7 +46,8 @@ def event_calendar(
     entry.add("sequence", int(event.updated_at.timestamp() - event.created_at.timestamp()))
     calendar.add_component(entry)
     calendar.add_missing_timezones()
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 def calendar_document(

@@ -13,10 +13,12 @@ from storage.models import IdeaRecord
 
 def _iso(moment: Any) -> str:
     """Open311 wants W3C date-times with an offset: 2026-11-21T08:03:00+00:00."""
-    return moment.isoformat(timespec="seconds")
+    return str(moment.isoformat(timespec="seconds"))
 
 
-async def _write_array(path: Path, head: str, items: AsyncIterator[dict], tail: str) -> int:
+async def _write_array(
+    path: Path, head: str, items: AsyncIterator[dict[str, Any]], tail: str
+) -> int:
     count = 0
     with path.open("w", encoding="utf-8") as file:
         file.write(head)
@@ -35,7 +37,7 @@ async def write_geojson(
     (RFC 7946 allows null), every column as a property."""
     chosen = columns(with_contact)
 
-    async def features() -> AsyncIterator[dict]:
+    async def features() -> AsyncIterator[dict[str, Any]]:
         async for idea in ideas:
             geometry = None
             if idea.has_pin:
@@ -86,7 +88,7 @@ async def write_open311(
 ) -> int:  # fmt: skip
     """A JSON array of service requests, as GET requests.json answers."""
 
-    async def requests() -> AsyncIterator[dict]:
+    async def requests() -> AsyncIterator[dict[str, Any]]:
         async for idea in ideas:
             yield service_request(idea, lab, with_contact=with_contact, media_url=media_url)
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from handlers.engine.messages import Choice
 from handlers.engine.state import INTAKE_ORDER, Draft, Step
 from handlers.engine.textinput import short
 from handlers.engine.turn import Turn
@@ -11,7 +12,7 @@ from storage.models import Focus, Role
 RESUME_WORDS = 60  # characters of the unfinished idea's problem shown on coming back
 
 
-def with_back(turn: Turn, step: Step, choices: tuple) -> tuple:
+def with_back(turn: Turn, step: Step, choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
     """Every question but the first offers a way back (to the summary, when changing)."""
     if turn.state.draft.editing or previous_step(turn, step) is not None:
         return (*choices, turn.option(step, "back", "nav.back"))

@@ -2,7 +2,7 @@
 /privacidad (their consents, each withdrawable alone). Each takes under a minute."""
 
 from handlers.account.subscriptions import SUBSCRIBE, UPDATES
-from handlers.engine.messages import Document, Reply
+from handlers.engine.messages import Choice, Document, Reply
 from handlers.engine.replies import expected_choice, reject
 from handlers.engine.state import DRAFT_STEPS, Draft, Step
 from handlers.engine.textinput import looks_like_contact
@@ -108,6 +108,7 @@ async def confirm_erase(turn: Turn) -> None:
 
 def ask_erase(turn: Turn) -> None:
     ideas = int(turn.state.draft.fix_values or 0)
+    choices: tuple[Choice, ...]
     if ideas:
         choices = (turn.option(Step.ERASE_CONFIRM, "keep", "erase.keep_ideas"),
                    turn.option(Step.ERASE_CONFIRM, "all", "erase.with_ideas"),

@@ -18,6 +18,7 @@ def ideas_per_day_png(
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(8, 4.5), dpi=100)
     axes = figure.subplots()
@@ -31,7 +32,9 @@ def ideas_per_day_png(
         axes.text(0.5, 0.5, empty_label, ha="center", va="center", transform=axes.transAxes)
     axes.set_title(title)
     axes.set_xticks(list(positions), list(day_labels), rotation=45, ha="right", fontsize=8)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    locator = axes.yaxis.get_major_locator()
+    if isinstance(locator, MaxNLocator):  # the default (AutoLocator): whole ideas only
+        locator.set_params(integer=True)
     axes.spines[["top", "right"]].set_visible(False)
     if series:
         axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
