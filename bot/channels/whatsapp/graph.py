@@ -77,9 +77,10 @@ class GraphClient:
         if response.status_code >= 400:
             raise _error(response)
         try:
-            return response.json()
+            answer: dict[str, Any] = response.json()
         except ValueError:
             raise GraphError(f"HTTP {response.status_code}: not JSON") from None
+        return answer
 
     async def send(self, recipient: str, message: dict[str, Any]) -> str | None:
         """POST {base_url}/{api_version}/{phone_number_id}/messages; Meta's message id."""
@@ -87,7 +88,8 @@ class GraphClient:
                 **address(recipient), **message}  # fmt: skip
         answer = await self._call("POST", f"{self._root}/{self._phone}/messages", json=body)
         sent = answer.get("messages") or [{}]
-        return sent[0].get("id")
+        message_id = sent[0].get("id")
+        return None if message_id is None else str(message_id)
 
     async def upload(self, content: bytes, mime_type: str, filename: str) -> str:
         """A file for a message (.ics, an export); its media id (valid for 30 days)."""
@@ -102,9 +104,9 @@ class GraphClient:
 
     async def media_info(self, media_id: str) -> MediaInfo:
         answer = await self._call("GET", f"{self._root}/{media_id}")
-        size = answer.get("file_size")
+        size = str(answer.get("file_size"))
         return MediaInfo(str(answer.get("url") or ""), str(answer.get("mime_type") or ""),
-                         int(size) if str(size).isdigit() else None)  # fmt: skip
+                         int(size) if size.isdigit() else None)  # fmt: skip
 
     async def download(self, url: str, limit: int) -> bytes:
         """The file behind a media URL (it expires after 5 minutes), at most `limit` bytes."""

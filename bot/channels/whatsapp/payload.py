@@ -8,6 +8,7 @@ out here, as are fields Minga does not use (user preferences, account updates, .
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from storage.deliveries import Report
@@ -95,36 +96,35 @@ def read_message(message: Mapping[str, Any]) -> Incoming | None:
     kind = message.get("type")
     if not user_key or not message_id or kind in SILENT_TYPES or message.get("group_id"):
         return None
-    base = {
-        "user_key": str(user_key),
-        "message_id": str(message_id),
-        "at": _at(message.get("timestamp")),
-    }
+    said = partial(
+        Incoming, user_key=str(user_key), message_id=str(message_id),
+        at=_at(message.get("timestamp")),
+    )  # fmt: skip
     body = message.get(kind) if isinstance(kind, str) else None
     body = body if isinstance(body, Mapping) else {}
     if kind == "text":
-        return Incoming(text=str(body.get("body") or ""), **base)
+        return said(text=str(body.get("body") or ""))
     if kind == "interactive":
         for reply_type in ("button_reply", "list_reply"):
             picked = body.get(reply_type)
             if isinstance(picked, Mapping) and picked.get("id"):
-                return Incoming(choice=str(picked["id"]), **base)
-        return Incoming(unsupported="unsupported", **base)
+                return said(choice=str(picked["id"]))
+        return said(unsupported="unsupported")
     if kind == "button":  # a template's quick-reply button
         payload = body.get("payload") or body.get("text")
-        return Incoming(choice=str(payload), **base) if payload else None
+        return said(choice=str(payload)) if payload else None
     if kind == "location":
         try:
             latitude, longitude = float(body["latitude"]), float(body["longitude"])
         except (KeyError, TypeError, ValueError):
-            return Incoming(unsupported="location", **base)
-        return Incoming(latitude=latitude, longitude=longitude, **base)
+            return said(unsupported="location")
+        return said(latitude=latitude, longitude=longitude)
     if kind in MEDIA_TYPES and body.get("id"):
-        return Incoming(media_kind=MEDIA_TYPES[kind], media_id=str(body["id"]),
-                        mime_type=body.get("mime_type"), **base)  # fmt: skip
+        return said(media_kind=MEDIA_TYPES[kind], media_id=str(body["id"]),
+                    mime_type=body.get("mime_type"))  # fmt: skip
     if kind == "reaction" and not (body.get("emoji") or ""):
         return None  # a reaction taken back: nothing was said
-    return Incoming(unsupported=UNSUPPORTED_NAMES.get(str(kind), "other"), **base)
+    return said(unsupported=UNSUPPORTED_NAMES.get(str(kind), "other"))
 
 
 def read_status(status: Mapping[str, Any]) -> Status | None:

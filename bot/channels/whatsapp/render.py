@@ -175,7 +175,7 @@ def _location_request(
 
 
 def location_message(venue: Venue) -> WhatsAppMessage:
-    place = {"latitude": venue.latitude, "longitude": venue.longitude}
+    place: dict[str, float | str] = {"latitude": venue.latitude, "longitude": venue.longitude}
     if venue.title:
         place["name"] = shorten(venue.title, MAX_PLACE_TEXT)
     if venue.address:
