@@ -18,9 +18,9 @@ import pytest
 
 # -- The product's entry points. These are the only imports of handlers' module paths: when
 # -- the restructuring moves them, fix these lines and nothing else.
-from handlers.catalog import Catalog
-from handlers.dispatcher import Dispatcher
-from handlers.settings import FlowSettings, StaffSettings
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.settings import FlowSettings, StaffSettings
 
 # --
 from storage.database import Database
