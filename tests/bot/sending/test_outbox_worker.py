@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.sending.errors import Blocked, DeliveryError, Transient
+from bot.sending.outbox_policy import OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
@@ -46,29 +47,32 @@ async def _instant(seconds: float) -> None:
 
 
 def _worker(
-    database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, **options: int
-):
+    database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, *,
+    concurrency: int = 32, poll_seconds: float = 3600,
+) -> tuple[OutboxWorker, OutboxPolicy]:  # fmt: skip
     sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
                     bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
 
     async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
         return await compose(item, database.reader(), FlowSettings(), catalog, now)
 
-    return OutboxWorker(database, {"test": sender}, composed, clock, poll_seconds=0.05, **options)
+    policy = OutboxPolicy(database, clock)
+    # By default a poll far longer than any test: the worker must be woken, never find rows
+    # by chance.
+    worker = OutboxWorker(database, {"test": sender}, composed, clock, policy,
+                          concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
+    return worker, policy
 
 
-async def _drain(worker: OutboxWorker, database: Database) -> None:
+async def _drain(worker_and_policy: tuple[OutboxWorker, OutboxPolicy], database: Database) -> None:
+    """Run the worker until it has nothing left to do (reports of finished broadcasts
+    included): what it did not send by then, it will not send."""
+    worker, policy = worker_and_policy
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    for _ in range(400):
-        await asyncio.sleep(0.01)
-        if await database.reader().outbox.backlog() == 0:
-            break
-    await asyncio.sleep(0.1)  # let the finished broadcast be reported (and sent)
-    for _ in range(100):
-        if await database.reader().outbox.backlog() == 0:
-            break
-        await asyncio.sleep(0.01)
+    policy.wake()  # the rows the test wrote
+    async with asyncio.timeout(20):
+        await policy.until_caught_up()
     stop.set()
     await task
 
@@ -185,7 +189,8 @@ async def test_a_database_error_while_looking_is_retried_not_fatal(
 
     monkeypatch.setattr(outbox, "due", flaky_due)
     transport = Recorder()
-    await _drain(_worker(database, transport, clock, catalog), database)
+    # After a failed look it tries again a poll later.
+    await _drain(_worker(database, transport, clock, catalog, poll_seconds=0.05), database)
     assert not failures  # it failed once...
     assert sorted(transport.sent) == ["ana", "beto"]  # ...and went on
 
@@ -199,8 +204,7 @@ async def test_many_rows_go_out_in_batches_and_all_once(
     broadcast_id = await _broadcast(database, clock, reporter=None)
     transport = Recorder()
     # 8 at once, refilled when 2 are free: several refills happen.
-    worker = _worker(database, transport, clock, catalog, concurrency=8)
-    await _drain(worker, database)
+    await _drain(_worker(database, transport, clock, catalog, concurrency=8), database)
     assert sorted(transport.sent) == sorted(names)
     assert all(len(messages) == 1 for messages in transport.sent.values())
     counts = await database.reader().outbox.counts(broadcast_id)
