@@ -51,7 +51,8 @@ def check(fields: EventFields, now: datetime, *, new_time: bool) -> EventFields:
         raise EventProblem("ends_before")
     if (fields.latitude is None) != (fields.longitude is None):
         raise EventProblem("half_location")
-    if fields.latitude is not None and not valid_coordinates(fields.latitude, fields.longitude):  # type: ignore[arg-type]
+    at = (fields.latitude, fields.longitude)
+    if at[0] is not None and at[1] is not None and not valid_coordinates(at[0], at[1]):
         raise EventProblem("bad_location")
     if fields.capacity is not None and fields.capacity < 1:
         raise EventProblem("capacity")

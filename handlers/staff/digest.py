@@ -6,6 +6,7 @@ that day); /resumen shows it on demand without changing what the next one covers
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_datetime
@@ -101,7 +102,9 @@ def _line(voice: Voice, idea: IdeaRecord) -> str:
                    problem=short(idea.problem))  # fmt: skip
 
 
-def _totals(voice: Voice, key: str, rows: list[tuple[object, int]], name) -> str:  # type: ignore[no-untyped-def]
+def _totals(
+    voice: Voice, key: str, rows: list[tuple[object, int]], name: Callable[[object], object]
+) -> str:
     parts = [
         voice.t("digest.total_part", name=name(value), count=count) for value, count in rows[:TOP]
     ]
@@ -195,7 +198,7 @@ async def _compose_alert(
     idea = await repos.idea_search.get(item.payload_as(IdeaAlertPayload).idea_id)
     if idea is None:
         return None
-    text = voice.t("digest.alert", line=_line(voice, 1, idea).partition(" ")[2])
+    text = voice.t("digest.alert", line=_line(voice, idea).partition(" ")[2])  # without "•"
     return [Reply(text, (Choice(f"{STAFF}:v:{idea.id}", voice.t("digest.open")),))]
 
 

@@ -1,13 +1,15 @@
 """The outbox worker: every reachable opted-in resident once, blocked ones given up, expired
 rows skipped, failures recorded, and staff told when their broadcast ends."""
 
+import ast
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from bot.sending.errors import Blocked, DeliveryError, Transient
-from bot.sending.outbox_policy import OutboxPolicy
+from bot.sending.errors import Blocked, DeliveryError, Halted, Transient, TryLater
+from bot.sending.outbox_policy import MAX_TRIES, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
@@ -20,8 +22,11 @@ from storage.database import Database
 from storage.models import OutboxItem
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.timeline import Timeline
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.walk import answer_receipt, to_summary
+
+ROOT = Path(__file__).parents[3]
 
 
 class Recorder:
@@ -211,3 +216,84 @@ async def test_many_rows_go_out_in_batches_and_all_once(
     assert (counts.sent, counts.pending) == (12, 0)
     broadcast = await database.reader().broadcasts.get(broadcast_id)
     assert broadcast is not None and broadcast.finished_at is not None
+
+
+async def test_a_retry_is_queued_again_and_given_up_after_max_tries(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """A "try again another way" answer (e.g. WhatsApp's closed window) queues the row again,
+    at most MAX_TRIES tries in all; then it is failed with the last error."""
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["ana"] = TryLater("window closed (sent again as a template)")
+    await _drain(_worker(database, transport, clock, catalog), database)
+    [row] = await outbox_rows(database, "broadcast")
+    assert (row["status"], row["attempts"], row["last_error"]) == (
+        "failed", MAX_TRIES, "window closed (sent again as a template)",
+    )  # fmt: skip
+
+
+async def test_a_halted_channel_holds_its_rows_until_the_clock_passes_the_halt(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """Held, not given up; sent once the (injected) clock has moved past the halt."""
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["ana"] = Halted("account restricted", 600)
+    timeline = Timeline()
+    sender = Sender(transport, Pacer(Gate(1000, monotonic=timeline.monotonic)),
+                    RetryPolicy(attempts=1, backoff_seconds=0, bulk_seconds_per_chat=0),
+                    sleep=_instant, monotonic=timeline.monotonic)  # fmt: skip
+    policy = OutboxPolicy(database, clock)
+
+    async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
+        return await compose(item, database.reader(), FlowSettings(), catalog, now)
+
+    worker = OutboxWorker(database, {"test": sender}, composed, clock, policy, poll_seconds=3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(20):
+            await policy.until_caught_up()  # tried once: halted
+            del transport.failures["ana"]
+            clock.advance(seconds=599)
+            timeline.now += 599
+            policy.wake()
+            await policy.until_caught_up()
+            assert transport.sent == {}  # the halt is not over
+            [row] = await outbox_rows(database, "broadcast")
+            assert (row["status"], row["last_error"]) == ("pending", "account restricted")
+            clock.advance(seconds=2)
+            timeline.now += 2
+            policy.wake()
+            await policy.until_caught_up()
+    finally:
+        stop.set()
+        await task
+    assert list(transport.sent) == ["ana"]
+    [row] = await outbox_rows(database, "broadcast")
+    assert row["status"] == "sent"
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports."""
+    tree = ast.parse(path.read_text())
+    names = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    return names | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+
+def test_the_channels_reach_the_outbox_only_through_its_policy() -> None:
+    """No adapter takes the worker's constants or runs retries of its own."""
+    for path in (ROOT / "bot" / "channels").rglob("*.py"):
+        assert "bot.sending.outbox_worker" not in _imports(path), path
+
+
+def test_the_worker_reads_time_only_from_its_clock_and_writes_no_domain_rows() -> None:
+    for name in ("outbox_worker.py", "outbox_policy.py"):
+        path = ROOT / "bot" / "sending" / name
+        assert not {"time", "storage.outbox_kinds"} & _imports(path), path
+        source = path.read_text()
+        assert ".now(" not in source.replace("self._clock.now(", ""), path
+        assert "NewOutbox" not in source, path  # "how it went" rows: handlers.broadcasts
