@@ -1,4 +1,5 @@
-"""The composition root: settings in, a database, texts, clock and dispatcher out."""
+"""The composition root: settings in, a database, texts, clock, dispatcher and the outbox's
+policy out (the dispatcher, the channels and the worker are given the policy as they are built)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -6,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings
+from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
 from handlers.engine.catalog import Catalog
@@ -27,6 +29,7 @@ class Runtime:
     catalog: Catalog
     clock: Clock
     dispatcher: Dispatcher
+    outbox: OutboxPolicy
     broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
 
     @classmethod
@@ -39,8 +42,12 @@ class Runtime:
         private_dir(settings.storage.media_dir)  # residents' photos and voice notes
         async with database.transaction() as repos:  # consents count under this version
             await repos.residents.set_policy_version(settings.lab.privacy_policy_version)
-        dispatcher = Dispatcher(database, settings.flow, catalog, clock)
-        runtime = cls(settings, database, catalog, clock, dispatcher)
+        outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
+        # A turn that wrote rows (it may have queued outbox messages) wakes the worker.
+        dispatcher = Dispatcher(
+            database, settings.flow, catalog, clock, on_rows_written=outbox.wake
+        )
+        runtime = cls(settings, database, catalog, clock, dispatcher, outbox)
         dispatcher.release_media = runtime.discard_media  # after /borrar
         return runtime
 
@@ -57,15 +64,22 @@ class Runtime:
         return await compose(item, self.database.reader(), self.settings.flow, self.catalog, now,
                              self.broadcasts)  # fmt: skip
 
-    def outbox_worker(self, senders: Mapping[str, Sender], **options: float) -> OutboxWorker:
-        return OutboxWorker(self.database, senders, self.compose, self.clock,
-                            alert=self.alert_staff, **options)  # type: ignore[arg-type]  # fmt: skip
-
-    async def alert_staff(
-        self, repos: Repositories, channel: str, reason: str, seconds: float, now: datetime
-    ) -> None:
-        """A channel stopped bulk sending: the staff group hears of it (in this transaction)."""
-        await queue_channel_alert(repos, self.settings.flow, channel, reason, seconds, now)
+    def outbox_worker(
+        self, senders: Mapping[str, Sender], *, concurrency: int = 32, poll_seconds: float = 1.0
+    ) -> OutboxWorker:
+        return OutboxWorker(self.database, senders, self.compose, self.clock, self.outbox,
+                            concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
 
     async def close(self) -> None:
         await self.database.close()
+
+
+def _alert_staff(settings: Settings) -> Alert:
+    """A channel stopped bulk sending: the staff group hears of it (in the given transaction)."""
+
+    async def alert(
+        repos: Repositories, channel: str, reason: str, seconds: float, now: datetime
+    ) -> None:
+        await queue_channel_alert(repos, settings.flow, channel, reason, seconds, now)
+
+    return alert

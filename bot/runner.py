@@ -37,15 +37,9 @@ def whatsapp_channel(runtime: Runtime) -> WhatsAppChannel:
     settings = runtime.settings
     return WhatsAppChannel(
         settings.whatsapp, runtime.dispatcher, runtime.database, runtime.catalog,
-        runtime.media_dir, runtime.clock, default_language=settings.lab.default_language,
-        alert=runtime.alert_staff, notify=lambda: _wake_outbox(runtime),
+        runtime.media_dir, runtime.clock, runtime.outbox,
+        default_language=settings.lab.default_language,
     )  # fmt: skip
-
-
-def _wake_outbox(runtime: Runtime) -> None:
-    """Rows were queued again outside a turn: the outbox worker looks now."""
-    if runtime.dispatcher.on_rows_written is not None:
-        runtime.dispatcher.on_rows_written()
 
 
 async def start_telegram(
@@ -165,8 +159,8 @@ async def _connect_telegram(
 async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: asyncio.Event) -> None:
     """The outbox worker and the reminder scheduler, until `stop` is set."""
     worker = runtime.outbox_worker(senders)
-    runtime.dispatcher.on_rows_written = worker.notify
-    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock, worker.notify,
+    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
+                          runtime.outbox.wake,
                           discard_media=runtime.discard_media,
                           media_dir=runtime.media_dir)  # fmt: skip
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")

@@ -7,11 +7,9 @@ import aiosqlite
 
 from storage.models import Broadcast
 from storage.outbox import REACHABLE
+from storage.outbox_kinds import BroadcastPayload, OutboxKind
 from storage.sql import Row, fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db
-
-BROADCAST_KIND = "broadcast"
-BROADCAST_PRIORITY = 7  # after reminders and replies to what residents did
 
 # Who an audience is, as a condition on residents `r` with one parameter (or none).
 AUDIENCES: dict[str, str] = {
@@ -81,10 +79,10 @@ class BroadcastRepository:
         cursor = await self._db.execute(
             "INSERT OR IGNORE INTO outbox (kind, subject, recipient_id, payload, priority, "  # noqa: S608
             "not_before, broadcast_id, created_at) "
-            f"SELECT ?, ?, r.id, '{{}}', ?, ?, ?, ? FROM residents AS r "
+            f"SELECT ?, ?, r.id, ?, ?, ?, ?, ? FROM residents AS r "
             f"WHERE {REACHABLE} AND {condition} ORDER BY r.id",
-            (BROADCAST_KIND, str(broadcast_id), BROADCAST_PRIORITY, to_db(now), broadcast_id,
-             to_db(now), *values),
+            (OutboxKind.BROADCAST.value, str(broadcast_id), BroadcastPayload().stored(),
+             OutboxKind.BROADCAST.priority, to_db(now), broadcast_id, to_db(now), *values),
         )  # fmt: skip
         recipients = cursor.rowcount
         row = await fetch_one(

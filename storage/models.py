@@ -2,8 +2,13 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from storage.outbox_kinds import PAYLOADS, OutboxKind, OutboxPayload
+
+P = TypeVar("P", bound=OutboxPayload)
 
 
 class Role(StrEnum):
@@ -277,27 +282,42 @@ class OutboxStatus(StrEnum):
 
 
 class NewOutbox(_Row):
-    kind: str
+    kind: OutboxKind
     subject: str
     recipient_id: int
-    payload: dict[str, object] = {}
-    priority: int = 5
+    payload: OutboxPayload  # the kind's model (PAYLOADS)
     not_before: datetime
     expires_at: datetime | None = None
     broadcast_id: int | None = None
+
+    @model_validator(mode="after")
+    def _payload_of_its_kind(self) -> "NewOutbox":
+        if type(self.payload) is not PAYLOADS[self.kind]:
+            raise ValueError(f"a {self.kind} row carries {PAYLOADS[self.kind].__name__}")
+        return self
+
+    @property
+    def priority(self) -> int:
+        return self.kind.priority
 
 
 class OutboxItem(_Row):
     """A bulk message due for sending, with what the sender needs to know of its recipient."""
 
     id: int
-    kind: str
+    kind: str  # as stored: an OutboxKind, unless a newer version wrote it
     subject: str
-    payload: dict[str, object]
+    payload: dict[str, object]  # as stored: read it with payload_as
     attempts: int
     expires_at: datetime | None
     broadcast_id: int | None
     recipient: Resident
+
+    def payload_as(self, model: type[P]) -> P:
+        """The stored payload read as its kind's model (ValueError when it is not that)."""
+        if PAYLOADS.get(OutboxKind(self.kind)) is not model:
+            raise ValueError(f"a {self.kind} row does not carry {model.__name__}")
+        return model.model_validate(self.payload)
 
 
 class Broadcast(_Row):

@@ -7,6 +7,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
+from storage.outbox_kinds import OutboxKind
 from storage.residents import resident_from_row
 from storage.sql import fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
@@ -30,10 +31,10 @@ class OutboxRepository:
             "not_before, expires_at, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    item.kind,
+                    item.kind.value,
                     item.subject,
                     item.recipient_id,
-                    json.dumps(item.payload),
+                    item.payload.stored(),
                     item.priority,
                     to_db(item.not_before),
                     to_db_optional(item.expires_at),
@@ -143,7 +144,7 @@ class OutboxRepository:
         reason: str,
         *,
         recipient_id: int | None = None,
-        kinds: Sequence[str] = (),
+        kinds: Sequence[OutboxKind] = (),
         subject_prefix: str | None = None,
     ) -> int:
         """Give up pending messages that are no longer wanted; returns how many."""
@@ -154,7 +155,7 @@ class OutboxRepository:
             values.append(recipient_id)
         if kinds:
             conditions.append(f"kind IN ({', '.join('?' * len(kinds))})")
-            values.extend(kinds)
+            values.extend(kind.value for kind in kinds)
         if subject_prefix is not None:
             conditions.append("substr(subject, 1, ?) = ?")
             values.extend((len(subject_prefix), subject_prefix))

@@ -7,16 +7,16 @@ from handlers.engine.textinput import fold
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
 from handlers.privacy.consent import Purpose, changes, granted, stale, undecided
-from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
+from storage.outbox_kinds import OutboxKind
 
 UPDATES = "upd"  # the prefix of the buttons about news of one's ideas: "upd:on", "upd:off"
 SUBSCRIBE = "sub"  # the prefix of the announcements buttons: "sub:yes", "sub:no"
 # A message that is only one of these words opts out, at any step (folded: any case).
 OPT_OUT_WORDS = frozenset(("baja", "stop", "parar", "unsubscribe"))
 # Broadcasts queued before an opt-out are dropped; notices about their own RSVPs are not.
-ANNOUNCEMENT_KINDS = ("broadcast",)
+ANNOUNCEMENT_KINDS = (OutboxKind.BROADCAST,)
 # Idea notices queued before "no more news" are dropped.
-UPDATE_KINDS = (STATUS_NOTICE, REPLY_NOTICE, AWARD_NOTICE)
+UPDATE_KINDS = (OutboxKind.IDEA_STATUS, OutboxKind.IDEA_REPLY, OutboxKind.IDEA_AWARD)
 
 
 def is_opt_out(text: str | None) -> bool:

@@ -107,7 +107,7 @@ class Dispatcher:
         self._locks = KeyedLocks()
         self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
         # Told after a turn that wrote rows (it may have queued outbox messages).
-        self.on_rows_written = on_rows_written
+        self._on_rows_written = on_rows_written
         # Deletes media files a committed turn let go of (the composition root sets it).
         self.release_media: Callable[[list[str]], None] | None = None
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
@@ -244,8 +244,8 @@ class Dispatcher:
                 draft=state.draft.model_dump_json(exclude_defaults=True),
                 now=now,
             )
-        if work.wrote_rows and self.on_rows_written is not None:
-            self.on_rows_written()
+        if work.wrote_rows and self._on_rows_written is not None:
+            self._on_rows_written()
         # Files the draft held and no longer does (sent with the idea, replaced, discarded)
         # are candidates: those an idea keeps are not deleted. Files it still holds are not
         # looked up again on every turn.

@@ -3,18 +3,9 @@
 from datetime import datetime
 
 from storage.models import NewOutbox
+from storage.outbox_kinds import EventNoticePayload, OutboxKind
 from storage.repositories import Repositories
 from storage.timefmt import to_db
-
-REMINDER = "reminder"
-PROMOTED = "promoted"
-CHANGED = "event_changed"
-CANCELLED = "event_cancelled"
-
-# Lower goes first: what is tied to a time (reminders), then news about a person's own
-# place, then broadcasts (storage.broadcasts.BROADCAST_PRIORITY).
-REMINDER_PRIORITY = 2
-NOTICE_PRIORITY = 3
 
 
 def reminder_subject(event_id: int, starts_at: datetime, offset_s: int) -> str:
@@ -32,11 +23,10 @@ async def queue_promotions(
     await repos.outbox.add(
         (
             NewOutbox(
-                kind=PROMOTED,
+                kind=OutboxKind.PROMOTED,
                 subject=f"{event_id}@{to_db(now)}",
                 recipient_id=resident_id,
-                payload={"event_id": event_id},
-                priority=NOTICE_PRIORITY,
+                payload=EventNoticePayload(event_id=event_id),
                 not_before=now,
             )
             for resident_id in residents

@@ -2,8 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from handlers.events.notices import REMINDER, REMINDER_PRIORITY, reminder_subject
+from handlers.events.notices import reminder_subject
 from storage.models import NewOutbox, RsvpStatus
+from storage.outbox_kinds import OutboxKind, ReminderPayload
 from storage.repositories import Repositories
 
 
@@ -32,11 +33,10 @@ async def queue_due_reminders(repos: Repositories, offsets: tuple[int, ...], now
         await repos.outbox.add(
             (
                 NewOutbox(
-                    kind=REMINDER,
+                    kind=OutboxKind.REMINDER,
                     subject=reminder_subject(event.id, event.starts_at, nearest),
                     recipient_id=resident_id,
-                    payload={"event_id": event.id, "offset_s": nearest},
-                    priority=REMINDER_PRIORITY,
+                    payload=ReminderPayload(event_id=event.id, offset_s=nearest),
                     not_before=now,
                     expires_at=event.starts_at,
                 )

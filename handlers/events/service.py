@@ -5,14 +5,9 @@ from datetime import datetime, timedelta
 
 from handlers.engine.catalog import Translator
 from handlers.engine.textinput import valid_coordinates
-from handlers.events.notices import (
-    CANCELLED,
-    CHANGED,
-    NOTICE_PRIORITY,
-    event_subject_prefix,
-    fill_and_tell,
-)
+from handlers.events.notices import event_subject_prefix, fill_and_tell
 from storage.models import Event, EventFields, EventStatus, NewOutbox, RsvpStatus
+from storage.outbox_kinds import EventNoticePayload, OutboxKind
 from storage.repositories import Repositories
 from storage.timefmt import to_db
 
@@ -56,7 +51,8 @@ def check(fields: EventFields, now: datetime, *, new_time: bool) -> EventFields:
         raise EventProblem("ends_before")
     if (fields.latitude is None) != (fields.longitude is None):
         raise EventProblem("half_location")
-    if fields.latitude is not None and not valid_coordinates(fields.latitude, fields.longitude):  # type: ignore[arg-type]
+    at = (fields.latitude, fields.longitude)
+    if at[0] is not None and at[1] is not None and not valid_coordinates(at[0], at[1]):
         raise EventProblem("bad_location")
     if fields.capacity is not None and fields.capacity < 1:
         raise EventProblem("capacity")
@@ -89,13 +85,13 @@ async def create_event(
     return event
 
 
-async def _tell(repos: Repositories, event: Event, kind: str, now: datetime) -> int:
+async def _tell(repos: Repositories, event: Event, kind: OutboxKind, now: datetime) -> int:
     """Queue a notice to everyone who said yes or waits for a place."""
     residents = await repos.rsvps.residents(event.id, (RsvpStatus.GOING, RsvpStatus.WAITLIST))
     await repos.outbox.add(
         (
             NewOutbox(kind=kind, subject=f"{event.id}@{to_db(now)}", recipient_id=resident,
-                      payload={"event_id": event.id}, priority=NOTICE_PRIORITY, not_before=now)
+                      payload=EventNoticePayload(event_id=event.id), not_before=now)
             for resident in residents
         ),
         now,
@@ -122,11 +118,11 @@ async def edit_event(
     updated = await repos.events.update(event.id, fields, status, now)
     told = 0
     if moved:
-        told = await _tell(repos, updated, CHANGED, now)
+        told = await _tell(repos, updated, OutboxKind.EVENT_CHANGED, now)
     if new_time:  # reminders for the old start are no longer wanted
         old_start = f"{event_subject_prefix(event.id)}{to_db(event.starts_at)}"
         await repos.outbox.skip_pending(
-            now, "event moved", kinds=("reminder",), subject_prefix=old_start
+            now, "event moved", kinds=(OutboxKind.REMINDER,), subject_prefix=old_start
         )
         await skip_past_reminders(repos, updated, offsets, now)
     await fill_and_tell(repos, event.id, now)  # a larger capacity frees places
@@ -139,6 +135,9 @@ async def cancel_event(repos: Repositories, event: Event, now: datetime) -> tupl
         return event, 0
     updated = await repos.events.update(event.id, event, EventStatus.CANCELLED, now)
     await repos.outbox.skip_pending(
-        now, "event cancelled", kinds=("reminder",), subject_prefix=event_subject_prefix(event.id)
+        now,
+        "event cancelled",
+        kinds=(OutboxKind.REMINDER,),
+        subject_prefix=event_subject_prefix(event.id),
     )
-    return updated, await _tell(repos, updated, CANCELLED, now)
+    return updated, await _tell(repos, updated, OutboxKind.EVENT_CANCELLED, now)

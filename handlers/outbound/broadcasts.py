@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from handlers.engine.settings import LabSettings
-from storage.models import Broadcast, EventStatus
+from storage.models import Broadcast, EventStatus, NewOutbox
+from storage.outbox_kinds import BroadcastReportPayload, OutboxKind
 from storage.repositories import Repositories
 
 TEXT_LIMITS = (2, 3500)
@@ -86,3 +87,23 @@ async def queue_broadcast(
         text=text, event_id=event_id, audience=str(audience), kind=audience.kind,
         value=audience.value, created_by=created_by, reporter_id=reporter_id, now=now,
     )  # fmt: skip
+
+
+async def finish_broadcasts(repos: Repositories, now: datetime) -> list[Broadcast]:
+    """Broadcasts with nothing left to send are finished; staff who started one hear how it
+    went. Returns those just finished."""
+    finished = await repos.broadcasts.finish_done(now)
+    reports = [
+        NewOutbox(
+            kind=OutboxKind.BROADCAST_REPORT,
+            subject=str(b.id),
+            recipient_id=b.reporter_id,
+            payload=BroadcastReportPayload(broadcast_id=b.id),
+            not_before=now,
+        )
+        for b in finished
+        if b.reporter_id is not None
+    ]
+    if reports:
+        await repos.outbox.add(reports, now)
+    return finished

@@ -8,16 +8,19 @@ from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Reply
 from handlers.engine.settings import FlowSettings
 from handlers.events.cards import Voice, event_card, starts
-from handlers.events.notices import CANCELLED, CHANGED, PROMOTED, REMINDER, reminder_subject
+from handlers.events.notices import reminder_subject
 from handlers.outbound.summaries import BROADCAST, EVENT_UPDATE, INVITATION, summarised
 from handlers.outbound.summaries import REMINDER as REMINDER_PURPOSE
 from handlers.staff import alerts, digest
 from handlers.staff import notices as idea_notices
-from storage.broadcasts import BROADCAST_KIND
 from storage.models import Broadcast, EventStatus, OutboxItem, RsvpStatus
+from storage.outbox_kinds import (
+    BroadcastReportPayload,
+    EventNoticePayload,
+    OutboxKind,
+    ReminderPayload,
+)
 from storage.repositories import Repositories
-
-BROADCAST_REPORT = "broadcast_report"
 
 Composer = Callable[[OutboxItem, Repositories, Voice, datetime], Awaitable[list[Reply] | None]]
 
@@ -25,10 +28,11 @@ Composer = Callable[[OutboxItem, Repositories, Voice, datetime], Awaitable[list[
 async def _reminder(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    event = await repos.events.get(int(item.payload["event_id"]))  # type: ignore[arg-type]
+    payload = item.payload_as(ReminderPayload)
+    event = await repos.events.get(payload.event_id)
     if event is None or event.status is EventStatus.CANCELLED:
         return None
-    if item.subject != reminder_subject(event.id, event.starts_at, int(item.payload["offset_s"])):  # type: ignore[arg-type]
+    if item.subject != reminder_subject(event.id, event.starts_at, payload.offset_s):
         return None  # the event moved since: the new start has reminders of its own
     if await repos.rsvps.status(event.id, item.recipient.id) is not RsvpStatus.GOING:
         return None  # they said they can't come after all
@@ -37,21 +41,28 @@ async def _reminder(
     return summarised([card], voice, REMINDER_PURPOSE, event.title, starts(voice, event))
 
 
+NOTICE_INTROS = {
+    OutboxKind.PROMOTED: "events.promoted",
+    OutboxKind.EVENT_CHANGED: "events.changed",
+    OutboxKind.EVENT_CANCELLED: "events.cancelled",
+}
+
+
 async def _event_notice(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    event = await repos.events.get(int(item.payload["event_id"]))  # type: ignore[arg-type]
+    event = await repos.events.get(item.payload_as(EventNoticePayload).event_id)
     if event is None:
         return None
+    kind = OutboxKind(item.kind)
     mine = await repos.rsvps.status(event.id, item.recipient.id)
-    intro_key = {PROMOTED: "events.promoted", CHANGED: "events.changed",
-                 CANCELLED: "events.cancelled"}[item.kind]  # fmt: skip
-    if item.kind == PROMOTED and mine is not RsvpStatus.GOING:
+    intro_key = NOTICE_INTROS[kind]
+    if kind is OutboxKind.PROMOTED and mine is not RsvpStatus.GOING:
         return None  # they gave the place up again before hearing of it
-    if item.kind != CANCELLED and event.status is EventStatus.CANCELLED:
+    if kind is not OutboxKind.EVENT_CANCELLED and event.status is EventStatus.CANCELLED:
         return None  # the cancellation notice says it all
     card = event_card(voice, event, now, intro=voice.t(intro_key), mine=mine,
-                      calendar=item.kind == CHANGED)  # fmt: skip
+                      calendar=kind is OutboxKind.EVENT_CHANGED)  # fmt: skip
     return summarised([card], voice, EVENT_UPDATE, voice.t(intro_key), event.title,
                       starts(voice, event))  # fmt: skip
 
@@ -95,19 +106,20 @@ async def _broadcast(
 async def _report(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    broadcast_id = int(item.payload["broadcast_id"])  # type: ignore[arg-type]
+    broadcast_id = item.payload_as(BroadcastReportPayload).broadcast_id
     counts = await repos.outbox.counts(broadcast_id)
     return [Reply(voice.t("broadcast.report", id=broadcast_id, sent=counts.sent,
                           failed=counts.failed, blocked=counts.blocked,
                           skipped=counts.skipped))]  # fmt: skip
 
 
-COMPOSERS: dict[str, Composer] = {
-    REMINDER: _reminder,
-    PROMOTED: _event_notice,
-    CHANGED: _event_notice,
-    CANCELLED: _event_notice,
-    BROADCAST_REPORT: _report,
+# Every kind but the broadcast (composed with the cache of its text, below).
+COMPOSERS: dict[OutboxKind, Composer] = {
+    OutboxKind.REMINDER: _reminder,
+    OutboxKind.PROMOTED: _event_notice,
+    OutboxKind.EVENT_CHANGED: _event_notice,
+    OutboxKind.EVENT_CANCELLED: _event_notice,
+    OutboxKind.BROADCAST_REPORT: _report,
     **idea_notices.COMPOSERS,
     **digest.COMPOSERS,
     **alerts.COMPOSERS,
@@ -124,9 +136,9 @@ async def compose(
 ) -> list[Reply] | None:
     language = item.recipient.language or settings.lab.default_language
     voice = Voice(catalog.translator(language), language, settings.lab)
-    if item.kind == BROADCAST_KIND:
+    if item.kind == OutboxKind.BROADCAST:
         return await _broadcast(item, repos, voice, now, cache or BroadcastCache())
-    composer = COMPOSERS.get(item.kind)
+    composer = COMPOSERS.get(OutboxKind(item.kind))  # ValueError: a kind this version lacks
     if composer is None:
         raise ValueError(f"no composer for outbox kind {item.kind!r}")
     return await composer(item, repos, voice, now)

@@ -7,15 +7,13 @@ from datetime import datetime
 from handlers.engine.messages import Reply
 from handlers.engine.settings import FlowSettings
 from handlers.events.cards import Voice
-from handlers.staff.digest import GROUP_PRIORITY, group_recipient
+from handlers.staff.digest import group_recipient
 from storage.models import NewOutbox, OutboxItem
+from storage.outbox_kinds import ChannelAlertPayload, OutboxKind
 from storage.repositories import Repositories
 from storage.timefmt import to_db
 
 log = logging.getLogger(__name__)
-
-CHANNEL_ALERT = "channel_alert"
-ALERT_PRIORITY = GROUP_PRIORITY - 3  # before anything else that waits
 
 
 async def queue_channel_alert(
@@ -31,11 +29,11 @@ async def queue_channel_alert(
     if settings.staff.group_chat_id is None:
         return
     await repos.outbox.add(
-        [NewOutbox(kind=CHANNEL_ALERT, subject=f"{channel}:{to_db(now)}",
+        [NewOutbox(kind=OutboxKind.CHANNEL_ALERT, subject=f"{channel}:{to_db(now)}",
                    recipient_id=await group_recipient(repos, settings, now),
-                   payload={"channel": channel, "reason": reason[:300],
-                            "minutes": max(1, round(seconds / 60))},
-                   priority=ALERT_PRIORITY, not_before=now)],
+                   payload=ChannelAlertPayload(channel=channel, reason=reason[:300],
+                                               minutes=max(1, round(seconds / 60))),
+                   not_before=now)],
         now,
     )  # fmt: skip
 
@@ -43,19 +41,20 @@ async def queue_channel_alert(
 async def _compose(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    channel = str(item.payload["channel"])
+    payload = item.payload_as(ChannelAlertPayload)
+    channel = payload.channel
     name = voice.t(f"channel_alert.{channel}") if channel == "whatsapp" else channel
     return [
         Reply(
             voice.t(
                 "channel_alert.halted",
                 channel=name,
-                reason=item.payload["reason"],
-                minutes=item.payload.get("minutes", 60),
-                count=int(item.payload.get("minutes", 60)),
+                reason=payload.reason,
+                minutes=payload.minutes,
+                count=payload.minutes,
             )
         )
     ]
 
 
-COMPOSERS = {CHANNEL_ALERT: _compose}
+COMPOSERS = {OutboxKind.CHANNEL_ALERT: _compose}

@@ -6,6 +6,7 @@ that day); /resumen shows it on demand without changing what the next one covers
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_datetime
@@ -17,12 +18,9 @@ from handlers.events.cards import Voice
 from handlers.staff.chart import ideas_per_day_png
 from handlers.staff.ideas_view import STAFF
 from storage.models import Focus, IdeaFilter, IdeaRecord, IdeaStatus, NewOutbox, OutboxItem
+from storage.outbox_kinds import DigestPayload, IdeaAlertPayload, OutboxKind
 from storage.repositories import Repositories
-from storage.timefmt import from_db, to_db
 
-DIGEST = "digest"
-IDEA_ALERT = "idea_alert"
-GROUP_PRIORITY = 4
 LISTED = 15  # new ideas listed in the text; the rest are counted
 BUTTONS = 10  # of which this many get an "open" button
 CHART_DAYS = 14
@@ -73,11 +71,10 @@ async def queue_due_digest(repos: Repositories, settings: FlowSettings, now: dat
         await repos.outbox.add(
             [
                 NewOutbox(
-                    kind=DIGEST,
+                    kind=OutboxKind.DIGEST,
                     subject=today.isoformat(),
                     recipient_id=await group_recipient(repos, settings, now),
-                    payload={"since": to_db(since), "until": to_db(now)},
-                    priority=GROUP_PRIORITY,
+                    payload=DigestPayload(since=since, until=now),
                     not_before=now,
                 )
             ],
@@ -105,7 +102,9 @@ def _line(voice: Voice, idea: IdeaRecord) -> str:
                    problem=short(idea.problem))  # fmt: skip
 
 
-def _totals(voice: Voice, key: str, rows: list[tuple[object, int]], name) -> str:  # type: ignore[no-untyped-def]
+def _totals(
+    voice: Voice, key: str, rows: list[tuple[object, int]], name: Callable[[object], object]
+) -> str:
     parts = [
         voice.t("digest.total_part", name=name(value), count=count) for value, count in rows[:TOP]
     ]
@@ -179,9 +178,9 @@ async def queue_alert(
     if not settings.staff.alert_each_idea or settings.staff.group_chat_id is None:
         return
     await repos.outbox.add(
-        [NewOutbox(kind=IDEA_ALERT, subject=reference,
+        [NewOutbox(kind=OutboxKind.IDEA_ALERT, subject=reference,
                    recipient_id=await group_recipient(repos, settings, now),
-                   payload={"idea_id": idea_id}, priority=GROUP_PRIORITY, not_before=now)],
+                   payload=IdeaAlertPayload(idea_id=idea_id), not_before=now)],
         now,
     )  # fmt: skip
 
@@ -189,18 +188,18 @@ async def queue_alert(
 async def _compose_digest(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    since, until = from_db(str(item.payload["since"])), from_db(str(item.payload["until"]))
-    return await build(repos, voice, since, until, now)
+    payload = item.payload_as(DigestPayload)
+    return await build(repos, voice, payload.since, payload.until, now)
 
 
 async def _compose_alert(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    idea = await repos.idea_search.get(item.payload_as(IdeaAlertPayload).idea_id)
     if idea is None:
         return None
-    text = voice.t("digest.alert", line=_line(voice, 1, idea).partition(" ")[2])
+    text = voice.t("digest.alert", line=_line(voice, idea).partition(" ")[2])  # without "•"
     return [Reply(text, (Choice(f"{STAFF}:v:{idea.id}", voice.t("digest.open")),))]
 
 
-COMPOSERS = {DIGEST: _compose_digest, IDEA_ALERT: _compose_alert}
+COMPOSERS = {OutboxKind.DIGEST: _compose_digest, OutboxKind.IDEA_ALERT: _compose_alert}

@@ -7,8 +7,13 @@ from handlers.account.subscriptions import UPDATES
 from handlers.engine.messages import Choice, Reply
 from handlers.events.cards import Voice
 from handlers.outbound.summaries import IDEA_UPDATE, summarised
-from handlers.staff.triage import AWARD_NOTICE, REPLY_NOTICE, STATUS_NOTICE
 from storage.models import IdeaStatus, OutboxItem
+from storage.outbox_kinds import (
+    IdeaAwardPayload,
+    IdeaReplyPayload,
+    IdeaStatusPayload,
+    OutboxKind,
+)
 from storage.repositories import Repositories
 
 
@@ -23,40 +28,42 @@ def stop_button(voice: Voice) -> Choice:
 async def _status(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    payload = item.payload_as(IdeaStatusPayload)
+    idea = await repos.idea_search.get(payload.idea_id)
     if idea is None:
         return None
-    status = IdeaStatus(str(item.payload["status"]))
+    status = IdeaStatus(payload.status)
     label = voice.t(f"status.{status.value}")
     if status is IdeaStatus.DUPLICATE:
-        text = voice.t("notice.duplicate", reference=idea.reference,
-                       original=item.payload.get("original", ""))  # fmt: skip
-    elif item.payload.get("author", True):
+        text = voice.t("notice.duplicate", reference=idea.reference, original=payload.original)
+    elif payload.author:
         text = voice.t("notice.status", reference=idea.reference, status=label)
     else:
         text = voice.t("notice.status_followed", reference=idea.reference, status=label)
-    reason = item.payload.get("reason")
+    reason = payload.reason
     if reason:
         text += "\n" + voice.t("notice.reason", reason=reason)
-        label += ": " + str(reason)
+        label += ": " + reason
     return _news([Reply(text, (stop_button(voice),))], voice, idea.reference, label)
 
 
 async def _reply(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    payload = item.payload_as(IdeaReplyPayload)
+    idea = await repos.idea_search.get(payload.idea_id)
     if idea is None:
         return None
     text = voice.t("notice.reply", reference=idea.reference, lab=voice.lab.name,
-                   text=item.payload["text"])  # fmt: skip
-    return _news([Reply(text)], voice, idea.reference, str(item.payload["text"]))
+                   text=payload.text)  # fmt: skip
+    return _news([Reply(text)], voice, idea.reference, payload.text)
 
 
 async def _award(
     item: OutboxItem, repos: Repositories, voice: Voice, now: datetime
 ) -> list[Reply] | None:
-    idea = await repos.idea_search.get(int(item.payload["idea_id"]))  # type: ignore[arg-type]
+    payload = item.payload_as(IdeaAwardPayload)
+    idea = await repos.idea_search.get(payload.idea_id)
     if idea is None or idea.call_id is None:
         return None
     call = await repos.calls.get(idea.call_id)
@@ -64,9 +71,13 @@ async def _award(
         return None
     category = call.category(idea.call_category)
     label = category.label(voice.language) if category else ""
-    key = "notice.winner" if item.payload.get("author", True) else "notice.winner_followed"
+    key = "notice.winner" if payload.author else "notice.winner_followed"
     text = voice.t(key, reference=idea.reference, call=call.title, category=label)
     return _news([Reply(text)], voice, idea.reference, text)
 
 
-COMPOSERS = {STATUS_NOTICE: _status, REPLY_NOTICE: _reply, AWARD_NOTICE: _award}
+COMPOSERS = {
+    OutboxKind.IDEA_STATUS: _status,
+    OutboxKind.IDEA_REPLY: _reply,
+    OutboxKind.IDEA_AWARD: _award,
+}

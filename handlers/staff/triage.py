@@ -5,12 +5,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.models import Award, IdeaRecord, IdeaStatus, NewOutbox
+from storage.outbox_kinds import (
+    IdeaAwardPayload,
+    IdeaReplyPayload,
+    IdeaStatusPayload,
+    OutboxKind,
+)
 from storage.repositories import Repositories
 
-STATUS_NOTICE = "idea_status"
-REPLY_NOTICE = "idea_reply"
-AWARD_NOTICE = "idea_award"
-IDEA_NOTICE_PRIORITY = 4  # after reminders and event news, before broadcasts
 NOTE_LIMITS = (2, 1500)
 
 
@@ -46,8 +48,8 @@ async def find(repos: Repositories, name: str) -> IdeaRecord:
 
 
 async def _tell(
-    repos: Repositories, idea: IdeaRecord, kind: str, subject: str, payload: dict[str, object],
-    now: datetime,
+    repos: Repositories, idea: IdeaRecord, kind: OutboxKind, subject: str,
+    payload: IdeaStatusPayload | IdeaAwardPayload, now: datetime,
 ) -> int:  # fmt: skip
     """Queue the news for the idea's author and followers (not those who opted out)."""
     audience = await repos.ideas.audience(idea.id)
@@ -57,8 +59,7 @@ async def _tell(
                 kind=kind,
                 subject=subject,
                 recipient_id=resident_id,
-                payload={**payload, "idea_id": idea.id, "author": author},
-                priority=IDEA_NOTICE_PRIORITY,
+                payload=payload.model_copy(update={"idea_id": idea.id, "author": author}),
                 not_before=now,
             )
             for resident_id, author in audience
@@ -93,8 +94,8 @@ async def change_status(
     assert event_id is not None
     if idea.duplicate_of is not None:  # no longer a duplicate: no longer follows the original
         await repos.ideas.unfollow(idea.duplicate_of, idea.resident_id)
-    payload: dict[str, object] = {"status": status.value, "reason": reason}
-    told = await _tell(repos, idea, STATUS_NOTICE, f"{idea.id}:{event_id}", payload, now)
+    payload = IdeaStatusPayload(idea_id=idea.id, status=status.value, reason=reason)
+    told = await _tell(repos, idea, OutboxKind.IDEA_STATUS, f"{idea.id}:{event_id}", payload, now)
     return Outcome(await _reread(repos, idea), told)
 
 
@@ -118,9 +119,9 @@ async def mark_duplicate(
     await repos.ideas.follow(original.id, idea.resident_id, now)
     for follower in await repos.ideas.followers(idea.id):  # those who followed it follow on
         await repos.ideas.follow(original.id, follower, now)
-    payload: dict[str, object] = {"status": IdeaStatus.DUPLICATE.value,
-                                  "original": original.reference}  # fmt: skip
-    told = await _tell(repos, idea, STATUS_NOTICE, f"{idea.id}:{event_id}", payload, now)
+    payload = IdeaStatusPayload(idea_id=idea.id, status=IdeaStatus.DUPLICATE.value,
+                                original=original.reference)  # fmt: skip
+    told = await _tell(repos, idea, OutboxKind.IDEA_STATUS, f"{idea.id}:{event_id}", payload, now)
     return Outcome(await _reread(repos, idea), told)
 
 
@@ -143,11 +144,10 @@ async def reply(
     await repos.outbox.add(
         [
             NewOutbox(
-                kind=REPLY_NOTICE,
+                kind=OutboxKind.IDEA_REPLY,
                 subject=f"{idea.id}:{event_id}",
                 recipient_id=idea.resident_id,
-                payload={"idea_id": idea.id, "text": text},
-                priority=IDEA_NOTICE_PRIORITY,
+                payload=IdeaReplyPayload(idea_id=idea.id, text=text),
                 not_before=now,
             )
         ],
@@ -170,8 +170,9 @@ async def set_award(
     )
     told = 0
     if award is Award.WINNER:
-        payload: dict[str, object] = {"call_id": idea.call_id}
-        told = await _tell(repos, idea, AWARD_NOTICE, f"{idea.id}:{event_id}", payload, now)
+        award_payload = IdeaAwardPayload(idea_id=idea.id, call_id=idea.call_id)
+        told = await _tell(repos, idea, OutboxKind.IDEA_AWARD, f"{idea.id}:{event_id}",
+                           award_payload, now)  # fmt: skip
     return Outcome(await _reread(repos, idea), told)
 
 

@@ -3,7 +3,7 @@ and outbox messages out through the sender, with the 24-hour window and Meta's e
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,7 +49,7 @@ from bot.sending.errors import (
     Transient,
     TryLater,
 )
-from bot.sending.outbox_worker import MAX_TRIES, Alert
+from bot.sending.outbox_policy import OutboxPolicy, Retry
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.catalog import Catalog
@@ -58,7 +58,7 @@ from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.logids import log_id
 from handlers.engine.messages import Inbound, Location, Media, Reply, Summary
 from storage.database import Database
-from storage.deliveries import Window
+from storage.deliveries import Reported, Window
 from storage.private import write_private
 
 log = logging.getLogger(__name__)
@@ -92,10 +92,9 @@ class WhatsAppChannel:
         catalog: Catalog,
         media_dir: Path,
         clock: Clock,
+        outbox: OutboxPolicy,
         *,
         default_language: str = "es",
-        alert: Alert | None = None,
-        notify: Callable[[], None] | None = None,
     ) -> None:
         assert settings.phone_number_id and settings.access_token, "WhatsApp is not configured"
         self.settings = settings
@@ -105,8 +104,7 @@ class WhatsAppChannel:
         self._media_dir = media_dir
         self._clock = clock
         self._default_language = default_language
-        self._alert = alert
-        self._notify = notify or (lambda: None)
+        self._outbox = outbox
         self.client = GraphClient(settings.base_url, settings.api_version,
                                   settings.phone_number_id,
                                   settings.access_token.get_secret_value())  # fmt: skip
@@ -241,40 +239,33 @@ class WhatsAppChannel:
     # -- statuses: what happened to what we sent -----------------------------------------------
 
     async def _status(self, status: Status) -> None:
-        now = self._clock.now()
-        async with self._database.transaction() as repos:
-            reported = await repos.deliveries.report(CHANNEL, status.report)
-            if reported is None or reported.status != "failed":
-                return
-            code = reported.error_code
-            detail = f"WhatsApp error {code}: {status.error_title or 'failed'}"
-            how = reaction(code)
-            policy = self.settings
-            later = {
-                Reaction.TEMPLATE: now,  # the window check now sees it closed: a template
-                Reaction.BACK_OFF_ALL: now + timedelta(seconds=THROUGHPUT_PAUSE_SECONDS),
-                Reaction.SPACE_RESIDENT: now + timedelta(seconds=policy.bulk_seconds_per_chat),
-                Reaction.RETRY: now + timedelta(seconds=policy.retry_backoff_seconds * 4),
-                Reaction.HALT: now + timedelta(minutes=policy.halt_minutes),
-            }.get(how)
-            if how is Reaction.BACK_OFF_ALL:
-                self.sender.pause_all(THROUGHPUT_PAUSE_SECONDS)
-            if how is Reaction.SPACE_RESIDENT and status.user_key:
-                self.sender.space(status.user_key, policy.bulk_seconds_per_chat)
-            if how is Reaction.HALT:
-                self.sender.halt(detail, policy.halt_minutes * 60)
-                if self._alert is not None:
-                    await self._alert(repos, CHANNEL, detail, policy.halt_minutes * 60, now)
-            if later is not None:
-                again = await repos.outbox.after_report(reported.outbox_id, later, error=detail,
-                                                        max_tries=MAX_TRIES)  # fmt: skip
-            else:  # undeliverable, or refused for a reason retrying will not change
-                again = await repos.outbox.after_report(reported.outbox_id, now, error=detail,
-                                                        max_tries=0)  # fmt: skip
-        log.info("outbox row=%s failed at WhatsApp (%s): %s", reported.outbox_id, code,
-                 "queued again" if again else "given up")  # fmt: skip
-        if again:
-            self._notify()
+        def react(reported: Reported, now: datetime) -> Retry:
+            return self._react(status, reported, now)
+
+        await self._outbox.reported(CHANNEL, status.report, react)
+
+    def _react(self, status: Status, reported: Reported, now: datetime) -> Retry:
+        """What Meta's code for a message it took then failed means: when to try again (a
+        template if the window closed), and what the sender holds back meanwhile."""
+        code = reported.error_code
+        detail = f"WhatsApp error {code}: {status.error_title or 'failed'}"
+        how = reaction(code)
+        policy = self.settings
+        later = {
+            Reaction.TEMPLATE: now,  # the window check now sees it closed: a template
+            Reaction.BACK_OFF_ALL: now + timedelta(seconds=THROUGHPUT_PAUSE_SECONDS),
+            Reaction.SPACE_RESIDENT: now + timedelta(seconds=policy.bulk_seconds_per_chat),
+            Reaction.RETRY: now + timedelta(seconds=policy.retry_backoff_seconds * 4),
+            Reaction.HALT: now + timedelta(minutes=policy.halt_minutes),
+        }.get(how)
+        if how is Reaction.BACK_OFF_ALL:
+            self.sender.pause_all(THROUGHPUT_PAUSE_SECONDS)
+        if how is Reaction.SPACE_RESIDENT and status.user_key:
+            self.sender.space(status.user_key, policy.bulk_seconds_per_chat)
+        if how is Reaction.HALT:
+            self.sender.halt(detail, policy.halt_minutes * 60)
+            return Retry(later, detail, halt_seconds=policy.halt_minutes * 60)
+        return Retry(later, detail)
 
     def _error_notice(self, notice: ErrorNotice) -> None:
         log.warning("WhatsApp reported error %s: %s", notice.code, notice.title)

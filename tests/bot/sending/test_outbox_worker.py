@@ -1,12 +1,15 @@
 """The outbox worker: every reachable opted-in resident once, blocked ones given up, expired
 rows skipped, failures recorded, and staff told when their broadcast ends."""
 
+import ast
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from bot.sending.errors import Blocked, DeliveryError, Transient
+from bot.sending.errors import Blocked, DeliveryError, Halted, Transient, TryLater
+from bot.sending.outbox_policy import MAX_TRIES, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
@@ -19,8 +22,11 @@ from storage.database import Database
 from storage.models import OutboxItem
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.timeline import Timeline
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.walk import answer_receipt, to_summary
+
+ROOT = Path(__file__).parents[3]
 
 
 class Recorder:
@@ -46,29 +52,32 @@ async def _instant(seconds: float) -> None:
 
 
 def _worker(
-    database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, **options: int
-):
+    database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, *,
+    concurrency: int = 32, poll_seconds: float = 3600,
+) -> tuple[OutboxWorker, OutboxPolicy]:  # fmt: skip
     sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
                     bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
 
     async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
         return await compose(item, database.reader(), FlowSettings(), catalog, now)
 
-    return OutboxWorker(database, {"test": sender}, composed, clock, poll_seconds=0.05, **options)
+    policy = OutboxPolicy(database, clock)
+    # By default a poll far longer than any test: the worker must be woken, never find rows
+    # by chance.
+    worker = OutboxWorker(database, {"test": sender}, composed, clock, policy,
+                          concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
+    return worker, policy
 
 
-async def _drain(worker: OutboxWorker, database: Database) -> None:
+async def _drain(worker_and_policy: tuple[OutboxWorker, OutboxPolicy], database: Database) -> None:
+    """Run the worker until it has nothing left to do (reports of finished broadcasts
+    included): what it did not send by then, it will not send."""
+    worker, policy = worker_and_policy
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
-    for _ in range(400):
-        await asyncio.sleep(0.01)
-        if await database.reader().outbox.backlog() == 0:
-            break
-    await asyncio.sleep(0.1)  # let the finished broadcast be reported (and sent)
-    for _ in range(100):
-        if await database.reader().outbox.backlog() == 0:
-            break
-        await asyncio.sleep(0.01)
+    policy.wake()  # the rows the test wrote
+    async with asyncio.timeout(20):
+        await policy.until_caught_up()
     stop.set()
     await task
 
@@ -185,7 +194,8 @@ async def test_a_database_error_while_looking_is_retried_not_fatal(
 
     monkeypatch.setattr(outbox, "due", flaky_due)
     transport = Recorder()
-    await _drain(_worker(database, transport, clock, catalog), database)
+    # After a failed look it tries again a poll later.
+    await _drain(_worker(database, transport, clock, catalog, poll_seconds=0.05), database)
     assert not failures  # it failed once...
     assert sorted(transport.sent) == ["ana", "beto"]  # ...and went on
 
@@ -199,11 +209,91 @@ async def test_many_rows_go_out_in_batches_and_all_once(
     broadcast_id = await _broadcast(database, clock, reporter=None)
     transport = Recorder()
     # 8 at once, refilled when 2 are free: several refills happen.
-    worker = _worker(database, transport, clock, catalog, concurrency=8)
-    await _drain(worker, database)
+    await _drain(_worker(database, transport, clock, catalog, concurrency=8), database)
     assert sorted(transport.sent) == sorted(names)
     assert all(len(messages) == 1 for messages in transport.sent.values())
     counts = await database.reader().outbox.counts(broadcast_id)
     assert (counts.sent, counts.pending) == (12, 0)
     broadcast = await database.reader().broadcasts.get(broadcast_id)
     assert broadcast is not None and broadcast.finished_at is not None
+
+
+async def test_a_retry_is_queued_again_and_given_up_after_max_tries(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """A "try again another way" answer (e.g. WhatsApp's closed window) queues the row again,
+    at most MAX_TRIES tries in all; then it is failed with the last error."""
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["ana"] = TryLater("window closed (sent again as a template)")
+    await _drain(_worker(database, transport, clock, catalog), database)
+    [row] = await outbox_rows(database, "broadcast")
+    assert (row["status"], row["attempts"], row["last_error"]) == (
+        "failed", MAX_TRIES, "window closed (sent again as a template)",
+    )  # fmt: skip
+
+
+async def test_a_halted_channel_holds_its_rows_until_the_clock_passes_the_halt(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """Held, not given up; sent once the (injected) clock has moved past the halt."""
+    await _residents(make_chat, ["ana"], subscribe=True)
+    await _broadcast(database, clock)
+    transport = Recorder()
+    transport.failures["ana"] = Halted("account restricted", 600)
+    timeline = Timeline()
+    sender = Sender(transport, Pacer(Gate(1000, monotonic=timeline.monotonic)),
+                    RetryPolicy(attempts=1, backoff_seconds=0, bulk_seconds_per_chat=0),
+                    sleep=_instant, monotonic=timeline.monotonic)  # fmt: skip
+    policy = OutboxPolicy(database, clock)
+
+    async def composed(item: OutboxItem, now: datetime) -> list[Reply] | None:
+        return await compose(item, database.reader(), FlowSettings(), catalog, now)
+
+    worker = OutboxWorker(database, {"test": sender}, composed, clock, policy, poll_seconds=3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        async with asyncio.timeout(20):
+            await policy.until_caught_up()  # tried once: halted
+            del transport.failures["ana"]
+            clock.advance(seconds=599)
+            timeline.now += 599
+            policy.wake()
+            await policy.until_caught_up()
+            assert transport.sent == {}  # the halt is not over
+            [row] = await outbox_rows(database, "broadcast")
+            assert (row["status"], row["last_error"]) == ("pending", "account restricted")
+            clock.advance(seconds=2)
+            timeline.now += 2
+            policy.wake()
+            await policy.until_caught_up()
+    finally:
+        stop.set()
+        await task
+    assert list(transport.sent) == ["ana"]
+    [row] = await outbox_rows(database, "broadcast")
+    assert row["status"] == "sent"
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules a source file imports."""
+    tree = ast.parse(path.read_text())
+    names = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    return names | {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+
+
+def test_the_channels_reach_the_outbox_only_through_its_policy() -> None:
+    """No adapter takes the worker's constants or runs retries of its own."""
+    for path in (ROOT / "bot" / "channels").rglob("*.py"):
+        assert "bot.sending.outbox_worker" not in _imports(path), path
+
+
+def test_the_worker_reads_time_only_from_its_clock_and_writes_no_domain_rows() -> None:
+    for name in ("outbox_worker.py", "outbox_policy.py"):
+        path = ROOT / "bot" / "sending" / name
+        assert not {"time", "storage.outbox_kinds"} & _imports(path), path
+        source = path.read_text()
+        assert ".now(" not in source.replace("self._clock.now(", ""), path
+        assert "NewOutbox" not in source, path  # "how it went" rows: handlers.outbound.broadcasts
