@@ -144,14 +144,14 @@ async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
 async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
     api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.channels.telegram as telegram_channel
+    import bot.channels.telegram.send as telegram_send
 
     waits: list[float] = []
 
     async def recorded_wait(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(telegram_channel, "wait_out", recorded_wait)
+    monkeypatch.setattr(telegram_send, "wait_out", recorded_wait)
     api.send_errors[RESIDENT] = [
         {"error_code": 429, "description": "Too Many Requests: retry after 7",
          "parameters": {"retry_after": 7}},

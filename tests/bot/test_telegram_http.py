@@ -7,7 +7,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram.http import AiohttpRequest
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 
