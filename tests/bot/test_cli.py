@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _parser, main
+from bot.cli.main import _parser, main
 from storage.migrations import available_migrations
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot import cli_broadcast
 from bot.app import Runtime
-from bot.cli import main
-from bot.cli_output import NotDone
+from bot.cli import broadcast as cli_broadcast
+from bot.cli.main import main
+from bot.cli.output import NotDone
 from bot.config import load_settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from bot.sending.pacer import Gate, Pacer
