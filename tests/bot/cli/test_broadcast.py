@@ -22,6 +22,7 @@ from bot.sending.sender import RetryPolicy, Sender
 from handlers.messages import Reply
 from storage.timefmt import to_db
 from tests.fakes.clock import FakeClock
+from tests.fakes.wait import wait_for
 
 DATABASE = Path("data") / "minga.sqlite3"
 
@@ -157,12 +158,12 @@ def test_the_heartbeat_is_fresh_while_the_bot_runs() -> None:
                 reader = runtime.database.reader()
                 for _ in range(3):
                     clock.advance(seconds=HEARTBEAT_STALE_SECONDS)
-                    for _ in range(200):  # the worker's loop turns every 0.05 s
+
+                    async def beat_now() -> bool:
                         beats = await reader.outbox.heartbeats()
-                        if beats.get("telegram") == clock.now():
-                            break
-                        await asyncio.sleep(0.01)
-                    assert beats["telegram"] == clock.now()
+                        return beats.get("telegram") == clock.now()
+
+                    await wait_for(beat_now)  # the worker's loop turns every 0.05 s
             finally:
                 await runtime.close()
 
