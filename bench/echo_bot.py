@@ -39,7 +39,7 @@ def main() -> None:
     builder = Application.builder().token(args.token).base_url(args.base_url)
     builder = builder.concurrent_updates(True)
     if args.aiohttp:
-        from bot.channels.telegram_http import AiohttpRequest
+        from bot.channels.telegram.http import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(args.pool)).get_updates_request(AiohttpRequest(1))
     else:

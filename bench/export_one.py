@@ -12,7 +12,7 @@ from pathlib import Path
 def main() -> None:
     started = time.perf_counter()
     fmt = sys.argv[1]
-    from bot.cli import main as minga
+    from bot.cli.main import main as minga
 
     if fmt == "none":
         assert minga(["ideas", "list", "--limit", "1", "--json"]) == 0

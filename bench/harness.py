@@ -22,7 +22,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", TelegramSettings().max_con
 POLL_INTERVAL = float(
     os.environ.get("BENCH_POLL_INTERVAL", TelegramSettings().poll_interval_seconds)
 )
-# echo-aiohttp: the echo bot with Minga's HTTP client (bot/channels/telegram_http.py), so that
+# echo-aiohttp: the echo bot with Minga's HTTP client (bot/channels/telegram/http.py), so that
 # a second ratio shows what Minga's own work per update costs, the HTTP client set aside.
 BOTS = ("minga", "echo", "echo-aiohttp", "echo-defaults")
 UNBOUND_RATE = 1000  # messages/s: the highest pace the setting allows

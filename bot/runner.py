@@ -12,8 +12,8 @@ from telegram.ext import Application
 
 from bot import web
 from bot.app import Runtime
-from bot.channels import telegram_webhook
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import webhook as telegram_webhook
+from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings

@@ -1,15 +1,13 @@
 """What the WhatsApp tests share: the fake Graph API on 127.0.0.1, settings pointing at it,
 and a resident who posts signed webhooks to Minga's web server."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from bot.config import Settings, StorageSettings, WebSettings, WhatsAppSettings
+from bot.config import Settings, WebSettings, WhatsAppSettings
 from tests.fakes.graph_api import (
     ACCESS_TOKEN,
     API_VERSION,
@@ -20,6 +18,8 @@ from tests.fakes.graph_api import (
     WhatsAppResident,
     free_port,
 )
+from tests.fakes.minga import storage_in, web_url
+from tests.fakes.minga import until_listening as until_listening  # the tests import it here
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -42,30 +42,16 @@ def whatsapp_settings(graph: FakeGraphApi, tmp_path: Path, **extra: Any) -> Sett
     return Settings(
         whatsapp=whatsapp,
         web=WebSettings(port=free_port()),
-        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
+        storage=storage_in(tmp_path),
         **extra,
     )
 
 
 def webhook_url(settings: Settings, path: str = "/webhooks/whatsapp") -> str:
-    return f"http://127.0.0.1:{settings.web.port}{path}"
+    return web_url(settings, path)
 
 
 def resident(
     settings: Settings, graph: FakeGraphApi, wa_id: str = "573001234567"
 ) -> WhatsAppResident:
     return WhatsAppResident(webhook_url(settings), wa_id, graph=graph)
-
-
-async def until_listening(settings: Settings, timeout: float = 15) -> dict[str, Any]:  # noqa: ASYNC109
-    """Wait until `minga run` answers /healthz (its web server is up); its report."""
-    url = webhook_url(settings, "/healthz")
-    async with asyncio.timeout(timeout), httpx.AsyncClient() as client:
-        while True:
-            try:
-                answer = await client.get(url)
-                if answer.status_code == 200:
-                    return answer.json()
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)

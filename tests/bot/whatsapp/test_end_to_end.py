@@ -12,9 +12,9 @@ from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
 from storage.database import Database
 from storage.models import EventFields
-from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, choice_ids, text_of
+from tests.fakes.minga import Running
 
 es = Catalog.load().translator("es")
 PHOTO = b"\xff\xd8\xff\xe0 fake jpeg bytes"

@@ -5,9 +5,9 @@ import stat
 from pathlib import Path
 
 from handlers.engine.catalog import Catalog
-from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, WhatsAppResident
+from tests.fakes.minga import Running
 
 es = Catalog.load().translator("es")
 PNG = b"\x89PNG\r\n\x1a\n a photo of the street"

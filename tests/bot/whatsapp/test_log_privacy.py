@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.test_log_privacy import IDEA, NAME, PHONE, PROBLEM, WA_ID, _leaks, es
-from tests.bot.test_telegram_end_to_end import Running
+from handlers.engine.catalog import Catalog
 from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi
+from tests.fakes.leaks import IDEA, NAME, PHONE, PROBLEM, WA_ID, leaks
+from tests.fakes.minga import Running
+
+es = Catalog.load().translator("es")
 
 
 async def test_a_whatsapp_intake_leaves_no_phone_or_text_in_the_logs(
@@ -49,4 +52,4 @@ async def test_a_whatsapp_intake_leaves_no_phone_or_text_in_the_logs(
         await me.taps("summary:send")
         await graph.expect(WA_ID, "MNG-")
     assert any(record.levelno == logging.INFO for record in caplog.records)
-    assert _leaks(caplog) == []
+    assert leaks(caplog) == []

@@ -17,9 +17,9 @@ from bot.config import Settings
 from handlers.engine.settings import StaffSettings
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
-from tests.bot.test_telegram_end_to_end import Running
 from tests.bot.whatsapp.conftest import until_listening, webhook_url, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, envelope, post_signed, text_of
+from tests.fakes.minga import Running
 
 TEXT = "📣 Este sábado lanzamos Usme Innova en la Alcaldía Local.\n¡Les esperamos!"
 OPEN, CLOSED = timedelta(hours=2), timedelta(hours=30)  # since the resident last wrote

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import format_date
 
-from bot.cli import main
+from bot.cli.main import main
 from handlers.engine.catalog import Catalog
 from storage.database import Database
 from tests.fakes.chat import Chat

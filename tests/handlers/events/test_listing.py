@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.channels import telegram_render
+from bot.channels.telegram import render as telegram_render
 from bot.channels.whatsapp import render as whatsapp
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Choice

@@ -3,7 +3,7 @@
 import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.channels.telegram_render import MAX_TEXT, markup_for, render, split_text
+from bot.channels.telegram.render import MAX_TEXT, markup_for, render, split_text
 from handlers.engine.messages import Choice, Reply
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, counted, date_problem_line, emit
+from bot.cli.output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
 from handlers.calls.intake import DEFAULT_CATEGORIES
 from handlers.calls.service import (

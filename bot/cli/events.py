@@ -9,7 +9,7 @@ from typing import Any
 import segno
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, counted, date_problem_line, emit
+from bot.cli.output import UsageError, counted, date_problem_line, emit
 from bot.config import Settings
 from handlers.engine.dates import DateProblem, future_when
 from handlers.events.service import (

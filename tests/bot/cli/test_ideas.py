@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from bot.cli_output import counted
+from bot.cli.main import main
+from bot.cli.output import counted
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.handlers.exports.helpers import PEOPLE, seed
@@ -124,7 +124,7 @@ def test_human_output_counts_with_plural_rules(capsys: pytest.CaptureFixture[str
 
 
 def test_counted_follows_the_cldr_rule() -> None:
-    from bot.cli_output import counted
+    from bot.cli.output import counted
 
     assert [counted(n, "idea", "ideas") for n in (0, 1, 2, 5)] == [
         "0 ideas", "1 idea", "2 ideas", "5 ideas"

@@ -15,7 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.fakes.clock import FakeClock
 
 ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",

@@ -3,35 +3,24 @@ intake with a name, an e-mail and a phone number, on Telegram (WhatsApp, where t
 is a phone number: tests/bot/whatsapp/test_log_privacy.py), scanned line by line."""
 
 import logging
-from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from handlers.engine.catalog import Catalog
-from tests.bot.test_telegram_end_to_end import Running, _settings
+from tests.fakes.leaks import EMAIL, IDEA, NAME, PHONE, PROBLEM, leaks
+from tests.fakes.minga import Running
 from tests.fakes.telegram_api import FakeBotApi
 
 es = Catalog.load().translator("es")
-NAME = "Rosalba Quintero"
-EMAIL = "rosalba.q@example.org"
-PHONE = "3107654321"
-PROBLEM = "El caño de la carrera 7 se desborda cuando llueve fuerte"
-IDEA = "Limpiar el caño cada mes con la junta de acción comunal"
-WA_ID = "573209998877"
-SECRETS = (NAME, EMAIL, PHONE, PROBLEM, IDEA, WA_ID, "Rosalba", "carrera 7")
-
-
-def _leaks(caplog: pytest.LogCaptureFixture) -> list[str]:
-    lines = [caplog.handler.format(record) for record in caplog.records]
-    return [line for line in lines if any(secret in line for secret in SECRETS)]
 
 
 async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
-    api: FakeBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    api: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     user = 5550777
-    async with Running(_settings(api, tmp_path)):
+    async with Running(settings):
         await api.send_text(user, "/start")
         await api.expect(user, es("role.ask"))
         await api.press(user, "role:resident")
@@ -74,4 +63,4 @@ async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
         await api.send_text(user, "/mis_datos")
         await api.expect(user, NAME)
     assert any(record.levelno == logging.INFO for record in caplog.records)
-    assert _leaks(caplog) == []
+    assert leaks(caplog) == []

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 from telegram import Bot, Update
 
-from bot.channels.telegram import TelegramChannel, command_of
+from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.text import command_of
 from bot.config import TelegramSettings
 from handlers.engine.catalog import Catalog
 from tests.fakes.telegram_api import TOKEN

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from handlers.engine.catalog import Catalog
 from handlers.privacy.consent import Purpose
 from storage.database import Database

@@ -6,44 +6,31 @@ busy loop lets it run."""
 
 import asyncio
 import random
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.config import Settings
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
-from tests.bot.test_telegram_end_to_end import Running
-from tests.bot.test_telegram_outbound import _opted_in as opted_in
-from tests.fakes.telegram_api import SENDING, TOKEN, FakeBotApi, SlidingWindow
+from tests.fakes.minga import Running, opted_in, telegram_settings
+from tests.fakes.telegram_api import SENDING, FakeBotApi, SlidingWindow
 from tests.fakes.threaded import InThread
+from tests.fakes.wait import wait_for
 
 LIMIT = 30  # Telegram's limit for a bot: about 30 messages a second, all chats together
 BROADCAST = "📣 Lanzamiento de Usme Innova: les esperamos el sábado en la Alcaldía Local."
 
 
 def _settings(api: Any, tmp_path: Path) -> Settings:
-    return Settings(
-        telegram=TelegramSettings(
-            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
-            poll_timeout_seconds=1, max_messages_per_second=LIMIT,
-        ),
-        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
-    )  # fmt: skip
+    return telegram_settings(api, tmp_path, telegram={"max_messages_per_second": LIMIT})
 
 
 def _sends(api: Any) -> int:
     """How many messages the bot has sent so far (refused ones included)."""
     return sum(1 for method, _ in api.calls if method in SENDING)
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 120) -> None:  # noqa: ASYNC109
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110 (the fake server has no such event)
-            await asyncio.sleep(0.05)
 
 
 async def _queue_broadcast(path: Path) -> None:
@@ -72,7 +59,7 @@ class Resident:
     async def _next(self, timeout: float = 60) -> dict[str, Any]:  # noqa: ASYNC109
         """The bot's answer to what this person just did (its last message, once it settles)."""
         start = _sends(self.api)
-        await _until(lambda: len(self.api.sent[self.chat]) > self.seen, timeout)
+        await wait_for(lambda: len(self.api.sent[self.chat]) > self.seen, timeout)
         self.waits.append(_sends(self.api) - start)
         await asyncio.sleep(0.2)  # a turn may say two things; read the last
         messages = self.api.sent[self.chat]
@@ -120,9 +107,9 @@ async def _replies_and_a_broadcast(api: Any, tmp_path: Path) -> None:
     await _queue_broadcast(settings.storage.database)
     residents = [Resident(api, 5_600_000 + i) for i in range(10)]
     async with Running(settings):
-        await _until(lambda: len(api.sent) >= 20)  # the broadcast is under way
+        await wait_for(lambda: len(api.sent) >= 20, 120)  # the broadcast is under way
         await asyncio.gather(*(resident.file_an_idea() for resident in residents))
-        await _until(lambda: all(api.sent[chat] for chat in followers))
+        await wait_for(lambda: all(api.sent[chat] for chat in followers), 120)
     busiest = window.busiest
     assert api.rate_limited == 0, f"{api.rate_limited} answers 429 (busiest second: {busiest})"
     assert all(resident.receipt for resident in residents)
@@ -180,14 +167,12 @@ async def _a_crowd_and_a_newcomer(api: Any, tmp_path: Path) -> None:
         )  # fmt: skip
         path = settings.storage.database
 
-        async def handled() -> set[str]:
+        async def calm_handled() -> bool:
             async with aiosqlite.connect(path) as db:
                 rows = await db.execute_fetchall("SELECT external_id FROM inbound_messages")
-            return {row[0] for row in rows}
+            return {str(u) for u in calm_updates} <= {row[0] for row in rows}
 
-        async with asyncio.timeout(120):
-            while not {str(u) for u in calm_updates} <= await handled():  # noqa: ASYNC110
-                await asyncio.sleep(0.5)
+        await wait_for(calm_handled, 120, every=0.5)
 
     assert newcomer.receipt is not None
     # Counted in messages, not seconds (whatever this machine's speed): the first answer

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli_output import NotDone, UsageError, counted, emit
+from bot.cli.output import NotDone, UsageError, counted, emit
 from bot.config import Settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from handlers.engine.clock import Clock

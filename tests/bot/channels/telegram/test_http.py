@@ -7,7 +7,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.channels.telegram_http import AiohttpRequest
+from bot.channels.telegram.http import AiohttpRequest
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 
@@ -40,7 +40,7 @@ async def test_a_refused_connection_is_a_network_error(request_: AiohttpRequest)
 
 async def test_a_server_that_never_answers_is_a_time_out(request_: AiohttpRequest) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(30)
+        await reader.read()  # until the client gives up and closes the connection
 
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]

@@ -5,14 +5,14 @@ triage there, and anyone else in the group is refused without data."""
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.config import Settings
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import StaffSettings
 from storage.database import Database
 from storage.models import Focus, NewIdea, NewMedia, Role
-from tests.bot.test_telegram_end_to_end import Running
 from tests.fakes.clock import FakeClock
-from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.fakes.minga import Running, telegram_settings
+from tests.fakes.telegram_api import FakeBotApi
 from tests.handlers.walk import agreeing
 
 STAFF = 4242
@@ -26,12 +26,8 @@ MORNING = datetime(2026, 11, 21, 13, 0, 30, tzinfo=UTC)
 
 
 def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:
-    return Settings(
-        telegram=TelegramSettings(
-            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
-            poll_timeout_seconds=1, bulk_seconds_per_chat=0,
-        ),
-        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
+    return telegram_settings(
+        api, tmp_path, telegram={"bulk_seconds_per_chat": 0},
         staff=StaffSettings(telegram_ids=(STAFF,), group_chat_id=GROUP),
     )  # fmt: skip
 

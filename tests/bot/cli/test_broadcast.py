@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot import cli_broadcast
 from bot.app import Runtime
-from bot.cli import main
-from bot.cli_output import NotDone
+from bot.cli import broadcast as cli_broadcast
+from bot.cli.main import main
+from bot.cli.output import NotDone
 from bot.config import load_settings
 from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
 from bot.sending.pacer import Gate, Pacer
@@ -22,6 +22,7 @@ from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.messages import Reply
 from storage.timefmt import to_db
 from tests.fakes.clock import FakeClock
+from tests.fakes.wait import wait_for
 
 DATABASE = Path("data") / "minga.sqlite3"
 
@@ -157,12 +158,12 @@ def test_the_heartbeat_is_fresh_while_the_bot_runs() -> None:
                 reader = runtime.database.reader()
                 for _ in range(3):
                     clock.advance(seconds=HEARTBEAT_STALE_SECONDS)
-                    for _ in range(200):  # the worker's loop turns every 0.05 s
+
+                    async def beat_now() -> bool:
                         beats = await reader.outbox.heartbeats()
-                        if beats.get("telegram") == clock.now():
-                            break
-                        await asyncio.sleep(0.01)
-                    assert beats["telegram"] == clock.now()
+                        return beats.get("telegram") == clock.now()
+
+                    await wait_for(beat_now)  # the worker's loop turns every 0.05 s
             finally:
                 await runtime.close()
 

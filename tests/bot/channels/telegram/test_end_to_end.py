@@ -2,55 +2,24 @@
 Bot API server on 127.0.0.1: a resident files an idea with a photo and a location."""
 
 import asyncio
-from pathlib import Path
 
 import aiosqlite
 import pytest
 
-from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.config import Settings, TelegramSettings
 from bot.runner import run_channels
 from handlers.engine.catalog import Catalog
-from handlers.engine.clock import Clock
-from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.fakes.minga import Running
+from tests.fakes.telegram_api import FakeBotApi
 
 RESIDENT = 5550001
 PHOTO = b"\xff\xd8\xff\xe0fake-jpeg-bytes"
 es = Catalog.load().translator("es")
 
 
-def _settings(api: FakeBotApi, tmp_path: Path) -> Settings:
-    return Settings(
-        telegram=TelegramSettings(
-            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
-            poll_timeout_seconds=1,
-        ),
-        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
-    )  # fmt: skip
-
-
-class Running:
-    """`minga run` in the background, stopped on exit."""
-
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
-        self.settings = settings
-        self.clock = clock
-        self.stop = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> "Running":
-        self.task = asyncio.create_task(run_channels(self.settings, self.stop, clock=self.clock))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, 15)
-
-
 async def test_a_resident_files_an_idea_with_a_photo_and_a_location(
-    api: FakeBotApi, tmp_path: Path
+    api: FakeBotApi, settings: Settings
 ) -> None:
-    settings = _settings(api, tmp_path)
     async with Running(settings):
         await api.send_text(RESIDENT, "/start")
         role = await api.expect(RESIDENT, es("role.ask"))
@@ -104,9 +73,8 @@ async def test_a_resident_files_an_idea_with_a_photo_and_a_location(
 
 
 async def test_the_conversation_survives_a_restart_of_the_bot(
-    api: FakeBotApi, tmp_path: Path
+    api: FakeBotApi, settings: Settings
 ) -> None:
-    settings = _settings(api, tmp_path)
     async with Running(settings):
         await api.send_text(RESIDENT, "hola")
         await api.expect(RESIDENT, es("role.ask"))
@@ -124,9 +92,8 @@ async def test_the_conversation_survives_a_restart_of_the_bot(
 
 
 async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
-    api: FakeBotApi, tmp_path: Path
+    api: FakeBotApi, settings: Settings
 ) -> None:
-    settings = _settings(api, tmp_path)
     async with Running(settings):
         group = api._message(RESIDENT, "es", text="hola")
         group["chat"] = {"id": -100123, "type": "supergroup", "title": "Equipo"}
@@ -142,21 +109,21 @@ async def test_groups_are_ignored_and_a_replayed_update_is_answered_once(
 
 
 async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
-    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: FakeBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.channels.telegram as telegram_channel
+    import bot.channels.telegram.send as telegram_send
 
     waits: list[float] = []
 
     async def recorded_wait(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(telegram_channel, "wait_out", recorded_wait)
+    monkeypatch.setattr(telegram_send, "wait_out", recorded_wait)
     api.send_errors[RESIDENT] = [
         {"error_code": 429, "description": "Too Many Requests: retry after 7",
          "parameters": {"retry_after": 7}},
     ]  # fmt: skip
-    async with Running(_settings(api, tmp_path)):
+    async with Running(settings):
         await api.send_text(RESIDENT, "hola")
         await api.expect(RESIDENT, es("role.ask"))
         assert waits == [7.0]
@@ -168,10 +135,12 @@ async def test_flood_control_is_waited_out_and_a_blocked_chat_is_skipped(
     assert not api.sent[RESIDENT + 1]
 
 
-async def test_a_token_telegram_refuses_is_a_clear_error(api: FakeBotApi, tmp_path: Path) -> None:
+async def test_a_token_telegram_refuses_is_a_clear_error(
+    api: FakeBotApi, settings: Settings
+) -> None:
     from bot.config import ConfigError
 
-    wrong = _settings(api, tmp_path).model_copy(
+    wrong = settings.model_copy(
         update={"telegram": TelegramSettings(
             token="999999:" + "W" * 30, base_url=api.base_url, base_file_url=api.base_file_url,
         )}
@@ -181,9 +150,8 @@ async def test_a_token_telegram_refuses_is_a_clear_error(api: FakeBotApi, tmp_pa
 
 
 async def test_a_voice_note_answers_the_problem_and_is_kept_for_the_team(
-    api: FakeBotApi, tmp_path: Path
+    api: FakeBotApi, settings: Settings
 ) -> None:
-    settings = _settings(api, tmp_path)
     voice = b"OggS a resident describing the problem aloud"
     async with Running(settings):
         await api.send_text(RESIDENT, "/start")

@@ -4,52 +4,31 @@ a restart, replies ahead of bulk work, faults retried, events and reminders."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
 
-from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.config import Settings
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from storage.models import EventFields
-from tests.bot.test_telegram_end_to_end import Running
-from tests.fakes.telegram_api import TOKEN, FakeBotApi, TokenBucket
+from tests.fakes.minga import Running, opted_in, telegram_settings
+from tests.fakes.telegram_api import FakeBotApi, TokenBucket
+from tests.fakes.wait import wait_for
 
 es = Catalog.load().translator("es")
-FIRST_CHAT = 7_000_000
 TEXT = "📣 Este sábado lanzamos Usme Innova en la Alcaldía Local. ¡Les esperamos!"
 
 
 def _settings(api: FakeBotApi, tmp_path: Path, **telegram: object) -> Settings:
-    return Settings(
-        telegram=TelegramSettings(
-            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
-            poll_timeout_seconds=1, retry_backoff_seconds=0.05, **telegram,
-        ),
-        storage=StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media"),
+    return telegram_settings(
+        api, tmp_path, telegram={"retry_backoff_seconds": 0.05, **telegram},
         events=EventSettings(reminder_offsets=("2h",)),
     )  # fmt: skip
-
-
-async def _opted_in(path: Path, count: int) -> list[int]:
-    """Residents who said yes to announcements, as the intake leaves them."""
-    database = await Database.open(path)
-    await database.close()
-    chats = [FIRST_CHAT + i for i in range(count)]
-    now = datetime.now(UTC).isoformat()
-    async with aiosqlite.connect(path) as db:
-        await db.executemany(
-            "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
-            "announcements_version) VALUES ('telegram', ?, 'es', ?, ?, '2026-08')",
-            [(str(chat), now, now) for chat in chats],
-        )
-        await db.commit()
-    return chats
 
 
 async def _queue(path: Path, **options: object) -> int:
@@ -66,16 +45,19 @@ async def _queue(path: Path, **options: object) -> int:
         await database.close()
 
 
+async def _settled(path: Path, broadcast_id: int, rows: int) -> bool:
+    """Whether every one of the broadcast's `rows` outbox rows is sent or blocked."""
+    async with aiosqlite.connect(path) as db:
+        [(done,)] = await db.execute_fetchall(
+            "SELECT count(*) FROM outbox WHERE broadcast_id = ? AND status IN ('sent', 'blocked')",
+            (broadcast_id,),
+        )
+    return bool(done == rows)
+
+
 def _delivered(api: FakeBotApi) -> Counter[int]:
     return Counter(chat for chat, messages in api.sent.items() for m in messages
                    if m["text"] == TEXT)  # fmt: skip
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 90) -> None:  # noqa: ASYNC109
-    """Look again and again (the fake server has no event for "so many delivered")."""
-    async with asyncio.timeout(timeout):
-        while not condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 async def test_a_1000_recipient_broadcast_arrives_once_at_telegrams_pace_across_a_restart(
@@ -83,7 +65,7 @@ async def test_a_1000_recipient_broadcast_arrives_once_at_telegrams_pace_across_
 ) -> None:
     settings = _settings(api, tmp_path)
     path = settings.storage.database
-    chats = await _opted_in(path, 1000)
+    chats = await opted_in(path, 1000)
     blocked = set(chats[100:110])
     api.blocked |= blocked
     for chat in chats[200:205]:  # a Bot API server error once: retried
@@ -96,7 +78,7 @@ async def test_a_1000_recipient_broadcast_arrives_once_at_telegrams_pace_across_
 
     resident = 5550009
     async with Running(settings):
-        await _until(lambda: sum(_delivered(api).values()) >= 150)
+        await wait_for(lambda: sum(_delivered(api).values()) >= 150, 90)
         # A resident writes in the middle of it: the answer does not wait behind the bulk.
         before = len(api.calls)
         await api.send_text(resident, "hola")
@@ -104,13 +86,14 @@ async def test_a_1000_recipient_broadcast_arrives_once_at_telegrams_pace_across_
         overtaken = [m for m, p in api.calls[before:] if m in ("sendMessage",)
                      and int(p["chat_id"]) != resident]  # fmt: skip
         assert len(overtaken) <= 10, "the reply waited behind broadcast messages"
-        await _until(lambda: sum(_delivered(api).values()) >= 400)
+        await wait_for(lambda: sum(_delivered(api).values()) >= 400, 90)
     stopped_at = sum(_delivered(api).values())
     assert stopped_at < 990  # stopped mid-broadcast
 
     async with Running(settings):
-        await _until(lambda: sum(_delivered(api).values()) >= 990)
-        await asyncio.sleep(0.5)
+        # Done when every row is sent or given up on: nothing can go out after that, so
+        # a second copy to anyone would be in `delivered` below.
+        await wait_for(lambda: _settled(path, broadcast_id, 1000), 90)
 
     delivered = _delivered(api)
     assert set(delivered) == set(chats) - blocked

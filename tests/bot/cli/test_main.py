@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import _parser, main
+from bot.cli.main import _parser, main
 from storage.migrations import available_migrations
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _minga(*args: str, cwd: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess:

@@ -5,8 +5,12 @@ kept is readable by its owner only."""
 import stat
 from pathlib import Path
 
-from tests.bot.test_telegram_end_to_end import Running, _settings, es
+from bot.config import Settings
+from handlers.engine.catalog import Catalog
+from tests.fakes.minga import Running
 from tests.fakes.telegram_api import FakeBotApi
+
+es = Catalog.load().translator("es")
 
 RESIDENT = 5550101
 PNG = b"\x89PNG\r\n\x1a\n a photo of the street"
@@ -33,9 +37,8 @@ def _mode(path: Path) -> int:
 
 
 async def test_files_are_taken_by_what_they_are_not_by_their_names(
-    api: FakeBotApi, tmp_path: Path
+    api: FakeBotApi, settings: Settings
 ) -> None:
-    settings = _settings(api, tmp_path)
     media = settings.storage.media_dir
     async with Running(settings):
         await _to_the_idea(api)

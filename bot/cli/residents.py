@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime
-from bot.cli_output import UsageError, counted, emit
+from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.privacy import my_data
 from handlers.privacy.erase import erase

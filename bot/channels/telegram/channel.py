@@ -1,0 +1,171 @@
+"""The Telegram adapter: the python-telegram-bot Application, each update through the
+dispatcher, and the transport the sender drives."""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from telegram import Bot, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.channels.telegram import CHANNEL
+from bot.channels.telegram.files import Downloads
+from bot.channels.telegram.http import AiohttpRequest
+from bot.channels.telegram.inbound import to_inbound
+from bot.channels.telegram.menus import register_commands
+from bot.channels.telegram.render import OutgoingMessage, render_all
+from bot.channels.telegram.send import as_sender_errors, call, make_sender
+from bot.config import TelegramSettings
+from bot.sending.pacer import Lane
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.messages import Inbound, Reply
+
+log = logging.getLogger(__name__)
+
+# Private chats are residents'; groups are the staff's (the handlers check who writes).
+CHAT_TYPES = frozenset((ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP))
+ALLOWED_UPDATES = ["message", "callback_query"]
+# PTB makes a task of every update at once and bounds how many run (256 by default). With a
+# bound, a crowd's queued messages held every place, each waiting for its person's earlier
+# reply, and a new person's first message waited behind all of them before it even reached
+# the flood control. Every update starts at once instead: the flood control drops a crowd's
+# excess on arrival, the per-person lock keeps order, and the pacer shares the sending fairly.
+MAX_CONCURRENT_UPDATES = 1_000_000
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        dispatcher: Dispatcher,
+        catalog: Catalog,
+        media_dir: Path,
+        *,
+        staff_ids: Sequence[int] = (),
+        staff_language: str = "es",
+        group_chat_id: int | None = None,
+    ) -> None:
+        self._settings = settings
+        self._staff_ids = tuple(staff_ids)
+        self._group_chat_id = group_chat_id
+        self._staff_language = staff_language
+        self._dispatcher = dispatcher
+        self._catalog = catalog
+        self._media_dir = media_dir
+        # Every Bot API call we make waits for one of these slots: see max_connections.
+        self._slots = asyncio.Semaphore(settings.max_connections)
+        self._downloads = Downloads(self._slots, media_dir)
+        self._bot: Bot | None = None
+        self._requests: tuple[AiohttpRequest, ...] = ()
+        self.sender = make_sender(self, settings)
+
+    def build_application(self) -> Application:
+        if self._settings.token is None:
+            raise ValueError("telegram.token is not set")
+        self._requests = (AiohttpRequest(self._settings.max_connections), AiohttpRequest(1))
+        application = (
+            Application.builder()
+            .token(self._settings.token.get_secret_value())
+            .base_url(self._settings.base_url)
+            .base_file_url(self._settings.base_file_url)
+            # Updates run concurrently; the dispatcher's per-conversation lock keeps each
+            # resident's messages in order. No bound (see MAX_CONCURRENT_UPDATES).
+            .concurrent_updates(MAX_CONCURRENT_UPDATES)
+            # aiohttp, not PTB's default httpx: a fifth of the CPU per call (http.py)
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
+            .job_queue(None)  # Minga schedules with its own scheduler (bot/scheduler.py)
+            .build()
+        )
+        application.add_handler(TypeHandler(Update, self.on_update))
+        self._bot = application.bot
+        return application
+
+    async def _register_commands(self, application: Application) -> None:
+        await register_commands(
+            application.bot,
+            self._catalog,
+            staff_ids=self._staff_ids,
+            staff_language=self._staff_language,
+            group_chat_id=self._group_chat_id,
+        )
+
+    async def close_connections(self) -> None:
+        """Close the HTTP sessions of an application whose initialize() failed: PTB's
+        shutdown() skips a bot that never finished initializing, and leaves them open."""
+        for request in self._requests:
+            await request.shutdown()
+
+    async def start_webhook(self, application: Application, url: str, secret: str) -> None:
+        """Register the command menus, then ask Telegram to post updates to `url`."""
+        await self._register_commands(application)
+        await application.bot.set_webhook(url, secret_token=secret,
+                                          allowed_updates=ALLOWED_UPDATES)  # fmt: skip
+
+    async def start_polling(self, application: Application) -> None:
+        """Register the command menus, then fetch updates (the application is initialized)."""
+        await self._register_commands(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            allowed_updates=ALLOWED_UPDATES,
+            timeout=self._settings.poll_timeout_seconds,
+            poll_interval=self._settings.poll_interval_seconds,
+        )
+
+    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
+            return  # bots are never residents; channels are not conversations
+        if chat.type != ChatType.PRIVATE and chat.id != self._group_chat_id:
+            # How an installer finds the staff group's id (README, "Staff and their group").
+            log.info("update from group chat=%s, which is not [staff] group_chat_id", chat.id)
+
+        async def prepare() -> Inbound | None:
+            if update.callback_query is not None:
+                await self._answer_button(update)
+            inbound = await self.to_inbound(update)
+            if inbound is not None and chat.type != ChatType.PRIVATE:
+                inbound = replace(inbound, group=str(chat.id))  # the staff's group
+            return inbound
+
+        async def deliver(replies: Sequence[Reply]) -> None:
+            outcome = await self.sender.deliver(str(chat.id), replies, Lane.REPLY)
+            if outcome.status != "sent":
+                log.warning("reply not delivered chat=%s: %s (%s)", chat.id, outcome.status,
+                            outcome.error)  # fmt: skip
+
+        # No await before this call: the resident's place in line is taken in arrival order.
+        await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
+
+    async def _answer_button(self, update: Update) -> None:
+        """Stop the button's spinner; failing that is harmless."""
+        assert update.callback_query is not None
+        try:
+            async with self._slots:
+                await update.callback_query.answer()
+        except TelegramError as error:
+            log.info("could not answer callback update=%s: %s", update.update_id, error)
+
+    async def to_inbound(self, update: Update) -> Inbound | None:
+        """The update as the engine reads it (files fetched and kept on the way)."""
+        return await to_inbound(update, self._downloads)
+
+    # -- the Transport the sender drives ---------------------------------------------------
+
+    channel = CHANNEL
+
+    def render(self, replies: Sequence[Reply]) -> list[OutgoingMessage]:
+        return render_all(replies)
+
+    async def send(self, recipient: str, message: OutgoingMessage, *, bulk: bool) -> None:
+        """One Bot API call; Telegram's errors become the sender's."""
+        assert self._bot is not None, "build_application() first"
+        extra = {"allow_paid_broadcast": True} if bulk and self._settings.paid_broadcast else {}
+        with as_sender_errors():
+            async with self._slots:
+                await call(self._bot, int(recipient), message, extra, self._media_dir)

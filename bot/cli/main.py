@@ -1,0 +1,102 @@
+"""The `minga` command (also `python -m bot`)."""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot.cli import broadcast, calls, events, export, ideas, residents, run
+from bot.cli.output import UsageError
+from bot.config import ConfigError, Settings, config_path, load_settings
+from handlers.engine.catalog import CatalogError
+
+log = logging.getLogger("minga")
+
+
+CONFIG_HELP = (
+    "settings file; also MINGA_CONFIG=PATH. Without either: ./config.toml if it exists, "
+    "else the built-in example settings. Accepted before or after the subcommand"
+)
+EPILOG = """settings: --config PATH (before or after the subcommand: `minga --config lab.toml run`
+or `minga run --config lab.toml`), else the file named by the environment variable
+MINGA_CONFIG, else ./config.toml if it exists, else the built-in example settings.
+Any setting can be overridden by MINGA_<SECTION>__<NAME>, e.g. MINGA_TELEGRAM__TOKEN.
+`minga COMMAND --help` shows a command's options."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    # After the subcommand, --config only counts when given (SUPPRESS): otherwise its default
+    # would overwrite a --config given before the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help=CONFIG_HELP)
+    parser = argparse.ArgumentParser(
+        prog="minga", description="Minga: ideas from residents to a public innovation lab.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.add_parsers(commands, common)
+    events.add_parsers(commands, common)
+    broadcast.add_parsers(commands, common)
+    ideas.add_parsers(commands, common)
+    export.add_parsers(commands, common)
+    calls.add_parsers(commands, common)
+    residents.add_parsers(commands, common)
+    return parser
+
+
+def _setup_logging(settings: Settings, *, quiet: bool) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log.level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and the URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite's debug lines carry SQL parameters, that is, what residents wrote.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(config_path(getattr(args, "config", None)))
+        _setup_logging(settings, quiet=args.command != "run")
+        if args.command == "chat" and args.staff:
+            settings = run.with_console_staff(settings, args.user)
+        if args.command == "chat":
+            asyncio.run(run.chat(settings, args))
+        elif args.command == "db":
+            asyncio.run(run.upgrade(settings))
+        elif args.command == "events":
+            asyncio.run(events.run(args, settings))
+        elif args.command == "broadcast":
+            asyncio.run(broadcast.run(args, settings))
+        elif args.command == "calls":
+            asyncio.run(calls.run(args, settings))
+        elif args.command == "residents":
+            asyncio.run(residents.run(args, settings))
+        elif args.command == "ideas":
+            asyncio.run(ideas.run(args, settings))
+        elif args.command in ("export", "publish"):
+            asyncio.run(export.run(args, settings))
+        else:
+            asyncio.run(run.run(settings))
+    except (ConfigError, CatalogError, UsageError) as error:
+        print(f"minga: {error}", file=sys.stderr)
+        return error.status if isinstance(error, UsageError) else 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return _reader_left()
+    try:
+        sys.stdout.flush()  # here, not at exit, where a closed pipe prints a traceback
+    except BrokenPipeError:
+        return _reader_left()
+    return 0
+
+
+def _reader_left() -> int:
+    """The output was piped into a command that stopped reading (`minga ideas list | head`):
+    no traceback; stdout goes nowhere so that Python's own flush at exit fails quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # what a shell reports for a command ended by SIGPIPE (128 + 13)
