@@ -135,10 +135,18 @@ class TurnWork:
         and commit them with whatever the turn wrote before: all of it, or (on a failure) none."""
         await self._transaction.begin()
         try:
-            # On the writer itself: these are the turn's common write, not rows it added.
-            await InboundRepository(self._writer).record(channel, external_id, now)
-            await ConversationRepository(self._writer).save(resident.id, step, draft, now)
-            await ResidentRepository(self._writer).save_turn(resident)
+            # On the writer itself (the turn's common write, not rows it added). The three are
+            # independent, so they are queued on the database thread together and awaited as
+            # one: every turn waits here under the lock, and each wait costs a loop iteration.
+            outcomes = await asyncio.gather(
+                InboundRepository(self._writer).record(channel, external_id, now),
+                ConversationRepository(self._writer).save(resident.id, step, draft, now),
+                ResidentRepository(self._writer).save_turn(resident),
+                return_exceptions=True,
+            )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
         except BaseException:
             await self._transaction.rollback()
             raise
