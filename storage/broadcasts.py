@@ -3,12 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.models import Broadcast
 from storage.outbox import REACHABLE
 from storage.outbox_kinds import BroadcastPayload, OutboxKind
-from storage.sql import Row, fetch_all, fetch_one
+from storage.sql import Db, Row, fetch_all, fetch_one, write_returning, write_returning_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
 # Who an audience is, as a condition on residents `r` with one parameter (or none).
@@ -42,7 +40,7 @@ def _condition(kind: str, value: str | None) -> tuple[str, tuple[Any, ...]]:
 
 
 class BroadcastRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def count_audience(self, kind: str, value: str | None) -> int:
@@ -67,7 +65,7 @@ class BroadcastRepository:
         now: datetime,
     ) -> Broadcast:
         """The broadcast and one outbox row per recipient, in one statement each."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO broadcasts (text, event_id, audience, created_by, reporter_id, "
             "recipients, created_at) VALUES (?, ?, ?, ?, ?, 0, ?) RETURNING id",
@@ -85,7 +83,7 @@ class BroadcastRepository:
              OutboxKind.BROADCAST.priority, to_db(now), broadcast_id, to_db(now), *values),
         )  # fmt: skip
         recipients = cursor.rowcount
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "UPDATE broadcasts SET recipients = ? WHERE id = ? RETURNING *",
             (recipients, broadcast_id),
@@ -105,7 +103,7 @@ class BroadcastRepository:
 
     async def finish_done(self, now: datetime) -> list[Broadcast]:
         """Mark broadcasts with nothing left pending as finished; returns those just finished."""
-        rows = await fetch_all(
+        rows = await write_returning(
             self._db,
             "UPDATE broadcasts SET finished_at = ? WHERE finished_at IS NULL AND NOT EXISTS ("
             "SELECT 1 FROM outbox WHERE broadcast_id = broadcasts.id AND status = 'pending') "

@@ -4,11 +4,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from storage.idea_search import SELECT_IDEAS, record_from_row
 from storage.models import Call, CallCategory, IdeaRecord
-from storage.sql import Row, fetch_all, fetch_one
+from storage.sql import Db, Row, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, from_db_optional, to_db
 
 
@@ -27,14 +25,14 @@ def _call(row: Row) -> Call:
 
 
 class CallRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def create(
         self, *, title: str, description: str, categories: Sequence[CallCategory],
         deadline: datetime, created_by: str, now: datetime,
     ) -> Call:  # fmt: skip
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO calls (title, description, categories, deadline, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
@@ -70,7 +68,7 @@ class CallRepository:
 
     async def close(self, call_id: int, now: datetime) -> bool:
         """Close before the deadline; False when it was closed already (or is unknown)."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "UPDATE calls SET closed_at = ? WHERE id = ? AND closed_at IS NULL RETURNING id",
             (to_db(now), call_id),

@@ -2,16 +2,14 @@
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import ConversationRecord, Resident
 from storage.residents import resident_from_row
-from storage.sql import fetch_one
+from storage.sql import Db, fetch_one
 from storage.timefmt import from_db, to_db
 
 
 class ConversationRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def get(self, resident_id: int) -> ConversationRecord | None:

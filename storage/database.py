@@ -74,9 +74,9 @@ class Database:
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[TurnWork]:
-        """A conversation turn's unit of work: it writes nothing until it must, and ends with
-        `finish`; an exception rolls back whatever it began."""
-        work = TurnWork(self._connection, self._lock)
+        """A conversation turn's unit of work: it reads committed data, writes nothing until it
+        must, and ends with `finish`; an exception rolls back whatever it began."""
+        work = TurnWork(self._connection, self._reader, self._lock)
         try:
             yield work
         except BaseException:

@@ -4,9 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from storage.sql import fetch_one
+from storage.sql import Db, fetch_one, write_returning_one
 from storage.timefmt import from_db_optional, to_db
 
 # A later report never takes a message back: "sent" arriving after "read" is ignored.
@@ -60,7 +58,7 @@ class Window:
 
 
 class DeliveryRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def record(
@@ -82,7 +80,7 @@ class DeliveryRepository:
         rank = PROGRESS.get(report.status)
         if rank is None:  # "played", "deleted", ...: nothing the outbox needs
             return None
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "UPDATE deliveries SET status = ?, error_code = ?, updated_at = ? "  # noqa: S608
             f"WHERE message_id = ? AND channel = ? AND ({RANK}) < ? "

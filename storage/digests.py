@@ -2,10 +2,8 @@
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import Digest
-from storage.sql import Row, fetch_one
+from storage.sql import Db, Row, fetch_one, write_returning_one
 from storage.timefmt import from_db, to_db
 
 
@@ -21,7 +19,7 @@ def _digest(row: Row) -> Digest:
 
 
 class DigestRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def get(self, day: str) -> Digest | None:
@@ -37,7 +35,7 @@ class DigestRepository:
         now: datetime,
     ) -> bool:  # fmt: skip
         """False when that day's digest was recorded already (a second wake-up, a restart)."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO digests (day, covers_from, covers_until, ideas, outcome, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day) DO NOTHING RETURNING day",

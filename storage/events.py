@@ -3,10 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.models import Event, EventCounts, EventFields, EventStatus, RsvpStatus
-from storage.sql import Row, fetch_all, fetch_one
+from storage.sql import Db, Row, fetch_all, fetch_one, write_returning, write_returning_one
 from storage.timefmt import from_db, to_db
 
 _FIELDS = ("title", "description", "starts_at", "ends_at", "venue", "address", "latitude",
@@ -40,11 +38,11 @@ def _values(fields: EventFields) -> list[Any]:
 
 
 class EventRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def create(self, fields: EventFields, *, created_by: str, now: datetime) -> Event:
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             f"INSERT INTO events ({', '.join(_FIELDS)}, created_by, created_at, updated_at) "  # noqa: S608
             f"VALUES ({', '.join('?' * len(_FIELDS))}, ?, ?, ?) RETURNING *",
@@ -61,7 +59,7 @@ class EventRepository:
         self, event_id: int, fields: EventFields, status: EventStatus, now: datetime
     ) -> Event:
         assignments = ", ".join(f"{name} = ?" for name in _FIELDS)
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             f"UPDATE events SET {assignments}, status = ?, updated_at = ? "  # noqa: S608
             "WHERE id = ? RETURNING *",
@@ -104,7 +102,7 @@ class EventRepository:
 
 
 class RsvpRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def status(self, event_id: int, resident_id: int) -> RsvpStatus | None:
@@ -118,7 +116,7 @@ class RsvpRepository:
     async def say_yes(self, event_id: int, resident_id: int, now: datetime) -> RsvpStatus:
         """A place if one is free, else the end of the waitlist; a "yes" already given stays
         as it is. One statement, so two residents taking the last place cannot both get it."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO rsvps (event_id, resident_id, status, answered_at) "
             "SELECT e.id, ?, CASE WHEN e.capacity IS NULL OR (SELECT count(*) FROM rsvps "
@@ -151,7 +149,7 @@ class RsvpRepository:
 
         One statement that tops the event up to its capacity, so it is right whenever it runs
         (after a "no", or when the capacity grows)."""
-        rows = await fetch_all(
+        rows = await write_returning(
             self._db,
             "UPDATE rsvps SET status = 'going' WHERE event_id = ?1 AND resident_id IN ("
             " SELECT resident_id FROM rsvps WHERE event_id = ?1 AND status = 'waitlist'"

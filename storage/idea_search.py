@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from storage.models import IdeaEvent, IdeaFilter, IdeaRecord
-from storage.sql import Row, fetch_all, fetch_one
+from storage.sql import Db, Row, fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
 # Columns that totals may group by (never user input in SQL: a name from this table).
@@ -133,7 +131,7 @@ def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
 
 
 class IdeaSearch:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def get(self, idea_id: int) -> IdeaRecord | None:

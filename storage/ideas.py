@@ -5,7 +5,7 @@ from datetime import datetime
 import aiosqlite
 
 from storage.models import Award, IdeaStatus, IdeaSummary, NewIdea
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Db, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, to_db
 
 # Who may hear of an idea's progress: agreed to it under the privacy policy in force, and not
@@ -21,11 +21,11 @@ def format_reference(prefix: str, year: int, number: int) -> str:
 
 
 class IdeaRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def _next_number(self, year: int) -> int:
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO reference_counters (year, last) VALUES (?, 1) "
             "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
@@ -41,7 +41,7 @@ class IdeaRepository:
         reference)."""
         reference = format_reference(prefix, year, await self._next_number(year))
         stamp = to_db(now)
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO ideas (reference, resident_id, role, language, problem, idea, category, "
             "focus, location_text, latitude, longitude, anonymous, contact_name, contact, status, "
@@ -121,7 +121,7 @@ class IdeaRepository:
     ) -> int | None:
         """Set the status; the history line (with who and why) is a trigger's. Returns the
         history line's id, or None when the status was already that."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "UPDATE ideas SET status = ?, status_by = ?, status_reason = ?, duplicate_of = ?, "
             "updated_at = ? WHERE id = ? AND status IS NOT ? RETURNING id",
@@ -142,7 +142,7 @@ class IdeaRepository:
         status: str | None = None,
     ) -> int:  # fmt: skip
         """A staff note, a reply to the resident or an award, in the idea's history."""
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO idea_events (idea_id, at, kind, status, note, actor) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",

@@ -2,14 +2,12 @@
 
 from datetime import datetime
 
-import aiosqlite
-
-from storage.sql import fetch_one
+from storage.sql import Db, fetch_one
 from storage.timefmt import to_db
 
 
 class InboundRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def record(self, channel: str, external_id: str, now: datetime) -> bool:

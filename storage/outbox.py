@@ -4,12 +4,10 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
 from storage.outbox_kinds import OutboxKind
 from storage.residents import resident_from_row
-from storage.sql import fetch_all, fetch_one
+from storage.sql import Db, fetch_all, fetch_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
 
 # Residents a broadcast may reach: opted in to announcements under the privacy policy in force,
@@ -21,7 +19,7 @@ REACHABLE = (
 
 
 class OutboxRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def add(self, items: Iterable[NewOutbox], now: datetime) -> None:

@@ -7,9 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from storage.sql import fetch_all
+from storage.sql import Db, fetch_all
 from storage.timefmt import to_db
 
 # Statuses after which an idea is closed: nothing more will be asked of its author.
@@ -21,7 +19,7 @@ def _marks(values: Sequence[Any]) -> str:
 
 
 class PrivacyRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     # -- retention ------------------------------------------------------------------------------

@@ -2,14 +2,12 @@
 
 from datetime import datetime
 
-import aiosqlite
-
-from storage.sql import fetch_all
+from storage.sql import Db, fetch_all
 from storage.timefmt import to_db
 
 
 class ReminderRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def handled(self, event_id: int, starts_at: datetime) -> set[int]:

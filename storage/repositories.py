@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-import aiosqlite
-
 from storage.broadcasts import BroadcastRepository
 from storage.calls import CallRepository
 from storage.conversations import ConversationRepository
@@ -17,6 +15,7 @@ from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
+from storage.sql import Db
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +36,7 @@ class Repositories:
     privacy: PrivacyRepository
 
     @classmethod
-    def on(cls, connection: aiosqlite.Connection) -> "Repositories":
+    def on(cls, connection: Db) -> "Repositories":
         return cls(
             residents=ResidentRepository(connection),
             conversations=ConversationRepository(connection),

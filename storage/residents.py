@@ -1,12 +1,34 @@
 """Residents: one row per person per channel identity."""
 
+from collections.abc import Callable
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import ConsentEntry, Resident
-from storage.sql import Row, fetch_all, fetch_one
+from storage.sql import Db, Row, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
+
+# The resident's own fields a conversation turn may change (language, role, consents), with
+# how each is written: saved at the end of every turn, together with its conversation.
+TURN_COLUMNS: tuple[tuple[str, Callable[[Resident], str | None]], ...] = (
+    ("language", lambda r: r.language),
+    ("role", lambda r: None if r.role is None else r.role.value),
+    ("consent_version", lambda r: r.consent_version),
+    ("consent_at", lambda r: to_db_optional(r.consent_at)),
+    ("consent_refused_at", lambda r: to_db_optional(r.consent_refused_at)),
+    ("announcements_at", lambda r: to_db_optional(r.announcements_at)),
+    ("announcements_version", lambda r: r.announcements_version),
+    ("announcements_off_at", lambda r: to_db_optional(r.announcements_off_at)),
+    ("updates_at", lambda r: to_db_optional(r.updates_at)),
+    ("updates_version", lambda r: r.updates_version),
+    ("updates_off_at", lambda r: to_db_optional(r.updates_off_at)),
+)
+
+# Someone who writes to the bot has not blocked it (or has unblocked it since): every turn
+# marks them reachable again, so announcements and news about their ideas reach them again.
+_SAVE_TURN = (
+    f"UPDATE residents SET {', '.join(f'{column} = ?' for column, _ in TURN_COLUMNS)}, "  # noqa: S608
+    "unreachable_at = NULL WHERE id = ?"
+)
 
 
 def resident_from_row(row: Row) -> Resident:
@@ -32,12 +54,12 @@ def resident_from_row(row: Row) -> Resident:
 
 
 class ResidentRepository:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     async def get_or_create(self, channel: str, user_key: str, now: datetime) -> Resident:
         # The no-op update makes RETURNING give the row whether it was just made or not.
-        row = await fetch_one(
+        row = await write_returning_one(
             self._db,
             "INSERT INTO residents (channel, user_key, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT (channel, user_key) DO UPDATE SET channel = excluded.channel "
@@ -50,6 +72,11 @@ class ResidentRepository:
     async def get(self, resident_id: int) -> Resident | None:
         row = await fetch_one(self._db, "SELECT * FROM residents WHERE id = ?", (resident_id,))
         return None if row is None else resident_from_row(row)
+
+    async def save_turn(self, resident: Resident) -> None:
+        """Write the resident's turn columns as given, and mark them reachable (they wrote)."""
+        values = [value(resident) for _, value in TURN_COLUMNS]
+        await self._db.execute(_SAVE_TURN, (*values, resident.id))
 
     async def save_consents(self, resident: Resident) -> None:
         """Write a resident's consent columns as given (outside a conversation turn)."""

@@ -1,4 +1,4 @@
-"""A turn's writes: none until the first, and the common turn as one atomic statement."""
+"""A turn's writes: none until the first, then one transaction that ends with the common write."""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -8,61 +8,83 @@ from typing import Any
 
 import aiosqlite
 
+from storage.conversations import ConversationRepository
+from storage.inbound import InboundRepository
 from storage.models import Resident
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
-from storage.timefmt import to_db, to_db_optional
 
 
-class LazyTransaction:
-    """The writer connection as a turn sees it.
+class TurnConnection:
+    """The connection a turn's repositories run on (a `storage.sql.Db`).
 
-    Reads run at once. The first write takes the database lock and begins a transaction, so a
-    turn that adds other rows (a new idea) commits them with its conversation
-    together; a turn that only moves the conversation on never begins one (see `finish`).
+    Until the turn writes, its reads run on the reader connection, which sees only committed
+    data: the writer connection may be inside another coroutine's transaction meanwhile. The
+    first write takes the database lock and begins the turn's transaction on the writer, so a
+    turn that adds rows (a new idea) commits them with its conversation; from then on reads run
+    inside that transaction and see the turn's own writes. Which calls read and which write is
+    the repositories' choice (`storage.sql.Db`), never a guess from the SQL.
     """
 
-    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock) -> None:
-        self._connection = connection
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection | None,
+        lock: asyncio.Lock,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
         self._lock = lock
         self.began = False
-        self.wrote = False  # began a transaction at some point (rows beyond the common write)
+        self.wrote = False  # the turn's repositories wrote (rows beyond the common write)
 
-    @staticmethod
-    def _reads(sql: str) -> bool:
-        return sql.lstrip()[:6].upper() == "SELECT"
-
-    async def _begin(self) -> None:
+    async def begin(self) -> None:
+        """Take the lock and begin the turn's transaction, unless it began already."""
         if self.began:
             return
         await self._lock.acquire()
         try:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            await self._writer.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._lock.release()
             raise
         self.began = True
-        self.wrote = True
-
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
-        if not self._reads(sql):
-            await self._begin()
-        return await self._connection.execute(sql, parameters)
 
     async def execute_fetchall(
         self, sql: str, parameters: Sequence[Any] = ()
     ) -> Iterable[aiosqlite.Row]:
-        if not self._reads(sql):
-            await self._begin()
-        return await self._connection.execute_fetchall(sql, parameters)
+        """A read: committed data, or inside the turn's transaction once it began."""
+        if self.began:
+            return await self._writer.execute_fetchall(sql, parameters)
+        if self._reader is not None:
+            return await self._reader.execute_fetchall(sql, parameters)
+        # One connection only (an in-memory database): read between other units of work.
+        async with self._lock:
+            return await self._writer.execute_fetchall(sql, parameters)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
+        """A write, inside the turn's transaction."""
+        await self._begin_writing()
+        return await self._writer.execute(sql, parameters)
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> aiosqlite.Cursor:
-        await self._begin()
-        return await self._connection.executemany(sql, parameters)
+        """Writes, inside the turn's transaction."""
+        await self._begin_writing()
+        return await self._writer.executemany(sql, parameters)
+
+    async def _begin_writing(self) -> None:
+        await self.begin()
+        self.wrote = True
 
     async def _end(self, statement: str) -> None:
         try:
-            await self._connection.execute(statement)
+            await self._writer.execute(statement)
+        except BaseException:
+            # A COMMIT that failed leaves the transaction open: end it, or the next unit of
+            # work on this connection could not begin.
+            if self._writer.in_transaction:
+                await self._writer.execute("ROLLBACK")
+            raise
         finally:
             self.began = False
             self._lock.release()
@@ -79,21 +101,26 @@ class LazyTransaction:
 class TurnWork:
     """What a turn writes with: repositories, and `finish` for its last, common write."""
 
-    def __init__(self, connection: aiosqlite.Connection, lock: asyncio.Lock) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection | None,
+        lock: asyncio.Lock,
+    ) -> None:
+        self._writer = writer
         self._lock = lock
-        self._transaction = LazyTransaction(connection, lock)
-        self._connection = connection
-        self.repos = Repositories.on(self._transaction)  # type: ignore[arg-type]
+        self._transaction = TurnConnection(writer, reader, lock)
+        self.repos = Repositories.on(self._transaction)
 
     @asynccontextmanager
     async def _alone(self) -> AsyncIterator[aiosqlite.Connection]:
         """For one statement: inside the turn's transaction if it began one, else on its own
         (atomic by itself), with the lock so that no other transaction is open around it."""
         if self._transaction.began:
-            yield self._connection
+            yield self._writer
         else:
             async with self._lock:
-                yield self._connection
+                yield self._writer
 
     async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident:
         """The resident for a channel identity, made on first contact (one statement)."""
@@ -104,27 +131,25 @@ class TurnWork:
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime,
     ) -> None:  # fmt: skip
-        """Record the message as handled, save the conversation and the resident's fields,
-        in one statement; then commit what the turn wrote before, if anything."""
-        consent_at = to_db_optional(resident.consent_at)
-        refused_at = to_db_optional(resident.consent_refused_at)
-        values = (
-            channel, external_id, to_db(now), resident.id, step, draft, resident.language,
-            None if resident.role is None else resident.role.value,
-            resident.consent_version, consent_at, refused_at,
-            to_db_optional(resident.announcements_at), resident.announcements_version,
-            to_db_optional(resident.announcements_off_at), to_db_optional(resident.updates_at),
-            resident.updates_version, to_db_optional(resident.updates_off_at),
-        )  # fmt: skip
-        async with self._alone() as connection:
-            await connection.execute(
-                "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
-                "language, role, consent_version, consent_at, consent_refused_at, "
-                "announcements_at, announcements_version, announcements_off_at, updates_at, "
-                "updates_version, updates_off_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values,
+        """Record the message as handled, save the conversation and the resident's own fields,
+        and commit them with whatever the turn wrote before: all of it, or (on a failure) none."""
+        await self._transaction.begin()
+        try:
+            # On the writer itself (the turn's common write, not rows it added). The three are
+            # independent, so they are queued on the database thread together and awaited as
+            # one: every turn waits here under the lock, and each wait costs a loop iteration.
+            outcomes = await asyncio.gather(
+                InboundRepository(self._writer).record(channel, external_id, now),
+                ConversationRepository(self._writer).save(resident.id, step, draft, now),
+                ResidentRepository(self._writer).save_turn(resident),
+                return_exceptions=True,
             )
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        except BaseException:
+            await self._transaction.rollback()
+            raise
         await self._transaction.commit()
 
     @property

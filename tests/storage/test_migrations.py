@@ -1,5 +1,6 @@
 """Migrations: a fresh database, and an upgrade from every earlier version, end the same."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -60,3 +61,56 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
 def test_migrations_are_numbered_without_gaps() -> None:
     versions = [m.version for m in available_migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_the_turn_writes_view_and_its_trigger_are_gone(database: Database) -> None:
+    """A turn writes with plain statements (storage/turns.py): nothing fans an INSERT out."""
+    rows = await database.reader().residents._db.execute_fetchall(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') "
+        "AND (name LIKE 'turn_writes%' OR tbl_name = 'turn_writes')"
+    )
+    assert list(rows) == []
+
+
+async def test_a_database_of_version_7_upgrades_with_its_conversations(tmp_path: Path) -> None:
+    """Residents mid-intake when Minga is upgraded carry on where they were."""
+    old = tmp_path / "old.sqlite3"
+    async with aiosqlite.connect(old) as connection:
+        await apply_migrations(connection, target=7)
+        await connection.execute(
+            "INSERT INTO residents (id, channel, user_key, created_at) "
+            "VALUES (1, 'telegram', '42', '2026-08-16T19:00:00.000000Z')"
+        )
+        # How a turn ended before version 8: one INSERT into the view, fanned out by a trigger.
+        await connection.execute(
+            "INSERT INTO turn_writes (channel, external_id, at, resident_id, step, draft, "
+            "language, role, consent_version, consent_at, consent_refused_at, announcements_at, "
+            "announcements_version, announcements_off_at, updates_at, updates_version, "
+            "updates_off_at) VALUES ('telegram', '7', '2026-08-16T19:01:00.000000Z', 1, "
+            "'location', '{\"problem\": \"Huecos\"}', 'es', 'resident', 'v1', "
+            "'2026-08-16T19:00:30.000000Z', NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+        )
+        await connection.execute(
+            "UPDATE residents SET unreachable_at = '2026-08-16T19:02:00.000000Z' WHERE id = 1"
+        )
+        await connection.commit()
+    database = await Database.open(old)
+    try:
+        assert await database.schema_version() == LATEST
+        seen, resident, record = await database.reader().conversations.load_turn(
+            "telegram", "42", "7"
+        )
+        assert seen and resident is not None and record is not None
+        assert (record.step, record.draft) == ("location", '{"problem": "Huecos"}')
+        assert (resident.language, resident.consent_version) == ("es", "v1")
+        # The next message continues that conversation, and they are reachable again.
+        async with database.turn() as work:
+            await work.finish(
+                channel="telegram", external_id="8", resident=resident, step="location_detail",
+                draft=record.draft, now=record.updated_at + timedelta(minutes=2),
+            )  # fmt: skip
+        seen, after, record = await database.reader().conversations.load_turn("telegram", "42", "8")
+        assert seen and record is not None and record.step == "location_detail"
+        assert after == resident.model_copy(update={"unreachable_at": None})
+    finally:
+        await database.close()

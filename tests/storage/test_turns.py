@@ -1,17 +1,30 @@
-"""A turn's writes: the common turn is one atomic statement; a turn that writes more commits it
-all together or nothing."""
+"""A turn's writes: plain statements in one transaction, all of them or none; its reads see
+committed data, or its own writes once it has written."""
 
-from datetime import UTC, datetime
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from storage.database import Database
-from storage.models import Focus, NewIdea, Role
+from storage.models import Focus, NewIdea, Resident, Role
+from storage.residents import ResidentRepository
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
 
 
-async def _resident(database: Database):
+@pytest.fixture(params=["file", "memory"])
+async def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """On a file (a reader connection beside the writer) and in memory (one connection only)."""
+    path = tmp_path / "minga.sqlite3" if request.param == "file" else ":memory:"
+    database = await Database.open(path)
+    yield database
+    await database.close()
+
+
+async def _resident(database: Database) -> Resident:
     async with database.turn() as work:
         return await work.create_resident("telegram", "42", NOW)
 
@@ -24,9 +37,16 @@ def _idea(resident_id: int) -> NewIdea:
 
 
 async def _count_ideas(database: Database) -> int:
-    async with database.transaction() as repos:
-        rows = await repos.ideas._db.execute_fetchall("SELECT count(*) FROM ideas")
-    return next(iter(rows))[0]
+    rows = await database.reader().ideas._db.execute_fetchall("SELECT count(*) FROM ideas")
+    return int(next(iter(rows))[0])
+
+
+async def _finish(database: Database, resident: Resident, external_id: str, step: str) -> None:
+    async with database.turn() as work:
+        await work.finish(
+            channel="telegram", external_id=external_id, resident=resident, step=step,
+            draft="{}", now=NOW,
+        )  # fmt: skip
 
 
 async def test_the_common_turn_writes_message_state_and_resident_together(
@@ -36,15 +56,25 @@ async def test_the_common_turn_writes_message_state_and_resident_together(
     changed = resident.model_copy(
         update={"language": "en", "role": Role.OFFICIAL, "consent_version": "v1", "consent_at": NOW}
     )
-    async with database.turn() as work:
-        await work.finish(
-            channel="telegram", external_id="7", resident=changed, step="problem",
-            draft="{}", now=NOW,
-        )  # fmt: skip
-        assert not work._transaction.began  # one statement, atomic by itself
+    await _finish(database, changed, "7", "problem")
     seen, stored, record = await database.reader().conversations.load_turn("telegram", "42", "7")
     assert seen and stored == changed
     assert record is not None and (record.step, record.updated_at) == ("problem", NOW)
+
+
+async def test_every_turn_column_of_the_resident_is_saved(database: Database) -> None:
+    resident = await _resident(database)
+    later = NOW + timedelta(minutes=1)
+    changed = resident.model_copy(
+        update={
+            "language": "en", "role": Role.CONTRACTOR, "consent_version": "v2",
+            "consent_at": NOW, "consent_refused_at": later, "announcements_at": NOW,
+            "announcements_version": "v2", "announcements_off_at": later, "updates_at": NOW,
+            "updates_version": "v2", "updates_off_at": later,
+        }
+    )  # fmt: skip
+    await _finish(database, changed, "7", "idle")
+    assert await database.reader().residents.get(resident.id) == changed
 
 
 async def test_a_turn_that_only_reads_begins_no_transaction(database: Database) -> None:
@@ -52,6 +82,58 @@ async def test_a_turn_that_only_reads_begins_no_transaction(database: Database) 
     async with database.turn() as work:
         assert await work.repos.ideas.for_resident(resident.id) == []
         assert not work._transaction.began
+        assert not database._lock.locked()  # other turns are not held up by its reads
+    assert not work.wrote_rows
+
+
+async def test_a_read_in_a_turn_never_sees_another_units_uncommitted_writes(
+    any_database: Database,
+) -> None:
+    """The writer connection is shared: while another unit of work has written and not yet
+    committed, a turn's read must not see those rows (they may still roll back)."""
+    database = any_database
+    resident = await _resident(database)
+    written, release = asyncio.Event(), asyncio.Event()
+
+    async def other_unit_of_work() -> None:
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as repos:
+                await repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
+                written.set()
+                await release.wait()
+                raise RuntimeError("rolled back")
+
+    other = asyncio.create_task(other_unit_of_work())
+    await written.wait()
+    async with database.turn() as work:
+        read = asyncio.create_task(work.repos.ideas.for_resident(resident.id))
+        release.set()
+        assert await read == []
+        await other
+        assert await work.repos.ideas.for_resident(resident.id) == []
+
+
+async def test_a_turn_reads_what_another_unit_of_work_committed(database: Database) -> None:
+    resident = await _resident(database)
+    async with database.turn() as work:
+        assert await work.repos.ideas.for_resident(resident.id) == []
+        async with database.transaction() as repos:
+            await repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
+        assert len(await work.repos.ideas.for_resident(resident.id)) == 1
+
+
+async def test_a_turn_reads_its_own_writes_before_it_commits(any_database: Database) -> None:
+    database = any_database
+    resident = await _resident(database)
+    async with database.turn() as work:
+        await work.repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
+        assert len(await work.repos.ideas.for_resident(resident.id)) == 1
+        await work.finish(
+            channel="telegram", external_id="8", resident=resident, step="idle", draft="{}",
+            now=NOW,
+        )  # fmt: skip
+    assert work.wrote_rows
+    assert len(await database.reader().ideas.for_resident(resident.id)) == 1
 
 
 async def test_a_failing_turn_leaves_none_of_its_writes(database: Database) -> None:
@@ -62,6 +144,38 @@ async def test_a_failing_turn_leaves_none_of_its_writes(database: Database) -> N
             assert work._transaction.began
             raise RuntimeError("bug in the handler")
     assert await _count_ideas(database) == 0  # and the lock was released
+
+
+async def test_a_failure_in_the_middle_of_the_common_write_leaves_nothing(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message is not marked handled (a retry is taken), the conversation and the
+    resident stay as they were, and the rows the turn added before are gone too."""
+    resident = await _resident(database)
+    await _finish(database, resident, "1", "problem")
+
+    async def broken(self: ResidentRepository, resident: Resident) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ResidentRepository, "save_turn", broken)
+    with pytest.raises(OSError):
+        async with database.turn() as work:
+            await work.repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
+            await work.finish(
+                channel="telegram", external_id="2", resident=resident.model_copy(
+                    update={"language": "en"}), step="idle", draft='{"problem": "x"}',
+                now=NOW + timedelta(minutes=1),
+            )  # fmt: skip
+    seen, stored, record = await database.reader().conversations.load_turn("telegram", "42", "2")
+    assert not seen and stored == resident
+    assert record is not None and (record.step, record.draft, record.updated_at) == (
+        "problem", "{}", NOW
+    )  # fmt: skip
+    assert await _count_ideas(database) == 0
+    monkeypatch.undo()
+    await _finish(database, resident, "2", "idle")  # the retry is taken; the lock was released
+    _, _, record = await database.reader().conversations.load_turn("telegram", "42", "2")
+    assert record is not None and record.step == "idle"
 
 
 async def test_a_turn_with_a_domain_write_commits_it_with_the_state(database: Database) -> None:
@@ -75,3 +189,15 @@ async def test_a_turn_with_a_domain_write_commits_it_with_the_state(database: Da
     assert await _count_ideas(database) == 1
     _, _, record = await database.reader().conversations.load_turn("telegram", "42", "8")
     assert record is not None and record.step == "idle"
+
+
+async def test_someone_who_writes_again_is_reachable_again(database: Database) -> None:
+    """The platform said they blocked the bot; a message from them says they no longer do."""
+    resident = await _resident(database)
+    async with database.transaction() as repos:
+        await repos.outbox.block_recipient(resident.id, NOW)
+    blocked = await database.reader().residents.get(resident.id)
+    assert blocked is not None and blocked.unreachable_at == NOW
+    await _finish(database, blocked, "9", "idle")
+    again = await database.reader().residents.get(resident.id)
+    assert again is not None and again.unreachable_at is None
