@@ -13,9 +13,9 @@ from pydantic import ValidationError
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock
 from handlers.engine.flood import FloodGate, Verdict
+from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
 from handlers.engine.messages import Inbound, Reply
-from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by

@@ -77,7 +77,9 @@ def _problems(flows: Sequence[Flow]) -> list[str]:
     for flow in flows:
         for kind in ("typed", "group_typed", "staff_steps"):
             strays = sorted(getattr(flow, kind) - set(flow.answers))
-            problems += [f"{flow.name}: {kind} step {step} is not one it answers" for step in strays]
+            problems += [
+                f"{flow.name}: {kind} step {step} is not one it answers" for step in strays
+            ]
         owns_questions = set(flow.questions) == set(flow.answers)
         if not owns_questions:
             problems.append(f"{flow.name}: asks and answers different steps")

@@ -3,8 +3,8 @@
 from handlers.account import subscriptions
 from handlers.calls import intake as calls
 from handlers.engine.replies import expected_choice
-from handlers.engine.state import Draft, Step
 from handlers.engine.sidetrip import detour
+from handlers.engine.state import Draft, Step
 from handlers.engine.turn import Turn, go_to
 from handlers.intake.answers import go_on
 from handlers.intake.navigation import next_step
