@@ -12,8 +12,8 @@ from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Reply
+from handlers.flows import Dispatcher
 from handlers.outbound.compose import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database

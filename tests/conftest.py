@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

@@ -1,30 +1,21 @@
-"""What works from any step: commands, the menu, confirmations, language and coming back."""
+"""What works from any step: commands, the menu, confirmations and coming back. Each
+command's action is found in the routing tables: the flows bring their own (handlers/flows.py)."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 
 from babel.dates import format_date
 
 from handlers.account import subscriptions
-from handlers.calls import staff_form as calls_flow
 from handlers.engine.matching import words
 from handlers.engine.replies import expected_choice
+from handlers.engine.sidetrip import come_back, detour, paused_at
 from handlers.engine.state import DRAFT_STEPS, Draft, Step
 from handlers.engine.textinput import check_text, clean, short
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Command, Turn, ask, go_to
 from handlers.engine.wordlists import greeting_words
-from handlers.events import new_event, rsvp
+from handlers.events import rsvp
 from handlers.intake.navigation import fresh_draft, next_step
-from handlers.intake.questions import ask, go_to
-from handlers.privacy import rights
-from handlers.staff import (
-    broadcast,
-    digest,
-    export_chat,
-    ideas_view,
-    stats,
-    triage_flow,
-)
-from handlers.staff.common import is_staff, leave, refuse
+from handlers.staff.common import is_staff, leave
 from handlers.staff.group import GROUP_ACTIONS
 
 # Every name a command answers to, in either language, and the action it stands for.
@@ -119,15 +110,12 @@ MY_IDEAS_SHOWN = 10
 PROBLEM_MIN_WORDS = 4
 KEPT_WORDS = 200  # characters of a problem told at once, repeated when it is kept
 MINE_WORDS = 60  # characters of each idea's problem shown in /mis_ideas
-# Steps of the staff flows: a staff command that starts one asks its own question.
-STAFF_FLOW_STEPS = frozenset(
-    (*new_event.STEPS, *broadcast.STEPS, *triage_flow.STEPS, *calls_flow.STEPS)
-)
+RESUME_WORDS = 60  # characters of the unfinished idea's problem shown on coming back
 
 
 def has_draft(turn: Turn) -> bool:
     """True while an idea is being written, also from a confirmation asked on the way."""
-    return turn.state.step in DRAFT_STEPS or turn.state.draft.return_to in DRAFT_STEPS
+    return turn.state.step in DRAFT_STEPS or paused_at(turn) in DRAFT_STEPS
 
 
 def say_hello(turn: Turn) -> None:
@@ -161,24 +149,10 @@ def begin(turn: Turn, *, greet: bool) -> None:
     go_to(turn, next_step(turn))
 
 
-def _pause_at(turn: Turn, step: Step) -> None:
-    """Go to a side step (a confirmation, the language) that returns where we were."""
-    if turn.state.step not in (
-        Step.CONFIRM_CANCEL,
-        Step.CONFIRM_RESTART,
-        Step.LANGUAGE,
-        Step.RESUME,
-        Step.EVENT_CONSENT,
-    ):
-        turn.state.draft.return_to = turn.state.step
-    go_to(turn, step)
-
-
-def come_back(turn: Turn) -> None:
-    """Back to the step a side step paused (the menu when there was none)."""
-    draft = turn.state.draft
-    step, draft.return_to = draft.return_to or Step.IDLE, None
-    go_to(turn, step)
+def back_where_they_were(turn: Turn) -> None:
+    """After a confirmation or the language: the step it paused, asked again (the menu when
+    there was none)."""
+    go_to(turn, come_back(turn))
 
 
 def _discard(turn: Turn) -> None:
@@ -198,7 +172,7 @@ async def start(turn: Turn) -> None:
         await rsvp.open_from_link(turn, event_id)
         return rsvp.carry_on(turn)
     if has_draft(turn):
-        return _pause_at(turn, Step.CONFIRM_RESTART)
+        return detour(turn, Step.CONFIRM_RESTART)
     # /start greets; the menu's "tell an idea" sits under the greeting already.
     begin(turn, greet=turn.inbound.command is not None)
 
@@ -238,13 +212,13 @@ async def show_help(turn: Turn) -> None:
 
 async def cancel(turn: Turn) -> None:
     if turn.inbound.group is not None:
-        if turn.state.step in STAFF_FLOW_STEPS:
+        if turn.state.step in turn.routes.staff_steps:
             turn.say(turn.t("staff.cancelled"))
             return leave(turn)
         turn.say(turn.t("cancel.nothing_group"))
         return None
     if has_draft(turn):
-        return _pause_at(turn, Step.CONFIRM_CANCEL)
+        return detour(turn, Step.CONFIRM_CANCEL)
     turn.say(turn.t("cancel.nothing"))
     ask(turn)
 
@@ -273,7 +247,7 @@ async def my_ideas(turn: Turn) -> None:
 
 
 async def choose_language(turn: Turn) -> None:
-    _pause_at(turn, Step.LANGUAGE)
+    detour(turn, Step.LANGUAGE)
 
 
 async def show_events(turn: Turn) -> None:
@@ -292,45 +266,8 @@ async def unsubscribe(turn: Turn) -> None:
     rsvp.carry_on(turn)
 
 
-def staff_only(
-    action: Callable[[Turn], Awaitable[None]], *, takes_argument: bool = False
-) -> Callable[[Turn], Awaitable[None]]:
-    """A staff command: anyone else gets a polite refusal and keeps their place. Staff get the
-    answer alone: a pending intake question is not asked again after it (its buttons still
-    work), so that the staff tool's own buttons are the last ones shown. Words after a
-    command that takes none are not silently dropped: staff hear they were not used."""
-
-    async def checked(turn: Turn) -> None:
-        if refuse(turn):
-            return rsvp.carry_on(turn)
-        extra = (turn.inbound.argument or "").strip()
-        if extra and not takes_argument:
-            turn.say(turn.t("staff.no_argument", given=short(extra, 40)))
-        await action(turn)
-
-    return checked
-
-
-async def list_ideas(turn: Turn) -> None:
-    """/ideas, or /ideas in_review for one status."""
-    await ideas_view.list_named(turn, turn.inbound.argument or "")
-
-
-async def export_offer(turn: Turn) -> None:
-    export_chat.offer(turn)
-
-
-async def show_digest(turn: Turn) -> None:
-    """/resumen: the digest so far, without changing what the next scheduled one covers."""
-    since, until = await digest.window(turn.repos, turn.settings, turn.now)
-    turn.replies.extend(await digest.build(turn.repos, rsvp.voice(turn), since, until, turn.now))
-
-
-async def open_idea(turn: Turn) -> None:
-    await ideas_view.open_idea(turn, turn.inbound.argument)
-
-
-ACTIONS = {
+# The account's own commands; the other flows bring theirs (events, privacy, staff, calls).
+ACTIONS: Mapping[str, Command] = {
     "start": start,
     "help": show_help,
     "cancel": cancel,
@@ -339,18 +276,6 @@ ACTIONS = {
     "events": show_events,
     "subscribe": subscribe,
     "unsubscribe": unsubscribe,
-    "my_data": rights.show_my_data,
-    "correct": rights.correct,
-    "delete_me": rights.confirm_erase,
-    "privacy": rights.show_consents,
-    "new_event": staff_only(new_event.start),
-    "broadcast": staff_only(broadcast.start),
-    "ideas": staff_only(list_ideas, takes_argument=True),
-    "idea": staff_only(open_idea, takes_argument=True),
-    "stats": staff_only(stats.show),
-    "digest": staff_only(show_digest),
-    "export": staff_only(export_offer),
-    "call": staff_only(calls_flow.show_calls, takes_argument=True),
 }
 
 MENU_ACTIONS = {"new": "start", "mine": "my_ideas", "events": "events", "help": "help"}
@@ -361,7 +286,7 @@ async def run_command(turn: Turn, name: str) -> None:
     if action is None:
         turn.say(turn.t("input.unknown_command", command=f"/{name}"))
         return ask(turn)
-    await ACTIONS[action](turn)
+    await turn.routes.commands[action](turn)
 
 
 async def run_menu(turn: Turn, value: str) -> None:
@@ -369,18 +294,7 @@ async def run_menu(turn: Turn, value: str) -> None:
     if action is None:
         turn.say(turn.t("input.stale_button"))
         return ask(turn)
-    await ACTIONS[action](turn)
-
-
-def set_language(turn: Turn, value: str | None) -> bool:
-    """Take the language chosen; False (and the question again) when it is not one we speak.
-    Where the conversation goes next is the caller's (conversation.on_language)."""
-    if value not in turn.catalog.languages():
-        expected_choice(turn)
-        return False
-    turn.update_resident(language=value)
-    turn.say(turn.t("language.set"))
-    return True
+    await turn.routes.commands[action](turn)
 
 
 async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
@@ -388,7 +302,7 @@ async def on_confirm_cancel(turn: Turn, value: str | None) -> None:
         _discard(turn)
         turn.say(turn.t("cancel.done"), turn.menu())
     elif value == "no":
-        come_back(turn)
+        back_where_they_were(turn)
     else:
         expected_choice(turn)
 
@@ -398,14 +312,14 @@ async def on_confirm_restart(turn: Turn, value: str | None) -> None:
         _discard(turn)
         begin(turn, greet=False)
     elif value == "no":
-        come_back(turn)
+        back_where_they_were(turn)
     else:
         expected_choice(turn)
 
 
 async def on_resume(turn: Turn, value: str | None) -> None:
     if value == "continue":
-        come_back(turn)
+        back_where_they_were(turn)
     elif value == "restart":
         _discard(turn)
         begin(turn, greet=False)
@@ -423,4 +337,30 @@ async def on_idle(turn: Turn, value: str | None) -> None:
 
 def pause_for_resume(turn: Turn) -> None:
     """After a long pause, ask before taking the message as an answer to an old question."""
-    _pause_at(turn, Step.RESUME)
+    detour(turn, Step.RESUME)
+
+
+def ask_idle(turn: Turn) -> None:
+    turn.say(turn.t("greeting.menu"), turn.menu())
+
+
+def ask_confirm_cancel(turn: Turn) -> None:
+    options = turn.options(Step.CONFIRM_CANCEL, {"yes": "cancel.yes", "no": "cancel.no"})
+    turn.say(turn.t("cancel.ask"), options)
+
+
+def ask_confirm_restart(turn: Turn) -> None:
+    options = turn.options(Step.CONFIRM_RESTART, {"yes": "restart.yes", "no": "restart.no"})
+    turn.say(turn.t("restart.ask"), options)
+
+
+def ask_resume(turn: Turn) -> None:
+    """After days away, which idea was it: the first words of its problem, when written."""
+    options = {"continue": "resume.continue", "restart": "resume.restart"}
+    problem = turn.state.draft.problem
+    text = (
+        turn.t("resume.ask_about", problem=short(problem, RESUME_WORDS))
+        if problem
+        else turn.t("resume.ask")
+    )
+    turn.say(text, turn.options(Step.RESUME, options))

@@ -7,9 +7,8 @@ from handlers.engine.dates import short_when
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import CallOffer, Step
 from handlers.engine.textinput import short
-from handlers.engine.turn import Turn
-from handlers.intake.navigation import next_step
-from handlers.intake.questions import go_to, with_back
+from handlers.engine.turn import Turn, go_to
+from handlers.intake.navigation import next_step, with_back
 from storage.models import Call, CallCategory, Focus
 
 DEFAULT_CATEGORIES = (

@@ -16,8 +16,7 @@ from handlers.engine.messages import Choice
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import Step
 from handlers.engine.textinput import short
-from handlers.engine.turn import Turn
-from handlers.intake.questions import ask, go_to
+from handlers.engine.turn import Turn, ask, go_to
 from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import STAFF, View

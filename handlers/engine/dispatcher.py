@@ -13,14 +13,13 @@ from pydantic import ValidationError
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock
 from handlers.engine.flood import FloodGate, Verdict
+from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
 from handlers.engine.messages import Inbound, Reply
-from handlers.engine.routing import remember_offered, respond
+from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
-from handlers.engine.state import ConversationState, Draft, Step
-from handlers.engine.turn import Turn
-from handlers.privacy.retention import held_by
-from handlers.staff.group import is_outsider, outsider_answer
+from handlers.engine.state import ConversationState, Draft, Step, held_by
+from handlers.engine.turn import Routes, Turn
 from storage.models import Resident
 from storage.repositories import Repositories
 
@@ -98,12 +97,14 @@ class Dispatcher:
         catalog: Catalog,
         clock: Clock,
         *,
+        routes: Routes,
         on_rows_written: Callable[[], None] | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
         self._catalog = catalog
         self._clock = clock
+        self._routes = routes  # every flow's steps, buttons and commands (handlers/flows.py)
         self._locks = KeyedLocks()
         self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
         # Told after a turn that wrote rows (it may have queued outbox messages).
@@ -229,10 +230,11 @@ class Dispatcher:
                 settings=self._settings,
                 catalog=self._catalog,
                 now=now,
+                routes=self._routes,
                 first_contact=record is None,
             )
             before, held = state.step, held_by(state.draft)
-            await respond(turn, None if record is None else now - record.updated_at)
+            await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
             # The message id, the new state and the resident's fields are written together,
             # and with anything the turn wrote before (a new idea), in one transaction.

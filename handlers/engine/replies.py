@@ -1,7 +1,6 @@
 """Kind answers to input a step cannot take: say why, then ask the same question again."""
 
-from handlers.engine.turn import Turn
-from handlers.intake.questions import ask
+from handlers.engine.turn import Turn, ask
 
 
 def describe(turn: Turn) -> str | None:

@@ -184,6 +184,12 @@ class Draft(BaseModel):
     offered: list[tuple[str, str]] = []
 
 
+def held_by(draft: Draft) -> list[str]:
+    """The photos and voice notes a draft holds (kept on disk before the idea is sent)."""
+    paths = [photo.path for photo in draft.photos]
+    return paths + [path for path in (draft.problem_voice, draft.idea_voice) if path]
+
+
 class ConversationState(BaseModel):
     step: Step = Step.IDLE
     draft: Draft = Draft()

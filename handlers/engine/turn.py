@@ -1,7 +1,8 @@
 """One turn of a conversation: what came in, who sent it, where they are, and what we say."""
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Choice, Inbound, Reply
@@ -11,6 +12,31 @@ from storage.models import Resident
 from storage.repositories import Repositories
 
 MENU = "menu"  # the prefix of buttons that work from any step
+
+# What a flow gives the engine: a step's question, its answer, a button that works from
+# anywhere (given the rest of its id), a command, and the first look at every message.
+Question = Callable[["Turn"], None]
+Answer = Callable[["Turn", str | None], Awaitable[None]]
+ButtonHandler = Callable[["Turn", str], Awaitable[None]]
+Command = Callable[["Turn"], Awaitable[None]]
+Entry = Callable[["Turn", timedelta | None], Awaitable[None]]
+Back = Callable[["Turn"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Every flow's steps, buttons and commands in one set of tables, built once from the list
+    of flows (handlers.engine.flow.build_routes) and handed to the dispatcher."""
+
+    questions: Mapping[Step, Question]
+    answers: Mapping[Step, Answer]
+    typed: frozenset[Step]  # a typed number is a free answer here, not a button's ("Calle 80")
+    group_typed: frozenset[Step]  # in the staff group, text and places answer only these
+    staff_steps: frozenset[Step]  # the steps of the staff's own flows
+    buttons: Mapping[str, ButtonHandler]  # by the prefix of their id, from any step
+    commands: Mapping[str, Command]  # by action ("help"), whatever name it was typed as
+    entry: Entry  # what a message means before it is an answer (commands, a first contact...)
+    back: Back  # a "back" button: the question before
 
 
 @dataclass(slots=True)
@@ -22,6 +48,7 @@ class Turn:
     settings: FlowSettings
     catalog: Catalog
     now: datetime
+    routes: Routes
     first_contact: bool = False
     replies: list[Reply] = field(default_factory=list)
     # Media files (paths under the media folder) to delete once the turn has committed.
@@ -53,6 +80,10 @@ class Turn:
         label = self.t(label_key) if label_key else value
         return Choice(id=f"{step}:{value}", label=label)
 
+    def options(self, step: Step | str, labels: Mapping[str, str]) -> tuple[Choice, ...]:
+        """One button per value, each labelled by its catalog key ({"yes": "cancel.yes"})."""
+        return tuple(self.option(step, value, key) for value, key in labels.items())
+
     def labelled(self, step: Step | str, value: str, label: str) -> Choice:
         return Choice(id=f"{step}:{value}", label=label)
 
@@ -67,3 +98,13 @@ class Turn:
     def update_resident(self, **changes: object) -> None:
         """Change the resident's own fields; they are saved with the turn, in one write."""
         self.resident = self.resident.model_copy(update=changes)
+
+
+def ask(turn: Turn) -> None:
+    """Ask the question of the step the conversation is at."""
+    turn.routes.questions[turn.state.step](turn)
+
+
+def go_to(turn: Turn, step: Step) -> None:
+    turn.state.step = step
+    ask(turn)

@@ -9,7 +9,7 @@ from handlers.engine.messages import Choice
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import StaffDraft, Step
 from handlers.engine.textinput import valid_coordinates
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, ask, go_to
 from handlers.events.cards import event_card
 from handlers.events.rsvp import voice
 from handlers.events.service import (
@@ -21,7 +21,6 @@ from handlers.events.service import (
     EventProblem,
     create_event,
 )
-from handlers.intake.questions import ask, go_to
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from storage.models import Event, EventCounts, EventFields
 

@@ -2,13 +2,13 @@
 consent an RSVP needs (it is personal data)."""
 
 from handlers.engine.replies import expected_choice
+from handlers.engine.sidetrip import come_back, detour
 from handlers.engine.state import DRAFT_STEPS, Step
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, ask
 from handlers.events import listing
 from handlers.events.cards import Voice, event_card
 from handlers.events.notices import fill_and_tell
 from handlers.intake.navigation import consent_is_current
-from handlers.intake.questions import ask, go_to
 from storage.models import EventStatus, RsvpStatus
 
 
@@ -82,11 +82,15 @@ async def open_from_link(turn: Turn, event_id: int) -> None:
 
 
 def ask_consent_for(turn: Turn, event_id: int, action: str) -> None:
-    draft = turn.state.draft
-    draft.pending_event = f"{event_id}:{action}"
-    if turn.state.step is not Step.EVENT_CONSENT:
-        draft.return_to = turn.state.step
-    go_to(turn, Step.EVENT_CONSENT)
+    turn.state.draft.pending_event = f"{event_id}:{action}"
+    # Asked again (another event's button meanwhile): still back to where it was first asked.
+    detour(turn, Step.EVENT_CONSENT, within={Step.EVENT_CONSENT})
+
+
+def ask_event_consent(turn: Turn) -> None:
+    text = turn.t("events.consent_ask", policy_url=turn.settings.lab.privacy_policy_url)
+    options = {"yes": "consent.accept", "no": "consent.decline"}
+    turn.say(text, turn.options(Step.EVENT_CONSENT, options))
 
 
 async def on_event_consent(turn: Turn, value: str | None) -> None:
@@ -94,7 +98,7 @@ async def on_event_consent(turn: Turn, value: str | None) -> None:
         return expected_choice(turn)
     draft = turn.state.draft
     pending = _parse(draft.pending_event or "")
-    back, draft.pending_event, draft.return_to = draft.return_to or Step.IDLE, None, None
+    draft.pending_event = None
     if value == "yes":
         turn.update_resident(
             consent_version=turn.settings.lab.privacy_policy_version,
@@ -107,7 +111,7 @@ async def on_event_consent(turn: Turn, value: str | None) -> None:
         turn.say(turn.t("events.consent_declined"))
         if pending is not None:
             await show_event(turn, pending[0])
-    turn.state.step = back
+    come_back(turn)
     carry_on(turn)
 
 

@@ -1,17 +1,14 @@
 """What each intake question does with the answer: check it, keep it, move on."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 
 from handlers.calls import intake as calls
 from handlers.engine.replies import expected_choice, expected_text, reject
 from handlers.engine.state import Draft, Photo, Step
 from handlers.engine.textinput import check_text, clean, looks_like_contact, valid_coordinates
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Answer, Turn, go_to
 from handlers.intake.navigation import next_step
-from handlers.intake.questions import go_to
 from storage.models import Focus, Publish, Role
-
-Answer = Callable[[Turn, str | None], Awaitable[None]]
 
 NAME_LIMITS = (2, 80)
 PLACE_LIMITS = (3, 200)
@@ -223,7 +220,8 @@ async def on_publish(turn: Turn, value: str | None) -> None:
     go_on(turn)
 
 
-INTAKE_ANSWERS: dict[Step, Answer] = {
+# The intake's answers; whether the idea is for an open call is the calls'.
+INTAKE_ANSWERS: Mapping[Step, Answer] = {
     Step.ROLE: on_role,
     Step.CONSENT: on_consent,
     Step.PROBLEM: on_problem,
@@ -236,5 +234,4 @@ INTAKE_ANSWERS: dict[Step, Answer] = {
     Step.NAME: on_name,
     Step.CONTACT: on_contact,
     Step.PUBLISH: on_publish,
-    Step.CALL: calls.on_call,
 }

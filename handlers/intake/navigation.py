@@ -1,7 +1,8 @@
 """Which intake question comes next or before, given the draft: the flow's only routing rules."""
 
+from handlers.engine.messages import Choice
 from handlers.engine.state import INTAKE_ORDER, Draft, Step
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, go_to
 from storage.models import Role
 
 
@@ -93,3 +94,20 @@ def fresh_draft(turn: Turn) -> Draft:
     first = first_step_for(turn)
     role = turn.resident.role if first is not Step.ROLE else None
     return Draft(first_step=first, role=role)
+
+
+def with_back(turn: Turn, step: Step, choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """Every question but the first offers a way back (to the summary, when changing)."""
+    if turn.state.draft.editing or previous_step(turn, step) is not None:
+        return (*choices, turn.option(step, "back", "nav.back"))
+    return choices
+
+
+def go_back(turn: Turn) -> None:
+    """A "back" button: the question before (the summary, when changing an answer from it)."""
+    draft = turn.state.draft
+    if draft.editing:
+        draft.editing = False
+        return go_to(turn, Step.SUMMARY)
+    before = previous_step(turn, turn.state.step)
+    go_to(turn, before or turn.state.step)

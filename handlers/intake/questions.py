@@ -1,22 +1,12 @@
 """The question each step asks, with its buttons. Pure: it only adds replies to the turn."""
 
-from collections.abc import Callable
+from collections.abc import Mapping
 
-from handlers.engine.messages import Choice
+from handlers.calls.intake import call_label
 from handlers.engine.state import INTAKE_ORDER, Draft, Step
-from handlers.engine.textinput import short
-from handlers.engine.turn import Turn
-from handlers.intake.navigation import previous_step
+from handlers.engine.turn import Question, Turn
+from handlers.intake.navigation import with_back
 from storage.models import Focus, Role
-
-RESUME_WORDS = 60  # characters of the unfinished idea's problem shown on coming back
-
-
-def with_back(turn: Turn, step: Step, choices: tuple[Choice, ...]) -> tuple[Choice, ...]:
-    """Every question but the first offers a way back (to the summary, when changing)."""
-    if turn.state.draft.editing or previous_step(turn, step) is not None:
-        return (*choices, turn.option(step, "back", "nav.back"))
-    return choices
 
 
 def _choose(
@@ -25,11 +15,6 @@ def _choose(
     """Ask with one button per option (value -> catalog key of its label)."""
     choices = tuple(turn.option(step, value, key) for value, key in options.items())
     turn.say(text, with_back(turn, step, choices) if back else choices)
-
-
-def ask_language(turn: Turn) -> None:
-    options = {"es": "language.es", "en": "language.en"}
-    _choose(turn, Step.LANGUAGE, turn.t("language.ask"), options, back=False)
 
 
 def ask_role(turn: Turn) -> None:
@@ -151,8 +136,6 @@ def summary_text(turn: Turn) -> str:
         if draft.contact:
             lines.append(t("summary.contact", value=draft.contact))
     if draft.call_offers:
-        from handlers.calls.intake import call_label
-
         label = call_label(turn)
         lines.append(t("summary.call", value=label) if label else t("summary.no_call"))
     if draft.publish is not None:
@@ -199,41 +182,8 @@ def ask_edit(turn: Turn) -> None:
     turn.say(turn.t("edit.ask"), (*options, turn.option(step, "done", "edit.done")))
 
 
-def ask_confirm_cancel(turn: Turn) -> None:
-    options = {"yes": "cancel.yes", "no": "cancel.no"}
-    _choose(turn, Step.CONFIRM_CANCEL, turn.t("cancel.ask"), options, back=False)
-
-
-def ask_confirm_restart(turn: Turn) -> None:
-    options = {"yes": "restart.yes", "no": "restart.no"}
-    _choose(turn, Step.CONFIRM_RESTART, turn.t("restart.ask"), options, back=False)
-
-
-def ask_resume(turn: Turn) -> None:
-    """After days away, which idea was it: the first words of its problem, when written."""
-    options = {"continue": "resume.continue", "restart": "resume.restart"}
-    problem = turn.state.draft.problem
-    text = (
-        turn.t("resume.ask_about", problem=short(problem, RESUME_WORDS))
-        if problem
-        else turn.t("resume.ask")
-    )
-    _choose(turn, Step.RESUME, text, options, back=False)
-
-
-def ask_event_consent(turn: Turn) -> None:
-    text = turn.t("events.consent_ask", policy_url=turn.settings.lab.privacy_policy_url)
-    options = {"yes": "consent.accept", "no": "consent.decline"}
-    _choose(turn, Step.EVENT_CONSENT, text, options, back=False)
-
-
-def ask_idle(turn: Turn) -> None:
-    turn.say(turn.t("greeting.menu"), turn.menu())
-
-
-QUESTIONS: dict[Step, Callable[[Turn], None]] = {
-    Step.IDLE: ask_idle,
-    Step.LANGUAGE: ask_language,
+# The intake's questions; the question whether the idea is for an open call is the calls'.
+QUESTIONS: Mapping[Step, Question] = {
     Step.ROLE: ask_role,
     Step.CONSENT: ask_consent,
     Step.PROBLEM: ask_problem,
@@ -248,18 +198,4 @@ QUESTIONS: dict[Step, Callable[[Turn], None]] = {
     Step.PUBLISH: ask_publish,
     Step.SUMMARY: ask_summary,
     Step.EDIT: ask_edit,
-    Step.CONFIRM_CANCEL: ask_confirm_cancel,
-    Step.CONFIRM_RESTART: ask_confirm_restart,
-    Step.RESUME: ask_resume,
-    Step.EVENT_CONSENT: ask_event_consent,
 }
-
-
-def ask(turn: Turn) -> None:
-    """Ask the question of the step the conversation is at."""
-    QUESTIONS[turn.state.step](turn)
-
-
-def go_to(turn: Turn, step: Step) -> None:
-    turn.state.step = step
-    ask(turn)

@@ -3,11 +3,12 @@
 from handlers.account import subscriptions
 from handlers.calls import intake as calls
 from handlers.engine.replies import expected_choice
+from handlers.engine.sidetrip import detour
 from handlers.engine.state import Draft, Step
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, go_to
 from handlers.intake.answers import go_on
 from handlers.intake.navigation import next_step
-from handlers.intake.questions import editable_steps, go_to
+from handlers.intake.questions import editable_steps
 from handlers.privacy.consent import Purpose, undecided
 from handlers.staff import digest
 from storage.models import PHOTO, VOICE_IDEA, VOICE_PROBLEM, Focus, NewIdea, NewMedia, Publish, Role
@@ -19,8 +20,7 @@ async def on_summary(turn: Turn, value: str | None) -> None:
     if value == "change":
         return go_to(turn, Step.EDIT)
     if value == "discard":
-        turn.state.draft.return_to = Step.SUMMARY
-        return go_to(turn, Step.CONFIRM_CANCEL)
+        return detour(turn, Step.CONFIRM_CANCEL)  # back to this summary on "no"
     expected_choice(turn)
 
 

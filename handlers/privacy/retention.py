@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import ValidationError
 
 from handlers.engine.settings import RetentionSettings
-from handlers.engine.state import DRAFT_STEPS, Draft
+from handlers.engine.state import DRAFT_STEPS, Draft, held_by
 from storage.repositories import Repositories
 
 DAYS_PER_MONTH = 30  # "12 months" of retention are counted as 360 days
@@ -22,12 +22,6 @@ class Pruned:
 
 
 ORPHAN_AGE = timedelta(days=1)  # a file younger than this may belong to a turn in flight
-
-
-def held_by(draft: Draft) -> list[str]:
-    """The photos and voice notes a draft holds (kept on disk before the idea is sent)."""
-    paths = [photo.path for photo in draft.photos]
-    return paths + [path for path in (draft.problem_voice, draft.idea_voice) if path]
 
 
 def draft_files(draft_json: str) -> list[str]:

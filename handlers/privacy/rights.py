@@ -4,12 +4,12 @@
 from handlers.account.subscriptions import SUBSCRIBE, UPDATES
 from handlers.engine.messages import Choice, Document, Reply
 from handlers.engine.replies import expected_choice, reject
+from handlers.engine.sidetrip import come_back, detour
 from handlers.engine.state import DRAFT_STEPS, Draft, Step
 from handlers.engine.textinput import looks_like_contact
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Answer, Question, Turn, ask, go_to
 from handlers.events.rsvp import carry_on
 from handlers.intake.answers import CONTACT_MAX, NAME_LIMITS, take_text
-from handlers.intake.questions import QUESTIONS, go_to
 from handlers.privacy import my_data
 from handlers.privacy.consent import Purpose, granted
 from handlers.privacy.erase import erase
@@ -21,19 +21,16 @@ TYPED = (Step.FIX_NAME, Step.FIX_CONTACT)
 
 def _leave(turn: Turn) -> None:
     """Back where they were before the command (their idea in progress), or the menu."""
-    draft = turn.state.draft
-    back, draft.return_to = draft.return_to, None
-    draft.fix_values = None
-    if back is not None and back in DRAFT_STEPS:
-        return go_to(turn, back)
+    turn.state.draft.fix_values = None
+    if come_back(turn) in DRAFT_STEPS:
+        return ask(turn)
     turn.state.step = Step.IDLE
     turn.say(turn.t("greeting.menu"), turn.menu())
 
 
 def _enter(turn: Turn, step: Step) -> None:
-    if turn.state.step not in STEPS:
-        turn.state.draft.return_to = turn.state.step
-    go_to(turn, step)
+    """From one of these steps to another (/borrar while correcting): back to the first place."""
+    detour(turn, step, within=STEPS)
 
 
 async def show_my_data(turn: Turn) -> None:
@@ -166,14 +163,22 @@ async def show_consents(turn: Turn) -> None:
     turn.say("\n".join(lines), choices)
 
 
-QUESTIONS.update({
-    Step.FIX_WHICH: ask_which,
-    Step.FIX_NAME: lambda turn: turn.say(turn.t("fix.ask_name")),
-    Step.FIX_CONTACT: lambda turn: turn.say(turn.t("fix.ask_contact")),
-    Step.ERASE_CONFIRM: ask_erase,
-})  # fmt: skip
+def ask_name(turn: Turn) -> None:
+    turn.say(turn.t("fix.ask_name"))
 
-ANSWERS = {
+
+def ask_contact(turn: Turn) -> None:
+    turn.say(turn.t("fix.ask_contact"))
+
+
+QUESTIONS: dict[Step, Question] = {
+    Step.FIX_WHICH: ask_which,
+    Step.FIX_NAME: ask_name,
+    Step.FIX_CONTACT: ask_contact,
+    Step.ERASE_CONFIRM: ask_erase,
+}
+
+ANSWERS: dict[Step, Answer] = {
     Step.FIX_WHICH: on_which,
     Step.FIX_NAME: on_name,
     Step.FIX_CONTACT: on_contact,

@@ -5,10 +5,9 @@ The running bot's outbox sends it; they hear how it went when it ends."""
 from handlers.engine.messages import Choice, Reply
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import Step
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, ask, go_to
 from handlers.events.cards import event_card
 from handlers.events.rsvp import voice
-from handlers.intake.questions import ask, go_to
 from handlers.outbound.broadcasts import (
     TEXT_LIMITS,
     BroadcastProblem,

@@ -1,12 +1,11 @@
-"""What the staff flows share: who is staff, entering and leaving a flow, typed answers."""
+"""What the staff flows share: who is staff, staff-only commands, entering and leaving a
+flow (a side trip: whatever the person was doing waits for it), typed answers."""
 
+from handlers.engine.sidetrip import come_back, keep_place
 from handlers.engine.state import StaffDraft, Step
-from handlers.engine.textinput import clean
-from handlers.engine.turn import Turn
-from handlers.intake.questions import go_to
-
-SIDE_STEPS = frozenset((Step.CONFIRM_CANCEL, Step.CONFIRM_RESTART, Step.LANGUAGE, Step.RESUME,
-                        Step.EVENT_CONSENT))  # fmt: skip
+from handlers.engine.textinput import clean, short
+from handlers.engine.turn import Command, Turn, ask, go_to
+from handlers.events.rsvp import carry_on
 
 
 def is_staff(turn: Turn) -> bool:
@@ -24,8 +23,8 @@ def refuse(turn: Turn) -> bool:
 def enter(turn: Turn, first: Step, staff: StaffDraft | None = None) -> None:
     """Start a staff flow on the side: whatever the person was doing waits for it."""
     draft = turn.state.draft
-    if turn.state.step not in SIDE_STEPS and draft.staff is None:
-        draft.return_to = turn.state.step
+    if draft.staff is None:  # not from another staff flow: that one kept the place already
+        keep_place(turn)
     draft.staff = staff or StaffDraft()
     go_to(turn, first)
 
@@ -35,12 +34,28 @@ def leave(turn: Turn, *, ask_again: bool = True) -> None:
     idea half told) is asked again in their private chat, unless the flow shows a staff place
     to land on instead (`ask_again=False`: its buttons still work); in the group it waits for
     them there. Nothing waiting: no resident menu, staff stay with what the flow showed."""
-    draft = turn.state.draft
-    step, draft.return_to, draft.staff = draft.return_to or Step.IDLE, None, None
+    turn.state.draft.staff = None
+    step = come_back(turn)
     if turn.inbound.group is not None or step is Step.IDLE or not ask_again:
-        turn.state.step = step
         return
-    go_to(turn, step)
+    ask(turn)
+
+
+def staff_only(action: Command, *, takes_argument: bool = False) -> Command:
+    """A staff command: anyone else gets a polite refusal and keeps their place. Staff get the
+    answer alone: a pending intake question is not asked again after it (its buttons still
+    work), so that the staff tool's own buttons are the last ones shown. Words after a
+    command that takes none are not silently dropped: staff hear they were not used."""
+
+    async def checked(turn: Turn) -> None:
+        if refuse(turn):
+            return carry_on(turn)
+        extra = (turn.inbound.argument or "").strip()
+        if extra and not takes_argument:
+            turn.say(turn.t("staff.no_argument", given=short(extra, 40)))
+        await action(turn)
+
+    return checked
 
 
 def staff_draft(turn: Turn) -> StaffDraft:

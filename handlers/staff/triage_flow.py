@@ -3,8 +3,7 @@ a staff note, a reply to the resident, the original of a duplicate. Each is aske
 button on the idea's record, with a way out."""
 
 from handlers.engine.state import StaffDraft, Step
-from handlers.engine.turn import Turn
-from handlers.intake.questions import ask
+from handlers.engine.turn import Turn, ask
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import card_buttons, card_text
 from handlers.staff.triage import (

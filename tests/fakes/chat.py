@@ -5,8 +5,8 @@ import re
 from collections.abc import Sequence
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Choice, Inbound, Location, Media, Reply
+from handlers.flows import Dispatcher
 from tests.fakes.clock import FakeClock
 
 _ids = itertools.count(1)

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from handlers.account.commands import COMMAND_ALIASES
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Inbound, Location, Media, Reply
 from handlers.engine.settings import FlowSettings, StaffSettings
 from handlers.engine.state import Step
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 

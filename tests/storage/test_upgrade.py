@@ -19,8 +19,8 @@ import pytest
 # -- The product's entry points. These are the only imports of handlers' module paths: when
 # -- the restructuring moves them, fix these lines and nothing else.
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.flows import Dispatcher
 
 # --
 from storage.database import Database

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from bot.channels.console import ConsoleChannel
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Choice, Picture, Reply
+from handlers.flows import Dispatcher
 
 
 def _console(dispatcher: Dispatcher, catalog: Catalog, tmp_path: Path, lines: list[str]):

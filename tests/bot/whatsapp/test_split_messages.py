@@ -3,8 +3,8 @@ list or buttons): the second says what it is for, since a person may see it alon
 
 from bot.channels.whatsapp.render import Words, render_all
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Choice, Reply
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

@@ -3,7 +3,7 @@
 import pytest
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

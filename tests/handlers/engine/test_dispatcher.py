@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from handlers.engine import routing as conversation
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher, KeyedLocks
+from handlers.engine.dispatcher import KeyedLocks
 from handlers.engine.settings import FlowSettings
+from handlers.engine.state import Step
+from handlers.flows import Dispatcher, routes
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
@@ -27,17 +28,18 @@ async def test_a_failing_turn_apologises_and_keeps_the_draft(
     chat: Chat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await to_problem(chat)
-    original = conversation.ANSWERS[conversation.Step.PROBLEM]
+    answers = routes().answers  # the tables the dispatcher was given
+    original = answers[Step.PROBLEM]
 
     async def broken(turn, value):
         turn.state.draft.problem = "half-written"
         raise RuntimeError("bug")
 
-    monkeypatch.setitem(conversation.ANSWERS, conversation.Step.PROBLEM, broken)
+    monkeypatch.setitem(answers, Step.PROBLEM, broken)
     await chat.send(external_id="x-1", text=PROBLEM)
     assert chat.text == chat.t("error.internal")
     assert await chat.send(external_id="x-1", text=PROBLEM) == []  # a retry is not run again
-    monkeypatch.setitem(conversation.ANSWERS, conversation.Step.PROBLEM, original)
+    monkeypatch.setitem(answers, Step.PROBLEM, original)
     await chat.say(PROBLEM)
     assert chat.asked("location.ask")
     await chat.command("help")

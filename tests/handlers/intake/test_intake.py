@@ -1,8 +1,8 @@
 """The intake conversation, step by step and branch by branch, in Spanish and English."""
 
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import Step
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.handlers.walk import (

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Media
 from handlers.engine.settings import RetentionSettings
+from handlers.flows import Dispatcher
 from handlers.privacy.retention import prune
 from storage.database import Database
 from storage.private import discard_media, media_files

@@ -3,8 +3,8 @@ and each consent withdrawn alone (/privacidad); a new policy version asks again.
 
 import json
 
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings, LabSettings
+from handlers.flows import Dispatcher
 from handlers.staff.triage import change_status
 from storage.database import Database
 from storage.models import IdeaStatus

@@ -5,8 +5,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.flows import Dispatcher
 from handlers.outbound.compose import compose
 from storage.database import Database
 from storage.models import IdeaRecord, OutboxItem

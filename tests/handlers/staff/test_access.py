@@ -5,9 +5,9 @@ from collections.abc import Callable
 
 import pytest
 
-from handlers.account.commands import ACTIONS, COMMAND_ALIASES
+from handlers.account.commands import COMMAND_ALIASES
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
+from handlers.flows import Dispatcher, routes
 from handlers.staff.buttons import ACTIONS as BUTTON_ACTIONS
 from handlers.staff.group import GROUP_ACTIONS
 from storage.database import Database
@@ -32,7 +32,7 @@ STAFF_BUTTONS = [
 def test_the_table_covers_every_staff_command() -> None:
     staff_actions = GROUP_ACTIONS - set(SHARED)
     assert {COMMAND_ALIASES[name] for name in STAFF_COMMANDS} == staff_actions
-    assert staff_actions <= set(ACTIONS)
+    assert staff_actions <= set(routes().commands)
 
 
 @pytest.mark.parametrize("group", [False, True], ids=["private", "group"])

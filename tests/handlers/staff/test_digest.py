@@ -13,8 +13,8 @@ from PIL import Image
 
 from bot.scheduler import Scheduler
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
 from handlers.events.cards import Voice
+from handlers.flows import Dispatcher
 from handlers.staff.digest import build, queue_due_digest
 from storage.database import Database
 from tests.fakes.chat import Chat

@@ -5,7 +5,7 @@ import pytest
 
 from handlers.account.commands import COMMAND_ALIASES, COMMAND_MENU, STAFF_MENU
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
+from handlers.flows import Dispatcher
 from handlers.staff.group import GROUP_ACTIONS
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock

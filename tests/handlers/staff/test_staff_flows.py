@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from handlers.engine.dates import example_text, full_when
-from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
