@@ -96,7 +96,7 @@ def slug(text: str) -> str:
     """ASCII letters and digits, other runs as "-": "Alfonso López" -> "alfonso-lopez"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    kept = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in plain)
+    kept = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in plain)
     return "-".join(part for part in kept.split("-") if part)
 
 

@@ -101,6 +101,11 @@ def list_button(view: View) -> str:
     return button_id(STAFF, "l", view.encode())
 
 
+def filter_button(kind: str, view: View) -> str:
+    """The button that offers the values of one filter ("s", "c", "n", "k") for this view."""
+    return button_id(STAFF, "f", kind, view.encode())
+
+
 def category_label(turn: Turn, category_id: str) -> str:
     category = turn.settings.lab.category(category_id)
     return category.label(turn.language) if category else category_id
@@ -159,8 +164,7 @@ async def show_list(turn: Turn, view: View) -> None:
         following = replace(view, page=view.page + 1)
         choices.append(Choice(list_button(following), turn.t("staff_ideas.next")))
     for kind in ("s", "c", "n", "k"):
-        choices.append(Choice(button_id(STAFF, "f", kind, view.encode()),
-                              turn.t(f"staff_ideas.filter_{kind}")))  # fmt: skip
+        choices.append(Choice(filter_button(kind, view), turn.t(f"staff_ideas.filter_{kind}")))
     if view.filtered:
         choices.append(Choice(list_button(View()), turn.t("staff_ideas.clear")))
     turn.say("\n\n".join(lines), tuple(choices))
