@@ -1,7 +1,7 @@
 """Residents and events: the list, one event's card, "I'll come" / "I can't", and the
 consent an RSVP needs (it is personal data)."""
 
-from handlers.engine.buttons import ButtonId
+from handlers.engine.buttons import ButtonId, button_id
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import DRAFT_STEPS, Step
 from handlers.engine.turn import Turn
@@ -86,7 +86,7 @@ async def open_from_link(turn: Turn, event_id: int) -> None:
 
 def ask_consent_for(turn: Turn, event_id: int, action: str) -> None:
     draft = turn.state.draft
-    draft.pending_event = str(ButtonId.make(str(event_id), action))
+    draft.pending_event = button_id(str(event_id), action)
     if turn.state.step is not Step.EVENT_CONSENT:
         draft.return_to = turn.state.step
     go_to(turn, Step.EVENT_CONSENT)
