@@ -13,6 +13,7 @@ from handlers.account.language import (
     hold,
     set_language,
 )
+from handlers.engine.buttons import ButtonId
 from handlers.engine.group import in_group
 from handlers.engine.routing import answer
 from handlers.engine.state import DRAFT_STEPS, Request, Step
@@ -45,7 +46,7 @@ async def on_language(turn: Turn, value: str | None) -> None:
     requests = [r for r in draft.requests if not answers_language(r)]
     asked = bool(draft.requests)
     if draft.pending_event is not None:  # a link kept by an older version at this question
-        event = draft.pending_event.partition(":")[0]
+        event = ButtonId.parse(draft.pending_event).prefix  # "12:yes": the event, then what
         requests.insert(0, Request(command="start", argument=f"ev{event}"))
     draft.requests, draft.pending_event = [], None
     turn.state.step = Step.IDLE
@@ -92,7 +93,7 @@ async def in_staff_group(turn: Turn) -> None:
             turn.say(turn.t("staff.group_private_only"))
         return None
     if inbound.choice is not None:
-        prefix = inbound.choice.partition(":")[0]
+        prefix = ButtonId.parse(inbound.choice).prefix
         if prefix in routes.buttons or turn.state.step in routes.staff_steps:
             return await answer(turn)
         turn.say(turn.t("input.stale_button"))
@@ -124,9 +125,9 @@ async def respond_to(turn: Turn, paused_for: timedelta | None) -> None:
         return await commands.unsubscribe(turn)
     if inbound.command is not None:
         return await commands.run_command(turn, inbound.command)
-    prefix, _, rest = (inbound.choice or "").partition(":")
-    if prefix in buttons:
-        return await buttons[prefix](turn, rest)
+    pressed = ButtonId.parse(inbound.choice)
+    if pressed.prefix in buttons:
+        return await buttons[pressed.prefix](turn, pressed.rest)
     if turn.state.step is Step.IDLE and subscriptions.needs_asking_again(turn):
         # A new privacy policy: a yes given under the old one is asked again before its use.
         subscriptions.ask_next(turn)

@@ -3,6 +3,7 @@ meanwhile is held, and answered after it), and again by /idioma, as a side trip.
 
 from handlers.account.commands import COMMAND_ALIASES
 from handlers.account.subscriptions import is_opt_out
+from handlers.engine.buttons import ButtonId
 from handlers.engine.messages import Inbound
 from handlers.engine.replies import expected_choice
 from handlers.engine.sidetrip import paused_at
@@ -44,7 +45,7 @@ def held_request(inbound: Inbound) -> Request | None:
 def answers_language(request: Request) -> bool:
     """/idioma or a language button: the language question is its answer."""
     asked = COMMAND_ALIASES.get(request.command or "") == "language"
-    return asked or (request.choice or "").partition(":")[0] == Step.LANGUAGE
+    return asked or ButtonId.parse(request.choice).prefix == Step.LANGUAGE
 
 
 def at_language_gate(turn: Turn) -> bool:

@@ -11,6 +11,7 @@ from handlers.calls.service import (
     open_call,
     results_text,
 )
+from handlers.engine.buttons import button_id
 from handlers.engine.dates import DateProblem, example_text, full_when, future_when, short_when
 from handlers.engine.messages import Choice
 from handlers.engine.replies import expected_choice
@@ -19,7 +20,7 @@ from handlers.engine.textinput import short
 from handlers.engine.turn import Turn, ask, go_to
 from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience
 from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
-from handlers.staff.ideas_view import STAFF, View
+from handlers.staff.ideas_view import STAFF, View, list_button
 from storage.models import Call
 
 STEPS = frozenset((Step.CALL_TITLE, Step.CALL_DESCRIPTION, Step.CALL_CATEGORIES,
@@ -60,10 +61,12 @@ async def show_calls(turn: Turn) -> None:
         lines.append(turn.t("calls.line", id=call.id, title=call.title, state=_state(turn, call),
                             entries=entries, count=entries))  # fmt: skip
     for call in calls[:LISTED]:
-        choices.append(Choice(f"{STAFF}:cv:{call.id}", f"#{call.id} {short(call.title, 30)}"))
+        choices.append(
+            Choice(button_id(STAFF, "cv", call.id), f"#{call.id} {short(call.title, 30)}")
+        )
     if len(calls) > LISTED:  # every call is listed; the rest open by their number
         lines.append(turn.t("calls.open_by_number", example=calls[LISTED].id))
-    choices.append(Choice(f"{STAFF}:cn", turn.t("calls.new")))
+    choices.append(Choice(button_id(STAFF, "cn"), turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
 
 
@@ -92,11 +95,11 @@ async def show_call(turn: Turn, rest: str) -> None:
                             winners=winners,
                             shortlisted=shortlisted))  # fmt: skip
     lines.append(turn.t("calls.how_to_award"))
-    choices = [Choice(f"{STAFF}:l:{View(call=call.id).encode()}", turn.t("calls.see_ideas"))]
+    choices = [Choice(list_button(View(call=call.id)), turn.t("calls.see_ideas"))]
     if call.is_open(turn.now):
-        choices.append(Choice(f"{STAFF}:cc:{call.id}", turn.t("calls.close")))
+        choices.append(Choice(button_id(STAFF, "cc", call.id), turn.t("calls.close")))
     elif any(i.award == "winner" for i in awarded):
-        choices.append(Choice(f"{STAFF}:ca:{call.id}", turn.t("calls.announce")))
+        choices.append(Choice(button_id(STAFF, "ca", call.id), turn.t("calls.announce")))
     turn.say("\n".join(lines), tuple(choices))
 
 
@@ -118,7 +121,7 @@ async def preview_results(turn: Turn, rest: str) -> None:
     turn.say(turn.t("calls.announce_preview"))
     turn.say(text)
     turn.say(turn.t("staff.broadcast_confirm", count=recipients),
-             (Choice(f"{STAFF}:cs:{call.id}", turn.t("staff.send")),))  # fmt: skip
+             (Choice(button_id(STAFF, "cs", call.id), turn.t("staff.send")),))  # fmt: skip
 
 
 async def send_results(turn: Turn, rest: str) -> None:

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from handlers.engine.buttons import ButtonId
 from handlers.engine.textinput import fold
 
 # Word lists in the catalogs ([input] words_<meaning>): what a typed word may mean, and the
@@ -33,7 +34,7 @@ class Option:
     @property
     def value(self) -> str:
         """What the button stands for: "consent:yes" -> "yes", "event:12:no" -> "no"."""
-        return self.id.rpartition(":")[2]
+        return ButtonId.parse(self.id).value
 
 
 @dataclass(frozen=True, slots=True)

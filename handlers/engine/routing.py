@@ -2,6 +2,7 @@
 works from anywhere, or typed words matched to a button; each found through the turn's
 routing tables (built once from the flows: handlers/engine/flow.py)."""
 
+from handlers.engine.buttons import ButtonId
 from handlers.engine.group import in_group
 from handlers.engine.matching import Option, match
 from handlers.engine.messages import Choice
@@ -56,21 +57,21 @@ def remember_offered(turn: Turn) -> None:
 async def answer(turn: Turn) -> None:
     """The inbound as the answer to the current step's question (a button or words)."""
     inbound, buttons = turn.inbound, turn.routes.buttons
-    prefix = (inbound.choice or "").partition(":")[0]
-    if prefix in buttons:
-        return await buttons[prefix](turn, (inbound.choice or "").partition(":")[2])
+    pressed = ButtonId.parse(inbound.choice)
+    if pressed.prefix in buttons:
+        return await buttons[pressed.prefix](turn, pressed.rest)
     value = None
     if inbound.choice is not None:
-        step_name, _, value = inbound.choice.partition(":")
-        if step_name != turn.state.step.value:
+        value = pressed.rest
+        if pressed.prefix != turn.state.step.value:
             turn.say(turn.t("input.stale_button"))
             return None if in_group(turn) else ask(turn)
     elif inbound.text is not None:
         typed = match_typed(turn, inbound.text)
-        prefix, _, value = (typed or "").partition(":")
-        if prefix in buttons:  # at rest: a card's or a question's button, typed
-            return await buttons[prefix](turn, value)
-        value = value if typed else None
+        named = ButtonId.parse(typed)
+        if named.prefix in buttons:  # at rest: a card's or a question's button, typed
+            return await buttons[named.prefix](turn, named.rest)
+        value = named.rest if typed else None
     if value == "back":
         return turn.routes.back(turn)
     await turn.routes.answers[turn.state.step](turn, value)

@@ -4,6 +4,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from handlers.engine.buttons import Arg, button_id
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Choice, Inbound, Reply
 from handlers.engine.settings import FlowSettings
@@ -78,14 +79,16 @@ class Turn:
     def option(self, step: Step | str, value: str, label_key: str | None = None) -> Choice:
         """A button for `value` at `step`; its id names the step so that old buttons are known."""
         label = self.t(label_key) if label_key else value
-        return Choice(id=f"{step}:{value}", label=label)
+        return Choice(id=button_id(str(step), value), label=label)
 
     def options(self, step: Step | str, labels: Mapping[str, str]) -> tuple[Choice, ...]:
         """One button per value, each labelled by its catalog key ({"yes": "cancel.yes"})."""
         return tuple(self.option(step, value, key) for value, key in labels.items())
 
-    def labelled(self, step: Step | str, value: str, label: str) -> Choice:
-        return Choice(id=f"{step}:{value}", label=label)
+    def labelled(self, step: Step | str, value: Arg | tuple[Arg, ...], label: str) -> Choice:
+        """A button with its own label; `value` may have parts ("nb", "la-flora")."""
+        parts = value if isinstance(value, tuple) else (value,)
+        return Choice(id=button_id(str(step), *parts), label=label)
 
     def menu(self) -> tuple[Choice, ...]:
         return (

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
+from handlers.engine.buttons import button_id
 from handlers.engine.catalog import Translator
 from handlers.engine.messages import Choice, Reply, Venue
 from handlers.engine.settings import LabSettings
@@ -84,8 +85,8 @@ def rsvp_choices(voice: Voice, event: Event) -> tuple[Choice, ...]:
     if event.status is EventStatus.CANCELLED:
         return ()
     return (
-        Choice(f"{EVENT}:{event.id}:yes", voice.t("events.yes")),
-        Choice(f"{EVENT}:{event.id}:no", voice.t("events.no")),
+        Choice(button_id(EVENT, event.id, "yes"), voice.t("events.yes")),
+        Choice(button_id(EVENT, event.id, "no"), voice.t("events.no")),
     )
 
 

@@ -9,6 +9,7 @@ position, so it keeps working when the list changes in between."""
 
 from babel.dates import format_datetime
 
+from handlers.engine.buttons import button_id
 from handlers.engine.messages import Choice
 from handlers.engine.textinput import short
 from handlers.engine.turn import Turn
@@ -36,7 +37,7 @@ def _line(voice: Voice, number: int, event: Event) -> str:
 def open_button(voice: Voice, event: Event) -> Choice:
     """The button that opens an event's card (the id cards already knew: ev:<id>:show)."""
     detail = _day(voice, event, "events.short_date_format")
-    return Choice(f"{EVENT}:{event.id}:show", short(event.title, LABEL_SHOWN), detail)
+    return Choice(button_id(EVENT, event.id, "show"), short(event.title, LABEL_SHOWN), detail)
 
 
 async def list_events(turn: Turn, voice: Voice, after: Event | None = None) -> int:
@@ -60,7 +61,7 @@ async def list_events(turn: Turn, voice: Voice, after: Event | None = None) -> i
         lines = [head, *(_line(voice, first + i, event) for i, event in enumerate(page))]
         choices = [open_button(voice, event) for event in page]
         if more and index == len(pages) - 1:
-            choices.append(Choice(f"{EVENT}:{MORE}:{page[-1].id}", voice.t("events.list_more")))
+            choices.append(Choice(button_id(EVENT, MORE, page[-1].id), voice.t("events.list_more")))
         turn.say("\n".join(lines), tuple(choices))
     return len(events)
 

@@ -1,6 +1,7 @@
 """Residents and events: the list, one event's card, "I'll come" / "I can't", and the
 consent an RSVP needs (it is personal data)."""
 
+from handlers.engine.buttons import ButtonId, button_id
 from handlers.engine.replies import expected_choice
 from handlers.engine.sidetrip import come_back, detour
 from handlers.engine.state import DRAFT_STEPS, Step
@@ -51,18 +52,20 @@ async def list_events(turn: Turn) -> bool:
 
 
 def _parse(value: str) -> tuple[int, str] | None:
-    number, _, action = value.partition(":")
-    if not number.isdigit() or action not in ("yes", "no", "show"):
+    """ "12:yes": an event's number and what to do (also the form kept while consent is
+    asked, in the draft's pending_event)."""
+    pressed = ButtonId.parse(value)
+    if not pressed.prefix.isdigit() or pressed.rest not in ("yes", "no", "show"):
         return None
-    return int(number), action
+    return int(pressed.prefix), pressed.rest
 
 
 async def on_event_button(turn: Turn, value: str) -> None:
     """ "12:yes", "12:no" or "12:show", pressed on a card or a list from any step; "more:12",
     the list's next events."""
-    more, _, after = value.partition(":")
-    if more == listing.MORE:
-        await listing.list_more(turn, voice(turn), after)
+    pressed = ButtonId.parse(value)
+    if pressed.prefix == listing.MORE:
+        await listing.list_more(turn, voice(turn), pressed.rest)
         return carry_on(turn)
     parsed = _parse(value)
     if parsed is None:
@@ -82,7 +85,7 @@ async def open_from_link(turn: Turn, event_id: int) -> None:
 
 
 def ask_consent_for(turn: Turn, event_id: int, action: str) -> None:
-    turn.state.draft.pending_event = f"{event_id}:{action}"
+    turn.state.draft.pending_event = button_id(str(event_id), action)
     # Asked again (another event's button meanwhile): still back to where it was first asked.
     detour(turn, Step.EVENT_CONSENT, within={Step.EVENT_CONSENT})
 

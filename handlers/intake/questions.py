@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from handlers.calls.intake import call_label
+from handlers.engine.buttons import neighbourhood_args
 from handlers.engine.state import INTAKE_ORDER, Draft, Step
 from handlers.engine.turn import Question, Turn
 from handlers.intake.navigation import with_back
@@ -34,8 +35,8 @@ def ask_problem(turn: Turn) -> None:
 def ask_location(turn: Turn) -> None:
     step = Step.LOCATION
     suggestions = tuple(
-        turn.labelled(step, f"n{index}", name)
-        for index, name in enumerate(turn.settings.lab.neighbourhoods)
+        turn.labelled(step, neighbourhood_args(name), name)
+        for name in turn.settings.lab.neighbourhoods
     )
     turn.say(
         turn.t("location.ask"),

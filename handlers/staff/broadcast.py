@@ -2,14 +2,22 @@
 who gets it, see it exactly as residents will (with the number of recipients), and confirm.
 The running bot's outbox sends it; they hear how it went when it ends."""
 
+from handlers.engine.buttons import (
+    NEIGHBOURHOOD,
+    args_of,
+    legacy_position,
+    neighbourhood_args,
+    neighbourhood_of,
+)
 from handlers.engine.messages import Choice, Reply
-from handlers.engine.replies import expected_choice
+from handlers.engine.replies import expected_choice, reject
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn, ask, go_to
 from handlers.events.cards import event_card
 from handlers.events.rsvp import voice
 from handlers.outbound.broadcasts import (
     TEXT_LIMITS,
+    Audience,
     BroadcastProblem,
     count,
     parse_audience,
@@ -23,6 +31,7 @@ TYPED = frozenset((Step.BROADCAST_TEXT,))
 # Events offered at once: with "none", "more" and "quit" (or the audience's three and "quit")
 # they fit in a WhatsApp list's 10 rows; "more" brings the next ones.
 EVENTS_OFFERED = 6
+MORE = "more"  # "bc_event:more:<id of the last event offered>": the next ones
 
 
 async def start(turn: Turn) -> None:
@@ -56,7 +65,7 @@ def ask_event(turn: Turn) -> None:
     offered = draft.offered
     choices = [turn.labelled(step, str(event_id), title[:40]) for event_id, title in offered]
     if draft.more_events and offered:
-        choices.append(turn.labelled(step, f"more:{offered[-1][0]}", turn.t("staff.more_events")))
+        choices.append(turn.labelled(step, (MORE, offered[-1][0]), turn.t("staff.more_events")))
     choices += [turn.option(step, "none", "staff.no_event"), _quit(turn, step)]
     turn.say(turn.t("staff.broadcast_event"), tuple(choices))
 
@@ -68,7 +77,7 @@ def ask_audience(turn: Turn) -> None:
                turn.option(step, "category", "staff.audience_category")]  # fmt: skip
     for event_id, title in staff_draft(turn).offered:
         label = turn.t("staff.audience_event", title=title[:30])
-        choices.append(turn.labelled(step, f"event:{event_id}", label))
+        choices.append(turn.labelled(step, ("event", event_id), label))
     choices.append(_quit(turn, step))
     turn.say(turn.t("staff.broadcast_audience"), tuple(choices))
 
@@ -76,11 +85,11 @@ def ask_audience(turn: Turn) -> None:
 def ask_filter(turn: Turn) -> None:
     step, lab = Step.BROADCAST_FILTER, turn.settings.lab
     if staff_draft(turn).filter_kind == "category":
-        choices = [turn.labelled(step, f"category:{c.id}", c.label(turn.language))
+        choices = [turn.labelled(step, ("category", c.id), c.label(turn.language))
                    for c in lab.categories]  # fmt: skip
     else:
-        choices = [turn.labelled(step, f"neighbourhood:{i}", name)
-                   for i, name in enumerate(lab.neighbourhoods)]  # fmt: skip
+        choices = [turn.labelled(step, neighbourhood_args(name), name)
+                   for name in lab.neighbourhoods]  # fmt: skip
     turn.say(turn.t("staff.broadcast_filter"), (*choices, _quit(turn, step)))
 
 
@@ -132,8 +141,9 @@ async def on_answer(turn: Turn, value: str | None) -> None:
         await _offer_events(turn)
         return go_to(turn, Step.BROADCAST_EVENT)
     if step is Step.BROADCAST_EVENT:
-        if (value or "").startswith("more:"):
-            await _offer_events(turn, (value or "").removeprefix("more:"))
+        args = args_of(value)
+        if len(args) == 2 and args[0] == MORE:
+            await _offer_events(turn, args[1])
             return ask(turn)
         if value == "none":
             draft.event_id = None
@@ -150,23 +160,28 @@ async def on_answer(turn: Turn, value: str | None) -> None:
 
 
 async def _audience(turn: Turn, value: str | None) -> None:
-    draft = staff_draft(turn)
+    draft, args = staff_draft(turn), args_of(value)
     if value in ("neighbourhood", "category"):
         draft.filter_kind = value
         return go_to(turn, Step.BROADCAST_FILTER)
-    if value == "all" or (value or "").startswith("event:"):
+    if value == "all" or (len(args) == 2 and args[0] == "event"):
         draft.audience = value
         return await _to_preview(turn)
     expected_choice(turn)
 
 
 async def _filter(turn: Turn, value: str | None) -> None:
-    draft, lab = staff_draft(turn), turn.settings.lab
-    kind, _, chosen = (value or "").partition(":")
+    draft, lab, args = staff_draft(turn), turn.settings.lab, args_of(value)
+    kind, chosen = (args[0], args[1]) if len(args) == 2 else ("", "")
     if kind == "category" and lab.category(chosen) is not None:
-        draft.audience = value
-    elif kind == "neighbourhood" and chosen.isdigit() and int(chosen) < len(lab.neighbourhoods):
-        draft.audience = f"neighbourhood:{lab.neighbourhoods[int(chosen)]}"
+        draft.audience = str(Audience("category", chosen))
+    elif kind in (NEIGHBOURHOOD, "neighbourhood"):
+        # "neighbourhood:<n>": an older version's position in the list as configured now.
+        place = (legacy_position(lab.neighbourhoods, chosen) if kind == "neighbourhood"
+                 else neighbourhood_of(args, lab.neighbourhoods))  # fmt: skip
+        if place is None:  # gone from the config since the button was sent
+            return reject(turn, "input.stale_button")
+        draft.audience = str(Audience("neighbourhood", place))
     else:
         return expected_choice(turn)
     await _to_preview(turn)

@@ -2,12 +2,13 @@
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
 from handlers.calls import staff_form as calls_flow
+from handlers.engine.buttons import ButtonId, args_of, legacy_status
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
 from handlers.staff import export_chat, ideas_view, triage_flow
 from handlers.staff.common import refuse
-from handlers.staff.ideas_view import STATUSES, View
+from handlers.staff.ideas_view import View
 from handlers.staff.triage import TriageProblem, change_status, set_award
 from storage.models import Award, IdeaRecord, IdeaStatus
 
@@ -15,23 +16,25 @@ TYPED_ACTIONS = {"n": Step.TRIAGE_NOTE, "r": Step.TRIAGE_REPLY, "d": Step.TRIAGE
 
 
 async def on_button(turn: Turn, value: str) -> None:
+    """ "v:12": an action's letter, then what it acts on (the handler reads the rest)."""
     if refuse(turn):
         return carry_on(turn)
-    action, _, rest = value.partition(":")
-    handler = ACTIONS.get(action)
+    pressed = ButtonId.parse(value)
+    handler = ACTIONS.get(pressed.prefix)
     if handler is None:
         turn.say(turn.t("input.stale_button"))
     else:
-        await handler(turn, rest)
+        await handler(turn, pressed.rest)
 
 
 async def _list(turn: Turn, rest: str) -> None:
-    await ideas_view.show_list(turn, View.decode(rest))
+    await ideas_view.show_list(turn, View.decode(args_of(rest), turn.settings.lab))
 
 
 async def _filter(turn: Turn, rest: str) -> None:
-    kind, _, encoded = rest.partition(":")
-    await ideas_view.choose_filter(turn, kind, View.decode(encoded))
+    pressed = ButtonId.parse(rest)  # "s:<view>": the filter's kind, then the list's view
+    view = View.decode(pressed.args, turn.settings.lab)
+    await ideas_view.choose_filter(turn, pressed.prefix, view)
 
 
 async def _idea(turn: Turn, idea_id: str) -> IdeaRecord | None:
@@ -47,15 +50,22 @@ async def _view(turn: Turn, rest: str) -> None:
         await ideas_view.show_card(turn, idea)
 
 
+def status_pressed(value: str) -> IdeaStatus | None:
+    """The status a button names: its stored name ("in_review"), or in an older version's
+    button its position in the order statuses had then ("1")."""
+    name = legacy_status(value) if value.isdigit() else value
+    return IdeaStatus(name) if name is not None and name in set(IdeaStatus) else None
+
+
 async def _status(turn: Turn, rest: str) -> None:
-    idea_id, _, index = rest.partition(":")
-    idea = await _idea(turn, idea_id)
+    pressed = ButtonId.parse(rest)  # "12:in_review"
+    idea = await _idea(turn, pressed.prefix)
     if idea is None:
         return
-    if not index.isdigit() or int(index) >= len(STATUSES):
+    status = status_pressed(pressed.rest)
+    if status is None:
         turn.say(turn.t("input.stale_button"))
         return
-    status = STATUSES[int(index)]
     if status is IdeaStatus.NOT_SELECTED:  # the reason is asked, and told to the resident
         return triage_flow.start(turn, Step.TRIAGE_REASON, idea)
     try:
@@ -75,8 +85,8 @@ async def _typed(turn: Turn, action: str, rest: str) -> None:
 
 
 async def _award(turn: Turn, rest: str) -> None:
-    idea_id, _, value = rest.partition(":")
-    idea = await _idea(turn, idea_id)
+    pressed = ButtonId.parse(rest)  # "12:winner"
+    idea, value = await _idea(turn, pressed.prefix), pressed.rest
     if idea is None:
         return
     if value != "none" and value not in set(Award):

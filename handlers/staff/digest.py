@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date, format_datetime
 
+from handlers.engine.buttons import button_id
 from handlers.engine.messages import Choice, Picture, Reply
 from handlers.engine.settings import FlowSettings
 from handlers.engine.textinput import short
@@ -141,7 +142,9 @@ async def build(
             "focus", window), lambda v: voice.t(f"focus.{Focus(str(v)).value}")))  # fmt: skip
     untriaged = await repos.idea_search.count(IdeaFilter(status=IdeaStatus.RECEIVED))
     lines.append(voice.t("digest.untriaged", count=untriaged))
-    buttons = tuple(Choice(f"{STAFF}:v:{idea.id}", idea.reference) for idea in newest[:BUTTONS])
+    buttons = tuple(
+        Choice(button_id(STAFF, "v", idea.id), idea.reference) for idea in newest[:BUTTONS]
+    )
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)
     return [Reply("\n".join(lines), buttons),
@@ -199,7 +202,7 @@ async def _compose_alert(
     if idea is None:
         return None
     text = voice.t("digest.alert", line=_line(voice, idea).partition(" ")[2])  # without "•"
-    return [Reply(text, (Choice(f"{STAFF}:v:{idea.id}", voice.t("digest.open")),))]
+    return [Reply(text, (Choice(button_id(STAFF, "v", idea.id), voice.t("digest.open")),))]
 
 
 COMPOSERS = {OutboxKind.DIGEST: _compose_digest, OutboxKind.IDEA_ALERT: _compose_alert}

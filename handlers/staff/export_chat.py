@@ -4,6 +4,7 @@ no place for them: `minga export ideas --with-contact` on the server is)."""
 import tempfile
 from pathlib import Path
 
+from handlers.engine.buttons import button_id
 from handlers.engine.messages import Choice, Document, Reply
 from handlers.engine.turn import Turn
 from handlers.exports.export import FORMATS, MIME_TYPES, SUFFIXES, export_ideas
@@ -17,7 +18,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def offer(turn: Turn) -> None:
-    choices = tuple(Choice(f"{STAFF}:x:{name}", turn.t(f"export.format_{name}"))
+    choices = tuple(Choice(button_id(STAFF, "x", name), turn.t(f"export.format_{name}"))
                     for name in FORMATS)  # fmt: skip
     turn.say(turn.t("export.choose"), choices)
 

@@ -1,13 +1,21 @@
 """/ideas (a filtered list, page by page, with buttons) and /idea REF (the full record, its
 photos and pin, and the triage buttons). Staff only: the callers check first."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
-from typing import Any
 
 from babel.dates import format_date, format_datetime
 
+from handlers.engine.buttons import (
+    button_id,
+    legacy_position,
+    legacy_status,
+    neighbourhood_tokened,
+    token,
+)
 from handlers.engine.messages import Choice, Document, Picture, Reply, Venue
+from handlers.engine.settings import LabSettings
 from handlers.engine.textinput import fold, short
 from handlers.engine.turn import Turn
 from handlers.staff.triage import TriageProblem, find
@@ -22,27 +30,60 @@ HISTORY_SHOWN = 8
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A page of the list and its filters, small enough for a button's 64 bytes: indexes into
-    the settings' lists (status, category, neighbourhood) and a call id."""
+    """A page of the list and its filters: a status, a category's id, a neighbourhood's name
+    and a call's number."""
 
     page: int = 0
-    status: int | None = None
-    category: int | None = None
-    neighbourhood: int | None = None
+    status: IdeaStatus | None = None
+    category: str | None = None
+    neighbourhood: str | None = None
     call: int | None = None
 
     def encode(self) -> str:
-        fields = (self.status, self.category, self.neighbourhood, self.call)
-        return f"{self.page}:" + ".".join("" if f is None else str(f) for f in fields)
+        """One part of a button id, small enough for its 64 bytes with four filters set:
+        "2.in_review.<category token>.<neighbourhood token>.7". Category ids and
+        neighbourhood keys are too long for that room, so their tokens stand for them."""
+        fields = (
+            self.status or "",
+            "" if self.category is None else token(self.category),
+            "" if self.neighbourhood is None else token(self.neighbourhood),
+            "" if self.call is None else str(self.call),
+        )
+        return ".".join((str(self.page), *fields))
 
     @classmethod
-    def decode(cls, text: str) -> "View":
-        page, _, rest = text.partition(":")
+    def decode(cls, args: Sequence[str], lab: LabSettings) -> "View":
+        """A view from a button's parts; a filter the settings no longer have is left out.
+        Two parts ("0", "1.0.4."): an older version's form, with positions in the lists."""
+        if len(args) == 2:
+            return cls._decode_positions(args[0], args[1], lab)
+        parts = ([*(args[0] if args else "").split("."), "", "", "", ""])[:5]
+        page, status, category, place, call = parts
+        return cls(
+            int(page) if page.isdigit() else 0,
+            IdeaStatus(status) if status in set(IdeaStatus) else None,
+            next((c.id for c in lab.categories if token(c.id) == category), None),
+            neighbourhood_tokened(lab.neighbourhoods, place),
+            int(call) if call.isdigit() else None,
+        )
+
+    @classmethod
+    def _decode_positions(cls, page: str, rest: str, lab: LabSettings) -> "View":
+        """ "0:1.0.4.": positions in the status order of the time, the configured categories
+        and neighbourhoods (as configured now: the best we can know), and a call's number."""
         parts = ([*rest.split("."), "", "", "", ""])[:4]
         if not page.isdigit() or not all(p == "" or p.isdigit() for p in parts):
             return cls()
-        values = [None if p == "" else int(p) for p in parts]
-        return cls(int(page), *values)
+        status, category, place, call = parts
+        named = legacy_status(status)
+        chosen = legacy_position(lab.categories, category)
+        return cls(
+            int(page),
+            None if named is None else IdeaStatus(named),
+            None if chosen is None else chosen.id,
+            legacy_position(lab.neighbourhoods, place),
+            int(call) if call else None,
+        )
 
     @property
     def filtered(self) -> bool:
@@ -50,16 +91,19 @@ class View:
                                            self.call))  # fmt: skip
 
 
-def _pick(values: tuple[Any, ...], index: int | None) -> Any:
-    return values[index] if index is not None and index < len(values) else None
+def view_filter(view: View) -> IdeaFilter:
+    return IdeaFilter(status=view.status, category=view.category,
+                      neighbourhood=view.neighbourhood, call_id=view.call)  # fmt: skip
 
 
-def view_filter(turn: Turn, view: View) -> IdeaFilter:
-    lab = turn.settings.lab
-    status = _pick(STATUSES, view.status)
-    category = _pick(tuple(c.id for c in lab.categories), view.category)
-    place = _pick(lab.neighbourhoods, view.neighbourhood)
-    return IdeaFilter(status=status, category=category, neighbourhood=place, call_id=view.call)
+def list_button(view: View) -> str:
+    """The button that shows this page of the list with these filters."""
+    return button_id(STAFF, "l", view.encode())
+
+
+def filter_button(kind: str, view: View) -> str:
+    """The button that offers the values of one filter ("s", "c", "n", "k") for this view."""
+    return button_id(STAFF, "f", kind, view.encode())
 
 
 def category_label(turn: Turn, category_id: str) -> str:
@@ -98,7 +142,7 @@ def _filter_names(turn: Turn, chosen: IdeaFilter) -> str:
 
 
 async def show_list(turn: Turn, view: View) -> None:
-    chosen = view_filter(turn, view)
+    chosen = view_filter(view)
     total = await turn.repos.idea_search.count(chosen)
     last_page = max(0, (total - 1) // PAGE_SIZE)
     view = replace(view, page=min(view.page, last_page))
@@ -112,30 +156,29 @@ async def show_list(turn: Turn, view: View) -> None:
     lines = [head, *(list_line(turn, idea) for idea in ideas)]
     # Labelled with the reference, the idea's one name: a list position beside it read
     # "1. 1. 000003" where the platform numbers the options itself.
-    choices = [Choice(f"{STAFF}:v:{idea.id}", idea.reference) for idea in ideas]
+    choices = [Choice(button_id(STAFF, "v", idea.id), idea.reference) for idea in ideas]
     if view.page > 0:
-        previous = replace(view, page=view.page - 1).encode()
-        choices.append(Choice(f"{STAFF}:l:{previous}", turn.t("staff_ideas.previous")))
+        previous = replace(view, page=view.page - 1)
+        choices.append(Choice(list_button(previous), turn.t("staff_ideas.previous")))
     if view.page < last_page:
-        following = replace(view, page=view.page + 1).encode()
-        choices.append(Choice(f"{STAFF}:l:{following}", turn.t("staff_ideas.next")))
+        following = replace(view, page=view.page + 1)
+        choices.append(Choice(list_button(following), turn.t("staff_ideas.next")))
     for kind in ("s", "c", "n", "k"):
-        choices.append(Choice(f"{STAFF}:f:{kind}:{view.encode()}",
-                              turn.t(f"staff_ideas.filter_{kind}")))  # fmt: skip
+        choices.append(Choice(filter_button(kind, view), turn.t(f"staff_ideas.filter_{kind}")))
     if view.filtered:
-        choices.append(Choice(f"{STAFF}:l:{View().encode()}", turn.t("staff_ideas.clear")))
+        choices.append(Choice(list_button(View()), turn.t("staff_ideas.clear")))
     turn.say("\n\n".join(lines), tuple(choices))
 
 
-def status_named(turn: Turn, text: str) -> int | None:
+def status_named(turn: Turn, text: str) -> IdeaStatus | None:
     """The status a typed filter names ("in_review", "En revisión", "en revision", "Under
-    review": its id or its name in any language), as an index into STATUSES; else None."""
+    review": its id or its name in any language); else None."""
     wanted = fold(text)
-    for index, status in enumerate(STATUSES):
+    for status in STATUSES:
         names = {status.value, *(turn.catalog.text(language, f"status.{status.value}")
                                  for language in turn.catalog.languages())}  # fmt: skip
         if wanted in {fold(name) for name in names}:
-            return index
+            return status
     return None
 
 
@@ -144,9 +187,9 @@ async def list_named(turn: Turn, text: str) -> None:
     not exist, the ones that do (as buttons) and no list, which would look filtered."""
     if not text.strip():
         return await show_list(turn, View())
-    index = status_named(turn, text)
-    if index is not None:
-        return await show_list(turn, View(status=index))
+    status = status_named(turn, text)
+    if status is not None:
+        return await show_list(turn, View(status=status))
     names = ", ".join(turn.t(f"status.{status.value}") for status in STATUSES)
     turn.say(turn.t("staff_ideas.unknown_filter", given=short(text.strip(), 40), names=names))
     await choose_filter(turn, "s", View())
@@ -157,24 +200,24 @@ async def choose_filter(turn: Turn, kind: str, view: View) -> None:
     lab = turn.settings.lab
     options: list[tuple[str, View]] = []
     if kind == "s":
-        options = [(turn.t(f"status.{s.value}"), replace(view, page=0, status=i))
-                   for i, s in enumerate(STATUSES)]  # fmt: skip
+        options = [(turn.t(f"status.{s.value}"), replace(view, page=0, status=s))
+                   for s in STATUSES]  # fmt: skip
         cleared = replace(view, page=0, status=None)
     elif kind == "c":
-        options = [(c.label(turn.language), replace(view, page=0, category=i))
-                   for i, c in enumerate(lab.categories)]  # fmt: skip
+        options = [(c.label(turn.language), replace(view, page=0, category=c.id))
+                   for c in lab.categories]  # fmt: skip
         cleared = replace(view, page=0, category=None)
     elif kind == "n":
-        options = [(name, replace(view, page=0, neighbourhood=i))
-                   for i, name in enumerate(lab.neighbourhoods)]  # fmt: skip
+        options = [(name, replace(view, page=0, neighbourhood=name))
+                   for name in lab.neighbourhoods]  # fmt: skip
         cleared = replace(view, page=0, neighbourhood=None)
     else:
         calls = await turn.repos.calls.all()
         options = [(short(call.title, 40), replace(view, page=0, call=call.id))
                    for call in calls[:20]]  # fmt: skip
         cleared = replace(view, page=0, call=None)
-    choices = [Choice(f"{STAFF}:l:{v.encode()}", label) for label, v in options]
-    choices.append(Choice(f"{STAFF}:l:{cleared.encode()}", turn.t("staff_ideas.any")))
+    choices = [Choice(list_button(v), label) for label, v in options]
+    choices.append(Choice(list_button(cleared), turn.t("staff_ideas.any")))
     key = "staff_ideas.choose" if options else "staff_ideas.no_calls"
     turn.say(turn.t(key), tuple(choices))
 
@@ -259,21 +302,24 @@ def actor_label(turn: Turn, actor: str | None) -> str:
 
 
 def card_buttons(turn: Turn, idea: IdeaRecord) -> tuple[Choice, ...]:
+    # A status button carries the status's stored name ("st:s:12:in_review").
     choices = [
-        Choice(f"{STAFF}:s:{idea.id}:{i}", turn.t("staff_idea.set", status=turn.t(f"status.{s}")))
-        for i, s in enumerate(STATUSES)
+        Choice(button_id(STAFF, "s", idea.id, s), turn.t("staff_idea.set",
+                                                         status=turn.t(f"status.{s}")))
+        for s in STATUSES
         if s is not idea.status and s is not IdeaStatus.DUPLICATE
-    ]
-    choices.append(Choice(f"{STAFF}:d:{idea.id}", turn.t("staff_idea.mark_duplicate")))
-    choices.append(Choice(f"{STAFF}:n:{idea.id}", turn.t("staff_idea.add_note")))
-    choices.append(Choice(f"{STAFF}:r:{idea.id}", turn.t("staff_idea.reply")))
+    ]  # fmt: skip
+    choices.append(Choice(button_id(STAFF, "d", idea.id), turn.t("staff_idea.mark_duplicate")))
+    choices.append(Choice(button_id(STAFF, "n", idea.id), turn.t("staff_idea.add_note")))
+    choices.append(Choice(button_id(STAFF, "r", idea.id), turn.t("staff_idea.reply")))
     if idea.call_id is not None:
         for award in (Award.SHORTLISTED, Award.WINNER):
             if idea.award is not award:
-                choices.append(Choice(f"{STAFF}:a:{idea.id}:{award.value}",
+                choices.append(Choice(button_id(STAFF, "a", idea.id, award),
                                       turn.t(f"staff_idea.make_{award.value}")))  # fmt: skip
         if idea.award is not None:
-            choices.append(Choice(f"{STAFF}:a:{idea.id}:none", turn.t("staff_idea.make_none")))
+            choices.append(Choice(button_id(STAFF, "a", idea.id, "none"),
+                                  turn.t("staff_idea.make_none")))  # fmt: skip
     return tuple(choices)
 
 

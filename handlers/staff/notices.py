@@ -4,6 +4,7 @@ reply from the team, a prize in a call. Authors and followers (of a duplicate) a
 from datetime import datetime
 
 from handlers.account.subscriptions import UPDATES
+from handlers.engine.buttons import button_id
 from handlers.engine.messages import Choice, Reply
 from handlers.events.cards import Voice
 from handlers.outbound.summaries import IDEA_UPDATE, summarised
@@ -22,7 +23,7 @@ def _news(replies: list[Reply], voice: Voice, reference: str, news: str) -> list
 
 
 def stop_button(voice: Voice) -> Choice:
-    return Choice(f"{UPDATES}:off", voice.t("notice.stop_updates"))
+    return Choice(button_id(UPDATES, "off"), voice.t("notice.stop_updates"))
 
 
 async def _status(

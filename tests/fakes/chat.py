@@ -4,6 +4,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from handlers.engine.buttons import fits
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Choice, Inbound, Location, Media, Reply
 from handlers.flows import Dispatcher
@@ -62,6 +63,9 @@ class Chat:
         )
 
     async def deliver(self, replies: Sequence[Reply]) -> None:
+        # Every button the bot makes must fit every platform (Telegram's 64 bytes).
+        too_long = [c.id for reply in replies for c in reply.choices if not fits(c.id)]
+        assert not too_long, f"button ids too long for Telegram: {too_long}"
         self.replies = list(replies)
         self.history.extend(replies)
 

@@ -1,0 +1,173 @@
+"""Button ids: how they are written and read, and the stable values they carry.
+
+An id is a prefix (a step's name, or a prefix of buttons that work from anywhere: "menu",
+"ev", "st") and its arguments, joined by ":" ("ev:12:yes", "location:nb:la-flora"). A button
+stays in a person's chat for weeks, so an id names what it means by a value that does not
+move: a status's stored name, a category's id, a neighbourhood's key, a record's number;
+never a position in a list that a config edit or a new enum member would shift. Ids made by
+older versions carried such positions; the readers of those forms live here too, so that a
+button already sent still means what it meant then.
+"""
+
+import base64
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+SEPARATOR = ":"
+# Telegram's callback_data takes at most 64 bytes (WhatsApp allows more): every id fits in it.
+MAX_BYTES = 64
+
+Arg = str | int
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonId:
+    """A parsed id: "st:s:12:in_review" is ButtonId("st", ("s", "12", "in_review"))."""
+
+    prefix: str
+    args: tuple[str, ...] = ()
+
+    @classmethod
+    def make(cls, prefix: str, *args: Arg) -> "ButtonId":
+        """An id from its parts; a part may not hold the separator (it would read as two)."""
+        parts = tuple(str(arg) for arg in args)
+        if any(SEPARATOR in part for part in (prefix, *parts)):
+            raise ValueError(f"a button id part holds {SEPARATOR!r}: {(prefix, *parts)!r}")
+        return cls(prefix, parts)
+
+    @classmethod
+    def parse(cls, text: str | None) -> "ButtonId":
+        """Any text reads: a missing or unknown id gives parts that no handler knows."""
+        prefix, *args = (text or "").split(SEPARATOR)
+        return cls(prefix, tuple(args))
+
+    def __str__(self) -> str:
+        return SEPARATOR.join((self.prefix, *self.args))
+
+    def arg(self, index: int) -> str:
+        """One argument, or "" when the id has fewer."""
+        return self.args[index] if index < len(self.args) else ""
+
+    @property
+    def rest(self) -> str:
+        """The arguments as one text, as a flow's answer receives them: "12:yes"."""
+        return SEPARATOR.join(self.args)
+
+    @property
+    def value(self) -> str:
+        """What the id stands for, its last part: "consent:yes" -> "yes"."""
+        return self.args[-1] if self.args else self.prefix
+
+
+def button_id(prefix: str, *args: Arg) -> str:
+    """The id's text, as a Choice carries it: button_id("ev", 12, "yes") -> "ev:12:yes"."""
+    return str(ButtonId.make(prefix, *args))
+
+
+def args_of(value: str | None) -> tuple[str, ...]:
+    """The parts of what follows an id's prefix (the value a flow's answer receives):
+    "12:yes" -> ("12", "yes"); None or "" -> ()."""
+    return tuple(value.split(SEPARATOR)) if value else ()
+
+
+def fits(button: str) -> bool:
+    """Whether an id fits every platform's button (Telegram's 64 bytes are the tightest)."""
+    return len(button.encode("utf-8")) <= MAX_BYTES
+
+
+# --- Stable keys --------------------------------------------------------------------------
+
+KEY_MAX = 24  # characters of a neighbourhood's key
+TOKEN_CHARS = 6  # characters of a token: 30 bits, no clash among a config's 20 entries
+
+
+def token(text: str) -> str:
+    """A short digest that names a value where a button has no room for the value itself
+    (the staff list packs four filters into one id): the same text, the same token."""
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=5).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:TOKEN_CHARS]
+
+
+def slug(text: str) -> str:
+    """ASCII letters and digits, other runs as "-": "Alfonso López" -> "alfonso-lopez"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    kept = "".join(ch.lower() if ch.isascii() and ch.isalnum() else "-" for ch in plain)
+    return "-".join(part for part in kept.split("-") if part)
+
+
+def neighbourhood_key(name: str) -> str:
+    """A neighbourhood's key in buttons: the slug of its name as configured, which does not
+    change when the list is reordered or grows. A long name's slug is cut, and one with no
+    Latin letters is empty: a token of the full name then keeps it apart from the others."""
+    readable = slug(name)
+    if readable and len(readable) <= KEY_MAX:
+        return readable
+    cut = readable[: KEY_MAX - TOKEN_CHARS - 1].rstrip("-")
+    return f"{cut}-{token(name)}" if cut else token(name)
+
+
+def neighbourhood_named(names: Sequence[str], key: str) -> str | None:
+    """The configured neighbourhood whose key this is; None when the config no longer has it.
+    (Two names that differ only in case or accents share a key: the first is meant.)"""
+    return next((name for name in names if neighbourhood_key(name) == key), None)
+
+
+def neighbourhood_tokened(names: Sequence[str], value: str) -> str | None:
+    """The configured neighbourhood with this token; None when the config no longer has it."""
+    return next((name for name in names if token(name) == value), None)
+
+
+# --- Ids written by older versions ---------------------------------------------------------
+
+# Staff status buttons ("st:s:<idea>:<n>") and the staff list's status filter carried an
+# index into tuple(IdeaStatus) until ids carried the status's stored name. This is that
+# order as it was, written out rather than computed from the enum: a new or reordered status
+# must not change what a button already sent means.
+LEGACY_STATUS_ORDER: tuple[str, ...] = (
+    "received",
+    "in_review",
+    "selected",
+    "in_progress",
+    "implemented",
+    "not_selected",
+    "duplicate",
+)
+
+
+def legacy_status(index: str) -> str | None:
+    """The stored name of the status an old index-form button meant, or None."""
+    if not index.isdigit() or int(index) >= len(LEGACY_STATUS_ORDER):
+        return None
+    return LEGACY_STATUS_ORDER[int(index)]
+
+
+def legacy_position(values: Sequence[T], index: str) -> T | None:
+    """What an old position-form button ("n4", a filter's "4") names: the entry at that
+    position of the list as configured now. The list may have changed since the button was
+    sent; without a key in the button this is the best we can know. None past its end."""
+    if not index.isdigit() or int(index) >= len(values):
+        return None
+    return values[int(index)]
+
+
+# --- Neighbourhood buttons ------------------------------------------------------------------
+
+NEIGHBOURHOOD = "nb"  # the part before a neighbourhood's key: ("nb", "la-flora")
+
+
+def neighbourhood_args(name: str) -> tuple[str, str]:
+    """The parts that name a neighbourhood in a button."""
+    return (NEIGHBOURHOOD, neighbourhood_key(name))
+
+
+def neighbourhood_of(args: Sequence[str], names: Sequence[str]) -> str | None:
+    """The configured neighbourhood ("nb", key) names; None for other parts or a key the
+    config no longer has."""
+    if len(args) != 2 or args[0] != NEIGHBOURHOOD:
+        return None
+    return neighbourhood_named(names, args[1])

@@ -1,0 +1,148 @@
+"""Staff buttons name a status by its stored name and the list's filters by stable values, so
+a button in a staff chat keeps its meaning when the statuses or the config's lists are
+reordered; buttons sent before (positions in those lists) still work."""
+
+from collections.abc import Callable
+
+import pytest
+
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import DEFAULT_CATEGORIES, DEFAULT_NEIGHBOURHOODS, LabSettings
+from handlers.flows import Dispatcher
+from handlers.staff import ideas_view
+from storage.database import Database
+from storage.models import IdeaStatus
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.staff.helpers import button, idea, make_staff_chat, staff_settings, submit_idea
+from tests.handlers.walk import answer_receipt, to_summary
+
+# As main made them before stable values (6d61e9e), for idea 1 and the default config:
+OLD_IN_REVIEW = "st:s:1:1"  # an index into tuple(IdeaStatus)
+OLD_NOT_SELECTED = "st:s:1:5"
+OLD_PAST_THE_END = "st:s:1:9"
+OLD_LIST_IN_REVIEW = "st:l:0:1..."  # page 0, status index 1
+OLD_LIST_MOBILITY = "st:l:0:.0.."  # category index 0
+OLD_LIST_LA_FLORA = "st:l:0:..4."  # neighbourhood index 4
+OLD_CHOOSE_NEIGHBOURHOOD = "st:f:n:0:0.0.4."  # received, mobility, La Flora
+OLD_BROADCAST_LA_FLORA = "bc_filter:neighbourhood:4"
+OLD_BROADCAST_PAST_THE_END = "bc_filter:neighbourhood:9"
+
+MOBILITY = "Movilidad y vías"
+REORDERED = LabSettings(
+    neighbourhoods=tuple(reversed(DEFAULT_NEIGHBOURHOODS)),
+    categories=tuple(reversed(DEFAULT_CATEGORIES)),
+)
+
+
+def staff_with(lab: LabSettings, database: Database, catalog: Catalog, clock: FakeClock) -> Chat:
+    """The same staff member, talking to a bot restarted with another config."""
+    settings = staff_settings().model_copy(update={"lab": lab})
+    return make_staff_chat(Dispatcher(database, settings, catalog, clock), catalog, clock)
+
+
+def filters(*names: str) -> str:
+    """The filters as the list's heading names them."""
+    return " · ".join(names)
+
+
+async def test_old_status_buttons_still_set_the_status_they_named(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(choice=OLD_NOT_SELECTED)
+    assert staff.asked("triage.ask_reason", reference=reference)
+    await staff.press("staff.quit")
+    await staff.send(choice=OLD_IN_REVIEW)
+    assert (await idea(database, reference)).status is IdeaStatus.IN_REVIEW
+    await staff.send(choice=OLD_PAST_THE_END)
+    assert staff.said("input.stale_button")
+    assert (await idea(database, reference)).status is IdeaStatus.IN_REVIEW
+
+
+async def test_a_status_button_keeps_its_meaning_when_the_statuses_are_reordered(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    reference = await submit_idea(make_chat(user="ana"))
+    await staff.send(command="idea", argument=reference)
+    in_review = button(staff, "→ " + staff.t("status.in_review"))
+    # A later version lists the statuses in another order; the card is still in the chat.
+    reordered = tuple(reversed(tuple(IdeaStatus)))
+    monkeypatch.setattr(ideas_view, "STATUSES", reordered)
+    monkeypatch.setattr("handlers.staff.buttons.STATUSES", reordered, raising=False)
+    await staff.send(choice=in_review)
+    assert (await idea(database, reference)).status is IdeaStatus.IN_REVIEW
+
+
+async def test_old_list_buttons_still_filter_by_what_they_showed(
+    staff: Chat, make_chat: Callable[..., Chat]
+) -> None:
+    reference = await submit_idea(make_chat(user="ana"))  # received, mobility, La Flora
+    await staff.send(choice=OLD_LIST_IN_REVIEW)
+    assert staff.t("staff_ideas.none", filters=staff.t("status.in_review")) in staff.text
+    for old, name in ((OLD_LIST_MOBILITY, MOBILITY), (OLD_LIST_LA_FLORA, "La Flora")):
+        await staff.send(choice=old)
+        assert staff.t("staff_ideas.title", filters=name, first=1, last=1, total=1) in staff.text
+        assert reference in staff.text
+    await staff.send(choice=OLD_CHOOSE_NEIGHBOURHOOD)
+    await staff.send(choice=button(staff, "Danubio"))
+    shown = filters(staff.t("status.received"), MOBILITY, "Danubio")
+    assert staff.t("staff_ideas.none", filters=shown) in staff.text
+
+
+async def test_list_filters_keep_their_meaning_when_the_config_is_reordered(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    reference = await submit_idea(make_chat(user="ana"))  # received, mobility, La Flora
+    await staff.command("ideas")
+    await staff.send(choice=button(staff, staff.t("staff_ideas.filter_c")))
+    await staff.send(choice=button(staff, MOBILITY))
+    await staff.send(choice=button(staff, staff.t("staff_ideas.filter_n")))
+    la_flora = button(staff, "La Flora")
+    # The lab reorders both lists and restarts; the buttons are still in the chat.
+    after = staff_with(REORDERED, database, catalog, clock)
+    await after.send(choice=la_flora)
+    shown = filters(MOBILITY, "La Flora")
+    assert after.t("staff_ideas.title", filters=shown, first=1, last=1, total=1) in after.text
+    assert reference in after.text
+
+
+async def _to_neighbourhoods(chat: Chat) -> None:
+    await chat.command("difundir")
+    await chat.say("Reunión de vecinos el jueves")
+    await chat.press("staff.no_event")
+    await chat.press("staff.audience_neighbourhood")
+
+
+@pytest.fixture
+async def neighbour(make_chat: Callable[..., Chat]) -> None:
+    """Ana, whose idea is in La Flora, takes announcements: the one in that audience."""
+    person = make_chat(language="es", user="ana")
+    await to_summary(person)
+    await person.press("summary.send")
+    await answer_receipt(person, updates=True, announcements=True)
+
+
+async def test_an_old_broadcast_neighbourhood_button_still_names_its_place(
+    staff: Chat, neighbour: None
+) -> None:
+    await _to_neighbourhoods(staff)
+    await staff.send(choice=OLD_BROADCAST_PAST_THE_END)
+    assert staff.said("input.stale_button") and staff.asked("staff.broadcast_filter")
+    await staff.send(choice=OLD_BROADCAST_LA_FLORA)
+    assert staff.replies[-1].text == staff.t("staff.broadcast_confirm", count=1)
+
+
+async def test_a_broadcast_neighbourhood_keeps_its_place_when_the_list_is_reordered(
+    staff: Chat, neighbour: None, database: Database, catalog: Catalog, clock: FakeClock
+) -> None:
+    await _to_neighbourhoods(staff)
+    la_flora = button(staff, "La Flora")
+    after = staff_with(REORDERED, database, catalog, clock)
+    await after.send(choice=la_flora)
+    assert after.replies[-1].text == after.t("staff.broadcast_confirm", count=1)
+    await after.press("staff.send")
+    stored = await database.reader().broadcasts.get(1)
+    assert stored is not None and stored.audience == "neighbourhood:La Flora"
