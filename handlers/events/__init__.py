@@ -1,1 +1,2 @@
-"""The lab's events: cards with RSVP buttons, calendar files, reminders and notices."""
+"""The lab's events: the list and cards with RSVP buttons (and the consent an RSVP needs),
+calendar files, reminders and notices, and the staff's guided new event (new_event)."""

@@ -1,2 +1,2 @@
-"""What the lab's team does in chat: create events, send broadcasts. Every entry checks the
-caller against the configured staff ids."""
+"""What the lab's team does in chat: the ideas view and triage, the daily digest and stats,
+broadcasts, exports in chat, alerts. Every entry checks the caller against the staff ids."""
