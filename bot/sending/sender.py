@@ -70,7 +70,7 @@ class RetryPolicy:
     bulk_seconds_per_chat: float = 1.0  # bulk messages to one chat at most this often
 
     def pause(self, attempt: int) -> float:
-        base = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+        base = min(self.max_backoff_seconds, self.backoff_seconds * 2.0 ** (attempt - 1))
         return base * random.uniform(0.8, 1.2)  # jitter, so that retries spread out
 
 
@@ -119,7 +119,7 @@ class Sender:
             return Outcome("skipped", 0, str(error))
         if bulk:
             await self._wait_for_chat(recipient, len(messages))
-        attempts, ids = 0, []
+        attempts, ids = 0, list[str]()
         for message in messages:
             outcome = await self._send_one(recipient, message, lane)
             attempts = max(attempts, outcome.attempts)
