@@ -121,6 +121,22 @@ class Outcome(TypedDict):
     integrity: str
 
 
+class Report(TypedDict):
+    """A soak's result, printed as JSON: what the kills cost residents and the broadcast."""
+
+    kills: int
+    seconds: float
+    residents: int
+    residents_with_one_idea: int
+    residents_with_more: int
+    answers_sent_again: int
+    broadcast_recipients: int
+    broadcast_missed: int
+    broadcast_repeats: int
+    integrity_check: str
+    folder: str
+
+
 async def _outcome(folder: Path, broadcast_id: int) -> Outcome:
     database = await Database.open(folder / "minga.sqlite3")
     try:
@@ -138,7 +154,7 @@ async def _outcome(folder: Path, broadcast_id: int) -> Outcome:
 
 async def soak(
     kills: int, residents: int, audience: int, seed: int, folder: Path | None = None
-) -> dict[str, object]:
+) -> Report:
     """The run; its database stays in `folder` (a new temporary one by default) to look at."""
     chance = random.Random(seed)
     api = FakeBotApi()
@@ -194,7 +210,7 @@ def main() -> int:
     print(json.dumps(report, indent=2))
     ok = (report["residents_with_one_idea"] == report["residents"]
           and report["broadcast_missed"] == 0
-          and report["broadcast_repeats"] <= report["kills"]  # type: ignore[operator]
+          and report["broadcast_repeats"] <= report["kills"]
           and report["integrity_check"] == "ok")  # fmt: skip
     print("soak: OK" if ok else "soak: FAILED", file=sys.stderr)
     return 0 if ok else 1

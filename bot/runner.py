@@ -8,12 +8,11 @@ from typing import Any
 
 from starlette.routing import Route
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application
 
 from bot import web
 from bot.app import Runtime
 from bot.channels.telegram import webhook as telegram_webhook
-from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
@@ -44,7 +43,7 @@ def whatsapp_channel(runtime: Runtime) -> WhatsAppChannel:
 
 async def start_telegram(
     channel: TelegramChannel, settings: Settings, stack: AsyncExitStack
-) -> Application:
+) -> MingaApplication:
     """Initialize, start and connect the PTB application (polling, or the webhook)."""
     application = channel.build_application()
     try:
@@ -65,7 +64,7 @@ async def start_telegram(
     return application
 
 
-async def _stop_application(application: Application) -> None:
+async def _stop_application(application: MingaApplication) -> None:
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     if application.running:
@@ -94,7 +93,7 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
     settings = runtime.settings
     senders: dict[str, Sender] = {}
     routes: list[Route] = []
-    application: Application | None = None
+    application: MingaApplication | None = None
     telegram: TelegramChannel | None = None
     if settings.telegram.token is not None:
         telegram = telegram_channel(runtime)
@@ -139,7 +138,7 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
 
 
 async def _connect_telegram(
-    telegram: TelegramChannel, application: Application, settings: Settings
+    telegram: TelegramChannel, application: MingaApplication, settings: Settings
 ) -> None:
     if settings.telegram.mode == "webhook":
         assert settings.telegram.webhook_url and settings.telegram.webhook_secret

@@ -1,14 +1,21 @@
 """The dependency rules of DESIGN.md: handlers/ stays channel-agnostic, the engine imports no
 flow, and no module imports itself back through others (no import circle, not even one
-hidden in a function)."""
+hidden in a function). And the project's shape: no `type: ignore` (the type checker's word
+is fixed, not silenced), no function over MAX_FUNCTION_LINES."""
 
 import ast
+import io
+import re
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATFORM = {"telegram", "httpx", "aiohttp", "starlette", "apscheduler", "aiosqlite", "uvicorn"}
 PROJECT = ("bot", "handlers", "storage")
+TYPED = (*PROJECT, "bench", "tests")  # every folder mypy checks
+MAX_FUNCTION_LINES = 50  # a function does one thing; a longer one is split into named steps
+IGNORE = re.compile(r"#.*\btype:\s*ignore\b")
 # Libraries handlers/ imports inside the one function that needs them: each costs start-up
 # time (a second for matplotlib) that only an export or a digest should pay.
 LAZY_LIBRARIES = {
@@ -180,3 +187,48 @@ def test_handlers_and_storage_import_inside_functions_only_heavy_libraries() -> 
                 )
                 for name in names:
                     assert (module, name) in LAZY_LIBRARIES, f"{module} imports {name} late"
+
+
+def _ignores(source: str) -> list[int]:
+    """The lines with a `# type: ignore` comment (the words inside a string do not count)."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    return [t.start[0] for t in tokens if t.type == tokenize.COMMENT and IGNORE.match(t.string)]
+
+
+def _long_functions(source: str) -> list[tuple[str, int]]:
+    """Each function (nested ones too) longer than MAX_FUNCTION_LINES, with its length."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            if length > MAX_FUNCTION_LINES:
+                found.append((node.name, length))
+    return found
+
+
+def test_no_type_ignore_anywhere() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in TYPED
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for line in _ignores(path.read_text("utf-8"))
+    ]
+    assert found == [], "fix the types instead: " + ", ".join(found)
+
+
+def test_no_function_in_bot_handlers_or_storage_is_over_50_lines() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}::{name} ({length} lines)"
+        for folder in PROJECT
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for name, length in _long_functions(path.read_text("utf-8"))
+    ]
+    assert found == [], "split into well-named steps: " + ", ".join(found)
+
+
+def test_the_shape_checks_find_what_they_look_for() -> None:
+    ignored = 'x = 1\ny = f(x)  # type: ignore[arg-type]\nz = "# type: ignore"\n'
+    assert _ignores(ignored) == [2]
+    body = "".join(f"    x = {n}\n" for n in range(MAX_FUNCTION_LINES))
+    assert _long_functions(f"def long():\n{body}") == [("long", MAX_FUNCTION_LINES + 1)]
+    assert _long_functions(f"def short():\n{body[: body.rindex('    x')]}") == []

@@ -6,11 +6,21 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 
 from bot.channels.files import NOT_IMAGE, image_suffix
 from handlers.engine.catalog import Catalog
 from handlers.engine.dispatcher import Dispatcher
-from handlers.engine.messages import Choice, Document, Inbound, Location, Media, Picture, Reply
+from handlers.engine.messages import (
+    Choice,
+    Document,
+    Inbound,
+    Location,
+    Media,
+    Picture,
+    Reply,
+    Said,
+)
 from storage.private import write_private
 
 CHANNEL = "console"
@@ -69,7 +79,7 @@ class ConsoleChannel:
                 await self._send(inbound)
         self._write(self._t("console.bye"))
 
-    def _inbound(self, **payload: object) -> Inbound:
+    def _inbound(self, **said: Unpack[Said]) -> Inbound:
         self._count += 1
         return Inbound(
             channel=CHANNEL,
@@ -77,7 +87,7 @@ class ConsoleChannel:
             external_id=f"{self._session}-{self._count}",
             at=datetime.now(UTC),
             language_hint=self._language,
-            **payload,  # type: ignore[arg-type]
+            **said,
         )
 
     def parse(self, line: str) -> Inbound | None:

@@ -109,10 +109,11 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         deadline = _deadline(args.deadline, settings, now)
         categories = tuple(_category(c) for c in args.category) if args.category else None
         async with runtime.database.transaction() as repos:
-            call = await open_call(repos, title=args.title, description=args.description,
-                                   categories=categories or DEFAULT_CATEGORIES, deadline=deadline,
-                                   actor="cli", now=now)  # fmt: skip
-        emit(args, _document(call, {}), f"call {call.id} open\n{_line(call, {}, settings, now)}")
+            opened = await open_call(repos, title=args.title, description=args.description,
+                                     categories=categories or DEFAULT_CATEGORIES,
+                                     deadline=deadline, actor="cli", now=now)  # fmt: skip
+        emit(args, _document(opened, {}),
+             f"call {opened.id} open\n{_line(opened, {}, settings, now)}")  # fmt: skip
         return
     reader = runtime.database.reader()
     if task == "list":
@@ -122,9 +123,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
         return
     if task == "close":
         async with runtime.database.transaction() as repos:
-            call = await close_call(repos, args.id, now)
-        emit(args, _document(call, await reader.calls.entries(call.id)),
-             f"call {call.id} closed")  # fmt: skip
+            closed = await close_call(repos, args.id, now)
+        emit(args, _document(closed, await reader.calls.entries(closed.id)),
+             f"call {closed.id} closed")  # fmt: skip
         return
     call = await reader.calls.get(args.id)
     if call is None:

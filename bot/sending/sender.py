@@ -70,7 +70,7 @@ class RetryPolicy:
     bulk_seconds_per_chat: float = 1.0  # bulk messages to one chat at most this often
 
     def pause(self, attempt: int) -> float:
-        base = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))
+        base = min(self.max_backoff_seconds, self.backoff_seconds * 2.0 ** (attempt - 1))
         return base * random.uniform(0.8, 1.2)  # jitter, so that retries spread out
 
 
@@ -119,7 +119,7 @@ class Sender:
             return Outcome("skipped", 0, str(error))
         if bulk:
             await self._wait_for_chat(recipient, len(messages))
-        attempts, ids = 0, []
+        attempts, ids = 0, list[str]()
         for message in messages:
             outcome = await self._send_one(recipient, message, lane)
             attempts = max(attempts, outcome.attempts)
@@ -159,6 +159,8 @@ class Sender:
         return Outcome("halted", 0, str(error), halt_seconds=error.seconds)
 
     async def _send_one(self, recipient: str, message: Any, lane: Lane) -> Outcome:
+        """One message, tried again after a server error or a time-out and after waiting out
+        a rate limit (not the message's fault: not counted as an attempt)."""
         attempt, waits = 0, 0
         while True:
             attempt += 1
@@ -179,12 +181,7 @@ class Sender:
                 self._chat_free_at[recipient] = self._monotonic() + error.retry_after
                 await self._sleep(error.retry_after)
             except RateLimited as error:
-                # The platform's limit applies to everything: bulk pauses (with `everyone`,
-                # replies too); this message waits.
-                if error.everyone:
-                    self._pacer.pause_all(error.retry_after)
-                else:
-                    self._pacer.pause_bulk(error.retry_after)
+                self._pause(error)
                 waits += 1
                 attempt -= 1  # a 429 is not the message's fault
                 if waits > MAX_RATE_LIMIT_WAITS:
@@ -192,22 +189,34 @@ class Sender:
                 log.info("%s asked to wait %.1f s (lane %s)", self.channel, error.retry_after,
                          lane.name)  # fmt: skip
                 await self._sleep(error.retry_after)
-            except Blocked as error:
-                return Outcome("blocked", attempt, str(error))
-            except Skipped as error:
-                return Outcome("skipped", attempt, str(error))
-            except TryLater as error:
-                return Outcome("retry", attempt, str(error))
-            except Halted as error:
-                return self._halt(error)
-            except Rejected as error:
-                log.warning("%s refused a message: %s", self.channel, error)
-                return Outcome("failed", attempt, str(error))
             except Transient as error:
                 if attempt >= self._policy.attempts:
                     log.warning("%s send failed after %d attempts: %s", self.channel, attempt,
                                 error)  # fmt: skip
                     return Outcome("failed", attempt, str(error))
                 await self._sleep(self._policy.pause(attempt))
-            except DeliveryError as error:  # a transport's own subclass: treat as refused
-                return Outcome("failed", attempt, str(error))
+            except DeliveryError as error:
+                return self._given_up(error, attempt)
+
+    def _pause(self, error: RateLimited) -> None:
+        """The platform's limit applies to everything: bulk pauses (with `everyone`, replies
+        too); the message that met it waits."""
+        if error.everyone:
+            self._pacer.pause_all(error.retry_after)
+        else:
+            self._pacer.pause_bulk(error.retry_after)
+
+    def _given_up(self, error: DeliveryError, attempt: int) -> Outcome:
+        """The outcome of an error that is not tried again."""
+        if isinstance(error, Blocked):
+            return Outcome("blocked", attempt, str(error))
+        if isinstance(error, Skipped):
+            return Outcome("skipped", attempt, str(error))
+        if isinstance(error, TryLater):
+            return Outcome("retry", attempt, str(error))
+        if isinstance(error, Halted):
+            return self._halt(error)
+        if isinstance(error, Rejected):
+            log.warning("%s refused a message: %s", self.channel, error)
+        # a Rejected, or a transport's own subclass of DeliveryError: treated as refused
+        return Outcome("failed", attempt, str(error))

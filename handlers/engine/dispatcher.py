@@ -80,6 +80,14 @@ def _brought(inbound: Inbound) -> list[str]:
     return [inbound.media.path] if inbound.media is not None else []
 
 
+def _let_go(held: list[str], draft: Draft, turn: Turn) -> list[str]:
+    """Files the draft held and no longer does (sent with the idea, replaced, discarded), and
+    those the turn released: candidates for deletion (those an idea keeps are not deleted).
+    Files the draft still holds are not looked up again on every turn."""
+    still = set(held_by(draft))
+    return [*(path for path in held if path not in still), *turn.released_media]
+
+
 def _load_state(step: str, draft: str) -> ConversationState:
     """A stored state; one this version cannot read starts over instead of failing each turn."""
     try:
@@ -216,23 +224,12 @@ class Dispatcher:
             return None
         now = self._clock.now()
         async with self._database.turn() as work:
-            repos = work.repos
             if resident is None:
                 resident = await work.create_resident(inbound.channel, inbound.user_key, now)
             state = (
                 ConversationState() if record is None else _load_state(record.step, record.draft)
             )
-            turn = Turn(
-                inbound=inbound,
-                resident=resident,
-                state=state,
-                repos=repos,
-                settings=self._settings,
-                catalog=self._catalog,
-                now=now,
-                routes=self._routes,
-                first_contact=record is None,
-            )
+            turn = self._new_turn(inbound, resident, state, work.repos, now, first=record is None)
             before, held = state.step, held_by(state.draft)
             await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
@@ -248,11 +245,7 @@ class Dispatcher:
             )
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
-        # Files the draft held and no longer does (sent with the idea, replaced, discarded)
-        # are candidates: those an idea keeps are not deleted. Files it still holds are not
-        # looked up again on every turn.
-        still = set(held_by(state.draft))
-        dropped += [*(path for path in held if path not in still), *turn.released_media]
+        dropped += _let_go(held, state.draft, turn)
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",
             inbound.channel,
@@ -262,6 +255,23 @@ class Dispatcher:
             state.step,
         )
         return turn.replies
+
+    def _new_turn(
+        self, inbound: Inbound, resident: Resident, state: ConversationState,
+        repos: Repositories, now: datetime, *, first: bool,
+    ) -> Turn:  # fmt: skip
+        """The turn a message starts (`first`: the resident's first message ever)."""
+        return Turn(
+            inbound=inbound,
+            resident=resident,
+            state=state,
+            repos=repos,
+            settings=self._settings,
+            catalog=self._catalog,
+            now=now,
+            routes=self._routes,
+            first_contact=first,
+        )
 
     async def _after_failure(self, inbound: Inbound) -> list[Reply] | None:
         """The turn rolled back; remember the message id (so a retry does not fail again and

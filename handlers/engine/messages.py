@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypedDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,19 @@ class Inbound:
             and self.media is None
             and self.unsupported is None
         )
+
+
+class Said(TypedDict, total=False):
+    """What a person sent, as Inbound's keyword arguments: one payload field (a command with
+    its argument). For code that builds an Inbound from a few words (the console, tests)."""
+
+    text: str | None
+    command: str | None
+    argument: str | None
+    choice: str | None
+    location: Location | None
+    media: Media | None
+    unsupported: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ photos and pin, and the triage buttons). Staff only: the callers check first."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import PurePosixPath
 
 from babel.dates import format_date, format_datetime
@@ -222,7 +223,7 @@ async def choose_filter(turn: Turn, kind: str, view: View) -> None:
     turn.say(turn.t(key), tuple(choices))
 
 
-def _when(turn: Turn, idea_time) -> str:  # type: ignore[no-untyped-def]
+def _when(turn: Turn, idea_time: datetime) -> str:
     zone = turn.settings.lab.zone
     pattern = turn.t("staff_idea.time_format")
     return format_datetime(idea_time.astimezone(zone), pattern, locale=turn.language)

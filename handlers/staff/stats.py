@@ -8,7 +8,8 @@ TOP = 10  # values shown per group; the rest are added up as "others"
 GROUPS = ("status", "category", "neighbourhood", "focus", "channel", "call")
 
 
-async def label(turn: Turn, group: str, value: object) -> str:
+async def label(turn: Turn, group: str, value: str | int | None) -> str:
+    """A value of a stats group as staff read it (a call's id -> its title)."""
     if value is None:
         return turn.t(f"stats.none_{group}") if group in ("neighbourhood", "call") else "-"
     if group == "status":
@@ -18,7 +19,7 @@ async def label(turn: Turn, group: str, value: object) -> str:
     if group == "focus":
         return turn.t(f"focus.{value}")
     if group == "call":
-        call = await turn.repos.calls.get(int(value))  # type: ignore[call-overload]
+        call = await turn.repos.calls.get(int(value))
         return call.title if call else str(value)
     if group == "channel":
         return channel_name(turn, str(value))

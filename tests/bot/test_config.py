@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from bot.config import ConfigError, Settings, config_path, list_items, load_settings
 
@@ -14,11 +15,21 @@ def test_the_example_file_is_exactly_the_built_in_settings() -> None:
     assert load_settings(ROOT / "config.example.toml") == Settings()
 
 
+def _sections() -> dict[str, type[BaseModel]]:
+    """Each [section] of the settings and its model."""
+    sections = {}
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel), section
+        sections[section] = model
+    return sections
+
+
 def test_every_setting_is_documented_in_the_example_file() -> None:
     example = (ROOT / "config.example.toml").read_text("utf-8")
-    for section, field in Settings.model_fields.items():
+    for section, model in _sections().items():
         assert f"[{section}]" in example, section
-        for name in field.annotation.model_fields:  # type: ignore[union-attr]
+        for name in model.model_fields:
             written = (f"{name} =", f"[[{section}.{name}]]", f"[{section}.{name}]")
             assert any(form in example for form in written), f"{section}.{name}"
 
@@ -106,8 +117,8 @@ LIST_SAMPLES = {
 
 def _plain_lists() -> list[str]:
     return [f"{section}.{name}"
-            for section, field in Settings.model_fields.items()
-            for name, inner in field.annotation.model_fields.items()  # type: ignore[union-attr]
+            for section, model in _sections().items()
+            for name, inner in model.model_fields.items()
             if list_items(inner)]  # fmt: skip
 
 

@@ -3,10 +3,11 @@
 import itertools
 import re
 from collections.abc import Sequence
+from typing import Unpack
 
 from handlers.engine.buttons import fits
 from handlers.engine.catalog import Catalog
-from handlers.engine.messages import Choice, Inbound, Location, Media, Reply
+from handlers.engine.messages import Choice, Inbound, Location, Media, Reply, Said
 from handlers.flows import Dispatcher
 from tests.fakes.clock import FakeClock
 
@@ -51,7 +52,7 @@ class Chat:
     def t(self, key: str, **values: object) -> str:
         return self.catalog.text(self.language, key, **values)
 
-    def inbound(self, external_id: str | None = None, **payload: object) -> Inbound:
+    def inbound(self, external_id: str | None = None, **said: Unpack[Said]) -> Inbound:
         return Inbound(
             channel=self.channel,
             user_key=self.user,
@@ -59,7 +60,7 @@ class Chat:
             at=self.clock.now(),
             language_hint=self.language,
             group=self.group,
-            **payload,  # type: ignore[arg-type]
+            **said,
         )
 
     async def deliver(self, replies: Sequence[Reply]) -> None:
@@ -69,10 +70,10 @@ class Chat:
         self.replies = list(replies)
         self.history.extend(replies)
 
-    async def send(self, external_id: str | None = None, **payload: object) -> list[Reply]:
+    async def send(self, external_id: str | None = None, **said: Unpack[Said]) -> list[Reply]:
         self.replies = []
         self.clock.advance(seconds=TYPING_SECONDS)  # a person takes a moment per message
-        await self.dispatcher.handle(self.inbound(external_id, **payload), self.deliver)
+        await self.dispatcher.handle(self.inbound(external_id, **said), self.deliver)
         return self.replies
 
     async def say(self, text: str) -> list[Reply]:

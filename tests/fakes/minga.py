@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 import httpx
+from pydantic import SecretStr
 
 from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.runner import run_channels
@@ -33,7 +34,7 @@ def telegram_settings(
     [telegram] settings, `sections` whole sections (staff=, events=, web=)."""
     return Settings(
         telegram=TelegramSettings(
-            token=TOKEN, base_url=api.base_url, base_file_url=api.base_file_url,
+            token=SecretStr(TOKEN), base_url=api.base_url, base_file_url=api.base_file_url,
             poll_timeout_seconds=1, **(telegram or {}),
         ),
         storage=storage_in(tmp_path),

@@ -215,9 +215,9 @@ class FakeBotApi:
         """A file sent "as a file" (its name and type are what the sender's phone claims)."""
         file_id = f"doc-{next(self._message_ids)}"
         self.files[file_id] = data
+        stated = len(data) if size is None else size  # what the sender's phone claims
         document = {"file_id": file_id, "file_unique_id": f"{file_id}u", "file_name": name,
-                    "mime_type": mime_type}  # fmt: skip
-        document["file_size"] = len(data) if size is None else size
+                    "mime_type": mime_type, "file_size": stated}  # fmt: skip
         return await self.push({"message": self._message(user_id, "es", document=document)})
 
     async def send_sticker(self, user_id: int) -> int:
@@ -273,16 +273,17 @@ class FakeBotApi:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):  # a file upload (sendDocument)
             form = await request.form()
-            params = {}
+            params: dict[str, Any] = {}
             for key, value in form.multi_items():
-                if hasattr(value, "read"):
-                    params[key] = {"filename": value.filename, "content": await value.read()}
-                else:
+                if isinstance(value, str):
                     params[key] = value
+                else:
+                    params[key] = {"filename": value.filename, "content": await value.read()}
         else:
             raw = (await request.body()).decode("utf-8")
             if content_type.startswith("application/json"):
-                return json.loads(raw or "{}")
+                body: dict[str, Any] = json.loads(raw or "{}")
+                return body
             params = dict(parse_qsl(raw))
         params |= dict(request.query_params)
         for key in JSON_PARAMETERS & params.keys():

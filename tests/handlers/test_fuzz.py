@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from handlers.account.commands import COMMAND_ALIASES
 from handlers.engine.catalog import Catalog
-from handlers.engine.messages import Inbound, Location, Media, Reply
+from handlers.engine.messages import Inbound, Location, Media, Reply, Said
 from handlers.engine.settings import FlowSettings, StaffSettings
 from handlers.engine.state import Step
 from handlers.flows import Dispatcher
@@ -36,7 +36,7 @@ FLOATS = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([91.0,
 
 
 @st.composite
-def inbound_payloads(draw: st.DrawFn) -> dict[str, object]:
+def inbound_payloads(draw: st.DrawFn) -> Said:
     kind = draw(st.sampled_from(["text", "command", "choice", "location", "media", "other"]))
     if kind == "text":
         return {"text": draw(ANY_TEXT)}
@@ -71,7 +71,7 @@ class Errors(logging.Handler):
         self.records.append(record)
 
 
-async def _run(messages: list[tuple[str, str, bool, dict[str, object]]]) -> None:
+async def _run(messages: list[tuple[str, str, bool, Said]]) -> None:
     database = await Database.open(":memory:")
     clock = FakeClock(datetime(2026, 11, 21, 15, tzinfo=UTC))
     flow = FlowSettings(staff=StaffSettings(telegram_ids=(int(STAFF),)))
@@ -88,7 +88,7 @@ async def _run(messages: list[tuple[str, str, bool, dict[str, object]]]) -> None
             clock.advance(seconds=2)
             group = "-100" if in_group and channel == "telegram" else None
             inbound = Inbound(channel=channel, user_key=user, external_id=f"f{number}",
-                              at=clock.now(), group=group, **payload)  # type: ignore[arg-type]  # fmt: skip
+                              at=clock.now(), group=group, **payload)  # fmt: skip
             await dispatcher.handle(inbound, deliver)
         assert errors.records == [], [r.getMessage() for r in errors.records]
         async with database.transaction() as repos:

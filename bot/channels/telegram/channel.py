@@ -6,11 +6,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.files import Downloads
@@ -26,6 +27,12 @@ from handlers.engine.dispatcher import Dispatcher
 from handlers.engine.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
+
+# Minga's PTB application, as build_application makes it: PTB's default bot and context, its
+# per-user/chat/bot data unused (dicts), and no JobQueue (bot/scheduler.py schedules).
+MingaApplication = Application[
+    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
+]
 
 # Private chats are residents'; groups are the staff's (the handlers check who writes).
 CHAT_TYPES = frozenset((ChatType.PRIVATE, ChatType.GROUP, ChatType.SUPERGROUP))
@@ -64,7 +71,7 @@ class TelegramChannel:
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
 
-    def build_application(self) -> Application:
+    def build_application(self) -> MingaApplication:
         if self._settings.token is None:
             raise ValueError("telegram.token is not set")
         self._requests = (AiohttpRequest(self._settings.max_connections), AiohttpRequest(1))
@@ -86,7 +93,7 @@ class TelegramChannel:
         self._bot = application.bot
         return application
 
-    async def _register_commands(self, application: Application) -> None:
+    async def _register_commands(self, application: MingaApplication) -> None:
         await register_commands(
             application.bot,
             self._catalog,
@@ -101,13 +108,13 @@ class TelegramChannel:
         for request in self._requests:
             await request.shutdown()
 
-    async def start_webhook(self, application: Application, url: str, secret: str) -> None:
+    async def start_webhook(self, application: MingaApplication, url: str, secret: str) -> None:
         """Register the command menus, then ask Telegram to post updates to `url`."""
         await self._register_commands(application)
         await application.bot.set_webhook(url, secret_token=secret,
                                           allowed_updates=ALLOWED_UPDATES)  # fmt: skip
 
-    async def start_polling(self, application: Application) -> None:
+    async def start_polling(self, application: MingaApplication) -> None:
         """Register the command menus, then fetch updates (the application is initialized)."""
         await self._register_commands(application)
         assert application.updater is not None
@@ -165,7 +172,7 @@ class TelegramChannel:
     async def send(self, recipient: str, message: OutgoingMessage, *, bulk: bool) -> None:
         """One Bot API call; Telegram's errors become the sender's."""
         assert self._bot is not None, "build_application() first"
-        extra = {"allow_paid_broadcast": True} if bulk and self._settings.paid_broadcast else {}
+        paid = bulk and self._settings.paid_broadcast
         with as_sender_errors():
             async with self._slots:
-                await call(self._bot, int(recipient), message, extra, self._media_dir)
+                await call(self._bot, int(recipient), message, self._media_dir, paid=paid)

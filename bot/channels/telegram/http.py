@@ -23,7 +23,8 @@ def _seconds(value: object, default: float | None) -> float | None:
     """A timeout PTB passed, or ours when it passed BaseRequest.DEFAULT_NONE."""
     if isinstance(value, _DEFAULT):  # what PTB passes for "not set"
         return default
-    return value  # type: ignore[return-value]
+    assert value is None or isinstance(value, int | float), value  # else PTB's ODVInput[float]
+    return value
 
 
 class AiohttpRequest(BaseRequest):

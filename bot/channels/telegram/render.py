@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from telegram import (
     InlineKeyboardButton,
@@ -88,11 +89,11 @@ def _texts(text: str, markup: Markup | None) -> list[OutgoingMessage]:
 def render(reply: Reply) -> list[OutgoingMessage]:
     markup = markup_for(reply)
     if reply.document is not None or reply.picture is not None:
-        attached = {"document": reply.document, "picture": reply.picture}
+        attached = partial(OutgoingMessage, document=reply.document, picture=reply.picture)
         if len(reply.text) <= MAX_CAPTION:
-            messages = [OutgoingMessage(reply.text, markup, **attached)]
+            messages = [attached(reply.text, markup)]
         else:  # too long for a caption: the text (with the buttons), then the file alone
-            messages = [*_texts(reply.text, markup), OutgoingMessage("", **attached)]
+            messages = [*_texts(reply.text, markup), attached("")]
     elif reply.text or reply.venue is None:
         messages = _texts(reply.text, markup)
     else:  # only a pin: it carries the buttons

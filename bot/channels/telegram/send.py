@@ -22,6 +22,7 @@ from bot.config import TelegramSettings
 from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender, Transport
+from handlers.engine.messages import Document, Picture
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # bots send files up to 50 MB
 
@@ -74,38 +75,30 @@ def as_sender_errors() -> Iterator[None]:
 
 
 async def call(
-    bot: Bot, chat_id: int, message: OutgoingMessage, extra: dict, media_dir: Path
+    bot: Bot, chat_id: int, message: OutgoingMessage, media_dir: Path, *, paid: bool
 ) -> None:
-    """The one Bot API call that sends `message`: a photo, a file, a pin or a text."""
+    """The one Bot API call that sends `message`: a photo, a file, a pin or a text. `paid`:
+    a bulk message sent as a paid broadcast (beyond the free 30 a second)."""
+    # PTB leaves a None parameter out of the call: allow_paid_broadcast is sent only if paid.
+    paid_broadcast = True if paid else None
     if message.picture is not None:
-        picture = message.picture
-        content = picture.content
-        if content is None:  # a resident's stored photo
-            assert picture.path is not None
-            content = await asyncio.to_thread((media_dir / picture.path).read_bytes)
         await bot.send_photo(
             chat_id,
-            InputFile(content, filename=picture.filename),
+            InputFile(await _picture_bytes(message.picture, media_dir),
+                      filename=message.picture.filename),
             caption=message.text or None,
             reply_markup=message.markup,
-            **extra,
-        )
+            allow_paid_broadcast=paid_broadcast,
+        )  # fmt: skip
     elif message.document is not None:
-        document = message.document
-        if document.size > MAX_UPLOAD_BYTES:
-            raise Rejected(f"file of {document.size} bytes is over Telegram's upload limit")
-        content = document.content
-        if document.path:  # an export written to disk: at most 50 MB, checked above
-            content = await asyncio.to_thread(Path(document.path).read_bytes)
-        elif document.stored:  # a resident's voice note (at most 20 MB, as downloaded)
-            content = await asyncio.to_thread((media_dir / document.stored).read_bytes)
         await bot.send_document(
             chat_id,
-            InputFile(content, filename=document.filename),
+            InputFile(await _document_bytes(message.document, media_dir),
+                      filename=message.document.filename),
             caption=message.text or None,
             reply_markup=message.markup,
-            **extra,
-        )
+            allow_paid_broadcast=paid_broadcast,
+        )  # fmt: skip
     elif message.venue is not None:
         venue = message.venue
         await bot.send_venue(
@@ -115,12 +108,37 @@ async def call(
             title=venue.title,
             address=venue.address,
             reply_markup=message.markup,
-            **extra,
+            allow_paid_broadcast=paid_broadcast,
         )
     else:
-        # The raw call: PTB's send_message would build a Message from Telegram's answer,
-        # which Minga never reads (a tenth of the bot's CPU in the paid lane's profile).
-        parameters = {"chat_id": chat_id, "text": message.text, **extra}
-        if message.markup is not None:
-            parameters["reply_markup"] = message.markup
-        await bot.do_api_request("sendMessage", api_kwargs=parameters)
+        await _send_text(bot, chat_id, message, paid=paid)
+
+
+async def _picture_bytes(picture: Picture, media_dir: Path) -> bytes:
+    """A picture made now, or a resident's stored photo read from the media folder."""
+    if picture.content is not None:
+        return picture.content
+    assert picture.path is not None
+    return await asyncio.to_thread((media_dir / picture.path).read_bytes)
+
+
+async def _document_bytes(document: Document, media_dir: Path) -> bytes:
+    """A file's bytes, refused (before reading) when over Telegram's upload limit."""
+    if document.size > MAX_UPLOAD_BYTES:
+        raise Rejected(f"file of {document.size} bytes is over Telegram's upload limit")
+    if document.path:  # an export written to disk: at most 50 MB, checked above
+        return await asyncio.to_thread(Path(document.path).read_bytes)
+    if document.stored:  # a resident's voice note (at most 20 MB, as downloaded)
+        return await asyncio.to_thread((media_dir / document.stored).read_bytes)
+    return document.content
+
+
+async def _send_text(bot: Bot, chat_id: int, message: OutgoingMessage, *, paid: bool) -> None:
+    """The raw call: PTB's send_message would build a Message from Telegram's answer, which
+    Minga never reads (a tenth of the bot's CPU in the paid lane's profile)."""
+    parameters: dict[str, object] = {"chat_id": chat_id, "text": message.text}
+    if paid:
+        parameters["allow_paid_broadcast"] = True
+    if message.markup is not None:
+        parameters["reply_markup"] = message.markup
+    await bot.do_api_request("sendMessage", api_kwargs=parameters)

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.ext import Application
+
+from bot.channels.telegram.channel import MingaApplication
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024  # one update: a message of 4,096 characters is far below this
 
 
-def route(application: Application, secret: str) -> Route:
+def route(application: MingaApplication, secret: str) -> Route:
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
@@ -31,10 +32,11 @@ def route(application: Application, secret: str) -> Route:
             return Response(status_code=413)
         try:
             data = json.loads(body)
+            # JSON but not an object (null, a list, a number): no update; PTB would raise.
+            if not isinstance(data, dict):
+                return Response(status_code=400)
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError):
-            return Response(status_code=400)
-        if update is None:
             return Response(status_code=400)
         # Handled by the application's own update loop, like a polled update.
         await application.update_queue.put(update)

@@ -326,7 +326,7 @@ class WhatsAppChannel:
         except GraphError as error:
             raise self._delivery_error(recipient, message, error, bulk=bulk) from None
 
-    async def _with_upload(self, body: dict[str, Any], kind: str, upload: Upload) -> dict:
+    async def _with_upload(self, body: dict[str, Any], kind: str, upload: Upload) -> dict[str, Any]:
         content = upload.content
         if upload.path:
             content = await asyncio.to_thread(Path(upload.path).read_bytes)

@@ -21,7 +21,7 @@ def test_every_key_exists_in_spanish_and_english(catalog: Catalog) -> None:
 
 
 def _all_placeholders(catalog: Catalog, language: str, key: str) -> set[str]:
-    return entry_placeholders(catalog.forms(language, key))  # type: ignore[arg-type]
+    return entry_placeholders(catalog.forms(language, key))
 
 
 def test_placeholders_match_between_languages(catalog: Catalog) -> None:

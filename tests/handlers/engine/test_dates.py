@@ -20,8 +20,8 @@ BOGOTA = ZoneInfo("America/Bogota")
 NOW = datetime(2026, 12, 4, 10, 0, tzinfo=BOGOTA)  # a Friday morning
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=BOGOTA)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BOGOTA)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ browser (Debian's chromium) opened from disk."""
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NEEDS_CHROMIUM = "needs Debian's chromium: sudo apt-get install chromium (.ci/run installs it)"
 
 
-async def add_talkative_idea(database: Database, now) -> str:  # type: ignore[no-untyped-def]
+async def add_talkative_idea(database: Database, now: datetime) -> str:
     """A resident who wrote their phone, e-mail and name into the idea itself."""
     async with database.transaction() as repos:
         resident = await repos.residents.get_or_create("telegram", "777", now)

@@ -29,9 +29,13 @@ async def stored(database: Database) -> list[IdeaRecord]:
     return [idea async for idea in database.reader().idea_search.stream(IdeaFilter())]
 
 
-async def export(database: Database, tmp_path: Path, format: str, **options: object) -> Path:
+async def export(
+    database: Database, tmp_path: Path, format: str, *, with_contact: bool = False,
+    media_url: str | None = None,
+) -> Path:  # fmt: skip
     path = tmp_path / f"ideas.{format}"
-    count = await export_ideas(database.reader(), LAB, format=format, path=path, **options)  # type: ignore[arg-type]
+    count = await export_ideas(database.reader(), LAB, format=format, path=path,
+                               with_contact=with_contact, media_url=media_url)  # fmt: skip
     assert count == len(PEOPLE)
     return path
 

@@ -21,7 +21,7 @@ GROUP = "-1001234567890"
 
 def staff_settings(**changes: object) -> FlowSettings:
     values: dict[str, object] = {"telegram_ids": (int(STAFF),), "group_chat_id": int(GROUP)}
-    return FlowSettings(staff=StaffSettings(**{**values, **changes}))  # type: ignore[arg-type]
+    return FlowSettings(staff=StaffSettings.model_validate({**values, **changes}))
 
 
 def staff_dispatcher(

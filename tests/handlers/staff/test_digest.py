@@ -149,8 +149,8 @@ async def test_resumen_on_demand_does_not_change_what_the_next_digest_covers(
     assert await queue(database, clock.now())
     [row] = await outbox_rows(database, "digest")
     assert json.loads(row["payload"])["since"] < row["created_at"]
-    assert await database.reader().digests.last() is not None  # only the scheduled one counted
-    assert (await database.reader().digests.last()).ideas == 1  # type: ignore[union-attr]
+    last = await database.reader().digests.last()
+    assert last is not None and last.ideas == 1  # only the scheduled one counted
 
 
 async def test_each_new_idea_goes_to_the_group_when_asked(

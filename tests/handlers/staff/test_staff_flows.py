@@ -153,7 +153,7 @@ async def test_staff_can_attach_any_upcoming_event_to_a_broadcast(
     ],
 )
 async def test_a_new_event_takes_dates_as_people_write_them(
-    staff_chat: Chat, database: Database, typed: str, expected: tuple[int, ...]
+    staff_chat: Chat, database: Database, typed: str, expected: tuple[int, int, int, int]
 ) -> None:
     chat = staff_chat  # the clock: 16 August 2026, 2 p.m. in Bogotá
     await chat.command("nuevo_evento")
@@ -166,11 +166,13 @@ async def test_a_new_event_takes_dates_as_people_write_them(
     await chat.press("staff.skip")  # no pin
     await chat.press("staff.no_limit")
     await chat.press("staff.skip")  # no description
-    start = datetime(*expected, tzinfo=ZoneInfo("America/Bogota"))  # type: ignore[misc]
+    bogota = ZoneInfo("America/Bogota")
+    year, month, day, hour = expected
+    start = datetime(year, month, day, hour, tzinfo=bogota)
     # The preview confirms the full date: weekday, day, month, year and time.
-    shown = full_when(start, start.tzinfo, "es")  # type: ignore[arg-type]
+    shown = full_when(start, bogota, "es")
     assert chat.t("staff.event_dates", start=shown,
-                  end=full_when(start + timedelta(hours=2), start.tzinfo, "es")) in chat.text  # type: ignore[arg-type]  # fmt: skip
+                  end=full_when(start + timedelta(hours=2), bogota, "es")) in chat.text  # fmt: skip
     await chat.press("staff.create")
     event = await database.reader().events.get(1)
     assert event is not None and event.starts_at == start

@@ -31,14 +31,14 @@ def _settings(api: FakeBotApi, tmp_path: Path, **telegram: object) -> Settings:
     )  # fmt: skip
 
 
-async def _queue(path: Path, **options: object) -> int:
+async def _queue(path: Path) -> int:
     """What `minga broadcast send` does, from another connection (another process)."""
     database = await Database.open(path)
     try:
         async with database.transaction() as repos:
             broadcast = await queue_broadcast(
                 repos, text=TEXT, event_id=None, audience=Audience("all"), created_by="cli",
-                reporter_id=None, now=datetime.now(UTC), **options,  # type: ignore[arg-type]
+                reporter_id=None, now=datetime.now(UTC),
             )  # fmt: skip
         return broadcast.id
     finally:

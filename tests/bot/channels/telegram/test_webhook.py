@@ -51,7 +51,8 @@ async def test_updates_come_by_webhook_with_the_secret_and_are_answered(
 
         assert await _post(url, api.webhook_body(api.text_update(RESIDENT, "hola")), SECRET) == 200
         await api.expect(RESIDENT, es("role.ask"))
-        assert await _post(url, b"not json", SECRET) == 400
+        for not_an_update in (b"not json", b"null", b"[]", b"7", b"{}"):
+            assert await _post(url, not_an_update, SECRET) == 400
         assert await _post(url, b"{" + b" " * (2 << 20) + b"}", SECRET) == 413  # 2 MB: refused
     # The bot has stopped, every update it took handled: only "hola" was read and answered,
     # nothing of the refused ones (whose /start would have been answered too).
