@@ -1,6 +1,6 @@
-"""The one place that lists Minga's flows: the routing tables are built from them once, and
-the dispatcher is given them. The engine (handlers/engine/) imports no flow; the exports and
-the outbound messages hold no conversation of their own, so they bring no flow."""
+"""The one place that lists Minga's flows, one per family package: the routing tables are
+built from them once, and the dispatcher is given them. The engine (handlers/engine/) imports
+no flow."""
 
 from collections.abc import Callable
 from functools import cache
@@ -14,11 +14,13 @@ from handlers.engine.flow import Flow, build_routes
 from handlers.engine.settings import FlowSettings
 from handlers.engine.turn import Routes
 from handlers.events.flow import FLOW as EVENTS
+from handlers.exports.flow import FLOW as EXPORTS
 from handlers.intake.flow import FLOW as INTAKE
+from handlers.outbound.flow import FLOW as OUTBOUND
 from handlers.privacy.flow import FLOW as PRIVACY
 from handlers.staff.flow import FLOW as STAFF
 
-FLOWS: tuple[Flow, ...] = (ACCOUNT, INTAKE, CALLS, EVENTS, PRIVACY, STAFF)
+FLOWS: tuple[Flow, ...] = (ACCOUNT, INTAKE, CALLS, EVENTS, PRIVACY, STAFF, OUTBOUND, EXPORTS)
 
 
 @cache

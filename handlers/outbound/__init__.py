@@ -1,2 +1,3 @@
 """What goes out in bulk: what each kind of outbox row says when it is sent (compose), the few
-values a WhatsApp template carries (summaries), and broadcasts' audiences and queuing."""
+values a WhatsApp template carries (summaries), broadcasts' audiences and queuing, and the
+staff's guided /difundir (broadcast_form), this family's flow."""

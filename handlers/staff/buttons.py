@@ -6,7 +6,8 @@ from handlers.engine.buttons import ButtonId, args_of, legacy_status
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
-from handlers.staff import export_chat, ideas_view, triage_flow
+from handlers.exports import chat as export_chat
+from handlers.staff import ideas_view, triage_flow
 from handlers.staff.common import refuse
 from handlers.staff.ideas_view import View
 from handlers.staff.triage import TriageProblem, change_status, set_award

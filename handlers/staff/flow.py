@@ -1,10 +1,11 @@
 """The lab's team as one flow: the ideas (/ideas, /idea and the triage buttons and typed
-answers), /difundir, /resumen, /estadisticas and /exportar. Every entry checks the caller."""
+answers), /resumen and /estadisticas. Every entry checks the caller. /difundir is the
+outbound flow's, /exportar the exports flow's."""
 
 from handlers.engine.flow import Flow
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import voice
-from handlers.staff import broadcast, buttons, digest, export_chat, ideas_view, stats, triage_flow
+from handlers.staff import buttons, digest, ideas_view, stats, triage_flow
 from handlers.staff.common import staff_only
 from handlers.staff.ideas_view import STAFF
 
@@ -18,10 +19,6 @@ async def open_idea(turn: Turn) -> None:
     await ideas_view.open_idea(turn, turn.inbound.argument)
 
 
-async def export_offer(turn: Turn) -> None:
-    export_chat.offer(turn)
-
-
 async def show_digest(turn: Turn) -> None:
     """/resumen: the digest so far, without changing what the next scheduled one covers."""
     since, until = await digest.window(turn.repos, turn.settings, turn.now)
@@ -30,18 +27,16 @@ async def show_digest(turn: Turn) -> None:
 
 FLOW = Flow(
     name="staff",
-    questions={**broadcast.QUESTIONS, **triage_flow.QUESTIONS},
-    answers={**broadcast.ANSWERS, **triage_flow.ANSWERS},
-    typed=broadcast.TYPED | triage_flow.TYPED,
-    group_typed=broadcast.TYPED | triage_flow.TYPED,
-    staff_steps=broadcast.STEPS | triage_flow.STEPS,
+    questions=triage_flow.QUESTIONS,
+    answers=triage_flow.ANSWERS,
+    typed=triage_flow.TYPED,
+    group_typed=triage_flow.TYPED,
+    staff_steps=triage_flow.STEPS,
     buttons={STAFF: buttons.on_button},
     commands={
-        "broadcast": staff_only(broadcast.start),
         "ideas": staff_only(list_ideas, takes_argument=True),
         "idea": staff_only(open_idea, takes_argument=True),
         "stats": staff_only(stats.show),
         "digest": staff_only(show_digest),
-        "export": staff_only(export_offer),
     },
 )

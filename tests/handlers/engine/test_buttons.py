@@ -29,8 +29,8 @@ from handlers.engine.turn import Turn
 from handlers.flows import routes
 from handlers.intake.answers import neighbourhood_pressed
 from handlers.intake.questions import ask_location
+from handlers.outbound.broadcast_form import ask_filter
 from handlers.staff import ideas_view
-from handlers.staff.broadcast import ask_filter
 from handlers.staff.common import staff_draft
 from handlers.staff.ideas_view import View
 from storage.models import IdeaStatus, Resident

@@ -1,16 +1,21 @@
 """The routing tables: built once from the list of flows, each step, button prefix and command
 owned by exactly one flow, and a list of flows that does not fit together refused clearly."""
 
+import importlib
 import subprocess
 import sys
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from handlers.engine.flow import Flow, RoutesError, build_routes
 from handlers.engine.state import Step
 from handlers.flows import FLOWS, routes
+
+HANDLERS = Path(__file__).resolve().parents[3] / "handlers"
+NOT_FLOWS = {"engine"}  # the machinery every flow plugs into
 
 
 def _owners(kind: str) -> Counter[object]:
@@ -40,6 +45,32 @@ def test_the_tables_are_the_flows_together() -> None:
     assert set(built.questions) == set(built.answers) == set(Step)
     assert built.typed == frozenset().union(*(flow.typed for flow in FLOWS))
     assert routes() is built  # built once
+
+
+def _family_packages() -> list[str]:
+    """The packages of handlers/ (folders with an __init__.py) other than the engine."""
+    return sorted(path.parent.name for path in HANDLERS.glob("*/__init__.py")
+                  if path.parent.name not in NOT_FLOWS)  # fmt: skip
+
+
+def test_every_family_package_exports_one_flow_and_the_list_has_them_all() -> None:
+    """A feature is found from the folder names: each family's flow.py exports its FLOW, named
+    after its folder, and handlers/flows.py lists every one of them."""
+    families = _family_packages()
+    assert {"exports", "outbound", "staff"} <= set(families)
+    for family in families:
+        flow = importlib.import_module(f"handlers.{family}.flow").FLOW
+        assert isinstance(flow, Flow) and flow.name == family, family
+    assert sorted(flow.name for flow in FLOWS) == families
+
+
+def test_a_flow_asks_answers_and_takes_buttons_with_its_own_package() -> None:
+    """A step is asked and answered by the code of the family that owns it, not another's."""
+    for flow in FLOWS:
+        own = f"handlers.{flow.name}."
+        handlers = [*flow.questions.values(), *flow.answers.values(), *flow.buttons.values()]
+        strays = {h.__module__ for h in handlers if not h.__module__.startswith(own)}
+        assert not strays, (flow.name, strays)
 
 
 def test_a_module_alone_has_its_own_questions_whatever_was_imported_before() -> None:

@@ -5,7 +5,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.settings import FlowSettings, StaffSettings
+from handlers.engine.settings import (
+    DEFAULT_CATEGORIES,
+    DEFAULT_NEIGHBOURHOODS,
+    FlowSettings,
+    LabSettings,
+    StaffSettings,
+)
 from handlers.flows import Dispatcher
 from handlers.outbound.compose import compose
 from storage.database import Database
@@ -17,6 +23,11 @@ from tests.handlers.walk import to_summary
 
 STAFF = "4242"
 GROUP = "-1001234567890"
+# The default config with both lists reversed: a lab that reorders them and restarts.
+REORDERED = LabSettings(
+    neighbourhoods=tuple(reversed(DEFAULT_NEIGHBOURHOODS)),
+    categories=tuple(reversed(DEFAULT_CATEGORIES)),
+)
 
 
 def staff_settings(**changes: object) -> FlowSettings:
@@ -70,6 +81,12 @@ def make_staff_chat(dispatcher: Dispatcher, catalog: Catalog, clock: FakeClock,
                     *, group: bool = False) -> Chat:  # fmt: skip
     return Chat(dispatcher, catalog, clock, language="es", user=STAFF, channel="telegram",
                 group=GROUP if group else None)  # fmt: skip
+
+
+def staff_with(lab: LabSettings, database: Database, catalog: Catalog, clock: FakeClock) -> Chat:
+    """The same staff member, talking to a bot restarted with another config."""
+    settings = staff_settings().model_copy(update={"lab": lab})
+    return make_staff_chat(Dispatcher(database, settings, catalog, clock), catalog, clock)
 
 
 Factory = Callable[..., Chat]

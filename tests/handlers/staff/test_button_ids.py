@@ -7,15 +7,12 @@ from collections.abc import Callable
 import pytest
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.settings import DEFAULT_CATEGORIES, DEFAULT_NEIGHBOURHOODS, LabSettings
-from handlers.flows import Dispatcher
 from handlers.staff import ideas_view
 from storage.database import Database
 from storage.models import IdeaStatus
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.handlers.staff.helpers import button, idea, make_staff_chat, staff_settings, submit_idea
-from tests.handlers.walk import answer_receipt, to_summary
+from tests.handlers.staff.helpers import REORDERED, button, idea, staff_with, submit_idea
 
 # As main made them before stable values (6d61e9e), for idea 1 and the default config:
 OLD_IN_REVIEW = "st:s:1:1"  # an index into tuple(IdeaStatus)
@@ -25,20 +22,8 @@ OLD_LIST_IN_REVIEW = "st:l:0:1..."  # page 0, status index 1
 OLD_LIST_MOBILITY = "st:l:0:.0.."  # category index 0
 OLD_LIST_LA_FLORA = "st:l:0:..4."  # neighbourhood index 4
 OLD_CHOOSE_NEIGHBOURHOOD = "st:f:n:0:0.0.4."  # received, mobility, La Flora
-OLD_BROADCAST_LA_FLORA = "bc_filter:neighbourhood:4"
-OLD_BROADCAST_PAST_THE_END = "bc_filter:neighbourhood:9"
 
 MOBILITY = "Movilidad y vías"
-REORDERED = LabSettings(
-    neighbourhoods=tuple(reversed(DEFAULT_NEIGHBOURHOODS)),
-    categories=tuple(reversed(DEFAULT_CATEGORIES)),
-)
-
-
-def staff_with(lab: LabSettings, database: Database, catalog: Catalog, clock: FakeClock) -> Chat:
-    """The same staff member, talking to a bot restarted with another config."""
-    settings = staff_settings().model_copy(update={"lab": lab})
-    return make_staff_chat(Dispatcher(database, settings, catalog, clock), catalog, clock)
 
 
 def filters(*names: str) -> str:
@@ -107,42 +92,3 @@ async def test_list_filters_keep_their_meaning_when_the_config_is_reordered(
     shown = filters(MOBILITY, "La Flora")
     assert after.t("staff_ideas.title", filters=shown, first=1, last=1, total=1) in after.text
     assert reference in after.text
-
-
-async def _to_neighbourhoods(chat: Chat) -> None:
-    await chat.command("difundir")
-    await chat.say("Reunión de vecinos el jueves")
-    await chat.press("staff.no_event")
-    await chat.press("staff.audience_neighbourhood")
-
-
-@pytest.fixture
-async def neighbour(make_chat: Callable[..., Chat]) -> None:
-    """Ana, whose idea is in La Flora, takes announcements: the one in that audience."""
-    person = make_chat(language="es", user="ana")
-    await to_summary(person)
-    await person.press("summary.send")
-    await answer_receipt(person, updates=True, announcements=True)
-
-
-async def test_an_old_broadcast_neighbourhood_button_still_names_its_place(
-    staff: Chat, neighbour: None
-) -> None:
-    await _to_neighbourhoods(staff)
-    await staff.send(choice=OLD_BROADCAST_PAST_THE_END)
-    assert staff.said("input.stale_button") and staff.asked("staff.broadcast_filter")
-    await staff.send(choice=OLD_BROADCAST_LA_FLORA)
-    assert staff.replies[-1].text == staff.t("staff.broadcast_confirm", count=1)
-
-
-async def test_a_broadcast_neighbourhood_keeps_its_place_when_the_list_is_reordered(
-    staff: Chat, neighbour: None, database: Database, catalog: Catalog, clock: FakeClock
-) -> None:
-    await _to_neighbourhoods(staff)
-    la_flora = button(staff, "La Flora")
-    after = staff_with(REORDERED, database, catalog, clock)
-    await after.send(choice=la_flora)
-    assert after.replies[-1].text == after.t("staff.broadcast_confirm", count=1)
-    await after.press("staff.send")
-    stored = await database.reader().broadcasts.get(1)
-    assert stored is not None and stored.audience == "neighbourhood:La Flora"

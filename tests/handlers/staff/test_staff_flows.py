@@ -1,6 +1,5 @@
 """Staff in chat: /nuevo_evento and /difundir, guided; nobody else can use them."""
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +11,6 @@ from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.handlers.events.helpers import add_event, outbox_rows
-from tests.handlers.walk import answer_receipt, to_summary
 
 STAFF = "4242"
 
@@ -74,73 +71,6 @@ async def test_staff_can_give_up_an_event_midway(staff_chat: Chat, database: Dat
     await staff_chat.press("staff.quit")
     assert staff_chat.t("staff.cancelled") in staff_chat.text
     assert await database.reader().events.get(1) is None
-
-
-async def test_staff_broadcast_with_an_event_reaches_the_audience_and_reports(
-    staff_chat: Chat, make_chat: Callable[..., Chat], database: Database, clock: FakeClock
-) -> None:
-    event = await add_event(database, clock.now())
-    for name in ("ana", "beto"):
-        person = make_chat(language="es", user=name)
-        await to_summary(person)
-        await person.press("summary.send")
-        await answer_receipt(person, updates=True, announcements=True)
-    chat = staff_chat
-    await chat.command("difundir")
-    await chat.say("¡Les esperamos en el lanzamiento!")
-    await chat.press_label(event.title)
-    await chat.press("staff.audience_all")
-    assert "¡Les esperamos en el lanzamiento!" in chat.text and event.title in chat.text
-    assert chat.replies[-1].text == chat.t("staff.broadcast_confirm", count=2)
-    await chat.press("staff.send")
-    assert chat.t("staff.broadcast_queued", id=1, count=2) in chat.text
-    rows = await outbox_rows(database, "broadcast")
-    assert len(rows) == 2
-    broadcast = await database.reader().broadcasts.get(1)
-    staff = await database.reader().residents.find("telegram", STAFF)
-    assert broadcast is not None and staff is not None and broadcast.reporter_id == staff.id
-    assert broadcast.event_id == event.id and broadcast.audience == "all"
-
-
-async def test_staff_broadcast_by_neighbourhood(
-    staff_chat: Chat, make_chat: Callable[..., Chat], database: Database
-) -> None:
-    person = make_chat(language="es", user="ana")
-    await to_summary(person)  # her idea is in La Flora
-    await person.press("summary.send")
-    await answer_receipt(person, updates=True, announcements=True)
-    await staff_chat.command("broadcast")
-    await staff_chat.say("Reunión de vecinos de La Flora el jueves")
-    await staff_chat.press("staff.no_event")
-    await staff_chat.press("staff.audience_neighbourhood")
-    await staff_chat.press_label("La Flora")
-    assert staff_chat.replies[-1].text == staff_chat.t("staff.broadcast_confirm", count=1)
-
-
-async def test_staff_can_attach_any_upcoming_event_to_a_broadcast(
-    staff_chat: Chat, database: Database, clock: FakeClock
-) -> None:
-    """Not only the soonest few: "more events" pages on to the last one."""
-    events = [await add_event(database, clock.now(), days=1 + n, title=f"Sesión número {n}")
-              for n in range(20)]  # fmt: skip
-    chat = staff_chat
-    await chat.command("difundir")
-    await chat.say("¡Les esperamos!")
-    seen: set[str] = set()
-    while events[-1].title not in (labels := [c.label for c in chat.choices]):
-        seen.update(labels)
-        assert len(chat.choices) <= 10  # a WhatsApp list's rows
-        await chat.press("staff.more_events")
-    seen.update(labels)
-    assert {event.title for event in events} <= seen
-    await chat.press_label(events[-1].title)
-    assert len(chat.choices) <= 10
-    await chat.press_label(chat.t("staff.audience_event", title=events[-1].title))
-    assert events[-1].title in chat.text  # the preview carries the event's card
-    await chat.press("staff.send")
-    broadcast = await database.reader().broadcasts.get(1)
-    assert broadcast is not None and broadcast.event_id == events[-1].id
-    assert broadcast.audience == f"event:{events[-1].id}"
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from tests.handlers.staff.helpers import (
     idea,
     submit_idea,
 )
-from tests.handlers.walk import PROBLEM, to_identity
+from tests.handlers.walk import PROBLEM
 
 
 async def test_staff_list_open_and_move_an_idea_and_the_resident_hears_in_english(
@@ -174,24 +174,6 @@ async def test_stats_count_by_every_group(
     assert staff.t("stats.row", label="Recibida", count=3) in staff.text
     assert staff.t("stats.row", label=staff.t("stats.none_call"), count=3) in staff.text
     assert staff.t("stats.row", label="test", count=3) in staff.text  # the channel
-
-
-async def test_exportar_sends_the_file_without_contact_details(
-    staff: Chat, make_chat: Callable[..., Chat]
-) -> None:
-    resident = make_chat(language="es", user="ana")
-    await to_identity(resident)
-    await resident.press("identity.named")
-    await resident.say("Ana Rojas")
-    await resident.say("ana@example.org")
-    await resident.press("publish.no")
-    await resident.press("summary.send")
-    await staff.command("exportar")
-    await staff.send(choice=button(staff, staff.t("export.format_csv")))
-    [reply] = staff.replies
-    assert reply.document is not None and reply.document.filename.endswith(".csv")
-    text = reply.document.content.decode("utf-8-sig")
-    assert "MNG-2026-000001" in text and "Ana Rojas" not in text and "ana@example" not in text
 
 
 @pytest.mark.parametrize("name", ["MNG-2026-000002", "mng 2026 000002", "2", "000002", "#2"])
