@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -72,9 +73,14 @@ async def _stop_application(application: MingaApplication) -> None:
 
 
 async def run_channels(
-    settings: Settings, stop: asyncio.Event, *, clock: Clock | None = None
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    clock: Clock | None = None,
+    opened: Callable[[Runtime], None] | None = None,
 ) -> None:
-    """Run until `stop` is set. Built exactly this way by `minga run` and by the tests."""
+    """Run until `stop` is set. Built exactly this way by `minga run` and by the tests
+    (`opened` hands them the runtime: to wait on its outbox policy or its dispatcher)."""
     if settings.telegram.token is None and not settings.whatsapp.enabled:
         raise ConfigError(
             "no channel to run: set telegram.token in the config file or the environment "
@@ -83,6 +89,8 @@ async def run_channels(
         )
     runtime = await Runtime.open(settings, clock=clock)
     try:
+        if opened is not None:
+            opened(runtime)
         async with AsyncExitStack() as stack:
             await _run(runtime, stop, stack)
     finally:

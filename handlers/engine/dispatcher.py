@@ -74,6 +74,10 @@ class KeyedLocks:
     def __len__(self) -> int:
         return len(self._locks)
 
+    def __contains__(self, key: Hashable) -> bool:
+        """Someone holds or waits for this key's lock."""
+        return key in self._locks
+
 
 def _brought(inbound: Inbound) -> list[str]:
     """The file the adapter kept for this message (a photo, a voice note), if any."""
@@ -120,6 +124,11 @@ class Dispatcher:
         # Deletes media files a committed turn let go of (the composition root sets it).
         self.release_media: Callable[[list[str]], None] | None = None
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
+
+    def handling(self, channel: str, user_key: str) -> bool:
+        """A message of this conversation is being handled (its replies not all delivered yet)
+        or waits in line: tests wait for False before reading a turn's last reply."""
+        return (channel, user_key) in self._locks
 
     async def handle(self, inbound: Inbound, deliver: Deliver) -> bool:
         """Process one inbound message; False when it was a duplicate and was dropped."""

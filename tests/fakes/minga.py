@@ -2,6 +2,7 @@
 in the background, its web server listening, residents already in its database."""
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ import aiosqlite
 import httpx
 from pydantic import SecretStr
 
+from bot.app import Runtime
 from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.runner import run_channels
 from handlers.engine.clock import Clock
@@ -45,22 +47,65 @@ def telegram_settings(
 class Running:
     """`minga run` in the background, stopped on exit: the exit returns once every update
     it took is handled (PTB's stop handles the pending ones; WhatsApp's waits for its tasks),
-    so what a test asserts after the block is final."""
+    so what a test asserts after the block is final. Inside the block, `caught_up` and
+    `handling` wait on the running bot itself, never on a fixed sleep."""
 
     def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self._runtime: asyncio.Future[Runtime] | None = None
 
     async def __aenter__(self) -> "Running":
-        self.task = asyncio.create_task(run_channels(self.settings, self.stop, clock=self.clock))
+        self._runtime = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(
+            run_channels(self.settings, self.stop, clock=self.clock,
+                         opened=self._runtime.set_result)
+        )  # fmt: skip
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.stop.set()
         assert self.task is not None
         await asyncio.wait_for(self.task, 15)
+
+    @property
+    def runtime(self) -> Runtime:
+        """The running bot's composition root (its dispatcher, its outbox policy)."""
+        assert self._runtime is not None and self._runtime.done(), "not running yet"
+        return self._runtime.result()
+
+    async def caught_up(self, timeout: float = 15) -> None:  # noqa: ASYNC109
+        """Wake the outbox worker and return once it has looked and found nothing it may
+        send (nothing due, nothing in flight): what a test awaits before saying that nothing
+        (more) was sent. Rows written from outside (`minga broadcast`, a test) are looked at."""
+        await self._while_running(self._opened(), timeout)
+        self.runtime.outbox.wake()
+        await self._while_running(self.runtime.outbox.until_caught_up(), timeout)
+
+    def handling(self, channel: str, user_key: str) -> bool:
+        """A message of this conversation is being handled or waits in line: once False,
+        every reply to what the person sent so far has been delivered."""
+        return self.runtime.dispatcher.handling(channel, user_key)
+
+    async def _opened(self) -> None:
+        assert self._runtime is not None
+        await asyncio.shield(self._runtime)
+
+    async def _while_running(self, waiting: Awaitable[None], timeout: float) -> None:  # noqa: ASYNC109
+        """`waiting`, unless the bot stops first (then what stopped it is raised)."""
+        assert self.task is not None
+        waiter = asyncio.ensure_future(waiting)
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.wait([waiter, self.task], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+        if self.task.done():
+            self.task.result()  # raises what stopped it
+            raise AssertionError("the bot stopped while a test waited on it")
+        waiter.result()
 
 
 async def opted_in(path: Path, count: int, *, first: int = 7_000_000) -> list[int]:

@@ -52,6 +52,7 @@ class Resident:
     def __init__(self, api: Any, chat: int) -> None:
         self.api = api
         self.chat = chat
+        self.bot: Running | None = None  # the bot they write to, once they start
         self.seen = 0
         self.waits: list[int] = []  # messages the bot sent to others before answering each
         self.receipt: str | None = None
@@ -61,12 +62,16 @@ class Resident:
         start = _sends(self.api)
         await wait_for(lambda: len(self.api.sent[self.chat]) > self.seen, timeout)
         self.waits.append(_sends(self.api) - start)
-        await asyncio.sleep(0.2)  # a turn may say two things; read the last
+        # A turn may say two things: read the last, once the turn has delivered them all.
+        bot = self.bot
+        assert bot is not None
+        await wait_for(lambda: not bot.handling("telegram", str(self.chat)), timeout)
         messages = self.api.sent[self.chat]
         self.seen = len(messages)
         return messages[-1]
 
-    async def file_an_idea(self, steps: int = 25) -> None:
+    async def file_an_idea(self, bot: Running, steps: int = 25) -> None:
+        self.bot = bot
         await self.api.send_text(self.chat, "/start")
         for _ in range(steps):
             message = await self._next()
@@ -106,9 +111,9 @@ async def _replies_and_a_broadcast(api: Any, tmp_path: Path) -> None:
     followers = await opted_in(settings.storage.database, 300)
     await _queue_broadcast(settings.storage.database)
     residents = [Resident(api, 5_600_000 + i) for i in range(10)]
-    async with Running(settings):
+    async with Running(settings) as bot:
         await wait_for(lambda: len(api.sent) >= 20, 120)  # the broadcast is under way
-        await asyncio.gather(*(resident.file_an_idea() for resident in residents))
+        await asyncio.gather(*(resident.file_an_idea(bot) for resident in residents))
         await wait_for(lambda: all(api.sent[chat] for chat in followers), 120)
     busiest = window.busiest
     assert api.rate_limited == 0, f"{api.rate_limited} answers 429 (busiest second: {busiest})"
@@ -156,14 +161,14 @@ async def _a_crowd_and_a_newcomer(api: Any, tmp_path: Path) -> None:
 
     newcomer = Resident(api, 5_900_000)
 
-    async def newcomer_after_a_while() -> None:
+    async def newcomer_after_a_while(bot: Running) -> None:
         await asyncio.sleep(3)  # the crowd's backlog has built up
-        await newcomer.file_an_idea()
+        await newcomer.file_an_idea(bot)
 
-    async with Running(settings):
+    async with Running(settings) as bot:
         await asyncio.gather(
             *(flood(chat) for chat in crowd), *(calmly(chat) for chat in calm),
-            newcomer_after_a_while(),
+            newcomer_after_a_while(bot),
         )  # fmt: skip
         path = settings.storage.database
 
