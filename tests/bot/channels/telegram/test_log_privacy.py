@@ -1,6 +1,6 @@
 """The logs at INFO carry ids, never what identifies or was told by a resident: a whole
 intake with a name, an e-mail and a phone number, on Telegram (WhatsApp, where the user id
-is a phone number: tests/bot/whatsapp/test_log_privacy.py), scanned line by line."""
+is a phone number: tests/bot/channels/whatsapp/test_log_privacy.py), scanned line by line."""
 
 import logging
 

@@ -12,7 +12,7 @@ import pytest
 from bot.channels.whatsapp.webhook import signature, signed_by
 from bot.config import Settings
 from handlers.engine.settings import FloodSettings
-from tests.bot.whatsapp.conftest import (
+from tests.bot.channels.whatsapp.conftest import (
     PAYLOADS,
     resident,
     until_listening,

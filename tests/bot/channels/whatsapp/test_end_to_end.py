@@ -12,7 +12,7 @@ from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
 from storage.database import Database
 from storage.models import EventFields
-from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
+from tests.bot.channels.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, choice_ids, text_of
 from tests.fakes.minga import Running
 

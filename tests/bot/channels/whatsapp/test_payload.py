@@ -3,7 +3,7 @@
 import json
 
 from bot.channels.whatsapp.payload import ErrorNotice, Incoming, Status, events, read_message
-from tests.bot.whatsapp.conftest import PAYLOADS
+from tests.bot.channels.whatsapp.conftest import PAYLOADS
 
 
 def _events(name: str) -> list:

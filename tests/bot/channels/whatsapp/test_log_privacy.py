@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from handlers.engine.catalog import Catalog
-from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
+from tests.bot.channels.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi
 from tests.fakes.leaks import IDEA, NAME, PHONE, PROBLEM, WA_ID, leaks
 from tests.fakes.minga import Running

@@ -15,7 +15,7 @@ from bot.config import Settings
 from handlers.engine.settings import StaffSettings
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
-from tests.bot.whatsapp.conftest import until_listening, webhook_url, whatsapp_settings
+from tests.bot.channels.whatsapp.conftest import until_listening, webhook_url, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, envelope, post_signed, text_of
 from tests.fakes.minga import Running
 from tests.fakes.wait import wait_for

@@ -5,7 +5,7 @@ import stat
 from pathlib import Path
 
 from handlers.engine.catalog import Catalog
-from tests.bot.whatsapp.conftest import resident, until_listening, whatsapp_settings
+from tests.bot.channels.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, WhatsAppResident
 from tests.fakes.minga import Running
 
