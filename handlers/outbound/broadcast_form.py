@@ -2,13 +2,8 @@
 who gets it, see it exactly as residents will (with the number of recipients), and confirm.
 The running bot's outbox sends it; they hear how it went when it ends."""
 
-from handlers.engine.buttons import (
-    NEIGHBOURHOOD,
-    args_of,
-    legacy_position,
-    neighbourhood_args,
-    neighbourhood_of,
-)
+from handlers.engine.buttons import NEIGHBOURHOOD, args_of, neighbourhood_args
+from handlers.engine.legacy_buttons import LEGACY_NEIGHBOURHOOD, neighbourhood_filtered
 from handlers.engine.messages import Choice, Reply
 from handlers.engine.replies import expected_choice, reject
 from handlers.engine.state import Step
@@ -175,10 +170,8 @@ async def _filter(turn: Turn, value: str | None) -> None:
     kind, chosen = (args[0], args[1]) if len(args) == 2 else ("", "")
     if kind == "category" and lab.category(chosen) is not None:
         draft.audience = str(Audience("category", chosen))
-    elif kind in (NEIGHBOURHOOD, "neighbourhood"):
-        # "neighbourhood:<n>": an older version's position in the list as configured now.
-        place = (legacy_position(lab.neighbourhoods, chosen) if kind == "neighbourhood"
-                 else neighbourhood_of(args, lab.neighbourhoods))  # fmt: skip
+    elif kind in (NEIGHBOURHOOD, LEGACY_NEIGHBOURHOOD):
+        place = neighbourhood_filtered(args, lab.neighbourhoods)
         if place is None:  # gone from the config since the button was sent
             return reject(turn, "input.stale_button")
         draft.audience = str(Audience("neighbourhood", place))

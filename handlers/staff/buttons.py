@@ -2,7 +2,8 @@
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
 from handlers.calls import staff_form as calls_flow
-from handlers.engine.buttons import ButtonId, args_of, legacy_status
+from handlers.engine.buttons import ButtonId, args_of
+from handlers.engine.legacy_buttons import button_status
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
@@ -54,7 +55,7 @@ async def _view(turn: Turn, rest: str) -> None:
 def status_pressed(value: str) -> IdeaStatus | None:
     """The status a button names: its stored name ("in_review"), or in an older version's
     button its position in the order statuses had then ("1")."""
-    name = legacy_status(value) if value.isdigit() else value
+    name = button_status(value)
     return IdeaStatus(name) if name is not None and name in set(IdeaStatus) else None
 
 

@@ -8,13 +8,8 @@ from pathlib import PurePosixPath
 
 from babel.dates import format_date, format_datetime
 
-from handlers.engine.buttons import (
-    button_id,
-    legacy_position,
-    legacy_status,
-    neighbourhood_tokened,
-    token,
-)
+from handlers.engine.buttons import ListView, button_id, encode_view
+from handlers.engine.legacy_buttons import view_pressed
 from handlers.engine.messages import Choice, Document, Picture, Reply, Venue
 from handlers.engine.settings import LabSettings
 from handlers.engine.textinput import fold, short
@@ -24,8 +19,8 @@ from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
 STAFF = "st"  # the prefix of every staff button: each is checked against the caller
 PAGE_SIZE = 8
-FIRST_WORDS = 60  # characters of the problem shown in a list line
 STATUSES = tuple(IdeaStatus)
+STATUS_NAMES = frozenset(status.value for status in IdeaStatus)
 HISTORY_SHOWN = 8
 
 
@@ -41,50 +36,18 @@ class View:
     call: int | None = None
 
     def encode(self) -> str:
-        """One part of a button id, small enough for its 64 bytes with four filters set:
-        "2.in_review.<category token>.<neighbourhood token>.7". Category ids and
-        neighbourhood keys are too long for that room, so their tokens stand for them."""
-        fields = (
-            self.status or "",
-            "" if self.category is None else token(self.category),
-            "" if self.neighbourhood is None else token(self.neighbourhood),
-            "" if self.call is None else str(self.call),
-        )
-        return ".".join((str(self.page), *fields))
+        """One part of a button id (see buttons.encode_view)."""
+        return encode_view(ListView(self.page, self.status, self.category, self.neighbourhood,
+                                    self.call))  # fmt: skip
 
     @classmethod
     def decode(cls, args: Sequence[str], lab: LabSettings) -> "View":
-        """A view from a button's parts; a filter the settings no longer have is left out.
-        Two parts ("0", "1.0.4."): an older version's form, with positions in the lists."""
-        if len(args) == 2:
-            return cls._decode_positions(args[0], args[1], lab)
-        parts = ([*(args[0] if args else "").split("."), "", "", "", ""])[:5]
-        page, status, category, place, call = parts
-        return cls(
-            int(page) if page.isdigit() else 0,
-            IdeaStatus(status) if status in set(IdeaStatus) else None,
-            next((c.id for c in lab.categories if token(c.id) == category), None),
-            neighbourhood_tokened(lab.neighbourhoods, place),
-            int(call) if call.isdigit() else None,
-        )
-
-    @classmethod
-    def _decode_positions(cls, page: str, rest: str, lab: LabSettings) -> "View":
-        """ "0:1.0.4.": positions in the status order of the time, the configured categories
-        and neighbourhoods (as configured now: the best we can know), and a call's number."""
-        parts = ([*rest.split("."), "", "", "", ""])[:4]
-        if not page.isdigit() or not all(p == "" or p.isdigit() for p in parts):
-            return cls()
-        status, category, place, call = parts
-        named = legacy_status(status)
-        chosen = legacy_position(lab.categories, category)
-        return cls(
-            int(page),
-            None if named is None else IdeaStatus(named),
-            None if chosen is None else chosen.id,
-            legacy_position(lab.neighbourhoods, place),
-            int(call) if call else None,
-        )
+        """A view from a button's parts, in its current form or an older version's; a filter
+        the settings no longer have is left out."""
+        read = view_pressed(args, STATUS_NAMES, [c.id for c in lab.categories],
+                            lab.neighbourhoods)  # fmt: skip
+        status = None if read.status is None else IdeaStatus(read.status)
+        return cls(read.page, status, read.category, read.neighbourhood, read.call)
 
     @property
     def filtered(self) -> bool:
