@@ -18,6 +18,15 @@ from handlers.staff.triage import TriageProblem, find
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
 STAFF = "st"  # the prefix of every staff button: each is checked against the caller
+# The letter after it says what the button does (staff/buttons.py answers each):
+LIST = "l"  # a page of the list: "st:l:<view>"
+FILTER = "f"  # the values of one filter: "st:f:<kind>:<view>"
+VIEW = "v"  # an idea's record: "st:v:<idea>"
+STATUS = "s"  # a new status: "st:s:<idea>:<status>"
+AWARD = "a"  # a call's award: "st:a:<idea>:<award or none>"
+NOTE = "n"  # a note typed next: "st:n:<idea>"
+REPLY = "r"  # a reply to the person typed next: "st:r:<idea>"
+DUPLICATE = "d"  # the original's reference typed next: "st:d:<idea>"
 PAGE_SIZE = 8
 STATUSES = tuple(IdeaStatus)
 STATUS_NAMES = frozenset(status.value for status in IdeaStatus)
@@ -62,12 +71,12 @@ def view_filter(view: View) -> IdeaFilter:
 
 def list_button(view: View) -> str:
     """The button that shows this page of the list with these filters."""
-    return button_id(STAFF, "l", view.encode())
+    return button_id(STAFF, LIST, view.encode())
 
 
 def filter_button(kind: str, view: View) -> str:
     """The button that offers the values of one filter ("s", "c", "n", "k") for this view."""
-    return button_id(STAFF, "f", kind, view.encode())
+    return button_id(STAFF, FILTER, kind, view.encode())
 
 
 def category_label(turn: Turn, category_id: str) -> str:
@@ -120,7 +129,7 @@ async def show_list(turn: Turn, view: View) -> None:
     lines = [head, *(list_line(turn, idea) for idea in ideas)]
     # Labelled with the reference, the idea's one name: a list position beside it read
     # "1. 1. 000003" where the platform numbers the options itself.
-    choices = [Choice(button_id(STAFF, "v", idea.id), idea.reference) for idea in ideas]
+    choices = [Choice(button_id(STAFF, VIEW, idea.id), idea.reference) for idea in ideas]
     if view.page > 0:
         previous = replace(view, page=view.page - 1)
         choices.append(Choice(list_button(previous), turn.t("staff_ideas.previous")))
@@ -268,21 +277,23 @@ def actor_label(turn: Turn, actor: str | None) -> str:
 def card_buttons(turn: Turn, idea: IdeaRecord) -> tuple[Choice, ...]:
     # A status button carries the status's stored name ("st:s:12:in_review").
     choices = [
-        Choice(button_id(STAFF, "s", idea.id, s), turn.t("staff_idea.set",
+        Choice(button_id(STAFF, STATUS, idea.id, s), turn.t("staff_idea.set",
                                                          status=turn.t(f"status.{s}")))
         for s in STATUSES
         if s is not idea.status and s is not IdeaStatus.DUPLICATE
     ]  # fmt: skip
-    choices.append(Choice(button_id(STAFF, "d", idea.id), turn.t("staff_idea.mark_duplicate")))
-    choices.append(Choice(button_id(STAFF, "n", idea.id), turn.t("staff_idea.add_note")))
-    choices.append(Choice(button_id(STAFF, "r", idea.id), turn.t("staff_idea.reply")))
+    choices.append(
+        Choice(button_id(STAFF, DUPLICATE, idea.id), turn.t("staff_idea.mark_duplicate"))
+    )
+    choices.append(Choice(button_id(STAFF, NOTE, idea.id), turn.t("staff_idea.add_note")))
+    choices.append(Choice(button_id(STAFF, REPLY, idea.id), turn.t("staff_idea.reply")))
     if idea.call_id is not None:
         for award in (Award.SHORTLISTED, Award.WINNER):
             if idea.award is not award:
-                choices.append(Choice(button_id(STAFF, "a", idea.id, award),
+                choices.append(Choice(button_id(STAFF, AWARD, idea.id, award),
                                       turn.t(f"staff_idea.make_{award.value}")))  # fmt: skip
         if idea.award is not None:
-            choices.append(Choice(button_id(STAFF, "a", idea.id, "none"),
+            choices.append(Choice(button_id(STAFF, AWARD, idea.id, "none"),
                                   turn.t("staff_idea.make_none")))  # fmt: skip
     return tuple(choices)
 
