@@ -43,10 +43,17 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+def release_media() -> Callable[[list[str]], None] | None:
+    """What deletes the media files a turn let go of: nothing, unless a test module says."""
+    return None
+
+
+@pytest.fixture
 def dispatcher(
-    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock
-) -> Dispatcher:
-    return Dispatcher(database, flow_settings, catalog, clock)
+    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock,
+    release_media: Callable[[list[str]], None] | None,
+) -> Dispatcher:  # fmt: skip
+    return Dispatcher(database, flow_settings, catalog, clock, release_media=release_media)
 
 
 @pytest.fixture(params=["es", "en"])
