@@ -138,7 +138,7 @@ async def send_results(turn: Turn, rest: str) -> None:
     try:
         broadcast = await announce(
             turn.repos, call, turn.t, turn.language,
-            actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            actor=turn.actor,
             reporter_id=turn.resident.id, now=turn.now,
         )  # fmt: skip
     except CallProblem as problem:
@@ -240,7 +240,7 @@ async def _create(turn: Turn, value: str | None) -> None:
     try:
         call = await open_call(turn.repos, title=draft.title, description=draft.description or "",
                                categories=categories, deadline=draft.deadline,
-                               actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+                               actor=turn.actor,
                                now=turn.now)  # fmt: skip
     except CallProblem as problem:
         turn.say(turn.t(f"call_error.{problem.key}", **problem.values))

@@ -225,9 +225,8 @@ async def _create(turn: Turn, value: str | None) -> None:
         return expected_choice(turn)
     draft = staff_draft(turn)
     try:
-        author = f"{turn.inbound.channel}:{turn.inbound.user_key}"
         event = await create_event(
-            turn.repos, _fields(draft), created_by=author,
+            turn.repos, _fields(draft), created_by=turn.actor,
             offsets=turn.settings.events.offsets_seconds, now=turn.now,
         )  # fmt: skip
     except EventProblem as problem:  # e.g. the start passed while they were typing

@@ -189,7 +189,7 @@ async def _send(turn: Turn, value: str | None) -> None:
         broadcast = await queue_broadcast(
             turn.repos, text=draft.text, event_id=draft.event_id,
             audience=parse_audience(draft.audience, turn.settings.lab),
-            created_by=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            created_by=turn.actor,
             reporter_id=turn.resident.id, now=turn.now,
         )  # fmt: skip
     except BroadcastProblem as problem:

@@ -84,7 +84,7 @@ async def _status(turn: Turn, rest: str) -> None:
     if status is IdeaStatus.NOT_SELECTED:  # the reason is asked, and told to the resident
         return triage_flow.start(turn, Step.TRIAGE_REASON, idea)
     try:
-        outcome = await change_status(turn.repos, idea, status, actor=triage_flow.actor(turn),
+        outcome = await change_status(turn.repos, idea, status, actor=turn.actor,
                                       now=turn.now)  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
@@ -109,7 +109,7 @@ async def _award(turn: Turn, rest: str) -> None:
         return
     award = None if value == "none" else Award(value)
     try:
-        outcome = await set_award(turn.repos, idea, award, actor=triage_flow.actor(turn),
+        outcome = await set_award(turn.repos, idea, award, actor=turn.actor,
                                   now=turn.now)  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))

@@ -13,7 +13,7 @@ from handlers.engine.legacy_buttons import view_pressed
 from handlers.engine.messages import Choice, Document, Picture, Reply, Venue
 from handlers.engine.settings import LabSettings
 from handlers.engine.textinput import fold, short
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, parse_actor
 from handlers.staff.triage import TriageProblem, find
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
@@ -266,7 +266,7 @@ def actor_label(turn: Turn, actor: str | None) -> str:
         return turn.t("staff_idea.by_person")
     if actor == "cli":
         return turn.t("staff_idea.by_server")
-    channel, _, user = actor.partition(":")
+    channel, user = parse_actor(actor)
     if channel == "console" and user:
         return user
     if not user:

@@ -26,10 +26,6 @@ QUESTION_KEYS = {
 }
 
 
-def actor(turn: Turn) -> str:
-    return f"{turn.inbound.channel}:{turn.inbound.user_key}"
-
-
 def start(turn: Turn, step: Step, idea: IdeaRecord) -> None:
     enter(turn, step, StaffDraft(idea_id=idea.id, text=idea.reference))
 
@@ -62,7 +58,7 @@ async def on_answer(turn: Turn, value: str | None) -> None:
     if idea is None:
         turn.say(turn.t("triage_error.no_idea", reference=draft.text or "?"))
         return leave(turn)
-    step, who = turn.state.step, actor(turn)
+    step, who = turn.state.step, turn.actor
     try:
         if step is Step.TRIAGE_REASON:
             outcome = await change_status(turn.repos, idea, IdeaStatus.NOT_SELECTED, actor=who,

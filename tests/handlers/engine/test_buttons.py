@@ -144,12 +144,12 @@ def test_a_key_names_its_neighbourhood_wherever_it_sits_in_the_list(names: list[
             assert found is not None and neighbourhood_key(found) == key
 
 
-# Parsed with partition(":") or split(":") outside the codec, but not a button id: a staff
-# actor is stored as "channel:user"; a broadcast's audience is "kind:value" as typed on the
-# command line and kept in a staff draft; the digest time is "HH:MM"; a Telegram token is
-# "bot_id:secret"; a call's category on the command line is "ID:SPANISH:ENGLISH:focus".
+# Parsed with partition(":") or split(":") outside the codec, but not a button id: a
+# broadcast's audience is "kind:value" as typed on the command line and kept in a staff draft;
+# the digest time is "HH:MM"; a Telegram token is "bot_id:secret"; a call's category on the
+# command line is "ID:SPANISH:ENGLISH:focus". (A staff actor, "channel:user", is read with
+# handlers.engine.turn.parse_actor.)
 NOT_BUTTONS = {
-    ("handlers/staff/ideas_view.py", 'actor.partition(":")'),
     ("handlers/outbound/broadcasts.py", 'text.strip().partition(":")'),
     ("handlers/engine/settings.py", 'self.digest_time.split(":")'),
     ("bot/config.py", 'value.get_secret_value().partition(":")'),
