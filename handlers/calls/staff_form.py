@@ -19,7 +19,7 @@ from handlers.engine.state import Step
 from handlers.engine.textinput import short
 from handlers.engine.turn import Turn, ask, go_to
 from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import STAFF, View, list_button
 from storage.models import Call
 
@@ -154,32 +154,28 @@ async def start_new(turn: Turn, rest: str = "") -> None:
     enter(turn, Step.CALL_TITLE)
 
 
-def _quit(turn: Turn, step: Step) -> Choice:
-    return turn.option(step, "quit", "staff.quit")
-
-
 def ask_step(turn: Turn) -> None:
     step = turn.state.step
     if step is Step.CALL_TITLE:
-        return turn.say(turn.t("calls.ask_title"), (_quit(turn, step),))
+        return turn.say(turn.t("calls.ask_title"), (quit_button(turn, step),))
     if step is Step.CALL_DESCRIPTION:
-        return turn.say(turn.t("calls.ask_description"),
-                        (turn.option(step, "skip", "staff.skip"), _quit(turn, step)))  # fmt: skip
+        skip = turn.option(step, "skip", "staff.skip")
+        return turn.say(turn.t("calls.ask_description"), (skip, quit_button(turn, step)))
     if step is Step.CALL_CATEGORIES:
         names = " / ".join(c.label(turn.language) for c in DEFAULT_CATEGORIES)
         return turn.say(turn.t("calls.ask_categories", names=names),
                         (turn.option(step, "default", "calls.default_categories"),
-                         _quit(turn, step)))  # fmt: skip
+                         quit_button(turn, step)))  # fmt: skip
     if step is Step.CALL_DEADLINE:
         return turn.say(turn.t("calls.ask_deadline", zone=turn.settings.lab.timezone,
-                               **_examples(turn)), (_quit(turn, step),))  # fmt: skip
+                               **_examples(turn)), (quit_button(turn, step),))  # fmt: skip
     draft = staff_draft(turn)
     categories = draft.category_names or [c.label(turn.language) for c in DEFAULT_CATEGORIES]
     assert draft.deadline is not None
     deadline = full_when(draft.deadline, turn.settings.lab.zone, turn.language)
     turn.say(turn.t("calls.preview", title=draft.title, description=draft.description or "-",
                     categories=" · ".join(categories), deadline=deadline),
-             (turn.option(step, "create", "calls.create"), _quit(turn, step)))  # fmt: skip
+             (turn.option(step, "create", "calls.create"), quit_button(turn, step)))  # fmt: skip
 
 
 async def on_answer(turn: Turn, value: str | None) -> None:

@@ -4,7 +4,7 @@ button on the idea's record, with a way out."""
 
 from handlers.engine.state import StaffDraft, Step
 from handlers.engine.turn import Turn, ask
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import card_buttons, card_text
 from handlers.staff.triage import (
     TriageProblem,
@@ -34,7 +34,7 @@ def ask_typed(turn: Turn) -> None:
     step = turn.state.step
     reference = staff_draft(turn).text or ""
     turn.say(turn.t(QUESTION_KEYS[step], reference=reference),
-             (turn.option(step, "quit", "staff.quit"),))  # fmt: skip
+             (quit_button(turn, step),))  # fmt: skip
 
 
 async def back_to_idea(turn: Turn, idea_id: int) -> None:
