@@ -1,5 +1,6 @@
 """The composition root: settings in, a database, texts, clock, dispatcher and the outbox's
-policy out (the dispatcher, the channels and the worker are given the policy as they are built)."""
+policy out (the WhatsApp channel and the worker are given the policy as they are built; the
+dispatcher and the scheduler only its wake-up)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
