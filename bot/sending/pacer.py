@@ -33,6 +33,8 @@ WINDOW_GUARD_SECONDS = 0.005
 # has just been served waits behind one that has not (a new person's first answer goes ahead
 # of a crowd's backlog), as fair queuing per contact does.
 FAIR_MEMORY_SECONDS = 10.0
+# Chats remembered before quiet ones (nothing served within FAIR_MEMORY_SECONDS) are forgotten.
+QUIET_CHATS_KEPT = 1_000
 # Times this close count as equal: a sleep until a moment may wake a hair before it.
 EPSILON = 1e-6
 
@@ -64,6 +66,10 @@ class _FairReplies:
     def __init__(self) -> None:
         self._waiting: dict[Hashable, deque[asyncio.Future[Slot]]] = {}
         self._served: dict[Hashable, deque[float]] = {}
+        # Quiet chats are forgotten when more than this many are remembered. It grows with
+        # what a sweep had to keep: with more chats served lately than the floor, a sweep on
+        # every reply would find nothing to drop and cost a pass over all of them each time.
+        self._sweep_above = QUIET_CHATS_KEPT
 
     def add(self, key: Hashable, future: asyncio.Future[Slot]) -> None:
         self._waiting.setdefault(key, deque()).append(future)
@@ -94,8 +100,9 @@ class _FairReplies:
 
     def served(self, key: Hashable, now: float) -> None:
         self._served.setdefault(key, deque()).append(now)
-        if len(self._served) > 4 * len(self._waiting) + 1_000:  # forget quiet chats
+        if len(self._served) > max(4 * len(self._waiting) + QUIET_CHATS_KEPT, self._sweep_above):
             self._served = {k: v for k, v in self._served.items() if self._recent(k, now)}
+            self._sweep_above = max(QUIET_CHATS_KEPT, 2 * len(self._served))
 
     def _recent(self, key: Hashable, now: float) -> int:
         times = self._served.get(key)
@@ -196,6 +203,11 @@ class Gate:
 
     def _window_free_at(self, now: float) -> float:
         """When the window has room for one more slot."""
+        # Fewer slots than the cap even counting old ones: room. Only then is the window
+        # swept, so a gate far from its cap (1,000 a second, a few hundred used) does not
+        # go over the whole window for every message.
+        if len(self._taken) < self._window_cap:
+            return now
         span = WINDOW_SECONDS + WINDOW_GUARD_SECONDS
         self._taken = [slot for slot in self._taken if now - slot.at < span - EPSILON]
         if len(self._taken) < self._window_cap:
@@ -242,11 +254,12 @@ class Gate:
         self._next = max(self._next, now - CATCH_UP_SECONDS) + self._interval
         slot = Slot(now, self._monotonic)
         self._taken.append(slot)
-        if len(self._taken) >= self._window_cap:
+        free_at = self._window_free_at(now) if len(self._taken) >= self._window_cap else now
+        if free_at > now:
             # The window is full: the next slot is when it has room, and slots that could
             # not be had meanwhile are not owed (no burst when the window moves on).
             # Bulk's reserve lag is not added on top: replies could not go earlier anyway.
-            self._next = max(self._next, self._window_free_at(now) - self._bulk_lag)
+            self._next = max(self._next, free_at - self._bulk_lag)
         return slot
 
 

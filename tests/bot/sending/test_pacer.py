@@ -236,3 +236,34 @@ async def test_a_message_slow_on_its_way_counts_from_the_platforms_answer() -> N
     # Counted from its slot, the first would have left the window at start + 1; counted
     # from its answer it is still there, and the third waits for the second to leave.
     assert t.now >= second_at + 1.0 > start + 1.005
+
+
+async def test_a_busy_gate_far_from_its_cap_does_not_go_over_every_chat_and_slot_each_time(
+    monkeypatch,
+) -> None:
+    """3,000 people answered at 500 a second through a 1,000-a-second gate (the paid lane's
+    rate, or a bench with no limit): every reply went over all chats served in the last ten
+    seconds and every slot of the last second, so each cost grew with the crowd."""
+    from bot.sending import pacer
+
+    looked_at = 0
+    recent = pacer._FairReplies._recent
+
+    def counted(self: pacer._FairReplies, key: object, now: float) -> int:
+        nonlocal looked_at
+        looked_at += 1
+        return recent(self, key, now)
+
+    monkeypatch.setattr(pacer._FairReplies, "_recent", counted)
+    t = Timeline()
+    gate = Gate(1000, monotonic=t.monotonic, sleep=t.sleep)
+    windows, window = 0, None
+    for chat in range(3000):
+        (await gate.slot(Lane.REPLY, chat)).done()
+        if gate._taken is not window:  # the window was swept (a new list)
+            windows, window = windows + 1, gate._taken
+        t.now += 0.002
+    assert looked_at < 10 * 3000
+    assert windows < 100
+    # ...and the window still counts every slot: none of its seconds held more than the cap.
+    assert len(gate._taken) <= math.floor(1000 * (1 - RATE_MARGIN))
