@@ -4,8 +4,18 @@ from datetime import datetime
 
 from storage.models import ConversationRecord, Resident
 from storage.residents import resident_from_row
-from storage.sql import Db, fetch_one
+from storage.sql import Db, Statement, fetch_one
 from storage.timefmt import from_db, to_db
+
+
+def save_statement(resident_id: int, step: str, draft: str, now: datetime) -> Statement:
+    """The write that saves a resident's conversation (made on their first turn)."""
+    return (
+        "INSERT INTO conversations (resident_id, step, draft, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (resident_id) DO UPDATE SET "
+        "step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
+        (resident_id, step, draft, to_db(now)),
+    )
 
 
 class ConversationRepository:
@@ -48,9 +58,4 @@ class ConversationRepository:
         return bool(row["seen"]), resident_from_row(row), record
 
     async def save(self, resident_id: int, step: str, draft: str, now: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO conversations (resident_id, step, draft, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (resident_id) DO UPDATE SET "
-            "step = excluded.step, draft = excluded.draft, updated_at = excluded.updated_at",
-            (resident_id, step, draft, to_db(now)),
-        )
+        await self._db.execute(*save_statement(resident_id, step, draft, now))

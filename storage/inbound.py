@@ -2,8 +2,17 @@
 
 from datetime import datetime
 
-from storage.sql import Db, fetch_one
+from storage.sql import Db, Statement, fetch_one
 from storage.timefmt import to_db
+
+
+def record_statement(channel: str, external_id: str, now: datetime) -> Statement:
+    """The write that remembers a message id (ignored when it is there already)."""
+    return (
+        "INSERT OR IGNORE INTO inbound_messages (channel, external_id, received_at) "
+        "VALUES (?, ?, ?)",
+        (channel, external_id, to_db(now)),
+    )
 
 
 class InboundRepository:
@@ -12,11 +21,7 @@ class InboundRepository:
 
     async def record(self, channel: str, external_id: str, now: datetime) -> bool:
         """Remember the id; False when it was already there (a duplicate)."""
-        cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO inbound_messages (channel, external_id, received_at) "
-            "VALUES (?, ?, ?)",
-            (channel, external_id, to_db(now)),
-        )
+        cursor = await self._db.execute(*record_statement(channel, external_id, now))
         return cursor.rowcount == 1
 
     async def seen(self, channel: str, external_id: str) -> bool:

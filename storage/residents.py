@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from storage.models import ConsentEntry, Resident
-from storage.sql import Db, Row, fetch_all, fetch_one, write_returning_one
+from storage.sql import Db, Row, Statement, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
 
 # The resident's own fields a conversation turn may change (language, role, consents), with
@@ -29,6 +29,11 @@ _SAVE_TURN = (
     f"UPDATE residents SET {', '.join(f'{column} = ?' for column, _ in TURN_COLUMNS)}, "  # noqa: S608
     "unreachable_at = NULL WHERE id = ?"
 )
+
+
+def save_turn_statement(resident: Resident) -> Statement:
+    """The write of the resident's turn columns as given, marking them reachable (they wrote)."""
+    return _SAVE_TURN, (*(value(resident) for _, value in TURN_COLUMNS), resident.id)
 
 
 def resident_from_row(row: Row) -> Resident:
@@ -75,8 +80,7 @@ class ResidentRepository:
 
     async def save_turn(self, resident: Resident) -> None:
         """Write the resident's turn columns as given, and mark them reachable (they wrote)."""
-        values = [value(resident) for _, value in TURN_COLUMNS]
-        await self._db.execute(_SAVE_TURN, (*values, resident.id))
+        await self._db.execute(*save_turn_statement(resident))
 
     async def save_consents(self, resident: Resident) -> None:
         """Write a resident's consent columns as given (outside a conversation turn)."""

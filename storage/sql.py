@@ -6,6 +6,9 @@ from typing import Any, Protocol
 
 import aiosqlite
 
+# One SQL statement with its parameters, for a caller that runs several in one round trip.
+Statement = tuple[str, Sequence[Any]]
+
 
 class Row(Protocol):
     """A result row read by column name (sqlite3.Row is one; not a Mapping, hence this)."""

@@ -2,15 +2,18 @@
 committed data, or its own writes once it has written."""
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
+from storage import residents
 from storage.database import Database
 from storage.models import Focus, NewIdea, Resident, Role
-from storage.residents import ResidentRepository
+from storage.sql import Statement
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
 
@@ -154,11 +157,13 @@ async def test_a_failure_in_the_middle_of_the_common_write_leaves_nothing(
     resident = await _resident(database)
     await _finish(database, resident, "1", "problem")
 
-    async def broken(self: ResidentRepository, resident: Resident) -> None:
-        raise OSError("disk full")
+    def broken(resident: Resident) -> Statement:
+        # The last of the common write's statements fails on the database thread, after the
+        # message id and the conversation were written in the same transaction.
+        return "UPDATE residents SET no_such_column = 1 WHERE id = ?", (resident.id,)
 
-    monkeypatch.setattr(ResidentRepository, "save_turn", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(residents, "save_turn_statement", broken)
+    with pytest.raises(sqlite3.OperationalError):
         async with database.turn() as work:
             await work.repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
             await work.finish(
@@ -201,3 +206,36 @@ async def test_someone_who_writes_again_is_reachable_again(database: Database) -
     await _finish(database, blocked, "9", "idle")
     again = await database.reader().residents.get(resident.id)
     assert again is not None and again.unreachable_at is None
+
+
+@pytest.mark.parametrize("wrote_before", [False, True])
+async def test_the_common_write_is_one_round_trip_to_the_database_thread(
+    any_database: Database, monkeypatch: pytest.MonkeyPatch, wrote_before: bool
+) -> None:
+    """Each trip to aiosqlite's thread costs the event loop a wake-up and both threads a
+    switch, under the lock every turn waits for: BEGIN, the three statements and COMMIT
+    were five trips for every message."""
+    database = any_database
+    resident = await _resident(database)
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, *args: object, **kwargs: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await execute(self, *args, **kwargs)
+
+    async with database.turn() as work:
+        if wrote_before:
+            await work.repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        await work.finish(
+            channel="telegram", external_id="8", resident=resident, step="idle", draft="{}",
+            now=NOW,
+        )  # fmt: skip
+    monkeypatch.undo()
+    assert trips == 1
+    assert not database._lock.locked()
+    seen, _, record = await database.reader().conversations.load_turn("telegram", "42", "8")
+    assert seen and record is not None and record.step == "idle"
+    assert await _count_ideas(database) == (1 if wrote_before else 0)
