@@ -19,7 +19,7 @@ from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbound import to_inbound
 from bot.channels.telegram.menus import register_commands
 from bot.channels.telegram.render import OutgoingMessage, render_all
-from bot.channels.telegram.send import as_sender_errors, call, make_sender
+from bot.channels.telegram.send import api_call, as_sender_errors, call, make_sender
 from bot.config import TelegramSettings
 from bot.sending.pacer import Lane
 from handlers.engine.catalog import Catalog
@@ -151,10 +151,11 @@ class TelegramChannel:
 
     async def _answer_button(self, update: Update) -> None:
         """Stop the button's spinner; failing that is harmless."""
-        assert update.callback_query is not None
+        assert update.callback_query is not None and self._bot is not None
         try:
             async with self._slots:
-                await update.callback_query.answer()
+                await api_call(self._bot, "answerCallbackQuery",
+                               {"callback_query_id": update.callback_query.id})  # fmt: skip
         except TelegramError as error:
             log.info("could not answer callback update=%s: %s", update.update_id, error)
 

@@ -17,7 +17,8 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.channels.telegram.render import OutgoingMessage
+from bot.channels.telegram.http import AiohttpRequest, JsonParameters
+from bot.channels.telegram.render import OutgoingMessage, markup_json
 from bot.config import TelegramSettings
 from bot.sending.errors import Blocked, RateLimited, Rejected, Transient
 from bot.sending.pacer import Gate, Pacer
@@ -140,5 +141,16 @@ async def _send_text(bot: Bot, chat_id: int, message: OutgoingMessage, *, paid: 
     if paid:
         parameters["allow_paid_broadcast"] = True
     if message.markup is not None:
-        parameters["reply_markup"] = message.markup
-    await bot.do_api_request("sendMessage", api_kwargs=parameters)
+        parameters["reply_markup"] = markup_json(message.markup)
+    await api_call(bot, "sendMessage", parameters)
+
+
+async def api_call(bot: Bot, method: str, parameters: dict[str, object]) -> None:
+    """A Bot API call whose answer Minga does not read, its parameters in JSON form already:
+    through the bot's own request object (its time-outs, PTB's errors), without PTB's
+    conversion of each parameter (see JsonParameters)."""
+    request = bot.request
+    if isinstance(request, AiohttpRequest):
+        await request.post(f"{bot.base_url}/{method}", JsonParameters(parameters))
+    else:  # another HTTP client (PTB's httpx): PTB's own way
+        await bot.do_api_request(method, api_kwargs=parameters)

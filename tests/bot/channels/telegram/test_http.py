@@ -4,10 +4,12 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.channels.telegram.http import AiohttpRequest
+from bot.channels.telegram.render import markup_json
+from bot.channels.telegram.send import api_call
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 
@@ -75,3 +77,31 @@ async def test_a_longer_read_time_out_passed_by_ptb_is_honoured(request_: Aiohtt
 async def test_a_request_before_initialize_says_so() -> None:
     with pytest.raises(RuntimeError, match="not initialized"):
         await AiohttpRequest().do_request("http://127.0.0.1:9/", "POST")
+
+
+async def test_a_raw_call_reaches_the_server_as_ptbs_own_and_fails_as_it_does(
+    api: FakeBotApi,
+) -> None:
+    """Replies and button answers skip PTB's conversion of their parameters (api_call,
+    JsonParameters): the server gets the same JSON, and its refusals are PTB's errors."""
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Sí", callback_data="consent:yes")]])
+    bot = Bot(TOKEN, base_url=api.base_url, request=AiohttpRequest(4))
+    async with bot:
+        await bot.do_api_request("sendMessage", api_kwargs={"chat_id": 42, "text": "¿Sí?",
+                                                            "reply_markup": markup})  # fmt: skip
+        await api_call(bot, "sendMessage", {"chat_id": 42, "text": "¿Sí?",
+                                            "reply_markup": markup_json(markup)})  # fmt: skip
+        await bot.answer_callback_query("cb1")
+        await api_call(bot, "answerCallbackQuery", {"callback_query_id": "cb1"})
+        api.send_errors[42] += [
+            {"error_code": 429, "description": "Too Many Requests: retry after 3",
+             "parameters": {"retry_after": 3}},
+            {"error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+        ]  # fmt: skip
+        with pytest.raises(RetryAfter):
+            await api_call(bot, "sendMessage", {"chat_id": 42, "text": "x"})
+        with pytest.raises(Forbidden):
+            await api_call(bot, "sendMessage", {"chat_id": 42, "text": "x"})
+    sent, answered = api.called("sendMessage"), api.called("answerCallbackQuery")
+    assert sent[0] == sent[1]
+    assert answered[0] == answered[1] == {"callback_query_id": "cb1"}

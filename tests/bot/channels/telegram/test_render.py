@@ -3,7 +3,7 @@
 import pytest
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup
 
-from bot.channels.telegram.render import MAX_TEXT, markup_for, render, split_text
+from bot.channels.telegram.render import MAX_TEXT, markup_for, markup_json, render, split_text
 from handlers.engine.messages import Choice, Reply
 
 
@@ -42,3 +42,26 @@ def test_a_location_question_uses_a_reply_keyboard() -> None:
 def test_button_ids_over_64_bytes_are_a_bug() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         markup_for(Reply("?", (Choice("x:" + "ñ" * 40, "X"),)))
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply("?", (Choice("consent:yes", "Sí"), Choice("consent:no", "No"))),
+        Reply(
+            "?",
+            (
+                *(Choice(f"category:c{i}", f"Tema {i}") for i in range(5)),
+                Choice("category:back", "◀️ Atrás"),
+            ),
+        ),
+        Reply("?", (Choice("event:12:yes", "Voy", "sáb 16 ago"),)),
+        Reply("¿Dónde?", (Choice("location:n0", "La Flora"),), "📍 Compartir"),
+    ],
+)
+def test_the_markup_sent_is_what_python_telegram_bot_would_send(reply: Reply) -> None:
+    """Replies' buttons go to the Bot API as built here (markup_json), not through PTB's
+    to_dict: the JSON must be the same, for every kind of keyboard rendered."""
+    markup = markup_for(reply)
+    assert markup is not None
+    assert markup_json(markup) == markup.to_dict()
