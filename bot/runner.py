@@ -1,6 +1,7 @@
 """`minga run`: start the configured channels and keep them running until told to stop."""
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -187,7 +188,29 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
         await worker_task
 
 
+# Python's cyclic garbage collector, for a long-running `minga run`. Every turn allocates
+# thousands of container objects, and with hundreds of turns waiting on I/O at once many
+# outlive a collection of the youngest generation (700 allocations by default) and are
+# promoted, so the older generations were collected often, each time going over everything
+# start-up made as well. In the bench (1,000 residents at once) the collector took 12% of the
+# bot's CPU. Start-up's objects are frozen (never collected, never looked at again), and
+# the youngest generation is collected every 50,000 net allocations: 1.3% of the CPU, for a
+# few megabytes of short-lived garbage held a little longer (reference counting frees most
+# objects at once anyway; only cycles wait for the collector).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def settle_heap() -> None:
+    """After start-up (imports, settings): freeze what exists, collect young objects less
+    often (see GC_THRESHOLDS). For `minga run` only: tests and one-off commands keep
+    Python's defaults."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 async def run_until_signal(settings: Settings) -> None:
+    settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
