@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from telegram import (
     InlineKeyboardButton,
@@ -64,6 +64,15 @@ def _label(choice: Choice) -> str:
 
 
 def markup_for(reply: Reply) -> Markup | None:
+    return _markup(reply.choices, reply.location_button)
+
+
+# Most keyboards are the same for everyone (a question's buttons in one language), and PTB
+# makes each button with a check on every attribute it sets: made once, shared (PTB's objects
+# cannot be changed after they are made). A kept keyboard is a few hundred bytes.
+@lru_cache(maxsize=4096)
+def _markup(choices: tuple[Choice, ...], location_button: str | None) -> Markup | None:
+    reply = Reply("", choices, location_button)
     if reply.location_button:
         # Only a reply keyboard can ask for the location; its other buttons send their label,
         # which the engine matches back to the option.

@@ -65,3 +65,16 @@ def test_the_markup_sent_is_what_python_telegram_bot_would_send(reply: Reply) ->
     markup = markup_for(reply)
     assert markup is not None
     assert markup_json(markup) == markup.to_dict()
+
+
+def test_a_keyboard_shown_to_many_is_made_once() -> None:
+    """Every resident at a question gets the same buttons: PTB's keyboard is made once and
+    shared (it cannot be changed), and other labels or ids make another."""
+    yes_no = (Choice("consent:yes", "Sí"), Choice("consent:no", "No"))
+    first = markup_for(Reply("¿Acepta?", yes_no))
+    assert markup_for(Reply("Otra pregunta, mismos botones", yes_no)) is first
+    english = markup_for(
+        Reply("Agree?", (Choice("consent:yes", "Yes"), Choice("consent:no", "No")))
+    )
+    assert english is not first and english is not None
+    assert markup_json(english)["inline_keyboard"][0][0]["text"] == "Yes"  # type: ignore[index]
