@@ -33,6 +33,7 @@ class Database:
         self._connection = connection
         self._reader = reader
         self._lock = asyncio.Lock()
+        self._reading: tuple[aiosqlite.Connection, Repositories] | None = None
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
@@ -70,7 +71,11 @@ class Database:
         Each read sees what was committed when it ran; use it for what only this coroutine
         changes (a conversation under its lock), or where a slightly old answer is fine.
         """
-        return Repositories.on(self._reader or self._connection)
+        connection = self._reader or self._connection
+        # Made once (repositories keep nothing but their connection): every turn reads here.
+        if self._reading is None or self._reading[0] is not connection:
+            self._reading = (connection, Repositories.on(connection))
+        return self._reading[1]
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[TurnWork]:

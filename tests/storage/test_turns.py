@@ -239,3 +239,10 @@ async def test_the_common_write_is_one_round_trip_to_the_database_thread(
     seen, _, record = await database.reader().conversations.load_turn("telegram", "42", "8")
     assert seen and record is not None and record.step == "idle"
     assert await _count_ideas(database) == (1 if wrote_before else 0)
+
+
+async def test_the_readers_repositories_are_made_once(any_database: Database) -> None:
+    """Every turn reads through reader(): its fourteen repositories are not made again each time."""
+    database = any_database
+    assert database.reader() is database.reader()
+    assert database.reader().residents is database.reader().residents
