@@ -2,10 +2,10 @@
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -23,7 +23,8 @@ async def on_database_thread(
     however many statements it runs. aiosqlite has no public call for this; `_execute` is
     what each of its own methods goes through (pinned in pyproject.toml, held by
     tests/storage/test_turns.py)."""
-    await connection._execute(lambda: function(connection._conn))  # type: ignore[no-untyped-call]
+    execute = cast(Callable[[Callable[[], None]], Awaitable[None]], connection._execute)
+    await execute(lambda: function(connection._conn))
 
 
 def _committed(

@@ -151,6 +151,6 @@ async def api_call(bot: Bot, method: str, parameters: dict[str, object]) -> None
     conversion of each parameter (see JsonParameters)."""
     request = bot.request
     if isinstance(request, AiohttpRequest):
-        await request.post(f"{bot.base_url}/{method}", JsonParameters(parameters))
+        await request.post(f"{bot.base_url}/{method}", JsonParameters(parameters).as_request_data())
     else:  # another HTTP client (PTB's httpx): PTB's own way
         await bot.do_api_request(method, api_kwargs=parameters)

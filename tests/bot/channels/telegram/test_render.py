@@ -76,5 +76,4 @@ def test_a_keyboard_shown_to_many_is_made_once() -> None:
     english = markup_for(
         Reply("Agree?", (Choice("consent:yes", "Yes"), Choice("consent:no", "No")))
     )
-    assert english is not first and english is not None
-    assert markup_json(english)["inline_keyboard"][0][0]["text"] == "Yes"  # type: ignore[index]
+    assert english is not None and english != first
