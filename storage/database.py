@@ -1,16 +1,23 @@
-"""The database connection, its settings, and transactions that hand out repositories."""
+"""The database connection, its settings, and transactions that hand out repositories:
+`Database.open` gives SQLite's (a file, the default) or PostgreSQL's (storage/postgres.py) for a
+postgresql:// URL; both have the surface below."""
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiosqlite
 
 from storage.migrations import apply_migrations
+from storage.models import Resident
 from storage.private import private_database_file
 from storage.repositories import Repositories
+from storage.sql import Dialect
 from storage.turns import TurnWork
 
 log = logging.getLogger(__name__)
@@ -18,7 +25,67 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5_000
 
 
-class Database:
+class Turn(Protocol):
+    """A conversation turn's unit of work (storage/turns.py on SQLite, its twin on PostgreSQL)."""
+
+    repos: Repositories
+
+    async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident: ...
+
+    async def finish(
+        self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+
+    @property
+    def wrote_rows(self) -> bool: ...
+
+    async def abandon(self) -> None: ...
+
+
+class Database(ABC):
+    """Minga's database, whichever it is: open it with `Database.open`."""
+
+    dialect: Dialect
+
+    @classmethod
+    async def open(
+        cls, target: str | Path, *, migrate: bool = True, prepared_statements: bool = True
+    ) -> "Database":
+        """SQLite's file at `target`, or the PostgreSQL server a postgresql:// URL names."""
+        # Imported here: storage.postgres builds on this module (its class is a Database).
+        from storage.postgres import PostgresDatabase, is_postgres_url
+
+        if is_postgres_url(target):
+            return await PostgresDatabase.open_url(
+                str(target), migrate=migrate, prepared_statements=prepared_statements
+            )
+        return await SqliteDatabase.open_file(target, migrate=migrate)
+
+    @abstractmethod
+    async def upgrade(self) -> tuple[int, int]:
+        """Apply pending migrations; returns (version before, version after)."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def reader(self) -> Repositories:
+        """Repositories for single reads outside any unit of work (committed data)."""
+
+    @abstractmethod
+    def turn(self) -> AbstractAsyncContextManager[Turn]:
+        """A conversation turn's unit of work."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
+        """A unit of work: everything done through the repositories commits together or not."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class SqliteDatabase(Database):
     """A writer connection, where every unit of work runs in a transaction, one at a time, and
     a reader connection for single reads, which WAL lets run beside the writer.
 
@@ -26,6 +93,8 @@ class Database:
     would interleave inside each other's transactions; the lock keeps each unit of work whole.
     Reading outside that lock keeps the serialised part of each turn short.
     """
+
+    dialect = "sqlite"
 
     def __init__(
         self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
@@ -35,7 +104,7 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
+    async def open_file(cls, path: str | Path, *, migrate: bool = True) -> "SqliteDatabase":
         if str(path) != ":memory:":
             private_database_file(Path(path))
         connection = await _connect(path)

@@ -10,10 +10,15 @@ from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.fakes.postgres import ENVIRONMENT, HOW_TO_GET, find_bindir, throwaway_postgres
+from tests.fakes.postgres import (
+    HOW_TO_GET,
+    TEST_DSN,
+    find_bindir,
+    fresh_database,
+    throwaway_postgres,
+)
 
-# Read at start-up: the fixture below clears MINGA_* variables before each test.
-POSTGRES_DSN = os.environ.get(ENVIRONMENT)
+POSTGRES_DSN = TEST_DSN
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +58,26 @@ def flow_settings() -> FlowSettings:
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+def database_target(tmp_path: Path) -> Iterator[str | Path]:
+    """Where the test's database lives: a fresh PostgreSQL database of its own when
+    MINGA_TEST_DATABASE is set (`make test-postgres`), else a SQLite file in its folder."""
+    if not POSTGRES_DSN:
+        yield tmp_path / "minga.sqlite3"
+        return
+    with fresh_database(POSTGRES_DSN) as url:
+        yield url
+
+
+@pytest.fixture
+async def database(database_target: str | Path) -> AsyncIterator[Database]:
+    db = await Database.open(database_target)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A SQLite database, whichever the suite runs on: for tests about SQLite itself."""
     db = await Database.open(tmp_path / "minga.sqlite3")
     yield db
     await db.close()

@@ -19,12 +19,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
 ENVIRONMENT = "MINGA_TEST_DATABASE"
+# The server the suite runs on (`make test-postgres`), read at start-up: the tests' autouse
+# fixture clears MINGA_* variables before each test.
+TEST_DSN = os.environ.get("MINGA_TEST_DATABASE") or None
 HOW_TO_GET = "PostgreSQL is not installed: apt-get install postgresql (or set MINGA_TEST_DATABASE)"
 # Who runs the server when we are root: it refuses root, and `nobody` exists on every Debian.
 UNPRIVILEGED_USER = "nobody"
@@ -202,6 +206,27 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
         yield server
     finally:
         server.stop()
+
+
+def database_url(dsn: str, name: str) -> str:
+    """The address of database `name` on the server at `dsn`."""
+    return dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+@contextlib.contextmanager
+def fresh_database(dsn: str) -> Iterator[str]:
+    """An empty database of its own on the server at `dsn` (its address), dropped after, even
+    with connections still open (a test that failed midway)."""
+    import psycopg  # here: the server's own tests run before psycopg may be wanted
+
+    name = f"minga_test_{uuid.uuid4().hex}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(dsn, name)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def main(argv: Sequence[str]) -> int:
