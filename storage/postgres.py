@@ -6,28 +6,31 @@ Values are stored as on SQLite (ISO text times, 0/1 flags, JSON as text), so tha
 read and write the same Python values on both.
 """
 
-import asyncio
+from __future__ import annotations
+
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, Literal
-
-from psycopg import AsyncConnection, AsyncCursor
-from psycopg.adapt import Buffer, Dumper
-from psycopg.pq import Format
-from psycopg.rows import RowMaker
-from psycopg_pool import AsyncConnectionPool
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from storage.conversations import ConversationRepository
-from storage.database import Database
 from storage.inbound import InboundRepository
 from storage.migrations import Migration, postgres_migrations
 from storage.models import Resident
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
+
+# psycopg is imported only where PostgreSQL is used (about 70 ms): its types for the checker.
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection, AsyncCursor
+    from psycopg.abc import Buffer
+    from psycopg.adapt import Dumper
+    from psycopg.rows import RowMaker
+    from psycopg_pool import AsyncConnectionPool
+
+    Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
 log = logging.getLogger(__name__)
 
@@ -40,16 +43,6 @@ MIGRATION_LOCK = 0x4D494E4741  # "MINGA"
 PREPARE_THRESHOLD = 2
 
 _PLACEHOLDER = re.compile(r"%|\?")
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether `[storage] database` names a PostgreSQL server rather than a SQLite file."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-def without_password(url: str) -> str:
-    """The URL as it may be shown or logged: any password replaced by ***."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 @lru_cache(maxsize=2048)
@@ -100,14 +93,19 @@ def pg_rows(cursor: AsyncCursor[Any]) -> RowMaker[PgRow]:
     return make
 
 
-class _BoolAsInteger(Dumper):
-    """Python's True/False sent as 1/0: flags are INTEGER columns, as on SQLite."""
+@cache
+def _bool_as_integer() -> type[Dumper]:
+    """A dumper that sends Python's True/False as 1/0: flags are INTEGER columns, as on SQLite.
+    (Made on first use: psycopg is imported only where PostgreSQL is used.)"""
+    from psycopg.adapt import Dumper
 
-    oid = 20  # int8
-    format = Format.TEXT
+    class BoolAsInteger(Dumper):
+        oid = 20  # int8
 
-    def dump(self, obj: Any) -> Buffer:
-        return b"1" if obj else b"0"
+        def dump(self, obj: Any) -> Buffer:
+            return b"1" if obj else b"0"
+
+    return BoolAsInteger
 
 
 class PgResult:
@@ -158,7 +156,7 @@ class PgPooled:
 
     dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> PgResult:
@@ -271,115 +269,63 @@ class _Pipelined(PgConnection):
         return PgResult([], -1)
 
 
-class PostgresDatabase(Database):
-    """Minga's database on a PostgreSQL server: a pool of connections, each unit of work on one
-    of them in its own transaction. Several workers can share the server; within one, units of
-    work run side by side (no lock as on SQLite's single writer).
+async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
+    """A pool of up to `size` connections to the server at `url`, in autocommit (units of work
+    begin their own transactions); `prepared_statements=False` for PgBouncer in transaction
+    mode (a server-side prepared statement would outlive its connection)."""
+    from psycopg_pool import AsyncConnectionPool
 
-    Turns take at most half the pool, so that a reader or a unit of work a turn opens inside
-    itself always finds a free connection (a full pool of waiting turns would deadlock).
-    """
+    threshold = PREPARE_THRESHOLD if prepared_statements else None
+    pool: Pool = AsyncConnectionPool(
+        url, min_size=1, max_size=size, open=False, configure=_configure,
+        kwargs={"autocommit": True, "prepare_threshold": threshold},
+    )  # fmt: skip
+    await pool.open(wait=True)
+    return pool
 
-    dialect = "postgresql"
 
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], size: int) -> None:
-        self.pool = pool
-        self._turns = asyncio.Semaphore(max(1, size // 2))
+async def upgrade(pool: Pool) -> tuple[int, int]:
+    """Apply pending migrations; returns (version before, version after). Each migration is one
+    transaction, under an advisory lock so that two workers starting together do not both
+    apply it."""
+    migrations = postgres_migrations()
+    latest = migrations[-1].version if migrations else 0
+    before = await schema_version(pool)
+    if before > latest:
+        raise RuntimeError(
+            f"the database is at schema version {before}, newer than this Minga ({latest}); "
+            "upgrade Minga before using this database"
+        )
+    for migration in migrations:
+        if migration.version > before:
+            await _apply(pool, migration)
+    return before, await schema_version(pool)
 
-    @classmethod
-    async def open_url(
-        cls, url: str, *, migrate: bool = True, prepared_statements: bool = True,
-        size: int = POOL_SIZE,
-    ) -> "PostgresDatabase":  # fmt: skip
-        """Connect to the server at `url`; `prepared_statements=False` for PgBouncer in
-        transaction mode (a server-side prepared statement would outlive its connection)."""
-        threshold = PREPARE_THRESHOLD if prepared_statements else None
-        pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            url, min_size=1, max_size=size, open=False, configure=_configure,
-            kwargs={"autocommit": True, "prepare_threshold": threshold},
-        )  # fmt: skip
-        await pool.open(wait=True)
-        database = cls(pool, size)
-        try:
-            if migrate:
-                await database.upgrade()
-        except BaseException:
-            await database.close()
-            raise
-        return database
 
-    async def upgrade(self) -> tuple[int, int]:
-        """Apply pending migrations; returns (version before, version after). Each migration is
-        one transaction, under an advisory lock so that two workers starting together do not
-        both apply it."""
-        migrations = postgres_migrations()
-        latest = migrations[-1].version if migrations else 0
-        before = await self.schema_version()
-        if before > latest:
-            raise RuntimeError(
-                f"the database is at schema version {before}, newer than this Minga ({latest}); "
-                "upgrade Minga before using this database"
-            )
-        for migration in migrations:
-            if migration.version > before:
-                await self._apply(migration)
-        return before, await self.schema_version()
+async def _apply(pool: Pool, migration: Migration) -> None:
+    async with pool.connection() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+        )
+        if await _version(connection) >= migration.version:
+            return  # another worker applied it meanwhile
+        await connection.execute(migration.sql.encode())  # several statements: no parameters
+        await connection.execute("DELETE FROM schema_version")
+        await connection.execute(
+            "INSERT INTO schema_version (version) VALUES (%s)", (migration.version,)
+        )
 
-    async def _apply(self, migration: Migration) -> None:
-        async with self.pool.connection() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            await connection.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-            )
-            if await _version(connection) >= migration.version:
-                return  # another worker applied it meanwhile
-            await connection.execute(migration.sql.encode())  # several statements: no params
-            await connection.execute("DELETE FROM schema_version")
-            await connection.execute(
-                "INSERT INTO schema_version (version) VALUES (%s)", (migration.version,)
-            )
 
-    async def schema_version(self) -> int:
-        async with self.pool.connection() as connection:
-            return await _version(connection)
-
-    def reader(self) -> Repositories:
-        """Repositories for single reads outside any unit of work (each on a pooled connection,
-        committed data)."""
-        return Repositories.on(PgPooled(self.pool))
-
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[PgConnection]:
-        """A pooled connection of its own, in autocommit: for statements that differ per
-        dialect or need the connection (locks, claims), written in storage/ only."""
-        async with self.pool.connection() as connection:
-            yield PgConnection(connection)
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[PgTurnWork]:
-        """A conversation turn's unit of work: it reads committed data, writes nothing until it
-        must, and ends with `finish`; an exception rolls back whatever it began."""
-        async with self._turns, self.pool.connection() as connection:
-            work = PgTurnWork(connection)
-            try:
-                yield work
-            finally:
-                await work.abandon()  # nothing left to roll back after `finish`
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repositories]:
-        """A unit of work: everything done through the repositories commits together or not."""
-        async with self.pool.connection() as connection, connection.transaction():
-            yield Repositories.on(PgConnection(connection))
-
-    async def close(self) -> None:
-        await self.pool.close()
+async def schema_version(pool: Pool) -> int:
+    async with pool.connection() as connection:
+        return await _version(connection)
 
 
 async def _configure(connection: AsyncConnection[Any]) -> None:
     """Each new pooled connection: flags as integers, times in UTC (the values are ISO text, but
     the server's own now() and logs should agree with them)."""
-    connection.adapters.register_dumper(bool, _BoolAsInteger)
+    connection.adapters.register_dumper(bool, _bool_as_integer())
     await connection.execute("SET TIME ZONE 'UTC'")
 
 
