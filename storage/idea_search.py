@@ -117,7 +117,7 @@ def record_from_row(row: Row) -> IdeaRecord:
 
 def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
     """The filter as a WHERE clause on `ideas AS i`, with its parameters."""
-    conditions: list[str] = ["1"]
+    conditions: list[str] = ["1 = 1"]
     values: list[Any] = []
     if chosen.status is not None:
         conditions.append("i.status = ?")

@@ -43,6 +43,8 @@ MIGRATION_LOCK = 0x4D494E4741  # "MINGA"
 PREPARE_THRESHOLD = 2
 
 _PLACEHOLDER = re.compile(r"%|\?")
+_EMPTY_NOT_IN = re.compile(r"\s+NOT\s+IN\s*\(\s*\)", re.IGNORECASE)
+_EMPTY_IN = re.compile(r"\s+IN\s*\(\s*\)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=2048)
@@ -50,7 +52,11 @@ def to_postgres(sql: str) -> str:
     """SQLite's `?` placeholders as psycopg's `%s`, and a literal `%` (LIKE 'voice%') as `%%`.
 
     No statement of Minga has a `?` inside a string literal; a parameter carries such text."""
-    return _PLACEHOLDER.sub(lambda m: "%s" if m.group() == "?" else "%%", sql)
+    translated = _PLACEHOLDER.sub(lambda m: "%s" if m.group() == "?" else "%%", sql)
+    # SQLite takes an empty list (`x IN ()` is false, `x NOT IN ()` true); PostgreSQL's syntax
+    # does not, and an empty array says the same.
+    translated = _EMPTY_NOT_IN.sub(" <> ALL ('{}')", translated)
+    return _EMPTY_IN.sub(" = ANY ('{}')", translated)
 
 
 class PgRow:

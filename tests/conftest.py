@@ -14,9 +14,9 @@ from tests.fakes.postgres import (
     HOW_TO_GET,
     TEST_DSN,
     find_bindir,
-    fresh_database,
     throwaway_postgres,
 )
+from tests.fakes.sql import database_for, drop_made
 
 POSTGRES_DSN = TEST_DSN
 
@@ -57,15 +57,18 @@ def flow_settings() -> FlowSettings:
     return FlowSettings()
 
 
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made (tests/fakes/sql.py) go when it ends."""
+    yield
+    drop_made()
+
+
 @pytest.fixture
-def database_target(tmp_path: Path) -> Iterator[str | Path]:
+def database_target(tmp_path: Path) -> str | Path:
     """Where the test's database lives: a fresh PostgreSQL database of its own when
     MINGA_TEST_DATABASE is set (`make test-postgres`), else a SQLite file in its folder."""
-    if not POSTGRES_DSN:
-        yield tmp_path / "minga.sqlite3"
-        return
-    with fresh_database(POSTGRES_DSN) as url:
-        yield url
+    return database_for(tmp_path)
 
 
 @pytest.fixture

@@ -213,20 +213,33 @@ def database_url(dsn: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
-@contextlib.contextmanager
-def fresh_database(dsn: str) -> Iterator[str]:
-    """An empty database of its own on the server at `dsn` (its address), dropped after, even
-    with connections still open (a test that failed midway)."""
+def created_database(dsn: str) -> str:
+    """The address of a new, empty database on the server at `dsn`."""
     import psycopg  # here: the server's own tests run before psycopg may be wanted
 
     name = f"minga_test_{uuid.uuid4().hex}"
     with psycopg.connect(dsn, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    return database_url(dsn, name)
+
+
+def drop_database(dsn: str, url: str) -> None:
+    """Drop the database at `url`, even with connections still open (a test that failed)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_database(dsn: str) -> Iterator[str]:
+    """An empty database of its own on the server at `dsn` (its address), dropped after."""
+    url = created_database(dsn)
     try:
-        yield database_url(dsn, name)
+        yield url
     finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        drop_database(dsn, url)
 
 
 def main(argv: Sequence[str]) -> int:
@@ -240,9 +253,15 @@ def main(argv: Sequence[str]) -> int:
     if find_bindir() is None:
         print(HOW_TO_GET, file=sys.stderr)
         return 1
+    # A SIGTERM (CI's timeout, a `kill`) stops the server too: the `with` below unwinds.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with throwaway_postgres() as server:
         environment = {**os.environ, ENVIRONMENT: server.dsn}
         return subprocess.run(command, env=environment, check=False).returncode
+
+
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 if __name__ == "__main__":
