@@ -94,7 +94,9 @@ class CallRepository:
         rows = await fetch_all(
             self._db,
             f"{select_ideas(self._db)} WHERE i.call_id = ? AND i.award IS NOT NULL "
-            "ORDER BY i.call_category, i.award = 'winner' DESC, i.created_at",
+            # NULLs first on both (PostgreSQL puts them last): false sorts before true.
+            "ORDER BY i.call_category IS NOT NULL, i.call_category, i.award = 'winner' DESC, "
+            "i.created_at",
             (call_id,),
         )
         return [record_from_row(row) for row in rows]

@@ -4,7 +4,16 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Event, EventCounts, EventFields, EventStatus, RsvpStatus
-from storage.sql import Db, Row, fetch_all, fetch_one, write_returning, write_returning_one
+from storage.sql import (
+    Db,
+    Dialect,
+    Row,
+    dialect,
+    fetch_all,
+    fetch_one,
+    write_returning,
+    write_returning_one,
+)
 from storage.timefmt import from_db, to_db
 
 _FIELDS = ("title", "description", "starts_at", "ends_at", "venue", "address", "latitude",
@@ -35,6 +44,10 @@ def _values(fields: EventFields) -> list[Any]:
     values["starts_at"] = to_db(fields.starts_at)
     values["ends_at"] = to_db(fields.ends_at)
     return [values[name] for name in _FIELDS]
+
+
+# The larger of two values: SQLite's max() of several arguments is PostgreSQL's greatest().
+GREATEST: dict[Dialect, str] = {"sqlite": "max", "postgresql": "greatest"}
 
 
 class EventRepository:
@@ -153,10 +166,10 @@ class RsvpRepository:
         (after a "no", or when the capacity grows)."""
         rows = await write_returning(
             self._db,
-            "UPDATE rsvps SET status = 'going' WHERE event_id = ?1 AND resident_id IN ("
+            "UPDATE rsvps SET status = 'going' WHERE event_id = ?1 AND resident_id IN ("  # noqa: S608
             " SELECT resident_id FROM rsvps WHERE event_id = ?1 AND status = 'waitlist'"
-            " ORDER BY answered_at, resident_id LIMIT max(0, ("
-            "  SELECT coalesce(capacity, 1 << 40) FROM events WHERE id = ?1) - ("
+            f" ORDER BY answered_at, resident_id LIMIT {GREATEST[dialect(self._db)]}(0, ("
+            "  SELECT coalesce(capacity, 1099511627776) FROM events WHERE id = ?1) - ("
             "  SELECT count(*) FROM rsvps WHERE event_id = ?1 AND status = 'going'))"
             ") RETURNING resident_id",
             (event_id,),

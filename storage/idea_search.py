@@ -208,7 +208,8 @@ class IdeaSearch:
         rows = await fetch_all(
             self._db,
             f"SELECT {column} AS value, count(*) AS n FROM ideas AS i {join}"  # noqa: S608
-            f"WHERE {condition} GROUP BY {column} ORDER BY n DESC, value",
+            f"WHERE {condition} GROUP BY {column} "
+            f"ORDER BY n DESC, {column} IS NOT NULL, value",  # NULLs first on both
             values,
         )
         return [(row["value"], int(row["n"])) for row in rows]

@@ -42,17 +42,28 @@ MIGRATION_LOCK = 0x4D494E4741  # "MINGA"
 # turn's few statements repeat on every turn, and PgBouncer users turn this off anyway.
 PREPARE_THRESHOLD = 2
 
-_PLACEHOLDER = re.compile(r"%|\?")
+_PLACEHOLDER = re.compile(r"\?(\d*)")
 _EMPTY_NOT_IN = re.compile(r"\s+NOT\s+IN\s*\(\s*\)", re.IGNORECASE)
 _EMPTY_IN = re.compile(r"\s+IN\s*\(\s*\)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=2048)
 def to_postgres(sql: str) -> str:
-    """SQLite's `?` placeholders as psycopg's `%s`, and a literal `%` (LIKE 'voice%') as `%%`.
+    """SQLite's placeholders as PostgreSQL's own, for psycopg's raw cursors: each `?` the next
+    `$n`, and `?NNN` (a parameter used twice) `$NNN`. A literal `%` (LIKE 'voice%') stays as it
+    is, since raw cursors give `%` no meaning. Cached: the same statements run on every turn.
 
     No statement of Minga has a `?` inside a string literal; a parameter carries such text."""
-    translated = _PLACEHOLDER.sub(lambda m: "%s" if m.group() == "?" else "%%", sql)
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group(1):
+            return f"${match.group(1)}"
+        count += 1
+        return f"${count}"
+
+    translated = _PLACEHOLDER.sub(number, sql)
     # SQLite takes an empty list (`x IN ()` is false, `x NOT IN ()` true); PostgreSQL's syntax
     # does not, and an empty array says the same.
     translated = _EMPTY_NOT_IN.sub(" <> ALL ('{}')", translated)
@@ -281,13 +292,21 @@ async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
     mode (a server-side prepared statement would outlive its connection)."""
     from psycopg_pool import AsyncConnectionPool
 
-    threshold = PREPARE_THRESHOLD if prepared_statements else None
     pool: Pool = AsyncConnectionPool(
         url, min_size=1, max_size=size, open=False, configure=_configure,
-        kwargs={"autocommit": True, "prepare_threshold": threshold},
+        kwargs=connection_options(prepared_statements=prepared_statements),
     )  # fmt: skip
     await pool.open(wait=True)
     return pool
+
+
+def connection_options(*, prepared_statements: bool = True) -> dict[str, Any]:
+    """How each connection is made: autocommit (units of work begin their own transactions),
+    PostgreSQL's own placeholders (raw cursors: see to_postgres), prepared statements or not."""
+    from psycopg import AsyncRawCursor
+
+    threshold = PREPARE_THRESHOLD if prepared_statements else None
+    return {"autocommit": True, "cursor_factory": AsyncRawCursor, "prepare_threshold": threshold}
 
 
 async def upgrade(pool: Pool) -> tuple[int, int]:
@@ -310,7 +329,7 @@ async def upgrade(pool: Pool) -> tuple[int, int]:
 
 async def _apply(pool: Pool, migration: Migration) -> None:
     async with pool.connection() as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", (MIGRATION_LOCK,))
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
         )
@@ -319,7 +338,7 @@ async def _apply(pool: Pool, migration: Migration) -> None:
         await connection.execute(migration.sql.encode())  # several statements: no parameters
         await connection.execute("DELETE FROM schema_version")
         await connection.execute(
-            "INSERT INTO schema_version (version) VALUES (%s)", (migration.version,)
+            "INSERT INTO schema_version (version) VALUES ($1)", (migration.version,)
         )
 
 

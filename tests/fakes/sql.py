@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.postgres import PgConnection, PgRow, pg_rows, to_postgres
+from storage.postgres import PgConnection, PgRow, connection_options, pg_rows, to_postgres
 from tests.fakes.postgres import TEST_DSN, created_database, drop_database
 
 # The PostgreSQL databases made for the running test, by its folder; dropped after it.
@@ -57,7 +57,7 @@ async def connect(target: str | Path) -> AsyncIterator[Any]:
         return
     import psycopg
 
-    connection = await psycopg.AsyncConnection.connect(target, autocommit=True)
+    connection = await psycopg.AsyncConnection.connect(target, **connection_options())
     try:
         yield _PostgresLikeAiosqlite(connection)
     finally:
@@ -106,7 +106,7 @@ def connect_sync(target: str | Path) -> Iterator[Any]:
         return
     import psycopg
 
-    with psycopg.connect(target, autocommit=True) as connection:
+    with psycopg.connect(target, autocommit=True, cursor_factory=psycopg.RawCursor) as connection:
         yield _SyncPostgres(connection)
 
 
