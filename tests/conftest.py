@@ -16,7 +16,7 @@ from tests.fakes.postgres import (
     find_bindir,
     throwaway_postgres,
 )
-from tests.fakes.sql import database_for, drop_made
+from tests.fakes.sql import database_for, drop_made, drop_template
 
 POSTGRES_DSN = TEST_DSN
 
@@ -55,6 +55,13 @@ def catalog() -> Catalog:
 @pytest.fixture
 def flow_settings() -> FlowSettings:
     return FlowSettings()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _drop_the_template() -> Iterator[None]:
+    """The migrated database each test's PostgreSQL database is copied from goes at the end."""
+    yield
+    drop_template()
 
 
 @pytest.fixture(autouse=True)

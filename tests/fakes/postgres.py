@@ -213,13 +213,15 @@ def database_url(dsn: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + f"/{name}"
 
 
-def created_database(dsn: str) -> str:
-    """The address of a new, empty database on the server at `dsn`."""
+def created_database(dsn: str, *, template: str | None = None) -> str:
+    """The address of a new database on the server at `dsn`: empty, or a copy of the database
+    named `template` (a file copy on the server, much faster than migrating each time)."""
     import psycopg  # here: the server's own tests run before psycopg may be wanted
 
     name = f"minga_test_{uuid.uuid4().hex}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"{copy}'.encode())
     return database_url(dsn, name)
 
 
