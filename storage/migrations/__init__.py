@@ -1,4 +1,5 @@
-"""Numbered SQL migrations (NNNN_name.sql), tracked with PRAGMA user_version.
+"""Numbered SQL migrations (NNNN_name.sql), tracked with PRAGMA user_version on SQLite (on
+PostgreSQL in a schema_version table: storage/postgres.py).
 
 postgres/ holds PostgreSQL's: a baseline numbered as the SQLite migration whose schema it
 builds in one piece (no PostgreSQL deployment existed before it), then one file for each later
