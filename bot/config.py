@@ -34,7 +34,7 @@ from handlers.engine.settings import (
     RetentionSettings,
     StaffSettings,
 )
-from storage.database import is_postgres_url, without_password
+from storage.postgres import is_postgres_url, without_password
 
 CONFIG_ENV = "MINGA_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")

@@ -4,7 +4,6 @@ postgresql:// URL; both have the surface below."""
 
 import asyncio
 import logging
-import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +16,7 @@ import aiosqlite
 from storage import postgres
 from storage.migrations import apply_migrations
 from storage.models import Resident
+from storage.postgres import is_postgres_url
 from storage.private import private_database_file
 from storage.repositories import Repositories
 from storage.sql import Dialect
@@ -25,16 +25,6 @@ from storage.turns import TurnWork
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
-
-
-def is_postgres_url(target: object) -> bool:
-    """Whether `[storage] database` names a PostgreSQL server rather than a SQLite file."""
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-def without_password(url: str) -> str:
-    """The URL as it may be shown or logged: any password replaced by ***."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 class Turn(Protocol):

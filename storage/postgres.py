@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long the first connection may take before the server counts as unreachable.
+CONNECT_TIMEOUT_S = 10
 # Connections a worker keeps open at most (turns, readers and units of work together).
 POOL_SIZE = 16
 # Any number fixed for Minga: the key of the advisory lock that lets one worker migrate at once.
@@ -45,6 +47,21 @@ PREPARE_THRESHOLD = 2
 _PLACEHOLDER = re.compile(r"\?(\d*)")
 _EMPTY_NOT_IN = re.compile(r"\s+NOT\s+IN\s*\(\s*\)", re.IGNORECASE)
 _EMPTY_IN = re.compile(r"\s+IN\s*\(\s*\)", re.IGNORECASE)
+
+
+class DatabaseUnreachable(Exception):
+    """The PostgreSQL server refused or did not answer; the message is one line for the
+    operator, without the password."""
+
+
+def is_postgres_url(target: object) -> bool:
+    """Whether `[storage] database` names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be shown or logged: any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 @lru_cache(maxsize=2048)
@@ -290,8 +307,18 @@ async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
     """A pool of up to `size` connections to the server at `url`, in autocommit (units of work
     begin their own transactions); `prepared_statements=False` for PgBouncer in transaction
     mode (a server-side prepared statement would outlive its connection)."""
+    from psycopg import AsyncConnection, OperationalError
     from psycopg_pool import AsyncConnectionPool
 
+    # One connection first: the pool would retry for 30 s and then say only that it timed out.
+    try:
+        first = await AsyncConnection.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+    except OperationalError as error:
+        # psycopg's message spans lines (the server's words, then a hint): one line here.
+        reason = " ".join(str(error).split()) or type(error).__name__
+        shown = without_password(url)
+        raise DatabaseUnreachable(f"cannot reach the database at {shown}: {reason}") from None
+    await first.close()
     pool: Pool = AsyncConnectionPool(
         url, min_size=1, max_size=size, open=False, configure=_configure,
         kwargs=connection_options(prepared_statements=prepared_statements),

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import StorageSettings, load_settings
-from storage.database import Database, PostgresDatabase, SqliteDatabase, without_password
+from storage.database import Database, PostgresDatabase, SqliteDatabase
 from storage.migrations import postgres_migrations
-from storage.postgres import to_postgres
+from storage.postgres import to_postgres, without_password
+from tests.fakes.graph_api import free_port
 from tests.fakes.postgres import fresh_database
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
@@ -133,3 +134,17 @@ def test_db_upgrade_on_postgresql_reports_without_the_password(url: str, tmp_pat
     assert f"schema version 0 -> {LATEST}" in result.stdout
     assert "s3cret" not in result.stdout and "***" in result.stdout
     assert not (tmp_path / "data" / "minga.sqlite3").exists()  # no SQLite file made
+
+
+def test_an_unreachable_server_is_named_in_one_line(tmp_path: Path) -> None:
+    """No traceback and no 30 s of retries for the person who mistyped the address."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+    environment["MINGA_STORAGE__DATABASE"] = f"postgresql://minga:s3cret@127.0.0.1:{free_port()}/x"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=environment,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("minga: cannot reach the database at postgresql://minga:***@")
+    assert "s3cret" not in result.stderr
