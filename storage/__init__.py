@@ -1,1 +1,2 @@
-"""Minga's storage: one SQLite database through aiosqlite, numbered SQL migrations, repositories."""
+"""Minga's storage: SQLite through aiosqlite (a file, the default) or PostgreSQL through psycopg
+(a postgresql:// URL), numbered SQL migrations for each, the same repositories on both."""

@@ -4,7 +4,16 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import Event, EventCounts, EventFields, EventStatus, RsvpStatus
-from storage.sql import Db, Row, fetch_all, fetch_one, write_returning, write_returning_one
+from storage.sql import (
+    Db,
+    Dialect,
+    Row,
+    dialect,
+    fetch_all,
+    fetch_one,
+    write_returning,
+    write_returning_one,
+)
 from storage.timefmt import from_db, to_db
 
 _FIELDS = ("title", "description", "starts_at", "ends_at", "venue", "address", "latitude",
@@ -35,6 +44,10 @@ def _values(fields: EventFields) -> list[Any]:
     values["starts_at"] = to_db(fields.starts_at)
     values["ends_at"] = to_db(fields.ends_at)
     return [values[name] for name in _FIELDS]
+
+
+# The larger of two values: SQLite's max() of several arguments is PostgreSQL's greatest().
+GREATEST: dict[Dialect, str] = {"sqlite": "max", "postgresql": "greatest"}
 
 
 class EventRepository:
@@ -74,12 +87,14 @@ class EventRepository:
         """Events not cancelled that have not ended, soonest first: all of them, or the first
         `limit` (after `after` when it is given: the next page of a list)."""
         start, after_id = (to_db(after.starts_at), after.id) if after else ("", 0)
-        rows = await fetch_all(
-            self._db,
+        sql = (
             "SELECT * FROM events WHERE status != 'cancelled' AND ends_at > ? "
-            "AND (starts_at, id) > (?, ?) ORDER BY starts_at, id LIMIT ?",
-            (to_db(now), start, after_id, -1 if limit is None else limit),  # -1: no limit
+            "AND (starts_at, id) > (?, ?) ORDER BY starts_at, id"
         )
+        values: tuple[object, ...] = (to_db(now), start, after_id)
+        if limit is not None:  # (SQLite's LIMIT -1 for "all" is refused by PostgreSQL)
+            sql, values = sql + " LIMIT ?", (*values, limit)
+        rows = await fetch_all(self._db, sql, values)
         return [event_from_row(row) for row in rows]
 
     async def count_upcoming(self, now: datetime, *, through: Event | None = None) -> int:
@@ -151,10 +166,10 @@ class RsvpRepository:
         (after a "no", or when the capacity grows)."""
         rows = await write_returning(
             self._db,
-            "UPDATE rsvps SET status = 'going' WHERE event_id = ?1 AND resident_id IN ("
+            "UPDATE rsvps SET status = 'going' WHERE event_id = ?1 AND resident_id IN ("  # noqa: S608
             " SELECT resident_id FROM rsvps WHERE event_id = ?1 AND status = 'waitlist'"
-            " ORDER BY answered_at, resident_id LIMIT max(0, ("
-            "  SELECT coalesce(capacity, 1 << 40) FROM events WHERE id = ?1) - ("
+            f" ORDER BY answered_at, resident_id LIMIT {GREATEST[dialect(self._db)]}(0, ("
+            "  SELECT coalesce(capacity, 1099511627776) FROM events WHERE id = ?1) - ("
             "  SELECT count(*) FROM rsvps WHERE event_id = ?1 AND status = 'going'))"
             ") RETURNING resident_id",
             (event_id,),

@@ -9,8 +9,8 @@ from storage.timefmt import to_db
 def record_statement(channel: str, external_id: str, now: datetime) -> Statement:
     """The write that remembers a message id (ignored when it is there already)."""
     return (
-        "INSERT OR IGNORE INTO inbound_messages (channel, external_id, received_at) "
-        "VALUES (?, ?, ?)",
+        "INSERT INTO inbound_messages (channel, external_id, received_at) "
+        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         (channel, external_id, to_db(now)),
     )
 

@@ -1,5 +1,5 @@
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,15 @@ from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.postgres import (
+    HOW_TO_GET,
+    TEST_DSN,
+    find_bindir,
+    throwaway_postgres,
+)
+from tests.fakes.sql import database_for, drop_made, drop_template
+
+POSTGRES_DSN = TEST_DSN
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +27,19 @@ def _no_minga_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("MINGA_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL server's address: MINGA_TEST_DATABASE's (`make test-postgres`), or else a
+    throwaway one started for the session; tests that need it are skipped where neither is."""
+    if POSTGRES_DSN:
+        yield POSTGRES_DSN
+        return
+    if find_bindir() is None:
+        pytest.skip(HOW_TO_GET)
+    with throwaway_postgres() as server:
+        yield server.dsn
 
 
 @pytest.fixture
@@ -35,8 +57,37 @@ def flow_settings() -> FlowSettings:
     return FlowSettings()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _drop_the_template() -> Iterator[None]:
+    """The migrated database each test's PostgreSQL database is copied from goes at the end."""
+    yield
+    drop_template()
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made (tests/fakes/sql.py) go when it ends."""
+    yield
+    drop_made()
+
+
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+def database_target(tmp_path: Path) -> str | Path:
+    """Where the test's database lives: a fresh PostgreSQL database of its own when
+    MINGA_TEST_DATABASE is set (`make test-postgres`), else a SQLite file in its folder."""
+    return database_for(tmp_path)
+
+
+@pytest.fixture
+async def database(database_target: str | Path) -> AsyncIterator[Database]:
+    db = await Database.open(database_target)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A SQLite database, whichever the suite runs on: for tests about SQLite itself."""
     db = await Database.open(tmp_path / "minga.sqlite3")
     yield db
     await db.close()

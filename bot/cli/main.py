@@ -11,6 +11,7 @@ from bot.cli import broadcast, calls, events, export, ideas, residents, run
 from bot.cli.output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.engine.catalog import CatalogError
+from storage.postgres import DatabaseUnreachable
 
 log = logging.getLogger("minga")
 
@@ -80,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(export.run(args, settings))
         else:
             asyncio.run(run.run(settings))
-    except (ConfigError, CatalogError, UsageError) as error:
+    except (ConfigError, CatalogError, UsageError, DatabaseUnreachable) as error:
         print(f"minga: {error}", file=sys.stderr)
         return error.status if isinstance(error, UsageError) else 2
     except KeyboardInterrupt:

@@ -8,21 +8,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
+import psycopg
 import pytest
 
 from storage import residents
 from storage.database import Database
 from storage.models import Focus, NewIdea, Resident, Role
 from storage.sql import Statement
+from tests.fakes.postgres import TEST_DSN
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["file", "memory"])
-async def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """On a file (a reader connection beside the writer) and in memory (one connection only)."""
-    path = tmp_path / "minga.sqlite3" if request.param == "file" else ":memory:"
-    database = await Database.open(path)
+@pytest.fixture(params=["file", "memory", *(["postgresql"] if TEST_DSN else [])])
+async def any_database(
+    request: pytest.FixtureRequest, tmp_path: Path, database_target: str | Path
+) -> AsyncIterator[Database]:
+    """On a file (a reader connection beside the writer), in memory (one connection only), and
+    on PostgreSQL (a pool) when the suite runs there."""
+    targets = {"file": tmp_path / "minga.sqlite3", "memory": ":memory:"}
+    database = await Database.open(targets.get(request.param, database_target))
     yield database
     await database.close()
 
@@ -85,7 +90,8 @@ async def test_a_turn_that_only_reads_begins_no_transaction(database: Database) 
     async with database.turn() as work:
         assert await work.repos.ideas.for_resident(resident.id) == []
         assert not work._transaction.began
-        assert not database._lock.locked()  # other turns are not held up by its reads
+        if database.dialect == "sqlite":
+            assert not database._lock.locked()  # other turns are not held up by its reads
     assert not work.wrote_rows
 
 
@@ -163,7 +169,8 @@ async def test_a_failure_in_the_middle_of_the_common_write_leaves_nothing(
         return "UPDATE residents SET no_such_column = 1 WHERE id = ?", (resident.id,)
 
     monkeypatch.setattr(residents, "save_turn_statement", broken)
-    with pytest.raises(sqlite3.OperationalError):
+    # Each database names the missing column in its own error.
+    with pytest.raises((sqlite3.OperationalError, psycopg.errors.UndefinedColumn)):
         async with database.turn() as work:
             await work.repos.ideas.create(_idea(resident.id), prefix="MNG", year=2026, now=NOW)
             await work.finish(
@@ -210,12 +217,12 @@ async def test_someone_who_writes_again_is_reachable_again(database: Database) -
 
 @pytest.mark.parametrize("wrote_before", [False, True])
 async def test_the_common_write_is_one_round_trip_to_the_database_thread(
-    any_database: Database, monkeypatch: pytest.MonkeyPatch, wrote_before: bool
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch, wrote_before: bool
 ) -> None:
     """Each trip to aiosqlite's thread costs the event loop a wake-up and both threads a
     switch, under the lock every turn waits for: BEGIN, the three statements and COMMIT
-    were five trips for every message."""
-    database = any_database
+    were five trips for every message (SQLite's; PostgreSQL's turn pipelines them)."""
+    database = sqlite_database
     resident = await _resident(database)
     trips = 0
     execute = aiosqlite.Connection._execute
