@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -18,8 +18,11 @@ from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.scheduler import Scheduler
+from bot.sending.pacer import Lane
 from bot.sending.sender import Sender
 from handlers.engine.clock import Clock
+from handlers.engine.dispatcher import SendTo
+from handlers.engine.messages import Reply
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ async def run_channels(
             opened(runtime)
         async with AsyncExitStack() as stack:
             await _run(runtime, stop, stack)
+        await runtime.dispatcher.stop()  # replies sent since the last turn: forgotten
     finally:
         await runtime.close()
 
@@ -129,6 +133,8 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
 
     server = web.WebServer(settings.web, routes, health) if routes else None
+    # What a stopped process committed and did not send goes first, before anything new.
+    await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
     if whatsapp is not None:
         whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
     try:
@@ -143,6 +149,17 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if whatsapp_task is not None:
             await whatsapp_task
+
+
+def _replies_to(sender: Sender) -> SendTo:
+    """Replies to a chat on the reply lane (replies a stopped process left unsent)."""
+
+    async def send(chat: str, replies: Sequence[Reply]) -> None:
+        outcome = await sender.deliver(chat, replies, Lane.REPLY)
+        if outcome.status != "sent":
+            log.warning("reply left unsent not delivered: %s (%s)", outcome.status, outcome.error)
+
+    return send
 
 
 async def _connect_telegram(

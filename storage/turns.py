@@ -1,7 +1,7 @@
 """A turn's writes: none until the first, then one transaction that ends with the common write."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -11,6 +11,7 @@ import aiosqlite
 from storage.conversations import ConversationRepository
 from storage.inbound import InboundRepository
 from storage.models import Resident
+from storage.pending import PendingReplyRepository
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
 
@@ -129,21 +130,32 @@ class TurnWork:
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (),
+    ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
-        and commit them with whatever the turn wrote before: all of it, or (on a failure) none."""
+        and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
+
+        `replies` (JSON, for `chat`) are kept with the turn until they are sent: the id of
+        their row is returned. `sent` are rows of earlier turns' replies sent since, forgotten
+        here rather than in a transaction of their own (one less per turn)."""
         await self._transaction.begin()
         try:
-            # On the writer itself (the turn's common write, not rows it added). The three are
+            # On the writer itself (the turn's common write, not rows it added). The writes are
             # independent, so they are queued on the database thread together and awaited as
             # one: every turn waits here under the lock, and each wait costs a loop iteration.
-            outcomes = await asyncio.gather(
+            writes: list[Awaitable[object]] = [
                 InboundRepository(self._writer).record(channel, external_id, now),
                 ConversationRepository(self._writer).save(resident.id, step, draft, now),
                 ResidentRepository(self._writer).save_turn(resident),
-                return_exceptions=True,
-            )
+            ]
+            pending = PendingReplyRepository(self._writer)
+            if replies is not None:
+                writes.append(pending.add(channel, resident.user_key, chat or resident.user_key,
+                                          replies, now))  # fmt: skip
+            if sent:
+                writes.append(pending.sent(sent))
+            outcomes = await asyncio.gather(*writes, return_exceptions=True)
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):
                     raise outcome
@@ -151,6 +163,9 @@ class TurnWork:
             await self._transaction.rollback()
             raise
         await self._transaction.commit()
+        owed = outcomes[3] if replies is not None else None
+        assert owed is None or isinstance(owed, int)
+        return owed
 
     @property
     def wrote_rows(self) -> bool:

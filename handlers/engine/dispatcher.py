@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Protocol
@@ -15,7 +15,7 @@ from handlers.engine.clock import Clock
 from handlers.engine.flood import FloodGate, Verdict
 from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
-from handlers.engine.messages import Inbound, Reply
+from handlers.engine.messages import Inbound, Reply, dump_replies, load_replies
 from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
@@ -26,6 +26,8 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+# Sends replies to a chat of a channel (replies left unsent by a process that stopped).
+SendTo = Callable[[str, Sequence[Reply]], Awaitable[None]]
 Prepare = Callable[[], Awaitable[Inbound | None]]
 
 
@@ -39,8 +41,9 @@ class TurnWriter(Protocol):
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None: ...  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (),
+    ) -> int | None: ...  # fmt: skip
 
 
 class UnitOfWork(Protocol):
@@ -124,6 +127,10 @@ class Dispatcher:
         # Deletes media files a committed turn let go of (the composition root sets it).
         self.release_media: Callable[[list[str]], None] | None = None
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
+        # Rows of committed replies sent since, forgotten with the next turn's write (or on
+        # their own when no other turn is under way): until then a crash sends them again.
+        self._sent: list[int] = []
+        self._resending: set[asyncio.Task[None]] = set()
 
     def handling(self, channel: str, user_key: str) -> bool:
         """A message of this conversation is being handled (its replies not all delivered yet)
@@ -186,8 +193,10 @@ class Dispatcher:
             if answer:
                 await deliver(answer)
             return True
+        owed: int | None = None
         try:
-            replies = await self._turn(inbound, dropped)
+            outcome = await self._turn(inbound, dropped)
+            replies, owed = (None, None) if outcome is None else outcome
         except Exception:
             log.exception(
                 "turn failed channel=%s message=%s",
@@ -203,7 +212,64 @@ class Dispatcher:
             )
             return False
         await deliver(replies)
+        if owed is not None:
+            self._sent.append(owed)
+            if len(self._locks) <= 1:  # no other turn under way to forget it with
+                await self.forget_sent()
         return True
+
+    async def forget_sent(self) -> None:
+        """Delete the rows of replies sent since the last turn wrote (a clean stop does too)."""
+        sent, self._sent = self._sent, []
+        if not sent:
+            return
+        try:
+            async with self._database.transaction() as repos:
+                await repos.pending_replies.sent(sent)
+        except Exception:  # kept for the next turn's write
+            log.exception("could not forget %d sent replies", len(sent))
+            self._sent[:0] = sent
+
+    async def resend_unsent(self, channels: Mapping[str, SendTo]) -> int:
+        """Send the replies a stopped process committed and did not send (at most once more
+        each), before anything new: each conversation's place in line is taken now, and its
+        next message waits behind them. Returns how many turns' replies are sent again."""
+        unsent = [
+            row
+            for row in await self._database.reader().pending_replies.unsent()
+            if row.channel in channels
+        ]
+        for row in unsent:
+            task = asyncio.create_task(
+                self._resend(row.id, (row.channel, row.user_key), row.chat, row.replies,
+                             channels[row.channel]),
+                name=f"resend-{row.id}",
+            )  # fmt: skip
+            self._resending.add(task)
+            task.add_done_callback(self._resending.discard)
+        if unsent:
+            log.info("sending again the replies of %d turns left unsent", len(unsent))
+        await asyncio.sleep(0)  # the tasks take their places in line before anything else
+        return len(unsent)
+
+    async def _resend(
+        self, row: int, key: tuple[str, str], chat: str, stored: str, send: SendTo
+    ) -> None:
+        async with self._locks.hold(key):
+            try:
+                await send(chat, load_replies(stored))
+            except Exception:
+                log.exception("replies left unsent could not be sent channel=%s", key[0])
+                return
+            self._sent.append(row)
+        if not self._locks:
+            await self.forget_sent()
+
+    async def stop(self) -> None:
+        """Let replies being sent again finish, and forget every sent one."""
+        if self._resending:
+            await asyncio.gather(*self._resending, return_exceptions=True)
+        await self.forget_sent()
 
     async def _slow_down_text(self, channel: str, user_key: str) -> str:
         resident = await self._database.reader().residents.find(channel, user_key)
@@ -222,7 +288,11 @@ class Dispatcher:
         except Exception:  # the retention sweep deletes it later
             log.exception("could not let go of %d media files", len(paths))
 
-    async def _turn(self, inbound: Inbound, dropped: list[str]) -> list[Reply] | None:
+    async def _turn(
+        self, inbound: Inbound, dropped: list[str]
+    ) -> tuple[list[Reply], int | None] | None:
+        """The turn's replies, and the row keeping them until they are sent; None for a
+        message seen before."""
         # Read first, outside the write lock: under the conversation's lock nobody else
         # changes this resident's state, so the read is current, and the serialised
         # transaction below stays short (it bounds how many turns per second Minga takes).
@@ -242,16 +312,24 @@ class Dispatcher:
             before, held = state.step, held_by(state.draft)
             await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
-            # The message id, the new state and the resident's fields are written together,
-            # and with anything the turn wrote before (a new idea), in one transaction.
-            await work.finish(
-                channel=inbound.channel,
-                external_id=inbound.external_id,
-                resident=turn.resident,
-                step=state.step.value,
-                draft=state.draft.model_dump_json(exclude_defaults=True),
-                now=now,
-            )
+            # The message id, the new state, the resident's fields and the replies are written
+            # together, and with anything the turn wrote before (a new idea), in one transaction.
+            sent, self._sent = self._sent, []
+            try:
+                owed = await work.finish(
+                    channel=inbound.channel,
+                    external_id=inbound.external_id,
+                    resident=turn.resident,
+                    step=state.step.value,
+                    draft=state.draft.model_dump_json(exclude_defaults=True),
+                    now=now,
+                    chat=inbound.group or inbound.user_key,
+                    replies=dump_replies(turn.replies) if turn.replies else None,
+                    sent=sent,
+                )
+            except BaseException:
+                self._sent[:0] = sent  # not forgotten: the next write tries again
+                raise
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
         dropped += _let_go(held, state.draft, turn)
@@ -263,7 +341,7 @@ class Dispatcher:
             before,
             state.step,
         )
-        return turn.replies
+        return turn.replies, owed
 
     def _new_turn(
         self, inbound: Inbound, resident: Resident, state: ConversationState,
