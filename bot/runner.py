@@ -12,6 +12,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import web
 from bot.app import Runtime
+from bot.channels.queue import InboundQueue
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
@@ -114,7 +115,8 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         if settings.telegram.mode == "webhook":
             assert settings.telegram.webhook_secret is not None
             secret = settings.telegram.webhook_secret.get_secret_value()
-            routes.append(telegram_webhook.route(application, secret))
+            telegram.kept = InboundQueue(runtime.database, runtime.clock, "telegram")
+            routes.append(telegram_webhook.route(application, secret, telegram.kept))
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:
         whatsapp = whatsapp_channel(runtime)
@@ -133,8 +135,7 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
 
     server = web.WebServer(settings.web, routes, health) if routes else None
-    # What a stopped process committed and did not send goes first, before anything new.
-    await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
+    await _take_back(runtime, senders, whatsapp, telegram, application)
     if whatsapp is not None:
         whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
     try:
@@ -149,6 +150,19 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if whatsapp_task is not None:
             await whatsapp_task
+
+
+async def _take_back(
+    runtime: Runtime, senders: dict[str, Sender], whatsapp: WhatsAppChannel | None,
+    telegram: TelegramChannel | None, application: MingaApplication | None,
+) -> None:  # fmt: skip
+    """What a stopped process left: its committed replies first, then the webhook bodies it
+    acknowledged and did not finish, before anything new."""
+    await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
+    if whatsapp is not None:
+        await whatsapp.take_back()
+    if telegram is not None and telegram.kept is not None and application is not None:
+        await telegram_webhook.take_back(application, telegram.kept)
 
 
 def _replies_to(sender: Sender) -> SendTo:

@@ -312,24 +312,7 @@ class Dispatcher:
             before, held = state.step, held_by(state.draft)
             await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
-            # The message id, the new state, the resident's fields and the replies are written
-            # together, and with anything the turn wrote before (a new idea), in one transaction.
-            sent, self._sent = self._sent, []
-            try:
-                owed = await work.finish(
-                    channel=inbound.channel,
-                    external_id=inbound.external_id,
-                    resident=turn.resident,
-                    step=state.step.value,
-                    draft=state.draft.model_dump_json(exclude_defaults=True),
-                    now=now,
-                    chat=inbound.group or inbound.user_key,
-                    replies=dump_replies(turn.replies) if turn.replies else None,
-                    sent=sent,
-                )
-            except BaseException:
-                self._sent[:0] = sent  # not forgotten: the next write tries again
-                raise
+            owed = await self._finish(work, inbound, turn, state, now)
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
         dropped += _let_go(held, state.draft, turn)
@@ -342,6 +325,30 @@ class Dispatcher:
             state.step,
         )
         return turn.replies, owed
+
+    async def _finish(
+        self, work: TurnWriter, inbound: Inbound, turn: Turn, state: ConversationState,
+        now: datetime,
+    ) -> int | None:  # fmt: skip
+        """The message id, the new state, the resident's fields and the replies, written
+        together and with anything the turn wrote before (a new idea), in one transaction;
+        the rows of replies sent since the last turn are forgotten in it."""
+        sent, self._sent = self._sent, []
+        try:
+            return await work.finish(
+                channel=inbound.channel,
+                external_id=inbound.external_id,
+                resident=turn.resident,
+                step=state.step.value,
+                draft=state.draft.model_dump_json(exclude_defaults=True),
+                now=now,
+                chat=inbound.group or inbound.user_key,
+                replies=dump_replies(turn.replies) if turn.replies else None,
+                sent=sent,
+            )
+        except BaseException:
+            self._sent[:0] = sent  # not forgotten: the next write tries again
+            raise
 
     def _new_turn(
         self, inbound: Inbound, resident: Resident, state: ConversationState,

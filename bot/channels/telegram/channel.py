@@ -13,6 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
+from bot.channels.queue import InboundQueue
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.files import Downloads
 from bot.channels.telegram.http import AiohttpRequest
@@ -70,6 +71,8 @@ class TelegramChannel:
         self._bot: Bot | None = None
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
+        # Webhook mode: updates kept in the database from before the 200 until handled.
+        self.kept: InboundQueue | None = None
 
     def build_application(self) -> MingaApplication:
         if self._settings.token is None:
@@ -125,6 +128,10 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._handle(update)
+        await self._forget(update)
+
+    async def _handle(self, update: Update) -> None:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
             return  # bots are never residents; channels are not conversations
@@ -148,6 +155,11 @@ class TelegramChannel:
 
         # No await before this call: the resident's place in line is taken in arrival order.
         await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
+
+    async def _forget(self, update: Update) -> None:
+        """A webhook update handled (its turn committed) is no longer kept."""
+        if self.kept is not None:
+            await self.kept.done(str(update.update_id))
 
     async def _answer_button(self, update: Update) -> None:
         """Stop the button's spinner; failing that is harmless."""

@@ -2,6 +2,8 @@
 and outbox messages out through the sender, with the 24-hour window and Meta's error codes."""
 
 import asyncio
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,6 +22,7 @@ from bot.channels.files import (
     audio_suffix,
     image_suffix,
 )
+from bot.channels.queue import InboundQueue
 from bot.channels.text import argument_of, command_of
 from bot.channels.whatsapp.errors import Reaction, reaction
 from bot.channels.whatsapp.graph import (
@@ -110,7 +113,11 @@ class WhatsAppChannel:
                                   settings.access_token.get_secret_value())  # fmt: skip
         self.sender = make_sender(self, settings)
         self._default_words = self.words(default_language)
-        self._bodies: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED_BODIES)
+        # Each body with its key in the database's inbound queue (None: not kept there).
+        self._bodies: asyncio.Queue[tuple[dict[str, Any], str | None]] = asyncio.Queue(
+            MAX_QUEUED_BODIES
+        )
+        self.kept = InboundQueue(database, clock, CHANNEL)
         self._tasks: set[asyncio.Task[None]] = set()
         # Windows Meta said were closed (131047 at once), until the database knows it.
         self._closed_at: dict[str, datetime] = {}
@@ -118,13 +125,39 @@ class WhatsAppChannel:
 
     # -- webhook bodies in ---------------------------------------------------------------------
 
-    def accept(self, body: dict[str, Any]) -> bool:
-        """Take a verified webhook body to handle after the 200; False when too many wait."""
+    def accept(self, body: dict[str, Any], key: str | None = None) -> bool:
+        """Take a verified webhook body to handle after the 200; False when too many wait.
+        `key`: the body is kept in the database's inbound queue under it until handled."""
         try:
-            self._bodies.put_nowait(body)
+            self._bodies.put_nowait((body, key))
         except asyncio.QueueFull:
             return False
         return True
+
+    async def take(self, raw: bytes, body: dict[str, Any]) -> bool:
+        """A verified webhook body, committed to the database before Meta is answered 200
+        (raises when it cannot be), then handled; False when too many wait."""
+        if self._bodies.full():
+            return False
+        key = hashlib.sha256(raw).hexdigest()  # Meta's retry of the same body: the same key
+        await self.kept.keep(key, raw.decode("utf-8", errors="replace"))
+        return self.accept(body, key)
+
+    async def take_back(self) -> int:
+        """Bodies a stopped process answered 200 and did not finish: handled again (first)."""
+        taken = 0
+        for queued in await self.kept.waiting():
+            try:
+                body = json.loads(queued.body)
+            except ValueError:
+                await self.kept.done(queued.key)
+                continue
+            if not isinstance(body, dict) or not self.accept(body, queued.key):
+                continue  # too many: left for the next start
+            taken += 1
+        if taken:
+            log.info("handling again %d WhatsApp bodies left unhandled", taken)
+        return taken
 
     @property
     def waiting(self) -> int:
@@ -140,24 +173,25 @@ class WhatsAppChannel:
                 if not getting.done():
                     getting.cancel()
                     break
-                await self.handle(getting.result())
+                await self.handle(*getting.result())
         finally:
             stopping.cancel()
             while not self._bodies.empty():  # accepted with a 200: Meta will not send again
-                await self.handle(self._bodies.get_nowait())
+                await self.handle(*self._bodies.get_nowait())
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.client.close()
 
-    async def handle(self, body: dict[str, Any]) -> None:
+    async def handle(self, body: dict[str, Any], key: str | None = None) -> None:
         """Every message, status and error of one body. Messages start in order (each takes
-        its resident's place in line at once) and run concurrently across residents."""
+        its resident's place in line at once) and run concurrently across residents. A body
+        kept under `key` is forgotten once all its messages are handled."""
+        started: list[asyncio.Task[None]] = []
         for event in events(body):
             if isinstance(event, Incoming):
                 name = f"wa-{log_id(event.message_id)}"
                 task = asyncio.create_task(self._incoming(event), name=name)
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                started.append(task)
             elif isinstance(event, Status):
                 try:
                     await self._status(event)
@@ -167,6 +201,17 @@ class WhatsAppChannel:
                     )
             elif isinstance(event, ErrorNotice):
                 self._error_notice(event)
+        if key is not None:
+            started.append(asyncio.create_task(self._forget(key, list(started))))
+        for task in started:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _forget(self, key: str, handling: list[asyncio.Task[None]]) -> None:
+        """Once the body's messages are handled (each turn committed), forget the body."""
+        if handling:
+            await asyncio.wait(handling)
+        await self.kept.done(key)
 
     async def _incoming(self, incoming: Incoming) -> None:
         self.received += 1

@@ -1,0 +1,37 @@
+"""Webhook bodies kept in the database from before the platform is answered 200 until they are
+handled, so that a process that dies in between loses nothing: the next start handles what it
+finds here again (the inbound dedup by message id makes a replay harmless)."""
+
+import logging
+
+from handlers.engine.clock import Clock
+from storage.database import Database
+from storage.pending import QueuedBody
+
+log = logging.getLogger(__name__)
+
+
+class InboundQueue:
+    def __init__(self, database: Database, clock: Clock, channel: str) -> None:
+        self._database = database
+        self._clock = clock
+        self._channel = channel
+
+    async def keep(self, key: str, body: str) -> None:
+        """Commit a body before it is acknowledged (raises when the database cannot take it:
+        the platform is then answered with an error, and sends it again)."""
+        async with self._database.transaction() as repos:
+            await repos.inbound_queue.put(self._channel, key, body, self._clock.now())
+
+    async def done(self, key: str) -> None:
+        """The body is handled (its turns committed): forget it. Failing here only means it is
+        handled once more at the next start, and dropped there as a duplicate."""
+        try:
+            async with self._database.transaction() as repos:
+                await repos.inbound_queue.done(self._channel, key)
+        except Exception:
+            log.exception("could not forget a handled %s webhook body", self._channel)
+
+    async def waiting(self) -> list[QueuedBody]:
+        """Bodies a stopped process acknowledged and did not finish, oldest first."""
+        return await self._database.reader().inbound_queue.waiting(self._channel)
