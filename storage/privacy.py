@@ -60,6 +60,16 @@ class PrivacyRepository:
         )
         return cursor.rowcount
 
+    async def prune_kept_messages(self, before: datetime) -> int:
+        """Webhook bodies and turns' replies kept since before `before` (migration 0009);
+        returns how many rows."""
+        stamp = to_db(before)
+        bodies = await self._db.execute("DELETE FROM inbound_queue WHERE received_at < ?", (stamp,))
+        replies = await self._db.execute(
+            "DELETE FROM pending_replies WHERE created_at < ?", (stamp,)
+        )
+        return bodies.rowcount + replies.rowcount
+
     async def paths_in_use(self, paths: Iterable[str]) -> set[str]:
         """Which of these media paths an idea or a draft still keeps (the same photo may be
         sent twice, or by two people: a platform names a file by its content)."""
@@ -126,6 +136,25 @@ class PrivacyRepository:
             (problem, idea, *places, idea_id),
         )
         await self._db.execute("DELETE FROM idea_media WHERE idea_id = ?", (idea_id,))
+
+    async def erase_kept_messages(self, channel: str, user_key: str) -> None:
+        """The person's webhook bodies not handled yet and replies not sent yet (migration
+        0009). A body is matched when any value in its JSON is their key (WhatsApp's `from`,
+        `wa_id`, `recipient_id`; Telegram's `from.id`, `chat.id`). A WhatsApp body may batch
+        several people's messages: it is deleted whole, so the others' messages in it are not
+        handled again after a crash (they are handled now, or were already; a replay would
+        only be dropped as a duplicate) - a lost replay weighs less than a kept phone number."""
+        await self._db.execute(
+            "DELETE FROM pending_replies WHERE channel = ? AND (user_key = ? OR chat = ?)",
+            (channel, user_key, user_key),
+        )
+        # json_valid first: a body that is not JSON must not make the erasure fail.
+        await self._db.execute(
+            "DELETE FROM inbound_queue WHERE channel = ? AND EXISTS (SELECT 1 FROM json_tree("
+            "CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
+            "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?)",
+            (channel, user_key),
+        )
 
     async def erase_resident(self, resident_id: int, now: datetime) -> None:
         """Everything about the person but a row their kept ideas can point to: their channel
