@@ -115,7 +115,9 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         if settings.telegram.mode == "webhook":
             assert settings.telegram.webhook_secret is not None
             secret = settings.telegram.webhook_secret.get_secret_value()
-            telegram.kept = InboundQueue(runtime.database, runtime.clock, "telegram")
+            telegram.kept = InboundQueue(
+                runtime.database, runtime.clock, "telegram", runtime.dispatcher
+            )
             routes.append(telegram_webhook.route(application, secret, telegram.kept))
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:

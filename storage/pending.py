@@ -41,6 +41,15 @@ class InboundQueueRepository:
             "DELETE FROM inbound_queue WHERE channel = ? AND key = ?", (channel, key)
         )
 
+    async def done_all(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Forget handled bodies, each (channel, key)."""
+        if keys:
+            values = ", ".join(["(?, ?)"] * len(keys))
+            await self._db.execute(
+                f"DELETE FROM inbound_queue WHERE (channel, key) IN (VALUES {values})",  # noqa: S608
+                [part for pair in keys for part in pair],
+            )
+
     async def waiting(self, channel: str) -> list[QueuedBody]:
         """The bodies of this channel not handled yet, oldest first."""
         rows = await fetch_all(

@@ -11,7 +11,7 @@ import aiosqlite
 from storage.conversations import ConversationRepository
 from storage.inbound import InboundRepository
 from storage.models import Resident
-from storage.pending import PendingReplyRepository
+from storage.pending import InboundQueueRepository, PendingReplyRepository
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
 
@@ -131,14 +131,15 @@ class TurnWork:
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
-        sent: Sequence[int] = (),
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
     ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
         and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
 
         `replies` (JSON, for `chat`) are kept with the turn until they are sent: the id of
         their row is returned. `sent` are rows of earlier turns' replies sent since, forgotten
-        here rather than in a transaction of their own (one less per turn)."""
+        here rather than in a transaction of their own (one less per turn); so are `handled`,
+        webhook bodies (channel, key) whose messages were all handled since."""
         await self._transaction.begin()
         try:
             # On the writer itself (the turn's common write, not rows it added). The writes are
@@ -155,6 +156,8 @@ class TurnWork:
                                           replies, now))  # fmt: skip
             if sent:
                 writes.append(pending.sent(sent))
+            if handled:
+                writes.append(InboundQueueRepository(self._writer).done_all(handled))
             outcomes = await asyncio.gather(*writes, return_exceptions=True)
             for outcome in outcomes:
                 if isinstance(outcome, BaseException):

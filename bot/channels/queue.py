@@ -5,6 +5,7 @@ finds here again (the inbound dedup by message id makes a replay harmless)."""
 import logging
 
 from handlers.engine.clock import Clock
+from handlers.engine.dispatcher import Dispatcher
 from storage.database import Database
 from storage.pending import QueuedBody
 
@@ -12,10 +13,13 @@ log = logging.getLogger(__name__)
 
 
 class InboundQueue:
-    def __init__(self, database: Database, clock: Clock, channel: str) -> None:
+    def __init__(
+        self, database: Database, clock: Clock, channel: str, dispatcher: Dispatcher
+    ) -> None:
         self._database = database
         self._clock = clock
         self._channel = channel
+        self._dispatcher = dispatcher
 
     async def keep(self, key: str, body: str) -> None:
         """Commit a body before it is acknowledged (raises when the database cannot take it:
@@ -23,8 +27,13 @@ class InboundQueue:
         async with self._database.transaction() as repos:
             await repos.inbound_queue.put(self._channel, key, body, self._clock.now())
 
+    async def handled(self, key: str) -> None:
+        """The body's messages are handled (their turns committed): forgotten with the next
+        turn's write, not in a transaction of its own (Dispatcher.body_handled)."""
+        await self._dispatcher.body_handled(self._channel, key)
+
     async def done(self, key: str) -> None:
-        """The body is handled (its turns committed): forget it. Failing here only means it is
+        """Forget a body now (one that cannot be read). Failing here only means it is
         handled once more at the next start, and dropped there as a duplicate."""
         try:
             async with self._database.transaction() as repos:

@@ -42,7 +42,7 @@ class TurnWriter(Protocol):
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
-        sent: Sequence[int] = (),
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
     ) -> int | None: ...  # fmt: skip
 
 
@@ -130,6 +130,8 @@ class Dispatcher:
         # Rows of committed replies sent since, forgotten with the next turn's write (or on
         # their own when no other turn is under way): until then a crash sends them again.
         self._sent: list[int] = []
+        # Webhook bodies (channel, key) whose messages are all handled: forgotten the same way.
+        self._handled: list[tuple[str, str]] = []
         self._resending: set[asyncio.Task[None]] = set()
 
     def handling(self, channel: str, user_key: str) -> bool:
@@ -219,16 +221,30 @@ class Dispatcher:
         return True
 
     async def forget_sent(self) -> None:
-        """Delete the rows of replies sent since the last turn wrote (a clean stop does too)."""
+        """Delete the rows of replies sent and of webhook bodies handled since the last turn
+        wrote (a clean stop does too)."""
         sent, self._sent = self._sent, []
-        if not sent:
+        handled, self._handled = self._handled, []
+        if not sent and not handled:
             return
         try:
             async with self._database.transaction() as repos:
                 await repos.pending_replies.sent(sent)
+                await repos.inbound_queue.done_all(handled)
         except Exception:  # kept for the next turn's write
-            log.exception("could not forget %d sent replies", len(sent))
+            log.exception("could not forget %d sent replies, %d handled bodies",
+                          len(sent), len(handled))  # fmt: skip
             self._sent[:0] = sent
+            self._handled[:0] = handled
+
+    async def body_handled(self, channel: str, key: str) -> None:
+        """A kept webhook body's messages are all handled (their turns committed): its row is
+        deleted with the next turn's write rather than in a transaction of its own, or at once
+        when no turn is under way. Until then a crash only replays it, and the replay is
+        dropped as a duplicate."""
+        self._handled.append((channel, key))
+        if not self._locks:
+            await self.forget_sent()
 
     async def resend_unsent(self, channels: Mapping[str, SendTo]) -> int:
         """Send the replies a stopped process committed and did not send (at most once more
@@ -334,6 +350,7 @@ class Dispatcher:
         together and with anything the turn wrote before (a new idea), in one transaction;
         the rows of replies sent since the last turn are forgotten in it."""
         sent, self._sent = self._sent, []
+        handled, self._handled = self._handled, []
         try:
             return await work.finish(
                 channel=inbound.channel,
@@ -345,9 +362,11 @@ class Dispatcher:
                 chat=inbound.group or inbound.user_key,
                 replies=dump_replies(turn.replies) if turn.replies else None,
                 sent=sent,
+                handled=handled,
             )
         except BaseException:
             self._sent[:0] = sent  # not forgotten: the next write tries again
+            self._handled[:0] = handled
             raise
 
     def _new_turn(

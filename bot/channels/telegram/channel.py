@@ -159,7 +159,7 @@ class TelegramChannel:
     async def _forget(self, update: Update) -> None:
         """A webhook update handled (its turn committed) is no longer kept."""
         if self.kept is not None:
-            await self.kept.done(str(update.update_id))
+            await self.kept.handled(str(update.update_id))
 
     async def _answer_button(self, update: Update) -> None:
         """Stop the button's spinner; failing that is harmless."""

@@ -117,7 +117,7 @@ class WhatsAppChannel:
         self._bodies: asyncio.Queue[tuple[dict[str, Any], str | None]] = asyncio.Queue(
             MAX_QUEUED_BODIES
         )
-        self.kept = InboundQueue(database, clock, CHANNEL)
+        self.kept = InboundQueue(database, clock, CHANNEL, dispatcher)
         self._tasks: set[asyncio.Task[None]] = set()
         # Windows Meta said were closed (131047 at once), until the database knows it.
         self._closed_at: dict[str, datetime] = {}
@@ -211,7 +211,7 @@ class WhatsAppChannel:
         """Once the body's messages are handled (each turn committed), forget the body."""
         if handling:
             await asyncio.wait(handling)
-        await self.kept.done(key)
+        await self.kept.handled(key)
 
     async def _incoming(self, incoming: Incoming) -> None:
         self.received += 1

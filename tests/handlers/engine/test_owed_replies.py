@@ -104,3 +104,21 @@ async def test_a_channel_not_running_keeps_its_replies_for_later(
     assert await again.dispatcher.resend_unsent({}) == 0
     assert len(await second.reader().pending_replies.unsent()) == 1
     await second.close()
+
+
+async def test_a_handled_body_is_forgotten_with_the_next_turns_write(
+    make_chat, dispatcher: Dispatcher, database: Database, clock: FakeClock
+) -> None:
+    """A kept webhook body, handled while other turns are under way, costs no transaction of
+    its own: the next turn's write deletes it; when nothing is under way it goes at once."""
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put("test", "busy", "{}", clock.now())
+        await repos.inbound_queue.put("test", "idle", "{}", clock.now())
+    async with dispatcher._locks.hold(("test", "someone else")):  # a turn under way
+        await dispatcher.body_handled("test", "busy")
+    assert [b.key for b in await database.reader().inbound_queue.waiting("test")] == [
+        "busy", "idle"]  # fmt: skip
+    await make_chat(user="next").say("hola")
+    assert [b.key for b in await database.reader().inbound_queue.waiting("test")] == ["idle"]
+    await dispatcher.body_handled("test", "idle")
+    assert await database.reader().inbound_queue.waiting("test") == []
