@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall when the project's dependencies change.
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test lint bench soak install clean
+.PHONY: chat test test-postgres lint bench soak install clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Minga needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -25,6 +25,11 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The suite with a throwaway PostgreSQL on loopback, its address in MINGA_TEST_DATABASE
+# (tests/fakes/postgres.py); where no PostgreSQL is installed, one line says how to get it.
+test-postgres: $(STAMP)
+	@$(BIN)/python -m tests.fakes.postgres run -- $(BIN)/python -m pytest $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,7 @@
 """Printing a benchmark's table and keeping it as JSON in bench/results/."""
 
 import json
+import os
 import platform
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,4 @@ def save(name: str, title: str, header: list[str], rows: list[list[Any]], raw: A
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))

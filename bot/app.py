@@ -1,9 +1,11 @@
 """The composition root: settings in, a database, texts, clock, dispatcher and the outbox's
-policy out (the dispatcher, the channels and the worker are given the policy as they are built)."""
+policy out (the WhatsApp channel and the worker are given the policy as they are built; the
+dispatcher and the scheduler only its wake-up)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from bot.config import Settings
@@ -43,13 +45,13 @@ class Runtime:
         async with database.transaction() as repos:  # consents count under this version
             await repos.residents.set_policy_version(settings.lab.privacy_policy_version)
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
-        # A turn that wrote rows (it may have queued outbox messages) wakes the worker.
+        # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
+        # that let go of media files (after /borrar, a dropped draft) has them deleted.
         dispatcher = Dispatcher(
-            database, settings.flow, catalog, clock, on_rows_written=outbox.wake
-        )
-        runtime = cls(settings, database, catalog, clock, dispatcher, outbox)
-        dispatcher.release_media = runtime.discard_media  # after /borrar
-        return runtime
+            database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
+            release_media=partial(discard_media, settings.storage.media_dir),
+        )  # fmt: skip
+        return cls(settings, database, catalog, clock, dispatcher, outbox)
 
     @property
     def media_dir(self) -> Path:

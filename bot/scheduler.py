@@ -1,10 +1,12 @@
 """The scheduler only wakes things up: the database says which reminders and digests are due.
 
-APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds two jobs in
-memory, never in a job store: one at the next due time (a reminder or the daily digest), and a
-regular look at the database for events added or moved by another process (`minga events
-...`). At start-up everything already due is queued at once: a bot that was down sends late
-reminders, up to the event's start, and the day's digest if its hour passed meanwhile."""
+APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds three jobs in
+memory, never in a job store: "remind" at the next due time (a reminder or the daily digest);
+"replan", a regular look at the database for events added or moved by another process
+(`minga events ...`); and "retention", the retention rules every few hours. At start-up
+everything already due is queued at once (and the retention rules run): a bot that was down
+sends late reminders, up to the event's start, and the day's digest if its hour passed
+meanwhile."""
 
 import asyncio
 import logging

@@ -40,6 +40,8 @@ class Dispatcher(dispatcher.Dispatcher):
         clock: Clock,
         *,
         on_rows_written: Callable[[], None] | None = None,
+        release_media: Callable[[list[str]], object] | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
-                         on_rows_written=on_rows_written)  # fmt: skip
+                         on_rows_written=on_rows_written,
+                         release_media=release_media)  # fmt: skip

@@ -1,5 +1,5 @@
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,10 @@ from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.postgres import ENVIRONMENT, HOW_TO_GET, find_bindir, throwaway_postgres
+
+# Read at start-up: the fixture below clears MINGA_* variables before each test.
+POSTGRES_DSN = os.environ.get(ENVIRONMENT)
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +22,19 @@ def _no_minga_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("MINGA_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL server's address: MINGA_TEST_DATABASE's (`make test-postgres`), or else a
+    throwaway one started for the session; tests that need it are skipped where neither is."""
+    if POSTGRES_DSN:
+        yield POSTGRES_DSN
+        return
+    if find_bindir() is None:
+        pytest.skip(HOW_TO_GET)
+    with throwaway_postgres() as server:
+        yield server.dsn
 
 
 @pytest.fixture
@@ -43,10 +60,17 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+def release_media() -> Callable[[list[str]], None] | None:
+    """What deletes the media files a turn let go of: nothing, unless a test module says."""
+    return None
+
+
+@pytest.fixture
 def dispatcher(
-    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock
-) -> Dispatcher:
-    return Dispatcher(database, flow_settings, catalog, clock)
+    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock,
+    release_media: Callable[[list[str]], None] | None,
+) -> Dispatcher:  # fmt: skip
+    return Dispatcher(database, flow_settings, catalog, clock, release_media=release_media)
 
 
 @pytest.fixture(params=["es", "en"])

@@ -126,6 +126,7 @@ def _confirm(recipients: int) -> None:
 async def _follow(runtime: Runtime, broadcast: Broadcast, *, quiet: bool) -> None:
     """A progress bar until nothing is pending; stops with NotDone when no `minga run` is
     delivering (no fresh heartbeat for a channel with messages pending, and no progress)."""
+    # Imported here: rich's progress bar (~20 ms) is needed by this command only.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     reader = runtime.database.reader()

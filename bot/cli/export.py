@@ -9,6 +9,7 @@ from bot.app import Runtime
 from bot.cli.ideas import since_option
 from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
+from handlers.exports.catalogue import Catalogue
 from handlers.exports.export import FORMATS, export_ideas
 from storage.models import IdeaFilter
 
@@ -51,6 +52,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _export(args: argparse.Namespace, runtime: Runtime) -> None:
+    # Imported here: rich's progress bar (~20 ms) is needed by this command only.
     from rich.progress import Progress
 
     settings = runtime.settings
@@ -82,8 +84,6 @@ def prepare_folder(given: str) -> Path:
 
 
 async def _publish(args: argparse.Namespace, runtime: Runtime) -> None:
-    from handlers.exports.catalogue import Catalogue
-
     out_dir = prepare_folder(args.out_dir)
     catalogue = Catalogue(runtime.database.reader(), runtime.settings.lab, runtime.catalog,
                           runtime.media_dir, out_dir, runtime.clock.now())  # fmt: skip

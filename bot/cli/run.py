@@ -7,7 +7,13 @@ import locale
 import os
 from typing import Any
 
+from bot.app import Runtime
+from bot.channels.console import CHANNEL as CONSOLE
+from bot.channels.console import ConsoleChannel
 from bot.config import Settings
+from bot.sending.pacer import Gate, Pacer
+from bot.sending.sender import Sender
+from storage.database import Database
 
 CONSOLE_MESSAGES_PER_SECOND = 20
 
@@ -59,10 +65,6 @@ def _system_language() -> str | None:
 
 
 async def chat(settings: Settings, args: argparse.Namespace) -> None:
-    from bot.app import Runtime
-    from bot.channels.console import CHANNEL as CONSOLE
-    from bot.channels.console import ConsoleChannel
-
     runtime = await Runtime.open(settings)
     try:
         system = _system_language()
@@ -79,10 +81,10 @@ async def chat(settings: Settings, args: argparse.Namespace) -> None:
             language=language,
             user_key=args.user,
         )
-        # Broadcasts and reminders for console users arrive while chatting.
+        # Broadcasts and reminders for console users arrive while chatting. (bot.runner
+        # imported here: it brings python-telegram-bot, starlette and APScheduler, ~150 ms
+        # that `minga --help` and the other subcommands need not wait for.)
         from bot.runner import run_outbound
-        from bot.sending.pacer import Gate, Pacer
-        from bot.sending.sender import Sender
 
         stop = asyncio.Event()
         sender = Sender(console, Pacer(Gate(CONSOLE_MESSAGES_PER_SECOND)))
@@ -97,8 +99,6 @@ async def chat(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def upgrade(settings: Settings) -> None:
-    from storage.database import Database
-
     database = await Database.open(settings.storage.database, migrate=False)
     try:
         before, after = await database.upgrade()
@@ -112,6 +112,6 @@ async def upgrade(settings: Settings) -> None:
 
 async def run(settings: Settings) -> None:
     """`minga run`, until Ctrl-C or SIGTERM."""
-    from bot.runner import run_until_signal
+    from bot.runner import run_until_signal  # here, not above: see chat()
 
     await run_until_signal(settings)

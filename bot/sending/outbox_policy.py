@@ -1,7 +1,8 @@
 """Outbox policy in one place: what becomes of a row after a try (sent, queued again, held
 while a channel is halted, given up), what a platform's later report of a failure does, waking
 the worker when rows are written, and the staff hearing how things went. Built once by the
-composition root (bot/app.py) and given to the worker and the channels that need it."""
+composition root (bot/app.py) and given to the worker and the WhatsApp channel; the
+dispatcher and the scheduler get only `wake`."""
 
 import asyncio
 import logging

@@ -19,7 +19,7 @@ from handlers.engine.state import Step
 from handlers.engine.textinput import short
 from handlers.engine.turn import Turn, ask, go_to
 from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import STAFF, View, list_button
 from storage.models import Call
 
@@ -28,6 +28,13 @@ STEPS = frozenset((Step.CALL_TITLE, Step.CALL_DESCRIPTION, Step.CALL_CATEGORIES,
 TYPED = frozenset((Step.CALL_TITLE, Step.CALL_DESCRIPTION, Step.CALL_CATEGORIES,
                    Step.CALL_DEADLINE))  # fmt: skip
 LISTED = 8
+# Its staff buttons ("st:cv:3"), answered through staff/buttons.py like every "st" button:
+CALLS = "c"  # the list of calls, as /convocatoria shows it
+CALL_VIEW = "cv"  # a call's record
+CALL_NEW = "cn"  # a new call, step by step
+CALL_CLOSE = "cc"  # close it now
+CALL_ANNOUNCE = "ca"  # the winners' announcement, to preview
+CALL_SEND = "cs"  # send that announcement
 
 
 def _when(turn: Turn, call: Call) -> str:
@@ -62,11 +69,11 @@ async def show_calls(turn: Turn) -> None:
                             entries=entries, count=entries))  # fmt: skip
     for call in calls[:LISTED]:
         choices.append(
-            Choice(button_id(STAFF, "cv", call.id), f"#{call.id} {short(call.title, 30)}")
+            Choice(button_id(STAFF, CALL_VIEW, call.id), f"#{call.id} {short(call.title, 30)}")
         )
     if len(calls) > LISTED:  # every call is listed; the rest open by their number
         lines.append(turn.t("calls.open_by_number", example=calls[LISTED].id))
-    choices.append(Choice(button_id(STAFF, "cn"), turn.t("calls.new")))
+    choices.append(Choice(button_id(STAFF, CALL_NEW), turn.t("calls.new")))
     turn.say("\n".join(lines), tuple(choices))
 
 
@@ -97,9 +104,9 @@ async def show_call(turn: Turn, rest: str) -> None:
     lines.append(turn.t("calls.how_to_award"))
     choices = [Choice(list_button(View(call=call.id)), turn.t("calls.see_ideas"))]
     if call.is_open(turn.now):
-        choices.append(Choice(button_id(STAFF, "cc", call.id), turn.t("calls.close")))
+        choices.append(Choice(button_id(STAFF, CALL_CLOSE, call.id), turn.t("calls.close")))
     elif any(i.award == "winner" for i in awarded):
-        choices.append(Choice(button_id(STAFF, "ca", call.id), turn.t("calls.announce")))
+        choices.append(Choice(button_id(STAFF, CALL_ANNOUNCE, call.id), turn.t("calls.announce")))
     turn.say("\n".join(lines), tuple(choices))
 
 
@@ -121,7 +128,7 @@ async def preview_results(turn: Turn, rest: str) -> None:
     turn.say(turn.t("calls.announce_preview"))
     turn.say(text)
     turn.say(turn.t("staff.broadcast_confirm", count=recipients),
-             (Choice(button_id(STAFF, "cs", call.id), turn.t("staff.send")),))  # fmt: skip
+             (Choice(button_id(STAFF, CALL_SEND, call.id), turn.t("staff.send")),))  # fmt: skip
 
 
 async def send_results(turn: Turn, rest: str) -> None:
@@ -131,7 +138,7 @@ async def send_results(turn: Turn, rest: str) -> None:
     try:
         broadcast = await announce(
             turn.repos, call, turn.t, turn.language,
-            actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            actor=turn.actor,
             reporter_id=turn.resident.id, now=turn.now,
         )  # fmt: skip
     except CallProblem as problem:
@@ -147,32 +154,28 @@ async def start_new(turn: Turn, rest: str = "") -> None:
     enter(turn, Step.CALL_TITLE)
 
 
-def _quit(turn: Turn, step: Step) -> Choice:
-    return turn.option(step, "quit", "staff.quit")
-
-
 def ask_step(turn: Turn) -> None:
     step = turn.state.step
     if step is Step.CALL_TITLE:
-        return turn.say(turn.t("calls.ask_title"), (_quit(turn, step),))
+        return turn.say(turn.t("calls.ask_title"), (quit_button(turn, step),))
     if step is Step.CALL_DESCRIPTION:
-        return turn.say(turn.t("calls.ask_description"),
-                        (turn.option(step, "skip", "staff.skip"), _quit(turn, step)))  # fmt: skip
+        skip = turn.option(step, "skip", "staff.skip")
+        return turn.say(turn.t("calls.ask_description"), (skip, quit_button(turn, step)))
     if step is Step.CALL_CATEGORIES:
         names = " / ".join(c.label(turn.language) for c in DEFAULT_CATEGORIES)
         return turn.say(turn.t("calls.ask_categories", names=names),
                         (turn.option(step, "default", "calls.default_categories"),
-                         _quit(turn, step)))  # fmt: skip
+                         quit_button(turn, step)))  # fmt: skip
     if step is Step.CALL_DEADLINE:
         return turn.say(turn.t("calls.ask_deadline", zone=turn.settings.lab.timezone,
-                               **_examples(turn)), (_quit(turn, step),))  # fmt: skip
+                               **_examples(turn)), (quit_button(turn, step),))  # fmt: skip
     draft = staff_draft(turn)
     categories = draft.category_names or [c.label(turn.language) for c in DEFAULT_CATEGORIES]
     assert draft.deadline is not None
     deadline = full_when(draft.deadline, turn.settings.lab.zone, turn.language)
     turn.say(turn.t("calls.preview", title=draft.title, description=draft.description or "-",
                     categories=" · ".join(categories), deadline=deadline),
-             (turn.option(step, "create", "calls.create"), _quit(turn, step)))  # fmt: skip
+             (turn.option(step, "create", "calls.create"), quit_button(turn, step)))  # fmt: skip
 
 
 async def on_answer(turn: Turn, value: str | None) -> None:
@@ -233,7 +236,7 @@ async def _create(turn: Turn, value: str | None) -> None:
     try:
         call = await open_call(turn.repos, title=draft.title, description=draft.description or "",
                                categories=categories, deadline=draft.deadline,
-                               actor=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+                               actor=turn.actor,
                                now=turn.now)  # fmt: skip
     except CallProblem as problem:
         turn.say(turn.t(f"call_error.{problem.key}", **problem.values))
@@ -247,10 +250,10 @@ async def _create(turn: Turn, value: str | None) -> None:
 QUESTIONS = dict.fromkeys(STEPS, ask_step)
 ANSWERS = dict.fromkeys(STEPS, on_answer)
 BUTTONS = {
-    "c": lambda turn, rest: show_calls(turn),
-    "cv": show_call,
-    "cn": start_new,
-    "cc": close_now,
-    "ca": preview_results,
-    "cs": send_results,
+    CALLS: lambda turn, rest: show_calls(turn),
+    CALL_VIEW: show_call,
+    CALL_NEW: start_new,
+    CALL_CLOSE: close_now,
+    CALL_ANNOUNCE: preview_results,
+    CALL_SEND: send_results,
 }

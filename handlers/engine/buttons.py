@@ -5,23 +5,23 @@ An id is a prefix (a step's name, or a prefix of buttons that work from anywhere
 stays in a person's chat for weeks, so an id names what it means by a value that does not
 move: a status's stored name, a category's id, a neighbourhood's key, a record's number;
 never a position in a list that a config edit or a new enum member would shift. Ids made by
-older versions carried such positions; the readers of those forms live here too, so that a
+older versions carried such positions; their readers live in legacy_buttons.py, so that a
 button already sent still means what it meant then.
 """
 
 import base64
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple
 
 SEPARATOR = ":"
 # Telegram's callback_data takes at most 64 bytes (WhatsApp allows more): every id fits in it.
 MAX_BYTES = 64
+BACK = "back"  # the value of a question's "back" button
 
 Arg = str | int
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +74,12 @@ def args_of(value: str | None) -> tuple[str, ...]:
     return tuple(value.split(SEPARATOR)) if value else ()
 
 
+def is_back(button: str) -> bool:
+    """Whether an id is a "back" button ("location:back"), which goes on a row of its own."""
+    pressed = ButtonId.parse(button)
+    return bool(pressed.args) and pressed.value == BACK
+
+
 def fits(button: str) -> bool:
     """Whether an id fits every platform's button (Telegram's 64 bytes are the tightest)."""
     return len(button.encode("utf-8")) <= MAX_BYTES
@@ -122,39 +128,6 @@ def neighbourhood_tokened(names: Sequence[str], value: str) -> str | None:
     return next((name for name in names if token(name) == value), None)
 
 
-# --- Ids written by older versions ---------------------------------------------------------
-
-# Staff status buttons ("st:s:<idea>:<n>") and the staff list's status filter carried an
-# index into tuple(IdeaStatus) until ids carried the status's stored name. This is that
-# order as it was, written out rather than computed from the enum: a new or reordered status
-# must not change what a button already sent means.
-LEGACY_STATUS_ORDER: tuple[str, ...] = (
-    "received",
-    "in_review",
-    "selected",
-    "in_progress",
-    "implemented",
-    "not_selected",
-    "duplicate",
-)
-
-
-def legacy_status(index: str) -> str | None:
-    """The stored name of the status an old index-form button meant, or None."""
-    if not index.isdigit() or int(index) >= len(LEGACY_STATUS_ORDER):
-        return None
-    return LEGACY_STATUS_ORDER[int(index)]
-
-
-def legacy_position(values: Sequence[T], index: str) -> T | None:
-    """What an old position-form button ("n4", a filter's "4") names: the entry at that
-    position of the list as configured now. The list may have changed since the button was
-    sent; without a key in the button this is the best we can know. None past its end."""
-    if not index.isdigit() or int(index) >= len(values):
-        return None
-    return values[int(index)]
-
-
 # --- Neighbourhood buttons ------------------------------------------------------------------
 
 NEIGHBOURHOOD = "nb"  # the part before a neighbourhood's key: ("nb", "la-flora")
@@ -171,3 +144,48 @@ def neighbourhood_of(args: Sequence[str], names: Sequence[str]) -> str | None:
     if len(args) != 2 or args[0] != NEIGHBOURHOOD:
         return None
     return neighbourhood_named(names, args[1])
+
+
+# --- The staff list's page and filters ------------------------------------------------------
+
+VIEW_SEPARATOR = "."  # between the fields of a list's view, all in one part of an id
+
+
+class ListView(NamedTuple):
+    """A page of the staff list and its filters, as values: a status's stored name, a
+    category's id, a neighbourhood's name, a call's number."""
+
+    page: int = 0
+    status: str | None = None
+    category: str | None = None
+    neighbourhood: str | None = None
+    call: int | None = None
+
+
+def encode_view(view: ListView) -> str:
+    """One part of a button id, small enough for its 64 bytes with four filters set:
+    "2.in_review.<category token>.<neighbourhood token>.7". Category ids and neighbourhood
+    keys are too long for that room, so their tokens stand for them."""
+    fields = (
+        view.status or "",
+        "" if view.category is None else token(view.category),
+        "" if view.neighbourhood is None else token(view.neighbourhood),
+        "" if view.call is None else str(view.call),
+    )
+    return VIEW_SEPARATOR.join((str(view.page), *fields))
+
+
+def decode_view(
+    part: str, statuses: Collection[str], categories: Sequence[str], neighbourhoods: Sequence[str]
+) -> ListView:
+    """A view from its part of an id, given the statuses' stored names and the configured
+    category ids and neighbourhoods; a filter no longer among them is left out."""
+    fields = [*part.split(VIEW_SEPARATOR), "", "", "", ""][:5]
+    page, status, category, place, call = fields
+    return ListView(
+        int(page) if page.isdigit() else 0,
+        status if status in statuses else None,
+        next((c for c in categories if token(c) == category), None),
+        neighbourhood_tokened(neighbourhoods, place),
+        int(call) if call.isdigit() else None,
+    )

@@ -114,6 +114,7 @@ class Dispatcher:
         *,
         routes: Routes,
         on_rows_written: Callable[[], None] | None = None,
+        release_media: Callable[[list[str]], object] | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -124,8 +125,8 @@ class Dispatcher:
         self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
         # Told after a turn that wrote rows (it may have queued outbox messages).
         self._on_rows_written = on_rows_written
-        # Deletes media files a committed turn let go of (the composition root sets it).
-        self.release_media: Callable[[list[str]], None] | None = None
+        # Deletes media files a committed turn let go of (after /borrar, a dropped draft).
+        self._release_media = release_media
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
         # Rows of committed replies sent since, forgotten with the next turn's write (or on
         # their own when no other turn is under way): until then a crash sends them again.
@@ -294,13 +295,13 @@ class Dispatcher:
 
     async def _let_go(self, paths: list[str]) -> None:
         """Delete the files of these that nothing refers to (nor a turn still in flight)."""
-        if not paths or self.release_media is None:
+        if not paths or self._release_media is None:
             return
         try:
             kept = await self._database.reader().privacy.paths_in_use(paths)
             loose = sorted({p for p in paths if p not in kept and self._in_flight[p] <= 0})
             if loose:
-                self.release_media(loose)
+                self._release_media(loose)
         except Exception:  # the retention sweep deletes it later
             log.exception("could not let go of %d media files", len(paths))
 

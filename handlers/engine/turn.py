@@ -40,6 +40,23 @@ class Routes:
     back: Back  # a "back" button: the question before
 
 
+# A staff member who changed something is stored as "channel:user_key" (an idea's history,
+# a call's or a broadcast's or an event's author): written and read only here.
+ACTOR_SEPARATOR = ":"
+
+
+def actor_of(channel: str, user_key: str) -> str:
+    """ "telegram:12345": who did it, as stored."""
+    return f"{channel}{ACTOR_SEPARATOR}{user_key}"
+
+
+def parse_actor(actor: str) -> tuple[str, str]:
+    """ "telegram:12345" -> ("telegram", "12345"); a stored actor without a channel (the
+    server's "cli") -> ("cli", "")."""
+    channel, _, user = actor.partition(ACTOR_SEPARATOR)
+    return channel, user
+
+
 @dataclass(slots=True)
 class Turn:
     inbound: Inbound
@@ -62,6 +79,11 @@ class Turn:
     @property
     def step(self) -> Step:
         return self.state.step
+
+    @property
+    def actor(self) -> str:
+        """Who is acting, as stored in what they change (see actor_of)."""
+        return actor_of(self.inbound.channel, self.inbound.user_key)
 
     def t(self, key: str, **values: object) -> str:
         return self.catalog.text(self.language, key, **values)

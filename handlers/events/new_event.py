@@ -5,7 +5,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from handlers.engine.dates import DateProblem, example_text, full_when, future_when, typed_form
-from handlers.engine.messages import Choice
 from handlers.engine.replies import expected_choice
 from handlers.engine.state import StaffDraft, Step
 from handlers.engine.textinput import valid_coordinates
@@ -21,7 +20,7 @@ from handlers.events.service import (
     EventProblem,
     create_event,
 )
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 from storage.models import Event, EventCounts, EventFields
 
 ORDER = (Step.NEW_EVENT_TITLE, Step.NEW_EVENT_STARTS, Step.NEW_EVENT_ENDS, Step.NEW_EVENT_VENUE,
@@ -53,10 +52,6 @@ def _next(turn: Turn) -> None:
     go_to(turn, next((s for s in ORDER if not ANSWERED[s](draft)), Step.NEW_EVENT_PREVIEW))
 
 
-def _quit(turn: Turn, step: Step) -> Choice:
-    return turn.option(step, "quit", "staff.quit")
-
-
 def ask_step(turn: Turn) -> None:
     step = turn.state.step
     key = f"staff.event_{step.value.removeprefix('ne_')}"
@@ -70,7 +65,7 @@ def ask_step(turn: Turn) -> None:
     choices = []
     if step in extra:
         choices.append(turn.option(step, *extra[step]))
-    choices.append(_quit(turn, step))
+    choices.append(quit_button(turn, step))
     pin = step is Step.NEW_EVENT_PIN
     location = turn.t("location.share") if pin else None
     values = {"zone": turn.settings.lab.timezone, "example": _example(turn)}
@@ -108,7 +103,7 @@ def ask_preview(turn: Turn) -> None:
     turn.replies.append(card)
     step = Step.NEW_EVENT_PREVIEW
     turn.say(turn.t("staff.event_confirm"),
-             (turn.option(step, "create", "staff.create"), _quit(turn, step)))  # fmt: skip
+             (turn.option(step, "create", "staff.create"), quit_button(turn, step)))  # fmt: skip
 
 
 def _length_ok(text: str, low: int, high: int) -> bool:
@@ -225,9 +220,8 @@ async def _create(turn: Turn, value: str | None) -> None:
         return expected_choice(turn)
     draft = staff_draft(turn)
     try:
-        author = f"{turn.inbound.channel}:{turn.inbound.user_key}"
         event = await create_event(
-            turn.repos, _fields(draft), created_by=author,
+            turn.repos, _fields(draft), created_by=turn.actor,
             offsets=turn.settings.events.offsets_seconds, now=turn.now,
         )  # fmt: skip
     except EventProblem as problem:  # e.g. the start passed while they were typing

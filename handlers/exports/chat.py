@@ -15,10 +15,11 @@ from storage.models import IdeaFilter
 # the server's command does it.
 CHAT_EXPORT_MAX_IDEAS = 50_000
 MAX_FILE_BYTES = 50 * 1024 * 1024
+EXPORT = "x"  # its staff button, "st:x:<format>" (answered through staff/buttons.py)
 
 
 def offer(turn: Turn) -> None:
-    choices = tuple(Choice(button_id(STAFF, "x", name), turn.t(f"export.format_{name}"))
+    choices = tuple(Choice(button_id(STAFF, EXPORT, name), turn.t(f"export.format_{name}"))
                     for name in FORMATS)  # fmt: skip
     turn.say(turn.t("export.choose"), choices)
 

@@ -3,7 +3,8 @@
 from collections.abc import Mapping
 
 from handlers.calls import intake as calls
-from handlers.engine.buttons import args_of, legacy_position, neighbourhood_of
+from handlers.engine.buttons import args_of
+from handlers.engine.legacy_buttons import neighbourhood_pressed
 from handlers.engine.replies import expected_choice, expected_text, reject
 from handlers.engine.state import Draft, Photo, Step
 from handlers.engine.textinput import check_text, clean, looks_like_contact, valid_coordinates
@@ -100,19 +101,10 @@ async def on_problem(turn: Turn, value: str | None) -> None:
         go_on(turn)
 
 
-def neighbourhood_pressed(turn: Turn, value: str) -> str | None:
-    """The neighbourhood a button of the location question names ("nb:la-flora"; before
-    keys, "n4": a position in the list as configured now); None when it names none."""
-    names, args = turn.settings.lab.neighbourhoods, args_of(value)
-    if len(args) == 1 and args[0].startswith("n"):
-        return legacy_position(names, args[0].removeprefix("n"))
-    return neighbourhood_of(args, names)
-
-
 async def on_location(turn: Turn, value: str | None) -> None:
     draft, inbound = turn.state.draft, turn.inbound
     if value:  # the question's only buttons are neighbourhoods (and "back", taken before)
-        place = neighbourhood_pressed(turn, value)
+        place = neighbourhood_pressed(args_of(value), turn.settings.lab.neighbourhoods)
         if place is None:  # gone from the config since the button was sent
             return reject(turn, "input.stale_button")
         draft.location_text, draft.latitude, draft.longitude = place, None, None

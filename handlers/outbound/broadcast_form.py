@@ -2,14 +2,9 @@
 who gets it, see it exactly as residents will (with the number of recipients), and confirm.
 The running bot's outbox sends it; they hear how it went when it ends."""
 
-from handlers.engine.buttons import (
-    NEIGHBOURHOOD,
-    args_of,
-    legacy_position,
-    neighbourhood_args,
-    neighbourhood_of,
-)
-from handlers.engine.messages import Choice, Reply
+from handlers.engine.buttons import NEIGHBOURHOOD, args_of, neighbourhood_args
+from handlers.engine.legacy_buttons import LEGACY_NEIGHBOURHOOD, neighbourhood_filtered
+from handlers.engine.messages import Reply
 from handlers.engine.replies import expected_choice, reject
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn, ask, go_to
@@ -23,7 +18,7 @@ from handlers.outbound.broadcasts import (
     parse_audience,
     queue_broadcast,
 )
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 
 STEPS = frozenset((Step.BROADCAST_TEXT, Step.BROADCAST_EVENT, Step.BROADCAST_AUDIENCE,
                    Step.BROADCAST_FILTER, Step.BROADCAST_PREVIEW))  # fmt: skip
@@ -39,12 +34,8 @@ async def start(turn: Turn) -> None:
     enter(turn, Step.BROADCAST_TEXT)
 
 
-def _quit(turn: Turn, step: Step) -> Choice:
-    return turn.option(step, "quit", "staff.quit")
-
-
 def ask_text(turn: Turn) -> None:
-    turn.say(turn.t("staff.broadcast_text"), (_quit(turn, Step.BROADCAST_TEXT),))
+    turn.say(turn.t("staff.broadcast_text"), (quit_button(turn, Step.BROADCAST_TEXT),))
 
 
 async def _offer_events(turn: Turn, after: str = "") -> None:
@@ -66,7 +57,7 @@ def ask_event(turn: Turn) -> None:
     choices = [turn.labelled(step, str(event_id), title[:40]) for event_id, title in offered]
     if draft.more_events and offered:
         choices.append(turn.labelled(step, (MORE, offered[-1][0]), turn.t("staff.more_events")))
-    choices += [turn.option(step, "none", "staff.no_event"), _quit(turn, step)]
+    choices += [turn.option(step, "none", "staff.no_event"), quit_button(turn, step)]
     turn.say(turn.t("staff.broadcast_event"), tuple(choices))
 
 
@@ -78,7 +69,7 @@ def ask_audience(turn: Turn) -> None:
     for event_id, title in staff_draft(turn).offered:
         label = turn.t("staff.audience_event", title=title[:30])
         choices.append(turn.labelled(step, ("event", event_id), label))
-    choices.append(_quit(turn, step))
+    choices.append(quit_button(turn, step))
     turn.say(turn.t("staff.broadcast_audience"), tuple(choices))
 
 
@@ -90,7 +81,7 @@ def ask_filter(turn: Turn) -> None:
     else:
         choices = [turn.labelled(step, neighbourhood_args(name), name)
                    for name in lab.neighbourhoods]  # fmt: skip
-    turn.say(turn.t("staff.broadcast_filter"), (*choices, _quit(turn, step)))
+    turn.say(turn.t("staff.broadcast_filter"), (*choices, quit_button(turn, step)))
 
 
 async def _to_preview(turn: Turn) -> None:
@@ -106,7 +97,7 @@ async def _to_preview(turn: Turn) -> None:
 def ask_preview(turn: Turn) -> None:
     draft, step = staff_draft(turn), Step.BROADCAST_PREVIEW
     turn.say(turn.t("staff.broadcast_confirm", count=draft.recipients),
-             (turn.option(step, "send", "staff.send"), _quit(turn, step)))  # fmt: skip
+             (turn.option(step, "send", "staff.send"), quit_button(turn, step)))  # fmt: skip
 
 
 async def _as_residents_see_it(turn: Turn) -> list[Reply]:
@@ -175,10 +166,8 @@ async def _filter(turn: Turn, value: str | None) -> None:
     kind, chosen = (args[0], args[1]) if len(args) == 2 else ("", "")
     if kind == "category" and lab.category(chosen) is not None:
         draft.audience = str(Audience("category", chosen))
-    elif kind in (NEIGHBOURHOOD, "neighbourhood"):
-        # "neighbourhood:<n>": an older version's position in the list as configured now.
-        place = (legacy_position(lab.neighbourhoods, chosen) if kind == "neighbourhood"
-                 else neighbourhood_of(args, lab.neighbourhoods))  # fmt: skip
+    elif kind in (NEIGHBOURHOOD, LEGACY_NEIGHBOURHOOD):
+        place = neighbourhood_filtered(args, lab.neighbourhoods)
         if place is None:  # gone from the config since the button was sent
             return reject(turn, "input.stale_button")
         draft.audience = str(Audience("neighbourhood", place))
@@ -196,7 +185,7 @@ async def _send(turn: Turn, value: str | None) -> None:
         broadcast = await queue_broadcast(
             turn.repos, text=draft.text, event_id=draft.event_id,
             audience=parse_audience(draft.audience, turn.settings.lab),
-            created_by=f"{turn.inbound.channel}:{turn.inbound.user_key}",
+            created_by=turn.actor,
             reporter_id=turn.resident.id, now=turn.now,
         )  # fmt: skip
     except BroadcastProblem as problem:

@@ -11,7 +11,6 @@ INVITATION = "invitation"  # {{1}} the announcement, {{2}} the event, {{3}} when
 BROADCAST = "broadcast"  # {{1}} the announcement
 EVENT_UPDATE = "event_update"  # {{1}} what changed, {{2}} the event, {{3}} when
 IDEA_UPDATE = "idea_update"  # {{1}} the idea's reference, {{2}} the news
-PURPOSES = (REMINDER, INVITATION, BROADCAST, EVENT_UPDATE, IDEA_UPDATE)
 
 
 def summarised(replies: list[Reply], voice: Voice, purpose: str, *parameters: str) -> list[Reply]:

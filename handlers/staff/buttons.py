@@ -1,19 +1,33 @@
 """Every staff button ("st:..."), from any step and in the staff group. The caller is checked
 first: a button forwarded to, or forged by, anyone else gets a polite refusal and no data."""
 
-from handlers.calls import staff_form as calls_flow
-from handlers.engine.buttons import ButtonId, args_of, legacy_status
+from collections.abc import Awaitable, Callable, Mapping
+
+from handlers.calls import staff_form as calls_staff
+from handlers.engine.buttons import ButtonId, args_of
+from handlers.engine.legacy_buttons import button_status
 from handlers.engine.state import Step
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
 from handlers.exports import chat as export_chat
 from handlers.staff import ideas_view, triage_flow
 from handlers.staff.common import refuse
-from handlers.staff.ideas_view import View
+from handlers.staff.ideas_view import (
+    AWARD,
+    DUPLICATE,
+    FILTER,
+    LIST,
+    NOTE,
+    REPLY,
+    STATUS,
+    VIEW,
+    View,
+)
 from handlers.staff.triage import TriageProblem, change_status, set_award
 from storage.models import Award, IdeaRecord, IdeaStatus
 
-TYPED_ACTIONS = {"n": Step.TRIAGE_NOTE, "r": Step.TRIAGE_REPLY, "d": Step.TRIAGE_DUPLICATE}
+TYPED_ACTIONS = {NOTE: Step.TRIAGE_NOTE, REPLY: Step.TRIAGE_REPLY, DUPLICATE: Step.TRIAGE_DUPLICATE}
+Action = Callable[[Turn, str], Awaitable[None]]
 
 
 async def on_button(turn: Turn, value: str) -> None:
@@ -54,7 +68,7 @@ async def _view(turn: Turn, rest: str) -> None:
 def status_pressed(value: str) -> IdeaStatus | None:
     """The status a button names: its stored name ("in_review"), or in an older version's
     button its position in the order statuses had then ("1")."""
-    name = legacy_status(value) if value.isdigit() else value
+    name = button_status(value)
     return IdeaStatus(name) if name is not None and name in set(IdeaStatus) else None
 
 
@@ -70,7 +84,7 @@ async def _status(turn: Turn, rest: str) -> None:
     if status is IdeaStatus.NOT_SELECTED:  # the reason is asked, and told to the resident
         return triage_flow.start(turn, Step.TRIAGE_REASON, idea)
     try:
-        outcome = await change_status(turn.repos, idea, status, actor=triage_flow.actor(turn),
+        outcome = await change_status(turn.repos, idea, status, actor=turn.actor,
                                       now=turn.now)  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
@@ -95,7 +109,7 @@ async def _award(turn: Turn, rest: str) -> None:
         return
     award = None if value == "none" else Award(value)
     try:
-        outcome = await set_award(turn.repos, idea, award, actor=triage_flow.actor(turn),
+        outcome = await set_award(turn.repos, idea, award, actor=turn.actor,
                                   now=turn.now)  # fmt: skip
     except TriageProblem as problem:
         turn.say(turn.t(f"triage_error.{problem.key}", **problem.values))
@@ -106,30 +120,44 @@ async def _award(turn: Turn, rest: str) -> None:
 
 
 async def _note(turn: Turn, rest: str) -> None:
-    await _typed(turn, "n", rest)
+    await _typed(turn, NOTE, rest)
 
 
 async def _reply(turn: Turn, rest: str) -> None:
-    await _typed(turn, "r", rest)
+    await _typed(turn, REPLY, rest)
 
 
 async def _duplicate(turn: Turn, rest: str) -> None:
-    await _typed(turn, "d", rest)
+    await _typed(turn, DUPLICATE, rest)
 
 
 async def _export(turn: Turn, rest: str) -> None:
     await export_chat.on_format(turn, rest)
 
 
-ACTIONS = {
-    "x": _export,
-    "l": _list,
-    "f": _filter,
-    "v": _view,
-    "s": _status,
-    "a": _award,
-    "n": _note,
-    "r": _reply,
-    "d": _duplicate,
-    **calls_flow.BUTTONS,
-}
+def action_table(*tables: Mapping[str, Action]) -> dict[str, Action]:
+    """The actions of several flows as one table; a letter two of them use is refused (one
+    would silently answer the other's buttons)."""
+    merged: dict[str, Action] = {}
+    for table in tables:
+        shared = merged.keys() & table.keys()
+        if shared:
+            raise ValueError(f"staff button letters used twice: {sorted(shared)}")
+        merged.update(table)
+    return merged
+
+
+ACTIONS = action_table(
+    {
+        LIST: _list,
+        FILTER: _filter,
+        VIEW: _view,
+        STATUS: _status,
+        AWARD: _award,
+        NOTE: _note,
+        REPLY: _reply,
+        DUPLICATE: _duplicate,
+    },
+    {export_chat.EXPORT: _export},
+    calls_staff.BUTTONS,
+)

@@ -1,11 +1,14 @@
 """What the staff flows share: who is staff, staff-only commands, entering and leaving a
 flow (a side trip: whatever the person was doing waits for it), typed answers."""
 
+from handlers.engine.messages import Choice
 from handlers.engine.sidetrip import come_back, keep_place
 from handlers.engine.state import StaffDraft, Step
 from handlers.engine.textinput import clean, short
 from handlers.engine.turn import Command, Turn, ask, go_to
 from handlers.events.rsvp import carry_on
+
+QUIT = "quit"  # the value of a staff form's "Cancel" button: "call_title:quit"
 
 
 def is_staff(turn: Turn) -> bool:
@@ -74,9 +77,14 @@ def typed(turn: Turn) -> str | None:
     return text
 
 
+def quit_button(turn: Turn, step: Step) -> Choice:
+    """A staff form's "Cancel" button at this step (quit_if_asked answers it)."""
+    return turn.option(step, QUIT, "staff.quit")
+
+
 def quit_if_asked(turn: Turn, value: str | None, *, ask_again: bool = True) -> bool:
     """The flow's "Cancel" button: nothing is kept, and they go back to where they were."""
-    if value != "quit":
+    if value != QUIT:
         return False
     turn.say(turn.t("staff.cancelled"))
     leave(turn, ask_again=ask_again)

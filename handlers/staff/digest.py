@@ -17,7 +17,7 @@ from handlers.engine.settings import FlowSettings
 from handlers.engine.textinput import short
 from handlers.events.cards import Voice
 from handlers.staff.chart import ideas_per_day_png
-from handlers.staff.ideas_view import STAFF
+from handlers.staff.ideas_view import STAFF, VIEW
 from storage.models import Focus, IdeaFilter, IdeaRecord, IdeaStatus, NewOutbox, OutboxItem
 from storage.outbox_kinds import DigestPayload, IdeaAlertPayload, OutboxKind
 from storage.repositories import Repositories
@@ -143,7 +143,7 @@ async def build(
     untriaged = await repos.idea_search.count(IdeaFilter(status=IdeaStatus.RECEIVED))
     lines.append(voice.t("digest.untriaged", count=untriaged))
     buttons = tuple(
-        Choice(button_id(STAFF, "v", idea.id), idea.reference) for idea in newest[:BUTTONS]
+        Choice(button_id(STAFF, VIEW, idea.id), idea.reference) for idea in newest[:BUTTONS]
     )
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)
@@ -202,7 +202,7 @@ async def _compose_alert(
     if idea is None:
         return None
     text = voice.t("digest.alert", line=_line(voice, idea).partition(" ")[2])  # without "•"
-    return [Reply(text, (Choice(button_id(STAFF, "v", idea.id), voice.t("digest.open")),))]
+    return [Reply(text, (Choice(button_id(STAFF, VIEW, idea.id), voice.t("digest.open")),))]
 
 
 COMPOSERS = {OutboxKind.DIGEST: _compose_digest, OutboxKind.IDEA_ALERT: _compose_alert}

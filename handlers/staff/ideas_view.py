@@ -8,24 +8,28 @@ from pathlib import PurePosixPath
 
 from babel.dates import format_date, format_datetime
 
-from handlers.engine.buttons import (
-    button_id,
-    legacy_position,
-    legacy_status,
-    neighbourhood_tokened,
-    token,
-)
+from handlers.engine.buttons import ListView, button_id, encode_view
+from handlers.engine.legacy_buttons import view_pressed
 from handlers.engine.messages import Choice, Document, Picture, Reply, Venue
 from handlers.engine.settings import LabSettings
 from handlers.engine.textinput import fold, short
-from handlers.engine.turn import Turn
+from handlers.engine.turn import Turn, parse_actor
 from handlers.staff.triage import TriageProblem, find
 from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
 
 STAFF = "st"  # the prefix of every staff button: each is checked against the caller
+# The letter after it says what the button does (staff/buttons.py answers each):
+LIST = "l"  # a page of the list: "st:l:<view>"
+FILTER = "f"  # the values of one filter: "st:f:<kind>:<view>"
+VIEW = "v"  # an idea's record: "st:v:<idea>"
+STATUS = "s"  # a new status: "st:s:<idea>:<status>"
+AWARD = "a"  # a call's award: "st:a:<idea>:<award or none>"
+NOTE = "n"  # a note typed next: "st:n:<idea>"
+REPLY = "r"  # a reply to the person typed next: "st:r:<idea>"
+DUPLICATE = "d"  # the original's reference typed next: "st:d:<idea>"
 PAGE_SIZE = 8
-FIRST_WORDS = 60  # characters of the problem shown in a list line
 STATUSES = tuple(IdeaStatus)
+STATUS_NAMES = frozenset(status.value for status in IdeaStatus)
 HISTORY_SHOWN = 8
 
 
@@ -41,50 +45,18 @@ class View:
     call: int | None = None
 
     def encode(self) -> str:
-        """One part of a button id, small enough for its 64 bytes with four filters set:
-        "2.in_review.<category token>.<neighbourhood token>.7". Category ids and
-        neighbourhood keys are too long for that room, so their tokens stand for them."""
-        fields = (
-            self.status or "",
-            "" if self.category is None else token(self.category),
-            "" if self.neighbourhood is None else token(self.neighbourhood),
-            "" if self.call is None else str(self.call),
-        )
-        return ".".join((str(self.page), *fields))
+        """One part of a button id (see buttons.encode_view)."""
+        return encode_view(ListView(self.page, self.status, self.category, self.neighbourhood,
+                                    self.call))  # fmt: skip
 
     @classmethod
     def decode(cls, args: Sequence[str], lab: LabSettings) -> "View":
-        """A view from a button's parts; a filter the settings no longer have is left out.
-        Two parts ("0", "1.0.4."): an older version's form, with positions in the lists."""
-        if len(args) == 2:
-            return cls._decode_positions(args[0], args[1], lab)
-        parts = ([*(args[0] if args else "").split("."), "", "", "", ""])[:5]
-        page, status, category, place, call = parts
-        return cls(
-            int(page) if page.isdigit() else 0,
-            IdeaStatus(status) if status in set(IdeaStatus) else None,
-            next((c.id for c in lab.categories if token(c.id) == category), None),
-            neighbourhood_tokened(lab.neighbourhoods, place),
-            int(call) if call.isdigit() else None,
-        )
-
-    @classmethod
-    def _decode_positions(cls, page: str, rest: str, lab: LabSettings) -> "View":
-        """ "0:1.0.4.": positions in the status order of the time, the configured categories
-        and neighbourhoods (as configured now: the best we can know), and a call's number."""
-        parts = ([*rest.split("."), "", "", "", ""])[:4]
-        if not page.isdigit() or not all(p == "" or p.isdigit() for p in parts):
-            return cls()
-        status, category, place, call = parts
-        named = legacy_status(status)
-        chosen = legacy_position(lab.categories, category)
-        return cls(
-            int(page),
-            None if named is None else IdeaStatus(named),
-            None if chosen is None else chosen.id,
-            legacy_position(lab.neighbourhoods, place),
-            int(call) if call else None,
-        )
+        """A view from a button's parts, in its current form or an older version's; a filter
+        the settings no longer have is left out."""
+        read = view_pressed(args, STATUS_NAMES, [c.id for c in lab.categories],
+                            lab.neighbourhoods)  # fmt: skip
+        status = None if read.status is None else IdeaStatus(read.status)
+        return cls(read.page, status, read.category, read.neighbourhood, read.call)
 
     @property
     def filtered(self) -> bool:
@@ -99,12 +71,12 @@ def view_filter(view: View) -> IdeaFilter:
 
 def list_button(view: View) -> str:
     """The button that shows this page of the list with these filters."""
-    return button_id(STAFF, "l", view.encode())
+    return button_id(STAFF, LIST, view.encode())
 
 
 def filter_button(kind: str, view: View) -> str:
     """The button that offers the values of one filter ("s", "c", "n", "k") for this view."""
-    return button_id(STAFF, "f", kind, view.encode())
+    return button_id(STAFF, FILTER, kind, view.encode())
 
 
 def category_label(turn: Turn, category_id: str) -> str:
@@ -157,7 +129,7 @@ async def show_list(turn: Turn, view: View) -> None:
     lines = [head, *(list_line(turn, idea) for idea in ideas)]
     # Labelled with the reference, the idea's one name: a list position beside it read
     # "1. 1. 000003" where the platform numbers the options itself.
-    choices = [Choice(button_id(STAFF, "v", idea.id), idea.reference) for idea in ideas]
+    choices = [Choice(button_id(STAFF, VIEW, idea.id), idea.reference) for idea in ideas]
     if view.page > 0:
         previous = replace(view, page=view.page - 1)
         choices.append(Choice(list_button(previous), turn.t("staff_ideas.previous")))
@@ -294,7 +266,7 @@ def actor_label(turn: Turn, actor: str | None) -> str:
         return turn.t("staff_idea.by_person")
     if actor == "cli":
         return turn.t("staff_idea.by_server")
-    channel, _, user = actor.partition(":")
+    channel, user = parse_actor(actor)
     if channel == "console" and user:
         return user
     if not user:
@@ -305,21 +277,23 @@ def actor_label(turn: Turn, actor: str | None) -> str:
 def card_buttons(turn: Turn, idea: IdeaRecord) -> tuple[Choice, ...]:
     # A status button carries the status's stored name ("st:s:12:in_review").
     choices = [
-        Choice(button_id(STAFF, "s", idea.id, s), turn.t("staff_idea.set",
+        Choice(button_id(STAFF, STATUS, idea.id, s), turn.t("staff_idea.set",
                                                          status=turn.t(f"status.{s}")))
         for s in STATUSES
         if s is not idea.status and s is not IdeaStatus.DUPLICATE
     ]  # fmt: skip
-    choices.append(Choice(button_id(STAFF, "d", idea.id), turn.t("staff_idea.mark_duplicate")))
-    choices.append(Choice(button_id(STAFF, "n", idea.id), turn.t("staff_idea.add_note")))
-    choices.append(Choice(button_id(STAFF, "r", idea.id), turn.t("staff_idea.reply")))
+    choices.append(
+        Choice(button_id(STAFF, DUPLICATE, idea.id), turn.t("staff_idea.mark_duplicate"))
+    )
+    choices.append(Choice(button_id(STAFF, NOTE, idea.id), turn.t("staff_idea.add_note")))
+    choices.append(Choice(button_id(STAFF, REPLY, idea.id), turn.t("staff_idea.reply")))
     if idea.call_id is not None:
         for award in (Award.SHORTLISTED, Award.WINNER):
             if idea.award is not award:
-                choices.append(Choice(button_id(STAFF, "a", idea.id, award),
+                choices.append(Choice(button_id(STAFF, AWARD, idea.id, award),
                                       turn.t(f"staff_idea.make_{award.value}")))  # fmt: skip
         if idea.award is not None:
-            choices.append(Choice(button_id(STAFF, "a", idea.id, "none"),
+            choices.append(Choice(button_id(STAFF, AWARD, idea.id, "none"),
                                   turn.t("staff_idea.make_none")))  # fmt: skip
     return tuple(choices)
 

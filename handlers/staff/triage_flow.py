@@ -4,7 +4,7 @@ button on the idea's record, with a way out."""
 
 from handlers.engine.state import StaffDraft, Step
 from handlers.engine.turn import Turn, ask
-from handlers.staff.common import enter, leave, quit_if_asked, staff_draft, typed
+from handlers.staff.common import enter, leave, quit_button, quit_if_asked, staff_draft, typed
 from handlers.staff.ideas_view import card_buttons, card_text
 from handlers.staff.triage import (
     TriageProblem,
@@ -26,10 +26,6 @@ QUESTION_KEYS = {
 }
 
 
-def actor(turn: Turn) -> str:
-    return f"{turn.inbound.channel}:{turn.inbound.user_key}"
-
-
 def start(turn: Turn, step: Step, idea: IdeaRecord) -> None:
     enter(turn, step, StaffDraft(idea_id=idea.id, text=idea.reference))
 
@@ -38,7 +34,7 @@ def ask_typed(turn: Turn) -> None:
     step = turn.state.step
     reference = staff_draft(turn).text or ""
     turn.say(turn.t(QUESTION_KEYS[step], reference=reference),
-             (turn.option(step, "quit", "staff.quit"),))  # fmt: skip
+             (quit_button(turn, step),))  # fmt: skip
 
 
 async def back_to_idea(turn: Turn, idea_id: int) -> None:
@@ -62,7 +58,7 @@ async def on_answer(turn: Turn, value: str | None) -> None:
     if idea is None:
         turn.say(turn.t("triage_error.no_idea", reference=draft.text or "?"))
         return leave(turn)
-    step, who = turn.state.step, actor(turn)
+    step, who = turn.state.step, turn.actor
     try:
         if step is Step.TRIAGE_REASON:
             outcome = await change_status(turn.repos, idea, IdeaStatus.NOT_SELECTED, actor=who,

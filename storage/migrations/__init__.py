@@ -1,8 +1,14 @@
-"""Numbered SQL migrations (NNNN_name.sql), tracked with PRAGMA user_version."""
+"""Numbered SQL migrations (NNNN_name.sql), tracked with PRAGMA user_version.
+
+postgres/ holds PostgreSQL's: a baseline numbered as the SQLite migration whose schema it
+builds in one piece (no PostgreSQL deployment existed before it), then one file for each later
+SQLite migration, with the same number and name.
+"""
 
 import re
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 
 import aiosqlite
 
@@ -18,17 +24,33 @@ class Migration:
 
 def available_migrations() -> list[Migration]:
     """Every migration shipped with the package, in order; numbers must run 1, 2, 3, ..."""
-    found = []
-    for entry in resources.files(__package__).iterdir():
-        match = _NAME.match(entry.name)
-        if match:
-            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
-    found.sort(key=lambda m: m.version)
+    found = _read(resources.files(__package__))
     expected = list(range(1, len(found) + 1))
     if [m.version for m in found] != expected:
         raise RuntimeError(
             f"migrations are not numbered 1..{len(found)}: {[m.name for m in found]}"
         )
+    return found
+
+
+def postgres_migrations() -> list[Migration]:
+    """PostgreSQL's migrations in order: the baseline, then numbers that run on from it."""
+    found = _read(resources.files(__package__) / "postgres")
+    if not found:
+        return found
+    expected = list(range(found[0].version, found[0].version + len(found)))
+    if [m.version for m in found] != expected:
+        raise RuntimeError(f"PostgreSQL migrations skip a number: {[m.name for m in found]}")
+    return found
+
+
+def _read(folder: Traversable) -> list[Migration]:
+    found = []
+    for entry in folder.iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
     return found
 
 

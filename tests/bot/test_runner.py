@@ -11,6 +11,7 @@ from bot.config import Settings
 from bot.runner import run_outbound
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
+from handlers.engine.messages import Media
 from tests.bot.sending.test_outbox_worker import Recorder, _instant
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
@@ -66,3 +67,21 @@ async def test_a_turn_that_queues_a_message_wakes_the_outbox_worker(tmp_path: Pa
         await runtime.close()
     [alert] = group.sent["-100555"]
     assert reference in alert.text
+
+
+async def test_the_running_bot_deletes_a_file_no_turn_keeps(tmp_path: Path) -> None:
+    """The composition root gives the dispatcher what deletes released media: a photo sent
+    where none is asked is gone from the media folder after the turn."""
+    media = tmp_path / "media"
+    settings = Settings(storage={"database": tmp_path / "m.db", "media_dir": media})
+    clock = FakeClock()
+    runtime = await Runtime.open(settings, clock=clock)
+    try:
+        chat = Chat(runtime.dispatcher, runtime.catalog, clock)
+        await chat.command("start")
+        (media / "test").mkdir(parents=True)
+        (media / "test" / "idle.jpg").write_bytes(b"\xff\xd8\xff photo")
+        await chat.send(media=Media("photo", "test/idle.jpg", "idle.jpg"))
+    finally:
+        await runtime.close()
+    assert not (media / "test" / "idle.jpg").exists()

@@ -13,11 +13,11 @@ from telegram import (
 )
 
 from bot.channels.text import split_text as text_split
+from handlers.engine.buttons import MAX_BYTES, fits, is_back
 from handlers.engine.messages import Choice, Document, Picture, Reply, Venue, coalesce
 
 MAX_TEXT = 4096  # characters in one message
 MAX_CAPTION = 1024  # characters in a document's caption
-MAX_CALLBACK_DATA = 64  # bytes of callback_data in one button
 SHORT_LABEL = 16  # labels this short go two to a row
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 
@@ -41,8 +41,8 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
 
 def _rows(choices: Sequence[Choice]) -> list[list[Choice]]:
     """Short labels two to a row; "back"-style last buttons on a row of their own."""
-    main = [c for c in choices if not c.id.endswith(":back")]
-    tail = [c for c in choices if c.id.endswith(":back")]
+    main = [c for c in choices if not is_back(c.id)]
+    tail = [c for c in choices if is_back(c.id)]
     width = (
         2
         if len(main) > 3 and all(len(c.label) <= SHORT_LABEL and not c.detail for c in main)
@@ -53,8 +53,8 @@ def _rows(choices: Sequence[Choice]) -> list[list[Choice]]:
 
 
 def _callback_data(choice: Choice) -> str:
-    if len(choice.id.encode("utf-8")) > MAX_CALLBACK_DATA:
-        raise ValueError(f"button id longer than {MAX_CALLBACK_DATA} bytes: {choice.id!r}")
+    if not fits(choice.id):  # Telegram's callback_data: MAX_BYTES at most
+        raise ValueError(f"button id longer than {MAX_BYTES} bytes: {choice.id!r}")
     return choice.id
 
 

@@ -179,3 +179,13 @@ def _text(language: str, key: str) -> str:
     from handlers.engine.catalog import Catalog
 
     return Catalog.load().text(language, key)
+
+
+def test_the_command_line_starts_without_the_running_bots_libraries() -> None:
+    """`minga --help`, `minga ideas` and the rest load none of what only `minga run`, `minga
+    chat` or one subcommand uses (kept in function-local imports for start-up time)."""
+    heavy = ("telegram", "starlette", "apscheduler", "rich.progress", "bot.runner")
+    code = f"import sys, bot.cli.main; print([m for m in {heavy!r} if m in sys.modules])"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=ROOT)  # fmt: skip
+    assert found.stdout.strip() == "[]"

@@ -12,22 +12,21 @@ from hypothesis import strategies as st
 
 from handlers.engine.buttons import (
     KEY_MAX,
-    LEGACY_STATUS_ORDER,
     ButtonId,
     args_of,
     button_id,
     fits,
-    legacy_status,
+    is_back,
     neighbourhood_key,
     neighbourhood_named,
 )
 from handlers.engine.catalog import Catalog
+from handlers.engine.legacy_buttons import LEGACY_STATUS_ORDER, legacy_status, neighbourhood_pressed
 from handlers.engine.messages import Choice, Inbound
 from handlers.engine.settings import Category, FlowSettings, LabSettings
 from handlers.engine.state import ConversationState, Step
 from handlers.engine.turn import Turn
 from handlers.flows import routes
-from handlers.intake.answers import neighbourhood_pressed
 from handlers.intake.questions import ask_location
 from handlers.outbound.broadcast_form import ask_filter
 from handlers.staff import ideas_view
@@ -38,7 +37,8 @@ from storage.repositories import Repositories
 
 CATALOG = Catalog.load()
 NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
-HANDLERS = Path(__file__).parents[3] / "handlers"
+ROOT = Path(__file__).parents[3]
+HANDLERS = ROOT / "handlers"
 
 
 def test_an_id_reads_back_as_it_was_made() -> None:
@@ -48,6 +48,7 @@ def test_an_id_reads_back_as_it_was_made() -> None:
     assert made.rest == "s:12:in_review" and made.value == "in_review"
     assert ButtonId.parse("summary").value == "summary"
     assert ButtonId.parse(None) == ButtonId("")
+    assert is_back("location:back") and not is_back("back") and not is_back("x:backwards")
     assert args_of("12:yes") == ("12", "yes") and args_of(None) == ()
 
 
@@ -112,7 +113,7 @@ def test_every_id_listing_the_settings_fits_telegram_and_names_what_it_showed(
         assert fits(choice.id), choice.id
         if choice.label in lab.neighbourhoods:
             value = ButtonId.parse(choice.id).rest
-            named = neighbourhood_pressed(turn, value)
+            named = neighbourhood_pressed(args_of(value), lab.neighbourhoods)
             assert named is not None and neighbourhood_key(named) == neighbourhood_key(choice.label)
 
     for kind in ("neighbourhood", "category"):
@@ -143,27 +144,47 @@ def test_a_key_names_its_neighbourhood_wherever_it_sits_in_the_list(names: list[
             assert found is not None and neighbourhood_key(found) == key
 
 
-# Parsed with partition(":") or split(":") outside the codec, but not a button id: a staff
-# actor is stored as "channel:user"; a broadcast's audience is "kind:value" as typed on the
-# command line and kept in a staff draft; the digest time is "HH:MM".
+# Parsed with partition(":") or split(":") outside the codec, but not a button id: a
+# broadcast's audience is "kind:value" as typed on the command line and kept in a staff draft;
+# the digest time is "HH:MM"; a Telegram token is "bot_id:secret"; a call's category on the
+# command line is "ID:SPANISH:ENGLISH:focus". (A staff actor, "channel:user", is read with
+# handlers.engine.turn.parse_actor.)
 NOT_BUTTONS = {
-    ("staff/ideas_view.py", 'actor.partition(":")'),
-    ("outbound/broadcasts.py", 'text.strip().partition(":")'),
-    ("engine/settings.py", 'self.digest_time.split(":")'),
+    ("handlers/outbound/broadcasts.py", 'text.strip().partition(":")'),
+    ("handlers/engine/settings.py", 'self.digest_time.split(":")'),
+    ("bot/config.py", 'value.get_secret_value().partition(":")'),
+    ("bot/cli/calls.py", 'text.split(":")'),
 }
-# The codec itself.
-CODEC = {"engine/buttons.py"}
+# The codec itself, and its readers of older forms.
+CODEC = {"handlers/engine/buttons.py", "handlers/engine/legacy_buttons.py"}
+# Splitting at ":", or a prefix or suffix test against a text that begins or ends with it
+# ('.endswith(":back")'): how an id is read by hand.
+BY_HAND = re.compile(
+    r"""[\w.()\[\]"]*\.(?:r?partition|r?split|startswith|endswith)\(\s*f?["'](?::|[^"']*:["'])"""
+)
 
 
 def test_button_ids_are_read_only_through_the_codec() -> None:
-    pattern = re.compile(r"""[\w.()\[\]"]*\.(?:r?partition|r?split)\(\s*["']:["']""")
+    """In handlers/ and in the adapters of bot/ alike."""
     found = []
-    for path in sorted(HANDLERS.rglob("*.py")):
-        name = path.relative_to(HANDLERS).as_posix()
+    for path in sorted([*HANDLERS.rglob("*.py"), *(ROOT / "bot").rglob("*.py")]):
+        name = path.relative_to(ROOT).as_posix()
         if name in CODEC:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            for match in pattern.finditer(line):
+            for match in BY_HAND.finditer(line):
                 if not any(name == where and what in line for where, what in NOT_BUTTONS):
                     found.append(f"{name}:{number}: {match.group(0)}")
     assert not found, "parse button ids with handlers.engine.buttons:\n" + "\n".join(found)
+
+
+def test_older_forms_are_decoded_only_in_the_engine() -> None:
+    """The flows call one reader that takes both forms; none decodes a position itself."""
+    readers = re.compile(r"\b(?:legacy_position|legacy_status|LEGACY_STATUS_ORDER)\b")
+    found = [
+        f"{path.relative_to(ROOT).as_posix()}: {match.group(0)}"
+        for path in sorted([*HANDLERS.rglob("*.py"), *(ROOT / "bot").rglob("*.py")])
+        if path.parent.name != "engine"
+        for match in readers.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "read older ids with handlers.engine.legacy_buttons:\n" + "\n".join(found)

@@ -2,14 +2,15 @@
 asked, in a group, or in a flooded burst is deleted after the turn; /borrar leaves no file of
 the person; the retention sweep deletes orphans a day old and keeps referenced files."""
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from handlers.engine.messages import Media
 from handlers.engine.settings import RetentionSettings
-from handlers.flows import Dispatcher
 from handlers.privacy.retention import prune
 from storage.database import Database
 from storage.private import discard_media, media_files
@@ -19,12 +20,17 @@ from tests.handlers.walk import to_photos, to_problem
 
 
 @pytest.fixture
-def media(tmp_path: Path, dispatcher: Dispatcher) -> Path:
-    """The media folder, wired as the app wires it: the dispatcher deletes released files."""
+def media(tmp_path: Path) -> Path:
+    """The media folder."""
     folder = tmp_path / "media"
     folder.mkdir()
-    dispatcher.release_media = lambda paths: discard_media(folder, paths)
     return folder
+
+
+@pytest.fixture
+def release_media(media: Path) -> Callable[[list[str]], None]:
+    """Wired as the app wires it: the dispatcher deletes released files from the folder."""
+    return partial(discard_media, media)
 
 
 async def _send_photo(chat: Chat, media: Path, name: str, kind: str = "photo") -> None:
@@ -89,10 +95,10 @@ async def test_after_erasure_no_file_of_the_person_remains(chat: Chat, media: Pa
     assert _files(media) == []
 
 
+@pytest.mark.parametrize("release_media", [None])  # e.g. a crash between write and turn
 async def test_the_sweep_removes_an_orphan_and_keeps_referenced_and_recent_files(
-    chat: Chat, media: Path, database: Database, clock, dispatcher: Dispatcher
+    chat: Chat, media: Path, database: Database, clock
 ) -> None:
-    dispatcher.release_media = None  # e.g. a crash between the write and the turn
     await to_photos(chat)
     await _send_photo(chat, media, "draft.jpg")
     (media / "telegram").mkdir()

@@ -2,6 +2,9 @@
 and each consent withdrawn alone (/privacidad); a new policy version asks again."""
 
 import json
+from collections.abc import Callable
+
+import pytest
 
 from handlers.engine.settings import FlowSettings, LabSettings
 from handlers.flows import Dispatcher
@@ -86,11 +89,20 @@ async def test_nothing_to_correct_on_anonymous_ideas(chat: Chat) -> None:
     assert chat.asked("role.ask")  # their place in the intake is kept
 
 
+@pytest.fixture
+def released() -> list[str]:
+    """The media files the dispatcher let go of, in order."""
+    return []
+
+
+@pytest.fixture
+def release_media(released: list[str]) -> Callable[[list[str]], None]:
+    return released.extend
+
+
 async def test_erase_keeps_the_ideas_anonymised_and_forgets_the_person(
-    chat: Chat, database: Database, dispatcher: Dispatcher, clock
+    chat: Chat, database: Database, clock, released: list[str]
 ) -> None:
-    released: list[str] = []
-    dispatcher.release_media = released.extend
     reference = await _named_idea_with_photo(chat)
     event = await add_event(database, clock.now())
     await chat.send(choice=f"ev:{event.id}:yes")

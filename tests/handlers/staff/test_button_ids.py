@@ -6,8 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
+from handlers.calls import staff_form
 from handlers.engine.catalog import Catalog
-from handlers.staff import ideas_view
+from handlers.engine.turn import Turn
+from handlers.exports import chat as export_chat
+from handlers.staff import buttons, ideas_view
+from handlers.staff.buttons import action_table
 from storage.database import Database
 from storage.models import IdeaStatus
 from tests.fakes.chat import Chat
@@ -55,7 +59,6 @@ async def test_a_status_button_keeps_its_meaning_when_the_statuses_are_reordered
     # A later version lists the statuses in another order; the card is still in the chat.
     reordered = tuple(reversed(tuple(IdeaStatus)))
     monkeypatch.setattr(ideas_view, "STATUSES", reordered)
-    monkeypatch.setattr("handlers.staff.buttons.STATUSES", reordered, raising=False)
     await staff.send(choice=in_review)
     assert (await idea(database, reference)).status is IdeaStatus.IN_REVIEW
 
@@ -92,3 +95,23 @@ async def test_list_filters_keep_their_meaning_when_the_config_is_reordered(
     shown = filters(MOBILITY, "La Flora")
     assert after.t("staff_ideas.title", filters=shown, first=1, last=1, total=1) in after.text
     assert reference in after.text
+
+
+def test_every_staff_letter_answers_its_own_action() -> None:
+    """The ideas', the export's and the calls' letters share one table: none replaces another."""
+    letters = [
+        *(ideas_view.LIST, ideas_view.FILTER, ideas_view.VIEW, ideas_view.STATUS),
+        *(ideas_view.AWARD, ideas_view.NOTE, ideas_view.REPLY, ideas_view.DUPLICATE),
+        export_chat.EXPORT,
+        *staff_form.BUTTONS,
+    ]
+    assert sorted(buttons.ACTIONS) == sorted(letters) and len(set(letters)) == len(letters)
+    assert all(buttons.ACTIONS[letter] is action for letter, action in staff_form.BUTTONS.items())
+
+
+def test_a_letter_used_twice_is_refused() -> None:
+    async def one(turn: Turn, rest: str) -> None: ...
+
+    assert set(action_table({"v": one}, {"x": one})) == {"v", "x"}
+    with pytest.raises(ValueError, match="'v'"):
+        action_table({"v": one, "l": one}, {"v": one})

@@ -1,6 +1,8 @@
 """Staff in chat: /nuevo_evento and /difundir, guided; nobody else can use them."""
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -181,3 +183,16 @@ async def test_a_new_call_lands_on_its_record_and_a_given_up_one_on_the_calls(
     await chat.press("calls.create")
     assert not _resident_menu_shown(chat)
     assert chat.choice_id("calls.close")  # the call's own record, with its buttons
+
+
+def test_every_staff_form_makes_its_cancel_button_in_one_place() -> None:
+    """staff/common.quit_button makes it and quit_if_asked answers it: a form with its own
+    copy could drift from what the answer expects."""
+    handlers = Path(__file__).parents[3] / "handlers"
+    copy = re.compile(r"""["']quit["']\s*,\s*["']staff\.quit["']""")
+    found = [
+        path.relative_to(handlers).as_posix()
+        for path in sorted(handlers.rglob("*.py"))
+        if path.name != "common.py" and copy.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "use handlers.staff.common.quit_button:\n" + "\n".join(found)
