@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.sql import Db, fetch_all
+from storage.sql import Db, fetch_all, write_returning_one
 from storage.timefmt import to_db
 
 
@@ -31,8 +31,8 @@ class InboundQueueRepository:
     async def put(self, channel: str, key: str, body: str, now: datetime) -> None:
         """Keep a body until it is handled (a retry of one already kept changes nothing)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO inbound_queue (channel, key, body, received_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO inbound_queue (channel, key, body, received_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (channel, key) DO NOTHING",
             (channel, key, body, to_db(now)),
         )
 
@@ -66,13 +66,15 @@ class PendingReplyRepository:
 
     async def add(self, channel: str, user_key: str, chat: str, replies: str, now: datetime) -> int:
         """Keep a turn's replies until they are sent; the row's id."""
-        cursor = await self._db.execute(
+        # RETURNING rather than the cursor's lastrowid: the same SQL on PostgreSQL.
+        row = await write_returning_one(
+            self._db,
             "INSERT INTO pending_replies (channel, user_key, chat, replies, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
             (channel, user_key, chat, replies, to_db(now)),
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        assert row is not None
+        return int(row["id"])
 
     async def sent(self, ids: Sequence[int]) -> None:
         """Forget replies that were sent (or given up on)."""

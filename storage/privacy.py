@@ -18,6 +18,20 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
+def _bodies_naming(channel: str, user_key: str) -> tuple[str, tuple[str, str]]:
+    """The DELETE of a channel's kept webhook bodies holding `user_key` as any JSON value.
+
+    SQLite's form (json_tree); PostgreSQL's twin (jsonb_path_exists over a jsonb cast, with
+    the same skip of a body that is not JSON) belongs beside it, chosen by the dialect."""
+    # json_valid first: a body that is not JSON must not make the erasure fail.
+    return (
+        "DELETE FROM inbound_queue WHERE channel = ? AND EXISTS (SELECT 1 FROM json_tree("
+        "CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
+        "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?)",
+        (channel, user_key),
+    )
+
+
 class PrivacyRepository:
     def __init__(self, connection: Db) -> None:
         self._db = connection
@@ -148,13 +162,7 @@ class PrivacyRepository:
             "DELETE FROM pending_replies WHERE channel = ? AND (user_key = ? OR chat = ?)",
             (channel, user_key, user_key),
         )
-        # json_valid first: a body that is not JSON must not make the erasure fail.
-        await self._db.execute(
-            "DELETE FROM inbound_queue WHERE channel = ? AND EXISTS (SELECT 1 FROM json_tree("
-            "CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
-            "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?)",
-            (channel, user_key),
-        )
+        await self._db.execute(*_bodies_naming(channel, user_key))
 
     async def erase_resident(self, resident_id: int, now: datetime) -> None:
         """Everything about the person but a row their kept ideas can point to: their channel
