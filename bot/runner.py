@@ -112,13 +112,13 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         telegram = telegram_channel(runtime)
         application = await start_telegram(telegram, settings, stack)
         senders["telegram"] = telegram.sender
+        # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
+        kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
+        telegram.kept = kept
         if settings.telegram.mode == "webhook":
             assert settings.telegram.webhook_secret is not None
             secret = settings.telegram.webhook_secret.get_secret_value()
-            telegram.kept = InboundQueue(
-                runtime.database, runtime.clock, "telegram", runtime.dispatcher
-            )
-            routes.append(telegram_webhook.route(application, secret, telegram.kept))
+            routes.append(telegram_webhook.route(application, secret, kept))
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:
         whatsapp = whatsapp_channel(runtime)

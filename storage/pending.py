@@ -36,6 +36,14 @@ class InboundQueueRepository:
             (channel, key, body, to_db(now)),
         )
 
+    async def put_all(self, channel: str, bodies: Sequence[tuple[str, str]], now: datetime) -> None:
+        """Keep several bodies, each (key, body), as `put` does."""
+        await self._db.executemany(
+            "INSERT INTO inbound_queue (channel, key, body, received_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (channel, key) DO NOTHING",
+            [(channel, key, body, to_db(now)) for key, body in bodies],
+        )
+
     async def done(self, channel: str, key: str) -> None:
         await self._db.execute(
             "DELETE FROM inbound_queue WHERE channel = ? AND key = ?", (channel, key)
@@ -54,7 +62,9 @@ class InboundQueueRepository:
         """The bodies of this channel not handled yet, oldest first."""
         rows = await fetch_all(
             self._db,
-            "SELECT key, body FROM inbound_queue WHERE channel = ? ORDER BY received_at, key",
+            # Telegram's keys are update ids, in the order they came: as numbers, not text.
+            "SELECT key, body FROM inbound_queue WHERE channel = ? "
+            "ORDER BY received_at, length(key), key",
             (channel,),
         )
         return [QueuedBody(row["key"], row["body"]) for row in rows]

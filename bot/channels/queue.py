@@ -3,6 +3,7 @@ handled, so that a process that dies in between loses nothing: the next start ha
 finds here again (the inbound dedup by message id makes a replay harmless)."""
 
 import logging
+from collections.abc import Sequence
 
 from handlers.engine.clock import Clock
 from handlers.engine.dispatcher import Dispatcher
@@ -26,6 +27,11 @@ class InboundQueue:
         the platform is then answered with an error, and sends it again)."""
         async with self._database.transaction() as repos:
             await repos.inbound_queue.put(self._channel, key, body, self._clock.now())
+
+    async def keep_all(self, bodies: Sequence[tuple[str, str]]) -> None:
+        """Commit several bodies, each (key, body), in one transaction (a polled batch)."""
+        async with self._database.transaction() as repos:
+            await repos.inbound_queue.put_all(self._channel, bodies, self._clock.now())
 
     async def handled(self, key: str) -> None:
         """The body's messages are handled (their turns committed): forgotten with the next

@@ -102,3 +102,14 @@ def test_times_are_stored_in_utc_and_naive_ones_refused() -> None:
     assert from_db(to_db(bogota)) == bogota
     with pytest.raises(ValueError, match="naive"):
         to_db(datetime(2026, 8, 16))
+
+
+async def test_kept_bodies_come_back_in_arrival_order_and_once(database: Database) -> None:
+    """Telegram's keys are update ids: 99 came before 100 (as numbers, not as text), and a
+    batch kept again (a fetch retried) keeps each body once."""
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put_all("telegram", [("99", "{}"), ("100", "{}")], now)
+        await repos.inbound_queue.put_all("telegram", [("100", "{}"), ("101", "{}")], now)
+    waiting = await database.reader().inbound_queue.waiting("telegram")
+    assert [body.key for body in waiting] == ["99", "100", "101"]

@@ -19,6 +19,7 @@ from bot.channels.telegram.files import Downloads
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbound import to_inbound
 from bot.channels.telegram.menus import register_commands
+from bot.channels.telegram.polling import KeepingRequest
 from bot.channels.telegram.render import OutgoingMessage, render_all
 from bot.channels.telegram.send import as_sender_errors, call, make_sender
 from bot.config import TelegramSettings
@@ -71,13 +72,27 @@ class TelegramChannel:
         self._bot: Bot | None = None
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
-        # Webhook mode: updates kept in the database from before the 200 until handled.
-        self.kept: InboundQueue | None = None
+        self._kept: InboundQueue | None = None
+        self._polled: KeepingRequest | None = None
+
+    @property
+    def kept(self) -> InboundQueue | None:
+        """Where updates are kept from before Telegram is answered until handled: before the
+        webhook's 200, or before polling's next getUpdates confirms them."""
+        return self._kept
+
+    @kept.setter
+    def kept(self, queue: InboundQueue | None) -> None:
+        self._kept = queue
+        if self._polled is not None:
+            self._polled.kept = queue
 
     def build_application(self) -> MingaApplication:
         if self._settings.token is None:
             raise ValueError("telegram.token is not set")
-        self._requests = (AiohttpRequest(self._settings.max_connections), AiohttpRequest(1))
+        self._polled = KeepingRequest(1)
+        self._polled.kept = self._kept
+        self._requests = (AiohttpRequest(self._settings.max_connections), self._polled)
         application = (
             Application.builder()
             .token(self._settings.token.get_secret_value())
@@ -157,7 +172,7 @@ class TelegramChannel:
         await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
 
     async def _forget(self, update: Update) -> None:
-        """A webhook update handled (its turn committed) is no longer kept."""
+        """An update handled (its turn committed) is no longer kept."""
         if self.kept is not None:
             await self.kept.handled(str(update.update_id))
 

@@ -88,3 +88,30 @@ async def test_a_telegram_webhook_update_answered_but_not_handled_is_handled_by_
         await until_listening(settings)
         await again.caught_up()
     assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 1
+
+
+async def test_a_polled_update_confirmed_but_not_handled_is_handled_by_the_next_start(
+    api: FakeBotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling: the next getUpdates confirms a batch to Telegram, which then forgets it, while
+    its turns may still be waiting in line. A process that dies then lost them (before: the
+    soak's resident whose button press vanished with a kill)."""
+    settings = telegram_settings(api, tmp_path)
+    with monkeypatch.context() as dying:
+        dying.setattr(TelegramChannel, "on_update", _lost)
+        async with Running(settings):
+            await api.send_text(RESIDENT, "hola")
+            await wait_for(lambda: api.updates == [])  # fetched, then confirmed by the next fetch
+    assert api.sent[RESIDENT] == []
+
+    async with Running(settings) as running:
+        await api.expect(RESIDENT, es("role.ask"))
+        await wait_for(lambda: not running.handling("telegram", str(RESIDENT)))
+        await running.caught_up()
+        async with running.runtime.database.transaction() as repos:
+            assert await repos.inbound_queue.waiting("telegram") == []  # forgotten once handled
+    assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 1
+
+    async with Running(settings) as again:  # and not again at the start after
+        await again.caught_up()
+    assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 1
