@@ -40,7 +40,10 @@ class Runtime:
         texts_dir = settings.lab.texts_dir
         catalog = Catalog.load(Path(texts_dir) if texts_dir else None)
         clock = clock or SystemClock()
-        database = await Database.open(settings.storage.database)
+        database = await Database.open(
+            settings.storage.database,
+            prepared_statements=settings.storage.prepared_statements,
+        )
         private_dir(settings.storage.media_dir)  # residents' photos and voice notes
         async with database.transaction() as repos:  # consents count under this version
             await repos.residents.set_policy_version(settings.lab.privacy_policy_version)

@@ -34,6 +34,7 @@ from handlers.engine.settings import (
     RetentionSettings,
     StaffSettings,
 )
+from storage.database import is_postgres_url, without_password
 
 CONFIG_ENV = "MINGA_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
@@ -48,10 +49,28 @@ class _Section(BaseModel):
 
 
 class StorageSettings(_Section):
-    database: Path = Path("data/minga.sqlite3")
+    # A SQLite file, or a PostgreSQL server's postgresql:// URL (kept as text: a Path would
+    # fold its "//").
+    database: Path | str = Path("data/minga.sqlite3")
+    # PostgreSQL only: false behind PgBouncer in transaction mode, where a statement prepared
+    # on one server connection is not there on the next.
+    prepared_statements: bool = True
     media_dir: Path = Path("data/media")
     # Where media_dir is published on the web, if it is (Open311 exports link photos there).
     media_url: str | None = None
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _file_or_url(cls, value: object) -> object:
+        """A postgresql:// URL stays text; anything else is a SQLite file's path."""
+        if isinstance(value, str) and not is_postgres_url(value):
+            return Path(value)
+        return value
+
+    @property
+    def shown_database(self) -> str:
+        """The database as it may be printed: a URL's password hidden."""
+        return without_password(str(self.database))
 
 
 class TelegramSettings(_Section):

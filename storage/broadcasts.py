@@ -11,9 +11,9 @@ from storage.timefmt import from_db, from_db_optional, to_db
 
 # Who an audience is, as a condition on residents `r` with one parameter (or none).
 AUDIENCES: dict[str, str] = {
-    "all": "1",
+    "all": "1 = 1",
     "neighbourhood": "EXISTS (SELECT 1 FROM ideas AS i WHERE i.resident_id = r.id "
-    "AND i.location_text = ? COLLATE NOCASE)",
+    "AND lower(i.location_text) = lower(?))",
     "category": "EXISTS (SELECT 1 FROM ideas AS i WHERE i.resident_id = r.id AND i.category = ?)",
     "event": "EXISTS (SELECT 1 FROM rsvps AS v WHERE v.resident_id = r.id AND v.event_id = ? "
     "AND v.status = 'going')",
@@ -75,10 +75,10 @@ class BroadcastRepository:
         broadcast_id = int(row[0])
         condition, values = _condition(kind, value)
         cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO outbox (kind, subject, recipient_id, payload, priority, "  # noqa: S608
+            "INSERT INTO outbox (kind, subject, recipient_id, payload, priority, "  # noqa: S608
             "not_before, broadcast_id, created_at) "
             f"SELECT ?, ?, r.id, ?, ?, ?, ?, ? FROM residents AS r "
-            f"WHERE {REACHABLE} AND {condition} ORDER BY r.id",
+            f"WHERE {REACHABLE} AND {condition} ORDER BY r.id ON CONFLICT DO NOTHING",
             (OutboxKind.BROADCAST.value, str(broadcast_id), BroadcastPayload().stored(),
              OutboxKind.BROADCAST.priority, to_db(now), broadcast_id, to_db(now), *values),
         )  # fmt: skip

@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.idea_search import SELECT_IDEAS, record_from_row
+from storage.idea_search import record_from_row, select_ideas
 from storage.models import Call, CallCategory, IdeaRecord
 from storage.sql import Db, Row, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, from_db_optional, to_db
@@ -93,7 +93,7 @@ class CallRepository:
         """Shortlisted ideas and winners, by category, winners first."""
         rows = await fetch_all(
             self._db,
-            f"{SELECT_IDEAS} WHERE i.call_id = ? AND i.award IS NOT NULL "
+            f"{select_ideas(self._db)} WHERE i.call_id = ? AND i.award IS NOT NULL "
             "ORDER BY i.call_category, i.award = 'winner' DESC, i.created_at",
             (call_id,),
         )

@@ -33,7 +33,7 @@ class ConversationRepository:
             self._db,
             "SELECT EXISTS (SELECT 1 FROM inbound_messages WHERE channel = ? AND external_id = ?)"
             " AS seen, r.*, c.step, c.draft, c.updated_at "
-            "FROM (SELECT 1) LEFT JOIN residents AS r ON r.channel = ? AND r.user_key = ? "
+            "FROM (SELECT 1) AS one LEFT JOIN residents AS r ON r.channel = ? AND r.user_key = ? "
             "LEFT JOIN conversations AS c ON c.resident_id = r.id",
             (channel, external_id, channel, user_key),
         )

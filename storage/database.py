@@ -1,16 +1,25 @@
-"""The database connection, its settings, and transactions that hand out repositories."""
+"""The database connection, its settings, and transactions that hand out repositories:
+`Database.open` gives SQLite's (a file, the default) or PostgreSQL's (storage/postgres.py) for a
+postgresql:// URL; both have the surface below."""
 
 import asyncio
 import logging
+import re
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import aiosqlite
 
+from storage import postgres
 from storage.migrations import apply_migrations
+from storage.models import Resident
 from storage.private import private_database_file
 from storage.repositories import Repositories
+from storage.sql import Dialect
 from storage.turns import TurnWork
 
 log = logging.getLogger(__name__)
@@ -18,7 +27,74 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5_000
 
 
-class Database:
+def is_postgres_url(target: object) -> bool:
+    """Whether `[storage] database` names a PostgreSQL server rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be shown or logged: any password replaced by ***."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+class Turn(Protocol):
+    """A conversation turn's unit of work (storage/turns.py on SQLite, its twin on PostgreSQL)."""
+
+    repos: Repositories
+
+    async def create_resident(self, channel: str, user_key: str, now: datetime) -> Resident: ...
+
+    async def finish(
+        self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
+        now: datetime,
+    ) -> None: ...  # fmt: skip
+
+    @property
+    def wrote_rows(self) -> bool: ...
+
+    async def abandon(self) -> None: ...
+
+
+class Database(ABC):
+    """Minga's database, whichever it is: open it with `Database.open`."""
+
+    dialect: Dialect
+
+    @classmethod
+    async def open(
+        cls, target: str | Path, *, migrate: bool = True, prepared_statements: bool = True
+    ) -> "Database":
+        """SQLite's file at `target`, or the PostgreSQL server a postgresql:// URL names."""
+        if is_postgres_url(target):
+            return await PostgresDatabase.open_url(
+                str(target), migrate=migrate, prepared_statements=prepared_statements
+            )
+        return await SqliteDatabase.open_file(target, migrate=migrate)
+
+    @abstractmethod
+    async def upgrade(self) -> tuple[int, int]:
+        """Apply pending migrations; returns (version before, version after)."""
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def reader(self) -> Repositories:
+        """Repositories for single reads outside any unit of work (committed data)."""
+
+    @abstractmethod
+    def turn(self) -> AbstractAsyncContextManager[Turn]:
+        """A conversation turn's unit of work."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Repositories]:
+        """A unit of work: everything done through the repositories commits together or not."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+class SqliteDatabase(Database):
     """A writer connection, where every unit of work runs in a transaction, one at a time, and
     a reader connection for single reads, which WAL lets run beside the writer.
 
@@ -26,6 +102,8 @@ class Database:
     would interleave inside each other's transactions; the lock keeps each unit of work whole.
     Reading outside that lock keeps the serialised part of each turn short.
     """
+
+    dialect = "sqlite"
 
     def __init__(
         self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
@@ -35,7 +113,7 @@ class Database:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: str | Path, *, migrate: bool = True) -> "Database":
+    async def open_file(cls, path: str | Path, *, migrate: bool = True) -> "SqliteDatabase":
         if str(path) != ":memory:":
             private_database_file(Path(path))
         connection = await _connect(path)
@@ -109,3 +187,74 @@ async def _connect(path: str | Path) -> aiosqlite.Connection:
     await connection.execute("PRAGMA foreign_keys = ON")
     await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return connection
+
+
+class PostgresDatabase(Database):
+    """Minga's database on a PostgreSQL server: a pool of connections, each unit of work on one
+    of them in its own transaction. Several workers can share the server; within one, units of
+    work run side by side (no lock as on SQLite's single writer).
+
+    Turns take at most half the pool, so that a reader or a unit of work a turn opens inside
+    itself always finds a free connection (a full pool of waiting turns would deadlock).
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, pool: "postgres.Pool", size: int) -> None:
+        self.pool = pool
+        self._turns = asyncio.Semaphore(max(1, size // 2))
+
+    @classmethod
+    async def open_url(
+        cls, url: str, *, migrate: bool = True, prepared_statements: bool = True,
+        size: int = postgres.POOL_SIZE,
+    ) -> "PostgresDatabase":  # fmt: skip
+        """Connect to the server at `url` (see postgres.open_pool)."""
+        pool = await postgres.open_pool(url, prepared_statements=prepared_statements, size=size)
+        database = cls(pool, size)
+        try:
+            if migrate:
+                await database.upgrade()
+        except BaseException:
+            await database.close()
+            raise
+        return database
+
+    async def upgrade(self) -> tuple[int, int]:
+        """Apply pending migrations; returns (version before, version after)."""
+        return await postgres.upgrade(self.pool)
+
+    async def schema_version(self) -> int:
+        return await postgres.schema_version(self.pool)
+
+    def reader(self) -> Repositories:
+        """Repositories for single reads outside any unit of work (each on a pooled connection,
+        committed data)."""
+        return Repositories.on(postgres.PgPooled(self.pool))
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[postgres.PgConnection]:
+        """A pooled connection of its own, in autocommit: for statements that differ per
+        dialect or need the connection (locks, claims), written in storage/ only."""
+        async with self.pool.connection() as connection:
+            yield postgres.PgConnection(connection)
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[postgres.PgTurnWork]:
+        """A conversation turn's unit of work: it reads committed data, writes nothing until it
+        must, and ends with `finish`; an exception rolls back whatever it began."""
+        async with self._turns, self.pool.connection() as connection:
+            work = postgres.PgTurnWork(connection)
+            try:
+                yield work
+            finally:
+                await work.abandon()  # nothing left to roll back after `finish`
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Repositories]:
+        """A unit of work: everything done through the repositories commits together or not."""
+        async with self.pool.connection() as connection, connection.transaction():
+            yield Repositories.on(postgres.PgConnection(connection))
+
+    async def close(self) -> None:
+        await self.pool.close()

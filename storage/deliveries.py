@@ -70,8 +70,8 @@ class DeliveryRepository:
         now: datetime,
     ) -> None:
         await self._db.executemany(
-            "INSERT OR IGNORE INTO deliveries (message_id, channel, outbox_id, recipient_id, "
-            "updated_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO deliveries (message_id, channel, outbox_id, recipient_id, "
+            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(mid, channel, outbox_id, recipient_id, to_db(now)) for mid in message_ids],
         )
 

@@ -74,12 +74,14 @@ class EventRepository:
         """Events not cancelled that have not ended, soonest first: all of them, or the first
         `limit` (after `after` when it is given: the next page of a list)."""
         start, after_id = (to_db(after.starts_at), after.id) if after else ("", 0)
-        rows = await fetch_all(
-            self._db,
+        sql = (
             "SELECT * FROM events WHERE status != 'cancelled' AND ends_at > ? "
-            "AND (starts_at, id) > (?, ?) ORDER BY starts_at, id LIMIT ?",
-            (to_db(now), start, after_id, -1 if limit is None else limit),  # -1: no limit
+            "AND (starts_at, id) > (?, ?) ORDER BY starts_at, id"
         )
+        values: tuple[object, ...] = (to_db(now), start, after_id)
+        if limit is not None:  # (SQLite's LIMIT -1 for "all" is refused by PostgreSQL)
+            sql, values = sql + " LIMIT ?", (*values, limit)
+        rows = await fetch_all(self._db, sql, values)
         return [event_from_row(row) for row in rows]
 
     async def count_upcoming(self, now: datetime, *, through: Event | None = None) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models import IdeaEvent, IdeaFilter, IdeaRecord
-from storage.sql import Db, Row, fetch_all, fetch_one
+from storage.sql import Db, Dialect, Row, dialect, fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
 # Columns that totals may group by (never user input in SQL: a name from this table).
@@ -54,14 +54,31 @@ def idea_name(text: str) -> IdeaName | None:
     return IdeaName(int(match["number"]), year, match["prefix"])
 
 
-SELECT_IDEAS = (
-    "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
-    "(SELECT path FROM idea_media WHERE idea_id = i.id AND kind = 'photo' ORDER BY position) "
-    "AS m) AS media, (SELECT group_concat(v.path, char(10)) FROM (SELECT path FROM idea_media "
-    "WHERE idea_id = i.id AND kind LIKE 'voice%' ORDER BY position) AS v) AS voices, "
-    "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
-    "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
-)
+# The ideas with their media paths (one per line) and the reference of what they duplicate.
+# SQLite's group_concat is string_agg on PostgreSQL (SQLite has string_agg only from 3.44).
+SELECT_IDEAS: dict[Dialect, str] = {
+    "sqlite": (
+        "SELECT i.*, r.channel, (SELECT group_concat(m.path, char(10)) FROM "
+        "(SELECT path FROM idea_media WHERE idea_id = i.id AND kind = 'photo' ORDER BY position) "
+        "AS m) AS media, (SELECT group_concat(v.path, char(10)) FROM (SELECT path FROM idea_media "
+        "WHERE idea_id = i.id AND kind LIKE 'voice%' ORDER BY position) AS v) AS voices, "
+        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
+        "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
+    ),
+    "postgresql": (
+        "SELECT i.*, r.channel, (SELECT string_agg(path, chr(10) ORDER BY position) "
+        "FROM idea_media WHERE idea_id = i.id AND kind = 'photo') AS media, "
+        "(SELECT string_agg(path, chr(10) ORDER BY position) FROM idea_media "
+        "WHERE idea_id = i.id AND kind LIKE 'voice%') AS voices, "
+        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
+        "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
+    ),
+}
+
+
+def select_ideas(db: Db) -> str:
+    """SELECT_IDEAS in the connection's dialect."""
+    return SELECT_IDEAS[dialect(db)]
 
 
 def record_from_row(row: Row) -> IdeaRecord:
@@ -100,7 +117,7 @@ def record_from_row(row: Row) -> IdeaRecord:
 
 def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
     """The filter as a WHERE clause on `ideas AS i`, with its parameters."""
-    conditions: list[str] = ["1"]
+    conditions: list[str] = ["1 = 1"]
     values: list[Any] = []
     if chosen.status is not None:
         conditions.append("i.status = ?")
@@ -109,7 +126,7 @@ def where(chosen: IdeaFilter) -> tuple[str, list[Any]]:
         conditions.append("i.category = ?")
         values.append(chosen.category)
     if chosen.neighbourhood is not None:
-        conditions.append("i.location_text = ? COLLATE NOCASE")
+        conditions.append("lower(i.location_text) = lower(?)")
         values.append(chosen.neighbourhood)
     if chosen.call_id is not None:
         conditions.append("i.call_id = ?")
@@ -135,13 +152,13 @@ class IdeaSearch:
         self._db = connection
 
     async def get(self, idea_id: int) -> IdeaRecord | None:
-        row = await fetch_one(self._db, f"{SELECT_IDEAS} WHERE i.id = ?", (idea_id,))
+        row = await fetch_one(self._db, f"{select_ideas(self._db)} WHERE i.id = ?", (idea_id,))
         return None if row is None else record_from_row(row)
 
     async def by_reference(self, reference: str) -> IdeaRecord | None:
         row = await fetch_one(
             self._db,
-            f"{SELECT_IDEAS} WHERE i.reference = ?",
+            f"{select_ideas(self._db)} WHERE i.reference = ?",
             (reference.strip().upper(),),
         )
         return None if row is None else record_from_row(row)
@@ -157,7 +174,8 @@ class IdeaSearch:
             return await self.by_reference(f"{name.prefix}-{name.year}-{name.number:06d}")
         row = await fetch_one(
             self._db,
-            f"{SELECT_IDEAS} WHERE i.reference LIKE ? ORDER BY i.id DESC LIMIT 1",
+            f"{select_ideas(self._db)} WHERE upper(i.reference) LIKE upper(?) "
+            "ORDER BY i.id DESC LIMIT 1",
             (f"%{name.reference_end()}",),
         )
         return None if row is None else record_from_row(row)
@@ -167,7 +185,7 @@ class IdeaSearch:
         condition, values = where(chosen)
         rows = await fetch_all(
             self._db,
-            f"{SELECT_IDEAS} WHERE {condition} "
+            f"{select_ideas(self._db)} WHERE {condition} "
             "ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
             (*values, limit, offset),
         )
@@ -240,7 +258,8 @@ class IdeaSearch:
             rows = list(
                 await fetch_all(
                     self._db,
-                    f"{SELECT_IDEAS} WHERE i.id > ? AND {condition} ORDER BY i.id LIMIT ?",
+                    f"{select_ideas(self._db)} WHERE i.id > ? AND {condition} "
+                    "ORDER BY i.id LIMIT ?",
                     (after, *values, batch),
                 )
             )

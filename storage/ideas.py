@@ -2,10 +2,8 @@
 
 from datetime import datetime
 
-import aiosqlite
-
 from storage.models import Award, IdeaStatus, IdeaSummary, NewIdea
-from storage.sql import Db, fetch_all, fetch_one, write_returning_one
+from storage.sql import Db, Row, fetch_all, fetch_one, write_returning_one
 from storage.timefmt import from_db, to_db
 
 # Who may hear of an idea's progress: agreed to it under the privacy policy in force, and not
@@ -28,7 +26,7 @@ class IdeaRepository:
         row = await write_returning_one(
             self._db,
             "INSERT INTO reference_counters (year, last) VALUES (?, 1) "
-            "ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+            "ON CONFLICT (year) DO UPDATE SET last = reference_counters.last + 1 RETURNING last",
             (year,),
         )
         assert row is not None
@@ -124,7 +122,7 @@ class IdeaRepository:
         row = await write_returning_one(
             self._db,
             "UPDATE ideas SET status = ?, status_by = ?, status_reason = ?, duplicate_of = ?, "
-            "updated_at = ? WHERE id = ? AND status IS NOT ? RETURNING id",
+            "updated_at = ? WHERE id = ? AND status <> ? RETURNING id",
             (status.value, actor, reason, duplicate_of, to_db(now), idea_id, status.value),
         )
         if row is None:
@@ -160,7 +158,8 @@ class IdeaRepository:
     async def follow(self, idea_id: int, resident_id: int, now: datetime) -> None:
         """The resident hears of this idea's progress too (they wrote a duplicate of it)."""
         await self._db.execute(
-            "INSERT OR IGNORE INTO idea_followers (idea_id, resident_id, since) VALUES (?, ?, ?)",
+            "INSERT INTO idea_followers (idea_id, resident_id, since) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             (idea_id, resident_id, to_db(now)),
         )
 
@@ -198,7 +197,7 @@ class IdeaRepository:
         return [row["path"] for row in rows]
 
 
-def _summary(row: aiosqlite.Row) -> IdeaSummary:
+def _summary(row: Row) -> IdeaSummary:
     return IdeaSummary(
         id=row["id"],
         reference=row["reference"],

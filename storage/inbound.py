@@ -13,8 +13,8 @@ class InboundRepository:
     async def record(self, channel: str, external_id: str, now: datetime) -> bool:
         """Remember the id; False when it was already there (a duplicate)."""
         cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO inbound_messages (channel, external_id, received_at) "
-            "VALUES (?, ?, ?)",
+            "INSERT INTO inbound_messages (channel, external_id, received_at) "
+            "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (channel, external_id, to_db(now)),
         )
         return cursor.rowcount == 1

@@ -25,8 +25,9 @@ class OutboxRepository:
     async def add(self, items: Iterable[NewOutbox], now: datetime) -> None:
         """Queue messages; one already queued for the same (kind, subject, recipient) stays."""
         await self._db.executemany(
-            "INSERT OR IGNORE INTO outbox (kind, subject, recipient_id, payload, priority, "
-            "not_before, expires_at, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO outbox (kind, subject, recipient_id, payload, priority, "
+            "not_before, expires_at, broadcast_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [
                 (
                     item.kind.value,

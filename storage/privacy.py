@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.sql import Db, fetch_all
+from storage.sql import Db, Dialect, dialect, fetch_all
 from storage.timefmt import to_db
 
 # Statuses after which an idea is closed: nothing more will be asked of its author.
@@ -31,6 +31,17 @@ def _bodies_naming(channel: str, user_key: str) -> tuple[str, tuple[str, str]]:
         (channel, user_key),
     )
 
+# The step a draft returns to (its JSON's "return_to"), read by the database.
+RETURN_TO: dict[Dialect, str] = {
+    "sqlite": "json_extract(draft, '$.return_to')",
+    "postgresql": "(draft::jsonb ->> 'return_to')",
+}
+# Whether the draft's text holds the parameter (not LIKE: "_" in a file name is no wildcard).
+CONTAINS: dict[Dialect, str] = {
+    "sqlite": "instr(draft, ?) > 0",
+    "postgresql": "strpos(draft, ?) > 0",
+}
+
 
 class PrivacyRepository:
     def __init__(self, connection: Db) -> None:
@@ -44,7 +55,7 @@ class PrivacyRepository:
             self._db,
             "SELECT resident_id, draft FROM conversations WHERE updated_at < ? AND "  # noqa: S608
             f"(step IN ({_marks(steps)}) "
-            f"OR json_extract(draft, '$.return_to') IN ({_marks(steps)}))",
+            f"OR {RETURN_TO[dialect(self._db)]} IN ({_marks(steps)}))",
             (to_db(before), *steps, *steps),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
@@ -102,7 +113,9 @@ class PrivacyRepository:
             # A draft holds its files' paths in its JSON: a substring test finds them
             # (instr, not LIKE: "_" in a file name is not a wildcard).
             found = await fetch_all(
-                self._db, "SELECT 1 FROM conversations WHERE instr(draft, ?) > 0 LIMIT 1", (path,)
+                self._db,
+                f"SELECT 1 FROM conversations WHERE {CONTAINS[dialect(self._db)]} LIMIT 1",  # noqa: S608
+                (path,),
             )
             if found:
                 kept.add(path)

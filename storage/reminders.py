@@ -24,8 +24,8 @@ class ReminderRepository:
     ) -> bool:
         """Mark the reminder handled; False when it already was (a second wake-up)."""
         cursor = await self._db.execute(
-            "INSERT OR IGNORE INTO reminders (event_id, offset_s, starts_at, outcome, handled_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO reminders (event_id, offset_s, starts_at, outcome, handled_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (event_id, offset_s, to_db(starts_at), outcome, to_db(now)),
         )
         return cursor.rowcount == 1

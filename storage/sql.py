@@ -1,18 +1,35 @@
 """What repositories run SQL on, and query helpers: each is one round trip to the database
-thread (aiosqlite's execute_fetchall), where execute + fetchone + close would be three."""
+(aiosqlite's execute_fetchall), where execute + fetchone + close would be three.
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol
+SQL is written once, with `?` placeholders, for both databases; where the two must differ, the
+repository picks its statement with `dialect(db)` (the two forms side by side)."""
 
-import aiosqlite
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Literal, Protocol
+
+Dialect = Literal["sqlite", "postgresql"]
 
 
 class Row(Protocol):
-    """A result row read by column name (sqlite3.Row is one; not a Mapping, hence this)."""
+    """A result row read by column name or position (sqlite3.Row is one, and storage.postgres's
+    rows; not a Mapping, hence this)."""
 
-    def __getitem__(self, key: str, /) -> Any: ...
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
     def keys(self) -> list[str]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Cursor(Protocol):
+    """What a write gives back: the rows it returned, and how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    async def fetchall(self) -> Iterable[Row]: ...
+
+    async def fetchone(self) -> Row | None: ...
 
 
 class Db(Protocol):
@@ -24,37 +41,38 @@ class Db(Protocol):
     (storage/turns.py), so a write never goes through `execute_fetchall`.
     """
 
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor: ...
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor: ...
 
-    async def executemany(
-        self, sql: str, parameters: Iterable[Sequence[Any]]
-    ) -> aiosqlite.Cursor: ...
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor: ...
 
-    async def execute_fetchall(
-        self, sql: str, parameters: Sequence[Any] = ()
-    ) -> Iterable[aiosqlite.Row]: ...
+    async def execute_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> Iterable[Row]: ...
 
 
-async def fetch_all(db: Db, sql: str, parameters: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
+def dialect(db: Db) -> Dialect:
+    """Which SQL the connection speaks. PostgreSQL's connections say so (`dialect`); aiosqlite's
+    own connection carries no such attribute, and is used as it is to keep SQLite's path bare."""
+    found: Dialect = getattr(db, "dialect", "sqlite")
+    return found
+
+
+async def fetch_all(db: Db, sql: str, parameters: Sequence[Any] = ()) -> Iterable[Row]:
     """The rows of a read."""
     return await db.execute_fetchall(sql, parameters)
 
 
-async def fetch_one(db: Db, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Row | None:
+async def fetch_one(db: Db, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
     """The first row of a read, if any."""
     rows = list(await db.execute_fetchall(sql, parameters))
     return rows[0] if rows else None
 
 
-async def write_returning(db: Db, sql: str, parameters: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+async def write_returning(db: Db, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
     """The rows a write gives back with RETURNING (a write, so it runs where writes run)."""
     cursor = await db.execute(sql, parameters)
     return list(await cursor.fetchall())
 
 
-async def write_returning_one(
-    db: Db, sql: str, parameters: Sequence[Any] = ()
-) -> aiosqlite.Row | None:
+async def write_returning_one(db: Db, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
     """The first row a write gives back with RETURNING, if any."""
     rows = await write_returning(db, sql, parameters)
     return rows[0] if rows else None

@@ -10,10 +10,15 @@ from handlers.flows import Dispatcher
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.fakes.postgres import ENVIRONMENT, HOW_TO_GET, find_bindir, throwaway_postgres
+from tests.fakes.postgres import (
+    HOW_TO_GET,
+    TEST_DSN,
+    find_bindir,
+    throwaway_postgres,
+)
+from tests.fakes.sql import database_for, drop_made
 
-# Read at start-up: the fixture below clears MINGA_* variables before each test.
-POSTGRES_DSN = os.environ.get(ENVIRONMENT)
+POSTGRES_DSN = TEST_DSN
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +57,30 @@ def flow_settings() -> FlowSettings:
     return FlowSettings()
 
 
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test made (tests/fakes/sql.py) go when it ends."""
+    yield
+    drop_made()
+
+
 @pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
+def database_target(tmp_path: Path) -> str | Path:
+    """Where the test's database lives: a fresh PostgreSQL database of its own when
+    MINGA_TEST_DATABASE is set (`make test-postgres`), else a SQLite file in its folder."""
+    return database_for(tmp_path)
+
+
+@pytest.fixture
+async def database(database_target: str | Path) -> AsyncIterator[Database]:
+    db = await Database.open(database_target)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A SQLite database, whichever the suite runs on: for tests about SQLite itself."""
     db = await Database.open(tmp_path / "minga.sqlite3")
     yield db
     await db.close()

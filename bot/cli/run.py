@@ -99,15 +99,18 @@ async def chat(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def upgrade(settings: Settings) -> None:
-    database = await Database.open(settings.storage.database, migrate=False)
+    storage = settings.storage
+    database = await Database.open(
+        storage.database, migrate=False, prepared_statements=storage.prepared_statements
+    )
     try:
         before, after = await database.upgrade()
     finally:
         await database.close()
     if before == after:
-        print(f"database {settings.storage.database}: up to date (schema version {after})")
+        print(f"database {storage.shown_database}: up to date (schema version {after})")
     else:
-        print(f"database {settings.storage.database}: schema version {before} -> {after}")
+        print(f"database {storage.shown_database}: schema version {before} -> {after}")
 
 
 async def run(settings: Settings) -> None:

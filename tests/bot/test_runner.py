@@ -15,6 +15,7 @@ from handlers.engine.messages import Media
 from tests.bot.sending.test_outbox_worker import Recorder, _instant
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import database_for
 from tests.handlers.staff.helpers import submit_idea
 
 
@@ -27,7 +28,9 @@ class BrokenWorker:
 
 
 async def test_a_dead_outbox_worker_stops_the_bot(tmp_path: Path, monkeypatch: Any) -> None:
-    settings = Settings(storage={"database": tmp_path / "m.db", "media_dir": tmp_path / "media"})
+    settings = Settings(
+        storage={"database": database_for(tmp_path), "media_dir": tmp_path / "media"}
+    )
     runtime = await Runtime.open(settings)
     monkeypatch.setattr(Runtime, "outbox_worker", lambda self, senders: BrokenWorker())
     stop = asyncio.Event()
@@ -43,7 +46,7 @@ async def test_a_turn_that_queues_a_message_wakes_the_outbox_worker(tmp_path: Pa
     """The composition root gives the dispatcher the outbox's wake-up: with no poll in
     sight, the staff group hears of a new idea as soon as the resident sends it."""
     settings = Settings(
-        storage={"database": tmp_path / "m.db", "media_dir": tmp_path / "media"},
+        storage={"database": database_for(tmp_path), "media_dir": tmp_path / "media"},
         staff={"group_chat_id": -100555, "alert_each_idea": True},
     )
     clock = FakeClock()
@@ -73,7 +76,7 @@ async def test_the_running_bot_deletes_a_file_no_turn_keeps(tmp_path: Path) -> N
     """The composition root gives the dispatcher what deletes released media: a photo sent
     where none is asked is gone from the media folder after the turn."""
     media = tmp_path / "media"
-    settings = Settings(storage={"database": tmp_path / "m.db", "media_dir": media})
+    settings = Settings(storage={"database": database_for(tmp_path), "media_dir": media})
     clock = FakeClock()
     runtime = await Runtime.open(settings, clock=clock)
     try:

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import httpx
 from pydantic import SecretStr
 
@@ -16,13 +15,14 @@ from bot.config import Settings, StorageSettings, TelegramSettings
 from bot.runner import run_channels
 from handlers.engine.clock import Clock
 from storage.database import Database
+from tests.fakes.sql import connect, database_for
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 from tests.fakes.wait import wait_for
 
 
 def storage_in(tmp_path: Path) -> StorageSettings:
     """The database and the media folder in the test's own folder."""
-    return StorageSettings(database=tmp_path / "minga.sqlite3", media_dir=tmp_path / "media")
+    return StorageSettings(database=database_for(tmp_path), media_dir=tmp_path / "media")
 
 
 def telegram_settings(
@@ -108,14 +108,14 @@ class Running:
         waiter.result()
 
 
-async def opted_in(path: Path, count: int, *, first: int = 7_000_000) -> list[int]:
+async def opted_in(path: str | Path, count: int, *, first: int = 7_000_000) -> list[int]:
     """`count` Telegram residents who said yes to announcements, as the intake leaves them
     (chat ids from `first` on), written into the database at `path`."""
     database = await Database.open(path)
     await database.close()
     chats = [first + i for i in range(count)]
     now = datetime.now(UTC).isoformat()
-    async with aiosqlite.connect(path) as db:
+    async with connect(path) as db:
         await db.executemany(
             "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
             "announcements_version) VALUES ('telegram', ?, 'es', ?, ?, '2026-08')",

@@ -19,12 +19,16 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
 ENVIRONMENT = "MINGA_TEST_DATABASE"
+# The server the suite runs on (`make test-postgres`), read at start-up: the tests' autouse
+# fixture clears MINGA_* variables before each test.
+TEST_DSN = os.environ.get("MINGA_TEST_DATABASE") or None
 HOW_TO_GET = "PostgreSQL is not installed: apt-get install postgresql (or set MINGA_TEST_DATABASE)"
 # Who runs the server when we are root: it refuses root, and `nobody` exists on every Debian.
 UNPRIVILEGED_USER = "nobody"
@@ -204,6 +208,40 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
         server.stop()
 
 
+def database_url(dsn: str, name: str) -> str:
+    """The address of database `name` on the server at `dsn`."""
+    return dsn.rsplit("/", 1)[0] + f"/{name}"
+
+
+def created_database(dsn: str) -> str:
+    """The address of a new, empty database on the server at `dsn`."""
+    import psycopg  # here: the server's own tests run before psycopg may be wanted
+
+    name = f"minga_test_{uuid.uuid4().hex}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return database_url(dsn, name)
+
+
+def drop_database(dsn: str, url: str) -> None:
+    """Drop the database at `url`, even with connections still open (a test that failed)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_database(dsn: str) -> Iterator[str]:
+    """An empty database of its own on the server at `dsn` (its address), dropped after."""
+    url = created_database(dsn)
+    try:
+        yield url
+    finally:
+        drop_database(dsn, url)
+
+
 def main(argv: Sequence[str]) -> int:
     """`run -- COMMAND...`: COMMAND's exit code, run against a fresh server."""
     if len(argv) < 2 or argv[0] != "run":
@@ -215,9 +253,15 @@ def main(argv: Sequence[str]) -> int:
     if find_bindir() is None:
         print(HOW_TO_GET, file=sys.stderr)
         return 1
+    # A SIGTERM (CI's timeout, a `kill`) stops the server too: the `with` below unwinds.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     with throwaway_postgres() as server:
         environment = {**os.environ, ENVIRONMENT: server.dsn}
         return subprocess.run(command, env=environment, check=False).returncode
+
+
+def _exit_on_signal(number: int, frame: object) -> None:
+    raise SystemExit(128 + number)
 
 
 if __name__ == "__main__":

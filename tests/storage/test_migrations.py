@@ -26,8 +26,8 @@ async def test_a_fresh_database_is_at_the_latest_version(tmp_path: Path) -> None
     await database.close()
 
 
-async def test_wal_foreign_keys_and_busy_timeout_are_on(database: Database) -> None:
-    connection = database._connection
+async def test_wal_foreign_keys_and_busy_timeout_are_on(sqlite_database: Database) -> None:
+    connection = sqlite_database._connection
     assert (await (await connection.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
     assert (await (await connection.execute("PRAGMA foreign_keys")).fetchone())[0] == 1
     assert (await (await connection.execute("PRAGMA busy_timeout")).fetchone())[0] == 5000
@@ -63,9 +63,9 @@ def test_migrations_are_numbered_without_gaps() -> None:
     assert versions == list(range(1, len(versions) + 1))
 
 
-async def test_the_turn_writes_view_and_its_trigger_are_gone(database: Database) -> None:
+async def test_the_turn_writes_view_and_its_trigger_are_gone(sqlite_database: Database) -> None:
     """A turn writes with plain statements (storage/turns.py): nothing fans an INSERT out."""
-    rows = await database.reader().residents._db.execute_fetchall(
+    rows = await sqlite_database.reader().residents._db.execute_fetchall(
         "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') "
         "AND (name LIKE 'turn_writes%' OR tbl_name = 'turn_writes')"
     )

@@ -86,7 +86,9 @@ async def test_ideas_with_media_history_and_references(database: Database) -> No
 async def test_the_database_refuses_impossible_coordinates(database: Database) -> None:
     import sqlite3
 
-    with pytest.raises(sqlite3.IntegrityError):
+    import psycopg
+
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         async with database.transaction() as repos:
             resident = await repos.residents.get_or_create("telegram", "42", NOW)
             await repos.ideas.create(

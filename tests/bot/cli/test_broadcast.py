@@ -4,7 +4,6 @@ only a `minga chat` for the console) it says so at once and exits 1, the broadca
 
 import argparse
 import asyncio
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,8 @@ from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.messages import Reply
 from storage.timefmt import to_db
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import cli_database, cli_in, connect_sync
 from tests.fakes.wait import wait_for
-
-DATABASE = Path("data") / "minga.sqlite3"
 
 
 class Transport:
@@ -48,9 +46,9 @@ async def _instant(seconds: float) -> None:
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+    cli_in(tmp_path, monkeypatch)
     assert main(["db", "upgrade"]) == 0
-    with sqlite3.connect(DATABASE) as db:
+    with connect_sync(cli_database()) as db:
         db.executemany(
             "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
             "announcements_version) VALUES ('telegram', ?, 'es', '2026-01-01T00:00:00Z', "
@@ -65,7 +63,7 @@ def _send_args() -> argparse.Namespace:
 
 
 def _pending() -> int:
-    with sqlite3.connect(DATABASE) as db:
+    with connect_sync(cli_database()) as db:
         return db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
 
 
@@ -81,7 +79,7 @@ def test_console_residents_wait_for_minga_chat_not_minga_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Someone who tried `minga chat` opted in: their copy is shown by `minga chat`."""
-    with sqlite3.connect(DATABASE) as db:
+    with connect_sync(cli_database()) as db:
         db.execute("DELETE FROM residents")
         db.execute(
             "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
@@ -129,7 +127,7 @@ async def test_a_bot_that_stopped_is_noticed() -> None:
 
 async def test_a_bot_that_crashed_is_noticed_once_its_heartbeat_is_old() -> None:
     clock = FakeClock()
-    with sqlite3.connect(DATABASE) as db:  # what a killed bot leaves behind
+    with connect_sync(cli_database()) as db:  # what a killed bot leaves behind
         db.execute("INSERT INTO outbox_heartbeats (channel, beat_at, worker) VALUES "
                    "('telegram', ?, 'gone')", (to_db(clock.now()),))  # fmt: skip
     clock.advance(seconds=HEARTBEAT_STALE_SECONDS + 1)
@@ -139,7 +137,7 @@ async def test_a_bot_that_crashed_is_noticed_once_its_heartbeat_is_old() -> None
 
 async def test_a_console_chat_does_not_deliver_telegram_messages() -> None:
     clock = FakeClock()
-    with sqlite3.connect(DATABASE) as db:  # `minga chat` is running: it beats for the console
+    with connect_sync(cli_database()) as db:  # `minga chat` is running: it beats for the console
         db.execute("INSERT INTO outbox_heartbeats (channel, beat_at, worker) VALUES "
                    "('console', ?, 'chat')", (to_db(clock.now()),))  # fmt: skip
     with pytest.raises(NotDone, match="telegram"):
@@ -168,7 +166,7 @@ def test_the_heartbeat_is_fresh_while_the_bot_runs() -> None:
                 await runtime.close()
 
         await _with_worker(clock, Transport(), follow)
-        with sqlite3.connect(DATABASE) as db:  # a clean stop takes its heartbeat away
+        with connect_sync(cli_database()) as db:  # a clean stop takes its heartbeat away
             assert db.execute("SELECT count(*) FROM outbox_heartbeats").fetchone()[0] == 0
 
     asyncio.run(scenario())

@@ -4,7 +4,6 @@ clear line and exit status 2 for a bad argument, a QR code that decodes to the l
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from PIL import Image
 
 from bot.cli.main import main
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import cli_database, cli_in, connect_sync
 
 ADD = ["events", "add", "--title", "Lanzamiento de Usme Innova", "--starts", "2030-08-16 14:00",
        "--venue", "Auditorio de la Alcaldía Local", "--address", "Calle 137 Sur # 13-51",
@@ -27,7 +27,7 @@ NOW = datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("America/Bogota"))
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+    cli_in(tmp_path, monkeypatch)
     monkeypatch.setenv("MINGA_TELEGRAM__BOT_USERNAME", "usme_innova_bot")
 
 
@@ -124,7 +124,7 @@ def test_an_svg_qr_code_for_print(capsys: pytest.CaptureFixture[str], tmp_path: 
 
 def _opt_in(count: int) -> None:
     assert main(["db", "upgrade"]) == 0
-    with sqlite3.connect("data/minga.sqlite3") as db:
+    with connect_sync(cli_database()) as db:
         db.executemany(
             "INSERT INTO residents (channel, user_key, language, created_at, announcements_at, "
             "announcements_version) "

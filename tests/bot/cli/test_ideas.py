@@ -13,15 +13,16 @@ from bot.cli.main import main
 from bot.cli.output import counted
 from storage.database import Database
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import cli_database, cli_in
 from tests.handlers.exports.helpers import PEOPLE, seed
 
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+    cli_in(tmp_path, monkeypatch)
 
     async def fill() -> list[str]:
-        database = await Database.open(tmp_path / "data" / "minga.sqlite3")
+        database = await Database.open(cli_database())
         try:
             return await seed(database, FakeClock().now())
         finally:

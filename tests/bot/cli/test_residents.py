@@ -12,17 +12,16 @@ from handlers.engine.catalog import Catalog
 from handlers.privacy.consent import Purpose
 from storage.database import Database
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import cli_database, cli_in
 from tests.handlers.exports.helpers import PEOPLE, seed
-
-DATABASE = Path("data") / "minga.sqlite3"
 
 
 @pytest.fixture(autouse=True)
 def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    monkeypatch.chdir(tmp_path)  # data/minga.sqlite3 is made there
+    cli_in(tmp_path, monkeypatch)
 
     async def fill() -> list[str]:
-        database = await Database.open(tmp_path / DATABASE)
+        database = await Database.open(cli_database())
         try:
             return await seed(database, FakeClock().now())
         finally:
@@ -37,7 +36,7 @@ def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
 
 
 async def _idea(reference: str):
-    database = await Database.open(DATABASE)
+    database = await Database.open(cli_database())
     try:
         return await database.reader().idea_search.by_reference(reference)
     finally:

@@ -12,6 +12,7 @@ from handlers.flows import Dispatcher, routes
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import database_for
 from tests.handlers.walk import PROBLEM, category_to_summary, to_problem
 
 
@@ -48,7 +49,7 @@ async def test_a_failing_turn_apologises_and_keeps_the_draft(
 
 async def test_the_conversation_continues_after_a_restart(tmp_path: Path, catalog: Catalog) -> None:
     clock, settings = FakeClock(), FlowSettings()
-    path = tmp_path / "minga.sqlite3"
+    path = database_for(tmp_path)
     first = await Database.open(path)
     chat = Chat(Dispatcher(first, settings, catalog, clock), catalog, clock)
     await to_problem(chat)

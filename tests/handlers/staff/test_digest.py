@@ -19,6 +19,7 @@ from handlers.staff.digest import build, queue_due_digest
 from storage.database import Database
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
+from tests.fakes.sql import database_for
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.staff.helpers import (
     GROUP,
@@ -85,7 +86,7 @@ async def test_the_digest_lists_new_ideas_with_totals_buttons_and_a_png_chart(
 async def test_once_a_day_at_its_time_with_a_moved_clock_and_across_restarts(
     make_chat: Callable[..., Chat], tmp_path: Path, catalog: Catalog, clock: FakeClock
 ) -> None:
-    path = tmp_path / "minga.sqlite3"
+    path = database_for(tmp_path)
     database = await Database.open(path)
     chat = Chat(Dispatcher(database, staff_settings(), catalog, clock), catalog, clock)
     await submit_idea(chat)

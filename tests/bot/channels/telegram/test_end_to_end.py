@@ -3,13 +3,13 @@ Bot API server on 127.0.0.1: a resident files an idea with a photo and a locatio
 
 import asyncio
 
-import aiosqlite
 import pytest
 
 from bot.config import Settings, TelegramSettings
 from bot.runner import run_channels
 from handlers.engine.catalog import Catalog
 from tests.fakes.minga import Running
+from tests.fakes.sql import connect
 from tests.fakes.telegram_api import FakeBotApi
 
 RESIDENT = 5550001
@@ -61,8 +61,7 @@ async def test_a_resident_files_an_idea_with_a_photo_and_a_location(
     assert {params.get("language_code") for params in api.called("setMyCommands")} == {
         "es", "en", None,
     }  # fmt: skip
-    async with aiosqlite.connect(settings.storage.database) as db:
-        db.row_factory = aiosqlite.Row
+    async with connect(settings.storage.database) as db:
         idea = await (await db.execute("SELECT * FROM ideas")).fetchone()
         media = await (await db.execute("SELECT * FROM idea_media")).fetchall()
     assert idea["reference"] == f"MNG-{reference}"
@@ -171,7 +170,7 @@ async def test_a_voice_note_answers_the_problem_and_is_kept_for_the_team(
         assert es("summary.problem", value=es("summary.voice_note")) in summary["text"]
         await api.press(RESIDENT, "summary:send")
         await api.expect(RESIDENT, "MNG-2026-")
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         [(kind, path)] = await db.execute_fetchall("SELECT kind, path FROM idea_media")
     assert kind == "voice_problem"
     assert (settings.storage.media_dir / path).read_bytes() == voice

@@ -10,12 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
 from bot.config import Settings
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from tests.fakes.minga import Running, opted_in, telegram_settings
+from tests.fakes.sql import connect
 from tests.fakes.telegram_api import SENDING, FakeBotApi, SlidingWindow
 from tests.fakes.threaded import InThread
 from tests.fakes.wait import wait_for
@@ -173,7 +172,7 @@ async def _a_crowd_and_a_newcomer(api: Any, tmp_path: Path) -> None:
         path = settings.storage.database
 
         async def calm_handled() -> bool:
-            async with aiosqlite.connect(path) as db:
+            async with connect(path) as db:
                 rows = await db.execute_fetchall("SELECT external_id FROM inbound_messages")
             return {str(u) for u in calm_updates} <= {row[0] for row in rows}
 

@@ -7,8 +7,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from bot.config import Settings
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import EventSettings, FlowSettings
@@ -17,6 +15,7 @@ from handlers.outbound.broadcasts import Audience, queue_broadcast
 from storage.database import Database
 from storage.models import EventFields
 from tests.fakes.minga import Running, opted_in, telegram_settings
+from tests.fakes.sql import connect, database_for
 from tests.fakes.telegram_api import FakeBotApi, TokenBucket
 from tests.fakes.wait import wait_for
 
@@ -45,9 +44,9 @@ async def _queue(path: Path) -> int:
         await database.close()
 
 
-async def _settled(path: Path, broadcast_id: int, rows: int) -> bool:
+async def _settled(path: str | Path, broadcast_id: int, rows: int) -> bool:
     """Whether every one of the broadcast's `rows` outbox rows is sent or blocked."""
-    async with aiosqlite.connect(path) as db:
+    async with connect(path) as db:
         [(done,)] = await db.execute_fetchall(
             "SELECT count(*) FROM outbox WHERE broadcast_id = ? AND status IN ('sent', 'blocked')",
             (broadcast_id,),
@@ -99,7 +98,7 @@ async def test_a_1000_recipient_broadcast_arrives_once_at_telegrams_pace_across_
     assert set(delivered) == set(chats) - blocked
     assert max(delivered.values()) == 1  # nobody got it twice
     assert api.rate_limited == 0  # our own pace never ran into Telegram's limit
-    async with aiosqlite.connect(path) as db:
+    async with connect(path) as db:
         statuses = dict(await db.execute_fetchall(
             "SELECT status, count(*) FROM outbox WHERE broadcast_id = ? GROUP BY status",
             (broadcast_id,),
@@ -145,7 +144,7 @@ async def test_with_one_send_in_ten_failing_every_resident_completes_the_intake(
     async with Running(_settings(api, tmp_path)):
         await asyncio.gather(*(intake(user) for user in residents))
     assert api.faults_injected > 0 and api.delays_injected > 0
-    async with aiosqlite.connect(tmp_path / "minga.sqlite3") as db:
+    async with connect(database_for(tmp_path)) as db:
         [(ideas,)] = await db.execute_fetchall("SELECT count(*) FROM ideas")
         handled = {row[0] for row in await db.execute_fetchall(
             "SELECT external_id FROM inbound_messages WHERE channel = 'telegram'")}  # fmt: skip

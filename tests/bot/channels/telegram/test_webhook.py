@@ -3,7 +3,6 @@ secret checked before an update is read, and no polling at all."""
 
 from pathlib import Path
 
-import aiosqlite
 import httpx
 import pytest
 from pydantic import ValidationError
@@ -12,6 +11,7 @@ from bot.config import Settings, TelegramSettings, WebSettings
 from handlers.engine.catalog import Catalog
 from tests.fakes.graph_api import free_port
 from tests.fakes.minga import Running, telegram_settings, until_listening, web_url
+from tests.fakes.sql import connect
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
 es = Catalog.load().translator("es")
@@ -56,7 +56,7 @@ async def test_updates_come_by_webhook_with_the_secret_and_are_answered(
         assert await _post(url, b"{" + b" " * (2 << 20) + b"}", SECRET) == 413  # 2 MB: refused
     # The bot has stopped, every update it took handled: only "hola" was read and answered,
     # nothing of the refused ones (whose /start would have been answered too).
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         [(handled,)] = await db.execute_fetchall("SELECT count(*) FROM inbound_messages")
     assert handled == 1
     assert sum(es("role.ask") in m["text"] for m in api.sent[RESIDENT]) == 1

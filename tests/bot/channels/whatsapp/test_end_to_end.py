@@ -5,8 +5,6 @@ RSVP to an event and its reminder, on time."""
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiosqlite
-
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import EventSettings, FlowSettings
 from handlers.events.service import create_event
@@ -15,6 +13,7 @@ from storage.models import EventFields
 from tests.bot.channels.whatsapp.conftest import resident, until_listening, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, choice_ids, text_of
 from tests.fakes.minga import Running
+from tests.fakes.sql import connect
 
 es = Catalog.load().translator("es")
 PHOTO = b"\xff\xd8\xff\xe0 fake jpeg bytes"
@@ -121,8 +120,7 @@ async def test_a_resident_files_an_idea_then_rsvps_and_is_reminded_on_whatsapp(
         reminder = await graph.expect(me.wa_id, "⏰", timeout=25)
         assert "Taller de co-creación" in reminder["interactive"]["body"]["text"]
 
-    async with aiosqlite.connect(settings.storage.database) as db:
-        db.row_factory = aiosqlite.Row
+    async with connect(settings.storage.database) as db:
         idea = await (await db.execute("SELECT * FROM ideas")).fetchone()
         media = await db.execute_fetchall("SELECT kind, path FROM idea_media ORDER BY position")
         person = await (await db.execute("SELECT * FROM residents")).fetchone()

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.channels.whatsapp import channel as whatsapp_channel
@@ -18,6 +17,7 @@ from storage.database import Database
 from tests.bot.channels.whatsapp.conftest import until_listening, webhook_url, whatsapp_settings
 from tests.fakes.graph_api import FakeGraphApi, envelope, post_signed, text_of
 from tests.fakes.minga import Running
+from tests.fakes.sql import connect
 from tests.fakes.wait import wait_for
 
 TEXT = "📣 Este sábado lanzamos Usme Innova en la Alcaldía Local.\n¡Les esperamos!"
@@ -31,7 +31,7 @@ async def _residents(settings: Settings, *wa_ids_and_ages: tuple[str, timedelta]
     await database.close()
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         for wa_id, age in wa_ids_and_ages:
             cursor = await db.execute(
                 "INSERT INTO residents (channel, user_key, language, created_at, announcements_at,"
@@ -59,7 +59,7 @@ async def _broadcast(settings: Settings) -> None:
 
 
 async def _outbox(settings: Settings) -> dict[str, tuple[str, str | None]]:
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         rows = await db.execute_fetchall(
             "SELECT r.user_key, o.status, o.last_error FROM outbox AS o JOIN residents AS r "
             "ON r.id = o.recipient_id WHERE o.kind = 'broadcast'")  # fmt: skip
@@ -140,7 +140,7 @@ async def test_window_closed_reported_later_sends_the_template(
         # a 200, is handled before the bot's stop returns).
         await post_signed(webhook_url(settings), _status(free["id"], wa_id, "delivered"))
     assert template["template"]["name"] == "minga_anuncio"
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         deliveries = dict(await db.execute_fetchall("SELECT message_id, status FROM deliveries"))
     assert deliveries == {free["id"]: "failed", template["id"]: "accepted"}
 
@@ -179,7 +179,7 @@ async def test_passing_errors_are_retried(graph: FakeGraphApi, tmp_path: Path, c
     async with Running(settings):
         await graph.expect("573000000001", "Usme Innova")
         await wait_for(lambda: _all(settings, "sent"))
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         [(attempts,)] = await db.execute_fetchall("SELECT attempts FROM outbox")
     assert attempts == 3
 
@@ -236,7 +236,7 @@ async def test_restricted_or_expired_token_stops_bulk_and_alerts_the_staff(
 
 
 async def _alerted(settings: Settings) -> bool:
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         rows = await db.execute_fetchall(
             "SELECT payload FROM outbox WHERE kind = 'channel_alert'")  # fmt: skip
     return len(rows) == 1 and "whatsapp" in rows[0][0]

@@ -5,7 +5,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import aiosqlite
 import httpx
 import pytest
 
@@ -21,6 +20,7 @@ from tests.bot.channels.whatsapp.conftest import (
 )
 from tests.fakes.graph_api import VERIFY_TOKEN, FakeGraphApi, envelope, post_signed
 from tests.fakes.minga import Running
+from tests.fakes.sql import connect
 from tests.fakes.wait import wait_for
 
 PAYLOAD_FILES = sorted(
@@ -29,7 +29,7 @@ PAYLOAD_FILES = sorted(
 
 
 async def _count(settings: Settings, table: str) -> int:
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         row = await (await db.execute(f"SELECT count(*) FROM {table}")).fetchone()  # noqa: S608
     assert row is not None
     return int(row[0])
@@ -156,7 +156,7 @@ async def test_a_retried_body_is_handled_once_and_a_batch_entirely(
         await wait_for(lambda: _has_rows(settings, "inbound_messages", 2))  # both entries read
         again = await post_signed(url, raw)  # Meta's retry, much later
         assert again.status_code == 200
-    async with aiosqlite.connect(settings.storage.database) as db:
+    async with connect(settings.storage.database) as db:
         ids = [row[0] for row in await db.execute_fetchall(
             "SELECT external_id FROM inbound_messages ORDER BY external_id")]  # fmt: skip
     assert ids == ["wamid.other_entry", "wamid.xyzxyz"]  # both entries, each once
