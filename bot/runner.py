@@ -1,6 +1,7 @@
 """`minga run`: start the configured channels and keep them running until told to stop."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -26,6 +27,11 @@ from handlers.engine.dispatcher import SendTo
 from handlers.engine.messages import Reply
 
 log = logging.getLogger(__name__)
+
+
+# How often a worker on a shared database looks for conversations left behind (rows wait
+# handlers.engine.dispatcher.LEFT_BEHIND before they are taken over).
+SWEEP_SECONDS = 2.0
 
 
 def telegram_channel(runtime: Runtime) -> TelegramChannel:
@@ -140,6 +146,9 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
     await _take_back(runtime, senders, whatsapp, telegram, application)
     if whatsapp is not None:
         whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+    sweeping = None
+    if runtime.database.shared:  # what another worker left behind (its death, a lone message)
+        sweeping = asyncio.create_task(_sweep(runtime, stop), name="minga-sweep")
     try:
         if server is not None:
             await server.start()
@@ -148,6 +157,8 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         await run_outbound(runtime, senders, stop)
     finally:
         stop.set()
+        if sweeping is not None:
+            await sweeping
         if server is not None:
             await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if whatsapp_task is not None:
@@ -165,6 +176,20 @@ async def _take_back(
         await whatsapp.take_back()
     if telegram is not None and telegram.kept is not None and application is not None:
         await telegram_webhook.take_back(application, telegram.kept)
+
+
+async def _sweep(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Every SWEEP_SECONDS until `stop`, take over conversations left behind by other workers
+    (Dispatcher.sweep: one read when there are none)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+        if stop.is_set():
+            return
+        try:
+            await runtime.dispatcher.sweep()
+        except Exception:  # the database is away: the next round tries again
+            log.exception("could not take over conversations left behind")
 
 
 def _replies_to(sender: Sender) -> SendTo:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -46,8 +46,9 @@ class Turn(Protocol):
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None: ...  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+    ) -> int | None: ...  # fmt: skip
 
     @property
     def wrote_rows(self) -> bool: ...
@@ -59,6 +60,9 @@ class Database(ABC):
     """Minga's database, whichever it is: open it with `Database.open`."""
 
     dialect: Dialect
+    # Whether several processes may work on it at once (PostgreSQL): then a conversation's
+    # lock is the database's, and what one worker left behind another takes over.
+    shared: bool = False
 
     @classmethod
     async def open(
@@ -89,6 +93,14 @@ class Database(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:
         """A unit of work: everything done through the repositories commits together or not."""
+
+    @abstractmethod
+    def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AbstractAsyncContextManager[bool]:
+        """Hold a conversation's lock across workers (taken before its state is read, held
+        until its turn is committed and answered); yields False when `wait` is off and another
+        holds it. The caller holds the process's own lock of it first."""
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -174,6 +186,13 @@ class SqliteDatabase(Database):
             else:
                 await self._connection.execute("COMMIT")
 
+    @asynccontextmanager
+    async def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """Nothing more than the process's own lock: one process per SQLite file."""
+        yield True
+
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
@@ -199,10 +218,14 @@ class PostgresDatabase(Database):
     """
 
     dialect = "postgresql"
+    shared = True
 
     def __init__(self, pool: "postgres.Pool", size: int) -> None:
         self.pool = pool
         self._turns = asyncio.Semaphore(max(1, size // 2))
+        # Each held conversation lock keeps a connection (its transaction holds the lock): at
+        # most a quarter of the pool, so that their turns and reads always find one.
+        self._held = asyncio.Semaphore(max(1, size // 4))
 
     @classmethod
     async def open_url(
@@ -255,6 +278,16 @@ class PostgresDatabase(Database):
         """A unit of work: everything done through the repositories commits together or not."""
         async with self.pool.connection() as connection, connection.transaction():
             yield Repositories.on(postgres.PgConnection(connection))
+
+    @asynccontextmanager
+    async def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """An advisory lock of the transaction of a connection kept for it: released when that
+        transaction ends, so a worker that dies (its connection gone) or is cancelled (the
+        pool rolls back or discards the connection) never leaves it held."""
+        async with self._held, self.pool.connection() as connection, connection.transaction():
+            yield await postgres.lock_conversation(connection, channel, user_key, wait=wait)
 
     async def close(self) -> None:
         await self.pool.close()

@@ -18,18 +18,31 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
-def _bodies_naming(channel: str, user_key: str) -> tuple[str, tuple[str, str]]:
-    """The DELETE of a channel's kept webhook bodies holding `user_key` as any JSON value.
+def _bodies_naming(dialect: Dialect, channel: str, user_key: str) -> tuple[str, tuple[str, ...]]:
+    """The DELETE of a channel's kept webhook bodies of `user_key`'s conversation, or holding
+    their key as any JSON value (a WhatsApp status to them, a staff group's update they sent).
 
-    SQLite's form (json_tree); PostgreSQL's twin (jsonb_path_exists over a jsonb cast, with
-    the same skip of a body that is not JSON) belongs beside it, chosen by the dialect."""
+    SQLite's form walks the JSON with json_tree, PostgreSQL's as jsonb; both skip a body that
+    is not JSON (json_valid; minga_jsonb_or_null, migration postgres/0009), and PostgreSQL's
+    reads as JSON only the bodies whose text holds the key."""
+    if dialect == "postgresql":
+        return (
+            "DELETE FROM inbound_queue WHERE channel = ? AND (user_key = ? OR CASE "
+            "WHEN strpos(body, ?) > 0 THEN EXISTS (SELECT 1 FROM "
+            "jsonb_path_query(coalesce(minga_jsonb_or_null(body), '{}'), 'strict $.**') "
+            "AS v(value) "
+            "WHERE jsonb_typeof(v.value) IN ('string', 'number') AND v.value #>> '{}' = ?) "
+            "ELSE false END)",
+            (channel, user_key, user_key, user_key),
+        )
     # json_valid first: a body that is not JSON must not make the erasure fail.
     return (
-        "DELETE FROM inbound_queue WHERE channel = ? AND EXISTS (SELECT 1 FROM json_tree("
-        "CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
-        "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?)",
-        (channel, user_key),
+        "DELETE FROM inbound_queue WHERE channel = ? AND (user_key = ? OR EXISTS (SELECT 1 "
+        "FROM json_tree(CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
+        "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?))",
+        (channel, user_key, user_key),
     )
+
 
 # The step a draft returns to (its JSON's "return_to"), read by the database.
 RETURN_TO: dict[Dialect, str] = {
@@ -175,7 +188,7 @@ class PrivacyRepository:
             "DELETE FROM pending_replies WHERE channel = ? AND (user_key = ? OR chat = ?)",
             (channel, user_key, user_key),
         )
-        await self._db.execute(*_bodies_naming(channel, user_key))
+        await self._db.execute(*_bodies_naming(dialect(self._db), channel, user_key))
 
     async def erase_resident(self, resident_id: int, now: datetime) -> None:
         """Everything about the person but a row their kept ideas can point to: their channel

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from handlers.engine.clock import Clock
 from handlers.engine.dispatcher import Dispatcher
 from storage.database import Database
-from storage.pending import QueuedBody
+from storage.pending import Kept, QueuedBody
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +22,15 @@ class InboundQueue:
         self._channel = channel
         self._dispatcher = dispatcher
 
-    async def keep(self, key: str, body: str) -> None:
+    async def keep(self, key: str, body: str, user_key: str | None = None,
+                   position: int = 0) -> None:  # fmt: skip
         """Commit a body before it is acknowledged (raises when the database cannot take it:
-        the platform is then answered with an error, and sends it again)."""
-        async with self._database.transaction() as repos:
-            await repos.inbound_queue.put(self._channel, key, body, self._clock.now())
+        the platform is then answered with an error, and sends it again). `user_key`: whose
+        conversation it is, `position` its place there (see storage/pending.py::Kept)."""
+        await self.keep_all([Kept(key, body, user_key, position)])
 
-    async def keep_all(self, bodies: Sequence[tuple[str, str]]) -> None:
-        """Commit several bodies, each (key, body), in one transaction (a polled batch)."""
+    async def keep_all(self, bodies: Sequence[Kept]) -> None:
+        """Commit several bodies in one transaction (a polled batch, a batched WhatsApp body)."""
         async with self._database.transaction() as repos:
             await repos.inbound_queue.put_all(self._channel, bodies, self._clock.now())
 

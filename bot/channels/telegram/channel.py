@@ -2,6 +2,7 @@
 dispatcher, and the transport the sender drives."""
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,7 +26,7 @@ from bot.channels.telegram.send import as_sender_errors, call, make_sender
 from bot.config import TelegramSettings
 from bot.sending.pacer import Lane
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.dispatcher import Arrival, Dispatcher
 from handlers.engine.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class TelegramChannel:
         )
         application.add_handler(TypeHandler(Update, self.on_update))
         self._bot = application.bot
+        self._dispatcher.attach(CHANNEL, reopen=self.reopen)
         return application
 
     async def _register_commands(self, application: MingaApplication) -> None:
@@ -147,9 +149,29 @@ class TelegramChannel:
         await self._forget(update)
 
     async def _handle(self, update: Update) -> None:
+        arrival = self._arrival(update)
+        if arrival is None:
+            return
+        kept = str(update.update_id) if self.kept is not None else None
+        # No await before this call: the resident's place in line is taken in arrival order.
+        await self._dispatcher.handle_prepared(
+            CHANNEL, arrival.user_key, arrival.prepare, arrival.deliver, kept
+        )
+
+    def reopen(self, body: str) -> Arrival | None:
+        """A kept update, read again to be handled here (another worker received it)."""
+        try:
+            data = json.loads(body)
+            update = Update.de_json(data, self._bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            return None
+        return None if update is None else self._arrival(update)
+
+    def _arrival(self, update: Update) -> Arrival | None:
+        """The update as the dispatcher takes it; None for what is no conversation's."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
-            return  # bots are never residents; channels are not conversations
+            return None  # bots are never residents; channels are not conversations
         if chat.type != ChatType.PRIVATE and chat.id != self._group_chat_id:
             # How an installer finds the staff group's id (README, "Staff and their group").
             log.info("update from group chat=%s, which is not [staff] group_chat_id", chat.id)
@@ -168,8 +190,7 @@ class TelegramChannel:
                 log.warning("reply not delivered chat=%s: %s (%s)", chat.id, outcome.status,
                             outcome.error)  # fmt: skip
 
-        # No await before this call: the resident's place in line is taken in arrival order.
-        await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
+        return Arrival(str(user.id), prepare, deliver)
 
     async def _forget(self, update: Update) -> None:
         """An update handled (its turn committed) is no longer kept."""

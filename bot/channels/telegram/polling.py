@@ -16,13 +16,25 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram.http import AiohttpRequest
+from storage.pending import Kept
 
 log = logging.getLogger(__name__)
 
 
-def fetched_updates(body: bytes) -> list[tuple[str, str]]:
-    """(update_id, the update's JSON) of each update in a getUpdates answer; [] for anything
-    else (PTB reports an answer it cannot read)."""
+def sender_of(update: dict[str, Any]) -> str | None:
+    """Whose conversation an update's JSON belongs to (the dispatcher's user key): the sender of
+    the message or of the button press; None for anything else."""
+    for kind in ("message", "callback_query"):
+        part = update.get(kind)
+        sender = part.get("from") if isinstance(part, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return str(sender["id"])
+    return None
+
+
+def fetched_updates(body: bytes) -> list[Kept]:
+    """Each update of a getUpdates answer, as kept (its update_id the key and its place in its
+    conversation); [] for anything else (PTB reports an answer it cannot read)."""
     try:
         answer = json.loads(body)
     except ValueError:
@@ -31,7 +43,12 @@ def fetched_updates(body: bytes) -> list[tuple[str, str]]:
     if not isinstance(result, list):
         return []
     return [
-        (str(update["update_id"]), json.dumps(update, ensure_ascii=False))
+        Kept(
+            str(update["update_id"]),
+            json.dumps(update, ensure_ascii=False),
+            sender_of(update),
+            update["update_id"],
+        )
         for update in result
         if isinstance(update, dict) and isinstance(update.get("update_id"), int)
     ]

@@ -43,7 +43,9 @@ def route(application: MingaApplication, secret: str, kept: InboundQueue) -> Rou
         try:
             # Committed before the 200 (Telegram does not send it again after one): a process
             # that dies now loses nothing. The channel forgets it once handled.
-            await kept.keep(str(update.update_id), body.decode())
+            sender = update.effective_user
+            user_key = None if sender is None else str(sender.id)
+            await kept.keep(str(update.update_id), body.decode(), user_key, update.update_id)
         except Exception:
             log.exception("Telegram update could not be kept; Telegram will retry")
             return Response(status_code=503)
