@@ -220,12 +220,17 @@ class PostgresDatabase(Database):
     dialect = "postgresql"
     shared = True
 
-    def __init__(self, pool: "postgres.Pool", size: int) -> None:
+    def __init__(self, pool: "postgres.Pool", size: int, url: str = "",
+                 prepared_statements: bool = True) -> None:  # fmt: skip
         self.pool = pool
         self._turns = asyncio.Semaphore(max(1, size // 2))
-        # Each held conversation lock keeps a connection (its transaction holds the lock): at
-        # most a quarter of the pool, so that their turns and reads always find one.
-        self._held = asyncio.Semaphore(max(1, size // 4))
+        # Each held conversation lock keeps a connection (its transaction holds the lock) from
+        # a pool of their own, opened at the first: in the main pool, held locks waiting for
+        # their turns' connections could take them all. Commands that handle no message
+        # never open it.
+        self._url, self._prepared = url, prepared_statements
+        self._lock_pool: postgres.Pool | None = None
+        self._opening = asyncio.Lock()
 
     @classmethod
     async def open_url(
@@ -234,7 +239,7 @@ class PostgresDatabase(Database):
     ) -> "PostgresDatabase":  # fmt: skip
         """Connect to the server at `url` (see postgres.open_pool)."""
         pool = await postgres.open_pool(url, prepared_statements=prepared_statements, size=size)
-        database = cls(pool, size)
+        database = cls(pool, size, url, prepared_statements)
         try:
             if migrate:
                 await database.upgrade()
@@ -286,8 +291,21 @@ class PostgresDatabase(Database):
         """An advisory lock of the transaction of a connection kept for it: released when that
         transaction ends, so a worker that dies (its connection gone) or is cancelled (the
         pool rolls back or discards the connection) never leaves it held."""
-        async with self._held, self.pool.connection() as connection, connection.transaction():
+        pool = await self._locks()
+        async with pool.connection() as connection, connection.transaction():
             yield await postgres.lock_conversation(connection, channel, user_key, wait=wait)
 
+    async def _locks(self) -> "postgres.Pool":
+        """The pool the conversation locks hold their connections from (opened once)."""
+        async with self._opening:
+            if self._lock_pool is None:
+                self._lock_pool = await postgres.open_pool(
+                    self._url, prepared_statements=self._prepared, size=postgres.LOCK_POOL_SIZE,
+                    least=0,
+                )  # fmt: skip
+            return self._lock_pool
+
     async def close(self) -> None:
+        if self._lock_pool is not None:
+            await self._lock_pool.close()
         await self.pool.close()

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 # Connections a worker keeps open at most (turns, readers and units of work together).
 POOL_SIZE = 16
+# Conversations a worker handles at once on PostgreSQL: each holds a connection for its lock,
+# from their own pool, while its turn runs and its replies are sent (a queue beyond).
+LOCK_POOL_SIZE = 16
 # Any number fixed for Minga: the key of the advisory lock that lets one worker migrate at once.
 MIGRATION_LOCK = 0x4D494E4741  # "MINGA"
 # The first key of the advisory locks of conversations (the second: a hash of channel and user
@@ -308,7 +311,7 @@ async def lock_conversation(
     return row is not None and row[0] is True
 
 
-async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
+async def open_pool(url: str, *, prepared_statements: bool, size: int, least: int = 1) -> Pool:
     """A pool of up to `size` connections to the server at `url`, in autocommit (units of work
     begin their own transactions); `prepared_statements=False` for PgBouncer in transaction
     mode (a server-side prepared statement would outlive its connection)."""
@@ -316,7 +319,7 @@ async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
 
     threshold = PREPARE_THRESHOLD if prepared_statements else None
     pool: Pool = AsyncConnectionPool(
-        url, min_size=1, max_size=size, open=False, configure=_configure,
+        url, min_size=least, max_size=size, open=False, configure=_configure,
         kwargs={"autocommit": True, "prepare_threshold": threshold},
     )  # fmt: skip
     await pool.open(wait=True)

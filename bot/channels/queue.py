@@ -34,10 +34,11 @@ class InboundQueue:
         async with self._database.transaction() as repos:
             await repos.inbound_queue.put_all(self._channel, bodies, self._clock.now())
 
-    async def handled(self, key: str) -> None:
+    async def handled(self, key: str, *, message: bool = False) -> None:
         """The body's messages are handled (their turns committed): forgotten with the next
-        turn's write, not in a transaction of its own (Dispatcher.body_handled)."""
-        await self._dispatcher.body_handled(self._channel, key)
+        turn's write, not in a transaction of its own (Dispatcher.body_handled). `message`:
+        the body was one message, given to the dispatcher with its key."""
+        await self._dispatcher.body_handled(self._channel, key, message=message)
 
     async def done(self, key: str) -> None:
         """Forget a body now (one that cannot be read). Failing here only means it is

@@ -358,11 +358,14 @@ class Dispatcher:
             self._sent[:0] = sent
             self._handled[:0] = handled
 
-    async def body_handled(self, channel: str, key: str) -> None:
+    async def body_handled(self, channel: str, key: str, *, message: bool = False) -> None:
         """A kept webhook body's messages are all handled (their turns committed): its row is
         deleted with the next turn's write rather than in a transaction of its own, or at once
         when no turn is under way. Until then a crash only replays it, and the replay is
-        dropped as a duplicate."""
+        dropped as a duplicate. On a shared database a message's own row (`message`) is gone
+        already, with its turn or just after (`_one`): nothing to do."""
+        if message and self._database.shared:
+            return
         self._handled.append((channel, key))
         if not self._locks:
             await self.forget_sent()

@@ -130,9 +130,7 @@ async def _handled_order(url: str, channel: str, ids: list[str]) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-async def _deliver_all(
-    bodies: list[bytes], post: Callable[[int, bytes], Awaitable[int]]
-) -> None:
+async def _deliver_all(bodies: list[bytes], post: Callable[[int, bytes], Awaitable[int]]) -> None:
     """Each body posted to the next worker once the previous delivery got its 200; every
     fifth also posted, at the same moment, to the worker after it (the same bytes again)."""
     for number, body in enumerate(bodies):

@@ -145,18 +145,20 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._handle(update)
-        await self._forget(update)
+        message = await self._handle(update)
+        await self._forget(update, message)
 
-    async def _handle(self, update: Update) -> None:
+    async def _handle(self, update: Update) -> bool:
+        """Hand the update to the dispatcher; False when it is nobody's conversation."""
         arrival = self._arrival(update)
         if arrival is None:
-            return
+            return False
         kept = str(update.update_id) if self.kept is not None else None
         # No await before this call: the resident's place in line is taken in arrival order.
         await self._dispatcher.handle_prepared(
             CHANNEL, arrival.user_key, arrival.prepare, arrival.deliver, kept
         )
+        return True
 
     def reopen(self, body: str) -> Arrival | None:
         """A kept update, read again to be handled here (another worker received it)."""
@@ -192,10 +194,11 @@ class TelegramChannel:
 
         return Arrival(str(user.id), prepare, deliver)
 
-    async def _forget(self, update: Update) -> None:
-        """An update handled (its turn committed) is no longer kept."""
+    async def _forget(self, update: Update, message: bool) -> None:
+        """An update handled (its turn committed) is no longer kept (`message`: the dispatcher
+        had it with its key)."""
         if self.kept is not None:
-            await self.kept.handled(str(update.update_id))
+            await self.kept.handled(str(update.update_id), message=message)
 
     async def _answer_button(self, update: Update) -> None:
         """Stop the button's spinner; failing that is harmless."""
