@@ -197,3 +197,44 @@ async def test_replies_a_worker_committed_and_died_before_sending_are_sent_by_an
     finally:
         for worker in (first, second):
             await worker.database.close()
+
+
+async def test_a_kept_messages_row_goes_with_its_turn_and_stays_when_the_turn_dies(
+    database: Database, catalog: Catalog, clock: FakeClock
+) -> None:
+    """On either database: the row of a message kept before its 200 is deleted in its turn's
+    transaction (handled exactly when committed); a worker dying in the turn leaves it for
+    the next holder, and a message already handled is not handled again."""
+    answered: list[str] = []
+    settings = FlowSettings(flood=FloodSettings(max_messages=1000))
+    worker = Worker("w", database, Dispatcher(database, settings, catalog, clock), clock,
+                    answered)  # fmt: skip
+    worker.dispatcher.attach(CHANNEL, reopen=worker.reopen, send_to=worker.send_to)
+
+    async def waiting() -> list[str]:
+        return [body.key for body in await database.reader().inbound_queue.waiting(CHANNEL)]
+
+    message = _message(1)
+    arrival = worker.arrival(message)
+
+    async def dies_reading() -> Inbound:
+        raise Died
+
+    async with database.transaction() as repos:
+        kept = Kept(message["id"], json.dumps(message), PERSON, 1)
+        await repos.inbound_queue.put_all(CHANNEL, [kept], clock.now())
+    with pytest.raises(Died):
+        await worker.dispatcher.handle_prepared(CHANNEL, PERSON, dies_reading, arrival.deliver,
+                                                "u1")  # fmt: skip
+    assert await waiting() == ["u1"]
+    assert await worker.dispatcher.handle_prepared(
+        CHANNEL, PERSON, arrival.prepare, arrival.deliver, "u1"
+    )
+    assert await waiting() == []
+    assert answered == ["u1"]
+    # The same delivery again (a platform's retry after the row went): kept, not answered.
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put_all(CHANNEL, [kept], clock.now())
+    await worker.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, arrival.deliver,
+                                            "u1")  # fmt: skip
+    assert answered == ["u1"]
