@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -143,12 +143,9 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
 
     server = web.WebServer(settings.web, routes, health) if routes else None
-    await _take_back(runtime, senders, whatsapp, telegram, application)
+    await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
     if whatsapp is not None:
         whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
-    sweeping = None
-    if runtime.database.shared:  # what another worker left behind (its death, a lone message)
-        sweeping = asyncio.create_task(_sweep(runtime, stop), name="minga-sweep")
     try:
         if server is not None:
             await server.start()
@@ -157,8 +154,6 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         await run_outbound(runtime, senders, stop)
     finally:
         stop.set()
-        if sweeping is not None:
-            await sweeping
         if server is not None:
             await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if whatsapp_task is not None:
@@ -168,14 +163,33 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
 async def _take_back(
     runtime: Runtime, senders: dict[str, Sender], whatsapp: WhatsAppChannel | None,
     telegram: TelegramChannel | None, application: MingaApplication | None,
+    running: tuple[AsyncExitStack, asyncio.Event],
 ) -> None:  # fmt: skip
     """What a stopped process left: its committed replies first, then the webhook bodies it
-    acknowledged and did not finish, before anything new."""
+    acknowledged and did not finish, before anything new; on a shared database, then what
+    other workers leave, until the run's stop (the sweep, ended by the run's exit stack)."""
     await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
     if whatsapp is not None:
         await whatsapp.take_back()
     if telegram is not None and telegram.kept is not None and application is not None:
         await telegram_webhook.take_back(application, telegram.kept)
+    stack, stop = running
+    await stack.enter_async_context(_sweeping(runtime, stop))
+
+
+@contextlib.asynccontextmanager
+async def _sweeping(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[None]:
+    """On a shared database, the sweep of what other workers left behind (a death, a lone
+    message) runs beside the channels until `stop`; it ends after them."""
+    if not runtime.database.shared:
+        yield
+        return
+    sweeping = asyncio.create_task(_sweep(runtime, stop), name="minga-sweep")
+    try:
+        yield
+    finally:
+        stop.set()
+        await sweeping
 
 
 async def _sweep(runtime: Runtime, stop: asyncio.Event) -> None:
