@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.residents import Replies, run_residents
-from bench.server_process import serve
+from bench.server_process import serve, write_whole
 from tests.fakes.telegram_api import FakeBotApi, SlidingWindow, TokenBucket
 
 
@@ -53,7 +53,7 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
     results = {"arrivals": arrivals, "others": others, "rate_limited": api.rate_limited,
                "chat": chat,
                "paid": sum(1 for m, p in api.calls if p.get("allow_paid_broadcast"))}  # fmt: skip
-    await asyncio.to_thread(out.write_text, json.dumps(results), "utf-8")
+    await asyncio.to_thread(write_whole, out, json.dumps(results))
     await asyncio.Event().wait()
 
 

@@ -35,8 +35,16 @@ async def main(port: int, spec: dict, out: Path) -> None:
     results["first_reply_at"] = first_reply_at
     results["api_calls"] = dict(Counter(method for method, _ in api.calls))
     results["finished_at"] = time.monotonic()
-    await asyncio.to_thread(out.write_text, json.dumps(results), "utf-8")
+    await asyncio.to_thread(write_whole, out, json.dumps(results))
     await asyncio.Event().wait()  # keep serving the bot until the harness stops us
+
+
+def write_whole(out: Path, text: str) -> None:
+    """Write `out` in one step: the harness reads it as soon as it exists (a rename is atomic,
+    a write_text is seen empty or half written)."""
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(text, "utf-8")
+    partial.replace(out)
 
 
 def serve(scenario: Callable[[int, dict[str, Any], Path], Coroutine[Any, Any, None]]) -> None:

@@ -1,10 +1,11 @@
 """`minga run`: start the configured channels and keep them running until told to stop."""
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -13,16 +14,25 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import web
 from bot.app import Runtime
+from bot.channels.queue import InboundQueue
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
 from bot.scheduler import Scheduler
+from bot.sending.pacer import Lane
 from bot.sending.sender import Sender
 from handlers.engine.clock import Clock
+from handlers.engine.dispatcher import SendTo
+from handlers.engine.messages import Reply
 
 log = logging.getLogger(__name__)
+
+
+# How often a worker on a shared database looks for conversations left behind (rows wait
+# handlers.engine.dispatcher.LEFT_BEHIND before they are taken over).
+SWEEP_SECONDS = 2.0
 
 
 def telegram_channel(runtime: Runtime) -> TelegramChannel:
@@ -94,6 +104,7 @@ async def run_channels(
             opened(runtime)
         async with AsyncExitStack() as stack:
             await _run(runtime, stop, stack)
+        await runtime.dispatcher.stop()  # replies sent since the last turn: forgotten
     finally:
         await runtime.close()
 
@@ -108,10 +119,13 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         telegram = telegram_channel(runtime)
         application = await start_telegram(telegram, settings, stack)
         senders["telegram"] = telegram.sender
+        # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
+        kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
+        telegram.kept = kept
         if settings.telegram.mode == "webhook":
             assert settings.telegram.webhook_secret is not None
             secret = settings.telegram.webhook_secret.get_secret_value()
-            routes.append(telegram_webhook.route(application, secret))
+            routes.append(telegram_webhook.route(application, secret, kept))
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:
         whatsapp = whatsapp_channel(runtime)
@@ -130,6 +144,7 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
 
     server = web.WebServer(settings.web, routes, health) if routes else None
+    await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
     if whatsapp is not None:
         whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
     try:
@@ -144,6 +159,63 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if whatsapp_task is not None:
             await whatsapp_task
+
+
+async def _take_back(
+    runtime: Runtime, senders: dict[str, Sender], whatsapp: WhatsAppChannel | None,
+    telegram: TelegramChannel | None, application: MingaApplication | None,
+    running: tuple[AsyncExitStack, asyncio.Event],
+) -> None:  # fmt: skip
+    """What a stopped process left: its committed replies first, then the webhook bodies it
+    acknowledged and did not finish, before anything new; on a shared database, then what
+    other workers leave, until the run's stop (the sweep, ended by the run's exit stack)."""
+    await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
+    if whatsapp is not None:
+        await whatsapp.take_back()
+    if telegram is not None and telegram.kept is not None and application is not None:
+        await telegram_webhook.take_back(application, telegram.kept)
+    stack, stop = running
+    await stack.enter_async_context(_sweeping(runtime, stop))
+
+
+@contextlib.asynccontextmanager
+async def _sweeping(runtime: Runtime, stop: asyncio.Event) -> AsyncIterator[None]:
+    """On a shared database, the sweep of what other workers left behind (a death, a lone
+    message) runs beside the channels until `stop`; it ends after them."""
+    if not runtime.database.shared:
+        yield
+        return
+    sweeping = asyncio.create_task(_sweep(runtime, stop), name="minga-sweep")
+    try:
+        yield
+    finally:
+        stop.set()
+        await sweeping
+
+
+async def _sweep(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Every SWEEP_SECONDS until `stop`, take over conversations left behind by other workers
+    (Dispatcher.sweep: one read when there are none)."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SWEEP_SECONDS)
+        if stop.is_set():
+            return
+        try:
+            await runtime.dispatcher.sweep()
+        except Exception:  # the database is away: the next round tries again
+            log.exception("could not take over conversations left behind")
+
+
+def _replies_to(sender: Sender) -> SendTo:
+    """Replies to a chat on the reply lane (replies a stopped process left unsent)."""
+
+    async def send(chat: str, replies: Sequence[Reply]) -> None:
+        outcome = await sender.deliver(chat, replies, Lane.REPLY)
+        if outcome.status != "sent":
+            log.warning("reply left unsent not delivered: %s (%s)", outcome.status, outcome.error)
+
+    return send
 
 
 async def _connect_telegram(

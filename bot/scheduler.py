@@ -80,8 +80,9 @@ class Scheduler:
             return None
         if pruned.files and self._discard_media is not None:
             self._discard_media(pruned.files)
-        log.info("retention: abandoned drafts %d, ideas' contact details %d, message ids %d",
-                 pruned.drafts, pruned.contacts, pruned.inbound)  # fmt: skip
+        log.info("retention: abandoned drafts %d, ideas' contact details %d, message ids %d, "
+                 "unhandled bodies and unsent replies %d",
+                 pruned.drafts, pruned.contacts, pruned.inbound, pruned.kept_messages)  # fmt: skip
         return pruned
 
     async def wake(self) -> int:

@@ -5,7 +5,7 @@ postgresql:// URL; both have the surface below."""
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -36,8 +36,9 @@ class Turn(Protocol):
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None: ...  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+    ) -> int | None: ...  # fmt: skip
 
     @property
     def wrote_rows(self) -> bool: ...
@@ -49,6 +50,9 @@ class Database(ABC):
     """Minga's database, whichever it is: open it with `Database.open`."""
 
     dialect: Dialect
+    # Whether several processes may work on it at once (PostgreSQL): then a conversation's
+    # lock is the database's, and what one worker left behind another takes over.
+    shared: bool = False
 
     @classmethod
     async def open(
@@ -79,6 +83,14 @@ class Database(ABC):
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Repositories]:
         """A unit of work: everything done through the repositories commits together or not."""
+
+    @abstractmethod
+    def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AbstractAsyncContextManager[bool]:
+        """Hold a conversation's lock across workers (taken before its state is read, held
+        until its turn is committed and answered); yields False when `wait` is off and another
+        holds it. The caller holds the process's own lock of it first."""
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -169,6 +181,13 @@ class SqliteDatabase(Database):
             else:
                 await self._connection.execute("COMMIT")
 
+    @asynccontextmanager
+    async def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """Nothing more than the process's own lock: one process per SQLite file."""
+        yield True
+
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
@@ -194,12 +213,21 @@ class PostgresDatabase(Database):
     """
 
     dialect = "postgresql"
+    shared = True
 
-    def __init__(self, pool: "postgres.Pool", size: int) -> None:
+    def __init__(self, pool: "postgres.Pool", size: int, url: str = "",
+                 prepared_statements: bool = True) -> None:  # fmt: skip
         self.pool = pool
         self._turns = asyncio.Semaphore(max(1, size // 2))
         # Made once (each statement takes its own pooled connection): every turn reads here.
         self._reading = Repositories.on(postgres.PgPooled(pool))
+        # Each held conversation lock keeps a connection (its transaction holds the lock) from
+        # a pool of their own, opened at the first: in the main pool, held locks waiting for
+        # their turns' connections could take them all. Commands that handle no message
+        # never open it.
+        self._url, self._prepared = url, prepared_statements
+        self._lock_pool: postgres.Pool | None = None
+        self._opening = asyncio.Lock()
 
     @classmethod
     async def open_url(
@@ -208,7 +236,7 @@ class PostgresDatabase(Database):
     ) -> "PostgresDatabase":  # fmt: skip
         """Connect to the server at `url` (see postgres.open_pool)."""
         pool = await postgres.open_pool(url, prepared_statements=prepared_statements, size=size)
-        database = cls(pool, size)
+        database = cls(pool, size, url, prepared_statements)
         try:
             if migrate:
                 await database.upgrade()
@@ -253,5 +281,28 @@ class PostgresDatabase(Database):
         async with self.pool.connection() as connection, connection.transaction():
             yield Repositories.on(postgres.PgConnection(connection))
 
+    @asynccontextmanager
+    async def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AsyncIterator[bool]:
+        """An advisory lock of the transaction of a connection kept for it: released when that
+        transaction ends, so a worker that dies (its connection gone) or is cancelled (the
+        pool rolls back or discards the connection) never leaves it held."""
+        pool = await self._locks()
+        async with pool.connection() as connection, connection.transaction():
+            yield await postgres.lock_conversation(connection, channel, user_key, wait=wait)
+
+    async def _locks(self) -> "postgres.Pool":
+        """The pool the conversation locks hold their connections from (opened once)."""
+        async with self._opening:
+            if self._lock_pool is None:
+                self._lock_pool = await postgres.open_pool(
+                    self._url, prepared_statements=self._prepared, size=postgres.LOCK_POOL_SIZE,
+                    least=0,
+                )  # fmt: skip
+            return self._lock_pool
+
     async def close(self) -> None:
+        if self._lock_pool is not None:
+            await self._lock_pool.close()
         await self.pool.close()

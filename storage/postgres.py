@@ -19,8 +19,10 @@ from storage.conversations import ConversationRepository
 from storage.inbound import InboundRepository
 from storage.migrations import Migration, postgres_migrations
 from storage.models import Resident
+from storage.pending import ADD_REPLIES, InboundQueueRepository, PendingReplyRepository
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
+from storage.timefmt import to_db
 
 # psycopg is imported only where PostgreSQL is used (about 70 ms): its types for the checker.
 if TYPE_CHECKING:
@@ -38,8 +40,14 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 10
 # Connections a worker keeps open at most (turns, readers and units of work together).
 POOL_SIZE = 16
+# Conversations a worker handles at once on PostgreSQL: each holds a connection for its lock,
+# from their own pool, while its turn runs and its replies are sent (a queue beyond).
+LOCK_POOL_SIZE = 16
 # Any number fixed for Minga: the key of the advisory lock that lets one worker migrate at once.
 MIGRATION_LOCK = 0x4D494E4741  # "MINGA"
+# The first key of the advisory locks of conversations (the second: a hash of channel and user
+# key), a space of its own beside the migration lock's single key.
+CONVERSATION_LOCKS = 0x4D49  # "MI"
 # psycopg prepares a statement the second time a connection runs it (its default is 5): the
 # turn's few statements repeat on every turn, and PgBouncer users turn this off anyway.
 PREPARE_THRESHOLD = 2
@@ -255,14 +263,17 @@ class PgTurnWork:
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+    ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
         and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
+        The replies, `sent` and `handled` as in storage.turns.TurnWork.finish.
 
-        In pipeline mode: BEGIN (unless a write began it), the three writes and COMMIT go to
-        the server together, one round trip instead of five."""
+        In pipeline mode: BEGIN (unless a write began it), the writes and COMMIT go to the
+        server together; the replies' row id is the one answer waited for."""
         connection = self._transaction.connection
+        owed: int | None = None
         try:
             async with connection.pipeline():
                 await self._transaction.begin()
@@ -270,11 +281,21 @@ class PgTurnWork:
                 await InboundRepository(plain).record(channel, external_id, now)
                 await ConversationRepository(plain).save(resident.id, step, draft, now)
                 await ResidentRepository(plain).save_turn(resident)
+                await PendingReplyRepository(plain).sent(sent)
+                await InboundQueueRepository(plain).done_all(handled)
+                if replies is not None:  # its id read in the pipeline (a sync before COMMIT)
+                    cursor = await connection.execute(to_postgres(ADD_REPLIES), (
+                        channel, resident.user_key, chat or resident.user_key, replies, to_db(now)
+                    ))  # fmt: skip
+                    row = await cursor.fetchone()
+                    assert row is not None
+                    owed = int(row[0])
                 await self._transaction.end("COMMIT")
         except BaseException:
             self._transaction.began = True  # whatever began must end
             await self.abandon()
             raise
+        return owed
 
     @property
     def wrote_rows(self) -> bool:
@@ -303,7 +324,22 @@ class _Pipelined(PgConnection):
         return PgResult([], -1)
 
 
-async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
+async def lock_conversation(
+    connection: AsyncConnection[Any], channel: str, user_key: str, *, wait: bool
+) -> bool:
+    """Take a conversation's advisory lock for the connection's transaction (waiting for it, or
+    not: False when another holds it). Two conversations may share a hash: they then only wait
+    for each other, never mix."""
+    key = (CONVERSATION_LOCKS, f"{channel}:{user_key}")
+    if wait:
+        await connection.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", key)
+        return True
+    cursor = await connection.execute("SELECT pg_try_advisory_xact_lock($1, hashtext($2))", key)
+    row = await cursor.fetchone()
+    return row is not None and row[0] is True
+
+
+async def open_pool(url: str, *, prepared_statements: bool, size: int, least: int = 1) -> Pool:
     """A pool of up to `size` connections to the server at `url`, in autocommit (units of work
     begin their own transactions); `prepared_statements=False` for PgBouncer in transaction
     mode (a server-side prepared statement would outlive its connection)."""
@@ -320,7 +356,7 @@ async def open_pool(url: str, *, prepared_statements: bool, size: int) -> Pool:
         raise DatabaseUnreachable(f"cannot reach the database at {shown}: {reason}") from None
     await first.close()
     pool: Pool = AsyncConnectionPool(
-        url, min_size=1, max_size=size, open=False, configure=_configure,
+        url, min_size=least, max_size=size, open=False, configure=_configure,
         kwargs=connection_options(prepared_statements=prepared_statements),
     )  # fmt: skip
     await pool.open(wait=True)

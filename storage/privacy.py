@@ -18,6 +18,32 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
 
+def _bodies_naming(dialect: Dialect, channel: str, user_key: str) -> tuple[str, tuple[str, ...]]:
+    """The DELETE of a channel's kept webhook bodies of `user_key`'s conversation, or holding
+    their key as any JSON value (a WhatsApp status to them, a staff group's update they sent).
+
+    SQLite's form walks the JSON with json_tree, PostgreSQL's as jsonb; both skip a body that
+    is not JSON (json_valid; minga_jsonb_or_null, migration postgres/0009), and PostgreSQL's
+    reads as JSON only the bodies whose text holds the key."""
+    if dialect == "postgresql":
+        return (
+            "DELETE FROM inbound_queue WHERE channel = ? AND (user_key = ? OR CASE "
+            "WHEN strpos(body, ?) > 0 THEN EXISTS (SELECT 1 FROM "
+            "jsonb_path_query(coalesce(minga_jsonb_or_null(body), '{}'), 'strict $.**') "
+            "AS v(value) "
+            "WHERE jsonb_typeof(v.value) IN ('string', 'number') AND v.value #>> '{}' = ?) "
+            "ELSE false END)",
+            (channel, user_key, user_key, user_key),
+        )
+    # json_valid first: a body that is not JSON must not make the erasure fail.
+    return (
+        "DELETE FROM inbound_queue WHERE channel = ? AND (user_key = ? OR EXISTS (SELECT 1 "
+        "FROM json_tree(CASE WHEN json_valid(body) THEN body ELSE '{}' END) "
+        "WHERE type IN ('text', 'integer') AND CAST(atom AS TEXT) = ?))",
+        (channel, user_key, user_key),
+    )
+
+
 # The step a draft returns to (its JSON's "return_to"), read by the database.
 RETURN_TO: dict[Dialect, str] = {
     "sqlite": "json_extract(draft, '$.return_to')",
@@ -71,6 +97,16 @@ class PrivacyRepository:
             "DELETE FROM inbound_messages WHERE received_at < ?", (to_db(before),)
         )
         return cursor.rowcount
+
+    async def prune_kept_messages(self, before: datetime) -> int:
+        """Webhook bodies and turns' replies kept since before `before` (migration 0009);
+        returns how many rows."""
+        stamp = to_db(before)
+        bodies = await self._db.execute("DELETE FROM inbound_queue WHERE received_at < ?", (stamp,))
+        replies = await self._db.execute(
+            "DELETE FROM pending_replies WHERE created_at < ?", (stamp,)
+        )
+        return bodies.rowcount + replies.rowcount
 
     async def paths_in_use(self, paths: Iterable[str]) -> set[str]:
         """Which of these media paths an idea or a draft still keeps (the same photo may be
@@ -140,6 +176,19 @@ class PrivacyRepository:
             (problem, idea, *places, idea_id),
         )
         await self._db.execute("DELETE FROM idea_media WHERE idea_id = ?", (idea_id,))
+
+    async def erase_kept_messages(self, channel: str, user_key: str) -> None:
+        """The person's webhook bodies not handled yet and replies not sent yet (migration
+        0009). A body is matched when any value in its JSON is their key (WhatsApp's `from`,
+        `wa_id`, `recipient_id`; Telegram's `from.id`, `chat.id`). A WhatsApp body may batch
+        several people's messages: it is deleted whole, so the others' messages in it are not
+        handled again after a crash (they are handled now, or were already; a replay would
+        only be dropped as a duplicate) - a lost replay weighs less than a kept phone number."""
+        await self._db.execute(
+            "DELETE FROM pending_replies WHERE channel = ? AND (user_key = ? OR chat = ?)",
+            (channel, user_key, user_key),
+        )
+        await self._db.execute(*_bodies_naming(dialect(self._db), channel, user_key))
 
     async def erase_resident(self, resident_id: int, now: datetime) -> None:
         """Everything about the person but a row their kept ideas can point to: their channel

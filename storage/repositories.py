@@ -12,6 +12,7 @@ from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
 from storage.outbox import OutboxRepository
+from storage.pending import InboundQueueRepository, PendingReplyRepository
 from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
@@ -34,6 +35,8 @@ class Repositories:
     digests: DigestRepository
     deliveries: DeliveryRepository
     privacy: PrivacyRepository
+    inbound_queue: InboundQueueRepository
+    pending_replies: PendingReplyRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -52,4 +55,6 @@ class Repositories:
             digests=DigestRepository(connection),
             deliveries=DeliveryRepository(connection),
             privacy=PrivacyRepository(connection),
+            inbound_queue=InboundQueueRepository(connection),
+            pending_replies=PendingReplyRepository(connection),
         )

@@ -5,45 +5,50 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from storage import conversations, inbound, residents
+from storage import conversations, inbound, pending, residents
 from storage.models import Resident
 from storage.repositories import Repositories
 from storage.residents import ResidentRepository
 from storage.sql import Statement
 
+T = TypeVar("T")
+
 
 async def on_database_thread(
-    connection: aiosqlite.Connection, function: Callable[[sqlite3.Connection], None]
-) -> None:
+    connection: aiosqlite.Connection, function: Callable[[sqlite3.Connection], T]
+) -> T:
     """Run `function` with the sqlite3 connection on aiosqlite's thread: one round trip,
     however many statements it runs. aiosqlite has no public call for this; `_execute` is
     what each of its own methods goes through (pinned in pyproject.toml, held by
     tests/storage/test_turns.py)."""
-    execute = cast(Callable[[Callable[[], None]], Awaitable[None]], connection._execute)
-    await execute(lambda: function(connection._conn))
+    execute = cast(Callable[[Callable[[], T]], Awaitable[T]], connection._execute)
+    return await execute(lambda: function(connection._conn))
 
 
 def _committed(
     statements: Sequence[Statement], *, begin: bool
-) -> Callable[[sqlite3.Connection], None]:
+) -> Callable[[sqlite3.Connection], list[Any]]:
     """The statements and COMMIT (after BEGIN IMMEDIATE if `begin`), as one call on the
-    database thread; on a failure, ROLLBACK there too: all of the transaction, or none."""
+    database thread; on a failure, ROLLBACK there too: all of the transaction, or none.
+    Returns each statement's first row (None for most; a RETURNING statement's row)."""
 
-    def run(connection: sqlite3.Connection) -> None:
+    def run(connection: sqlite3.Connection) -> list[Any]:
         if begin:
             connection.execute("BEGIN IMMEDIATE")
         try:
-            for sql, parameters in statements:
-                connection.execute(sql, parameters)
+            # Each cursor is read before the next statement: RETURNING rows are only there then.
+            first_rows = [connection.execute(sql, parameters).fetchone()
+                          for sql, parameters in statements]  # fmt: skip
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        return first_rows
 
     return run
 
@@ -126,7 +131,7 @@ class TurnConnection:
         if self.began:
             await self._end("COMMIT")
 
-    async def commit_with(self, statements: Sequence[Statement]) -> None:
+    async def commit_with(self, statements: Sequence[Statement]) -> list[Any]:
         """Run `statements` and commit them with whatever the turn wrote before, in one round
         trip to the database thread (each trip costs the event loop a wake-up and both
         threads a switch; the turn's common write used to take five). A failure rolls back
@@ -134,7 +139,9 @@ class TurnConnection:
         if not self.began:
             await self._lock.acquire()
         try:
-            await on_database_thread(self._writer, _committed(statements, begin=not self.began))
+            return await on_database_thread(
+                self._writer, _committed(statements, begin=not self.began)
+            )
         finally:
             self.began = False
             self._lock.release()
@@ -175,19 +182,35 @@ class TurnWork:
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+    ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
-        and commit them with whatever the turn wrote before: all of it, or (on a failure) none."""
+        and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
+
+        `replies` (JSON, for `chat`) are kept with the turn until they are sent: the id of
+        their row is returned. `sent` are rows of earlier turns' replies sent since, forgotten
+        here rather than in a transaction of their own (one less per turn); so are `handled`,
+        webhook bodies (channel, key) whose messages were all handled since."""
         # The turn's common write (not rows it added), with BEGIN and COMMIT, in one trip to
         # the database thread: every turn waits here under the lock.
-        await self._transaction.commit_with(
-            (
-                inbound.record_statement(channel, external_id, now),
-                conversations.save_statement(resident.id, step, draft, now),
-                residents.save_turn_statement(resident),
+        statements = [
+            inbound.record_statement(channel, external_id, now),
+            conversations.save_statement(resident.id, step, draft, now),
+            residents.save_turn_statement(resident),
+        ]
+        if replies is not None:
+            chat = chat or resident.user_key
+            statements.append(
+                pending.add_replies_statement(channel, resident.user_key, chat, replies, now)
             )
-        )
+        if sent:
+            statements.append(pending.sent_statement(sent))
+        if handled:
+            statements.append(pending.done_all_statement(handled))
+        first_rows = await self._transaction.commit_with(statements)
+        owed = first_rows[3] if replies is not None else None
+        return None if owed is None else int(owed[0])
 
     @property
     def wrote_rows(self) -> bool:

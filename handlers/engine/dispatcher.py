@@ -3,9 +3,10 @@
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from handlers.engine.clock import Clock
 from handlers.engine.flood import FloodGate, Verdict
 from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
-from handlers.engine.messages import Inbound, Reply
+from handlers.engine.messages import Inbound, Reply, dump_replies, load_replies
 from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
@@ -26,7 +27,26 @@ from storage.repositories import Repositories
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Sequence[Reply]], Awaitable[None]]
+# Sends replies to a chat of a channel (replies left unsent by a process that stopped).
+SendTo = Callable[[str, Sequence[Reply]], Awaitable[None]]
 Prepare = Callable[[], Awaitable[Inbound | None]]
+# With several workers, a message kept by one and not handled yet is taken over by whichever
+# holds its conversation's lock after this long with nobody holding it (Dispatcher.sweep).
+LEFT_BEHIND = timedelta(seconds=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A kept message as its channel reads it again: whose it is, how to read it (its files,
+    a button's spinner) and where its replies go."""
+
+    user_key: str
+    prepare: Prepare
+    deliver: Deliver
+
+
+# A channel's reading of a body it kept (None: not a message of a conversation).
+Reopen = Callable[[str], Arrival | None]
 
 
 class TurnWriter(Protocol):
@@ -39,12 +59,20 @@ class TurnWriter(Protocol):
 
     async def finish(
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
-        now: datetime,
-    ) -> None: ...  # fmt: skip
+        now: datetime, chat: str | None = None, replies: str | None = None,
+        sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+    ) -> int | None: ...  # fmt: skip
 
 
 class UnitOfWork(Protocol):
+    # Several processes may share it (then conversation_lock is the database's).
+    shared: bool
+
     def transaction(self) -> AbstractAsyncContextManager[Repositories]: ...
+
+    def conversation_lock(
+        self, channel: str, user_key: str, *, wait: bool = True
+    ) -> AbstractAsyncContextManager[bool]: ...
 
     def turn(self) -> AbstractAsyncContextManager[TurnWriter]: ...
 
@@ -125,6 +153,24 @@ class Dispatcher:
         # Deletes media files a committed turn let go of (after /borrar, a dropped draft).
         self._release_media = release_media
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
+        # Rows of committed replies sent since, forgotten with the next turn's write (or on
+        # their own when no other turn is under way): until then a crash sends them again.
+        self._sent: list[int] = []
+        # Webhook bodies (channel, key) whose messages are all handled: forgotten the same way.
+        self._handled: list[tuple[str, str]] = []
+        self._resending: set[asyncio.Task[None]] = set()
+        # Each channel's reading of its kept bodies and its way to send replies: what another
+        # worker received, or left behind, is handled and answered here (several workers).
+        self._reopen: dict[str, Reopen] = {}
+        self._send_to: dict[str, SendTo] = {}
+
+    def attach(self, channel: str, *, reopen: Reopen | None = None,
+               send_to: SendTo | None = None) -> None:  # fmt: skip
+        """A channel's reading of kept bodies and its sending of replies left unsent."""
+        if reopen is not None:
+            self._reopen[channel] = reopen
+        if send_to is not None:
+            self._send_to[channel] = send_to
 
     def handling(self, channel: str, user_key: str) -> bool:
         """A message of this conversation is being handled (its replies not all delivered yet)
@@ -147,55 +193,138 @@ class Dispatcher:
                 await self._let_go(_brought(inbound))
 
     async def handle_prepared(
-        self, channel: str, user_key: str, prepare: Prepare, deliver: Deliver
-    ) -> bool:
+        self, channel: str, user_key: str, prepare: Prepare, deliver: Deliver,
+        kept: str | None = None,
+    ) -> bool:  # fmt: skip
         """Take the conversation's place in line, then let the adapter finish the message.
 
         The lock is taken first, before the adapter's own I/O (downloading a photo, answering
         a button press) and before the state is read; it is held until the replies are
         delivered. So one person's messages are handled, and answered, in the order they came.
+        `kept`: the message's key in the inbound queue (its row goes with its turn).
+
+        On a shared database the lock is the database's too (the process's own first, so that
+        a conversation waits on one connection at most), and its holder handles every message
+        of the conversation kept and not handled yet, in the order they came, whichever worker
+        received them: False when another worker handled this one already.
         """
         verdict = self._flood.admit((channel, user_key), self._clock.now())
         if verdict is not Verdict.TAKE:
             # Not the user key: on WhatsApp it is a phone number, which logs never carry.
             log.info("flood: a message not processed channel=%s (%s)", channel, verdict.value)
+            if kept is not None and self._database.shared:  # nobody else is to take it up
+                await self._forget_kept(channel, kept)
             if verdict is Verdict.WARN:
                 await deliver([Reply(await self._slow_down_text(channel, user_key))])
             return False
         async with self._locks.hold((channel, user_key)):
-            inbound = await prepare()
-            if inbound is None:
-                return False
-            dropped: list[str] = []
-            self._in_flight.update(_brought(inbound))
-            try:
-                return await self._process(inbound, deliver, dropped)
-            finally:
-                for path in _brought(inbound):
-                    self._in_flight[path] -= 1
-                    if self._in_flight[path] <= 0:
-                        del self._in_flight[path]
-                # Whatever the turn did (kept the photo, ignored it, failed, was a duplicate),
-                # a file no idea or draft refers to is deleted once the turn has committed.
-                await self._let_go([*_brought(inbound), *dropped])
+            if not self._database.shared:
+                return await self._one(channel, kept, prepare, deliver)
+            async with self._database.conversation_lock(channel, user_key):
+                return await self._in_line(channel, user_key, (kept, prepare, deliver))
 
-    async def _process(self, inbound: Inbound, deliver: Deliver, dropped: list[str]) -> bool:
-        """The turn (or an outsider's answer, or an apology), and its replies delivered."""
+    async def _in_line(
+        self, channel: str, user_key: str, own: tuple[str | None, Prepare, Deliver] | None
+    ) -> bool:
+        """Under the conversation's locks: replies a dead worker left unsent, then its messages
+        not handled yet in the order they came (`own` among them, or after them when it was
+        not kept); whether `own` was handled here."""
+        await self._send_owed(channel, user_key)
+        kept = own[0] if own is not None else None
+        outcome: bool | None = None
+        for row in await self._database.reader().inbound_queue.of_conversation(channel, user_key):
+            if own is not None and row.key == kept:
+                outcome = await self._one(channel, kept, own[1], own[2])
+                continue
+            reopen = self._reopen.get(channel)
+            arrival = reopen(row.body) if reopen is not None else None
+            if arrival is None:
+                if reopen is not None:  # not a message (a channel not running keeps its rows)
+                    await self._forget_kept(channel, row.key)
+                continue
+            await self._one(channel, row.key, arrival.prepare, arrival.deliver)
+        if own is not None and kept is None:
+            return await self._one(channel, None, own[1], own[2])
+        if own is not None and outcome is None:
+            log.info("message handled by another worker channel=%s", channel)
+        return bool(outcome)
+
+    async def _one(
+        self, channel: str, kept: str | None, prepare: Prepare, deliver: Deliver
+    ) -> bool:
+        """One message, read by its adapter, handled and answered (the caller holds the
+        conversation's lock). On a shared database a kept row its turn did not take along
+        (nothing to do, an outsider, a duplicate) goes now: the next holder must not redo it."""
+        committed: list[bool] = []
+        try:
+            inbound = await prepare()
+            outcome = False
+            if inbound is not None:
+                outcome = await self._handle_read(inbound, deliver, kept, committed)
+        except Exception:  # a message that fails is not retried by every next holder
+            await self._forget_unless(channel, kept, committed)
+            raise
+        # Not on a cancellation or a death: the next holder handles the message.
+        await self._forget_unless(channel, kept, committed)
+        return outcome
+
+    async def _handle_read(
+        self, inbound: Inbound, deliver: Deliver, kept: str | None, committed: list[bool]
+    ) -> bool:
+        """A message its adapter read, handled; its files let go of after."""
+        dropped: list[str] = []
+        self._in_flight.update(_brought(inbound))
+        try:
+            return await self._process(inbound, deliver, dropped, kept, committed)
+        finally:
+            for path in _brought(inbound):
+                self._in_flight[path] -= 1
+                if self._in_flight[path] <= 0:
+                    del self._in_flight[path]
+            # Whatever the turn did (kept the photo, ignored it, failed, was a duplicate),
+            # a file no idea or draft refers to is deleted once the turn has committed.
+            await self._let_go([*_brought(inbound), *dropped])
+
+    async def _forget_unless(self, channel: str, kept: str | None, committed: list[bool]) -> None:
+        """On a shared database, forget a kept message its turn did not take along."""
+        if kept is not None and self._database.shared and not committed:
+            await self._forget_kept(channel, kept)
+
+    async def _forget_kept(self, channel: str, key: str) -> None:
+        """Forget a kept body now (handled without a turn to take it along)."""
+        try:
+            async with self._database.transaction() as repos:
+                await repos.inbound_queue.done(channel, key)
+        except Exception:  # the next holder of the conversation handles it again
+            log.exception("could not forget a handled %s body", channel)
+
+    async def _process(
+        self, inbound: Inbound, deliver: Deliver, dropped: list[str],
+        kept: str | None = None, committed: list[bool] | None = None,
+    ) -> bool:  # fmt: skip
+        """The turn (or an outsider's answer, or an apology), and its replies delivered; a kept
+        message's row goes with its turn (then `committed` gets True)."""
+        committed = [] if committed is None else committed
         if is_outsider(inbound, self._settings):
             # Not staff, in a group: nothing is stored about them, nothing is shown.
             answer = outsider_answer(inbound, self._settings, self._catalog)
             if answer:
                 await deliver(answer)
             return True
+        owed: int | None = None
         try:
-            replies = await self._turn(inbound, dropped)
+            outcome = await self._turn(inbound, dropped, kept)
+            replies, owed = (None, None) if outcome is None else outcome
+            if outcome is not None:
+                committed.append(True)
         except Exception:
             log.exception(
                 "turn failed channel=%s message=%s",
                 inbound.channel,
                 log_id(inbound.external_id),
             )
-            replies = await self._after_failure(inbound)
+            replies = await self._after_failure(inbound, kept)
+            committed.append(True)  # its row went with the message id (or the turn will)
         if replies is None:
             log.info(
                 "duplicate dropped channel=%s message=%s",
@@ -204,7 +333,118 @@ class Dispatcher:
             )
             return False
         await deliver(replies)
+        if owed is not None:
+            self._sent.append(owed)
+            # On a shared database, before the conversation's lock is let go: its next holder,
+            # in another worker, would send them again. Alone, with the next turn's write.
+            if self._database.shared or len(self._locks) <= 1:
+                await self.forget_sent()
         return True
+
+    async def forget_sent(self) -> None:
+        """Delete the rows of replies sent and of webhook bodies handled since the last turn
+        wrote (a clean stop does too)."""
+        sent, self._sent = self._sent, []
+        handled, self._handled = self._handled, []
+        if not sent and not handled:
+            return
+        try:
+            async with self._database.transaction() as repos:
+                await repos.pending_replies.sent(sent)
+                await repos.inbound_queue.done_all(handled)
+        except Exception:  # kept for the next turn's write
+            log.exception("could not forget %d sent replies, %d handled bodies",
+                          len(sent), len(handled))  # fmt: skip
+            self._sent[:0] = sent
+            self._handled[:0] = handled
+
+    async def body_handled(self, channel: str, key: str, *, message: bool = False) -> None:
+        """A kept webhook body's messages are all handled (their turns committed): its row is
+        deleted with the next turn's write rather than in a transaction of its own, or at once
+        when no turn is under way. Until then a crash only replays it, and the replay is
+        dropped as a duplicate. On a shared database a message's own row (`message`) is gone
+        already, with its turn or just after (`_one`): nothing to do."""
+        if message and self._database.shared:
+            return
+        self._handled.append((channel, key))
+        if not self._locks:
+            await self.forget_sent()
+
+    async def resend_unsent(self, channels: Mapping[str, SendTo]) -> int:
+        """Send the replies a stopped process committed and did not send (at most once more
+        each), before anything new: each conversation's place in line is taken now, and its
+        next message waits behind them. Returns how many turns' replies are sent again."""
+        self._send_to.update(channels)
+        unsent = [
+            row
+            for row in await self._database.reader().pending_replies.unsent()
+            if row.channel in channels
+        ]
+        conversations = list(dict.fromkeys((row.channel, row.user_key) for row in unsent))
+        for channel, user_key in conversations:
+            task = asyncio.create_task(self._resend(channel, user_key), name="resend")
+            self._resending.add(task)
+            task.add_done_callback(self._resending.discard)
+        if unsent:
+            log.info("sending again the replies of %d turns left unsent", len(unsent))
+        await asyncio.sleep(0)  # the tasks take their places in line before anything else
+        return len(unsent)
+
+    async def _resend(self, channel: str, user_key: str) -> None:
+        """A conversation's replies left unsent, sent under its locks (re-read there: on a
+        shared database another worker may have sent them meanwhile)."""
+        async with (
+            self._locks.hold((channel, user_key)),
+            self._database.conversation_lock(channel, user_key),
+        ):
+            await self._send_owed(channel, user_key)
+        if not self._locks:
+            await self.forget_sent()
+
+    async def _send_owed(self, channel: str, user_key: str) -> None:
+        """Send this conversation's replies left unsent (the caller holds its locks)."""
+        send = self._send_to.get(channel)
+        if send is None:
+            return
+        rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
+        for row in rows:
+            try:
+                await send(row.chat, load_replies(row.replies))
+            except Exception:
+                log.exception("replies left unsent could not be sent channel=%s", channel)
+                continue
+            self._sent.append(row.id)
+        if rows and self._database.shared:  # before the lock is let go (see _process)
+            await self.forget_sent()
+
+    async def sweep(self) -> int:
+        """On a shared database: take over the conversations whose messages or replies have
+        waited LEFT_BEHIND with no worker holding them (one that died, or a person who sends
+        nothing more after a message another worker left). Cheap when there are none: one
+        read. Returns how many conversations were taken over."""
+        if not self._database.shared:
+            return 0
+        before = self._clock.now() - LEFT_BEHIND
+        taken = 0
+        for channel, user_key in await self._database.reader().inbound_queue.left_behind(before):
+            if (channel, user_key) in self._locks or channel not in self._reopen:
+                continue  # being handled here; or a channel this worker does not run
+            async with (
+                self._locks.hold((channel, user_key)),
+                self._database.conversation_lock(channel, user_key, wait=False) as held,
+            ):
+                if held:  # else a live worker has it in hand
+                    taken += 1
+                    await self._in_line(channel, user_key, None)
+        if taken:
+            log.info("took over %d conversations left behind", taken)
+        return taken
+
+    async def stop(self) -> None:
+        """Let replies being sent again finish, and forget every sent one."""
+        if self._resending:
+            await asyncio.gather(*self._resending, return_exceptions=True)
+        await self.forget_sent()
 
     async def _slow_down_text(self, channel: str, user_key: str) -> str:
         resident = await self._database.reader().residents.find(channel, user_key)
@@ -223,7 +463,11 @@ class Dispatcher:
         except Exception:  # the retention sweep deletes it later
             log.exception("could not let go of %d media files", len(paths))
 
-    async def _turn(self, inbound: Inbound, dropped: list[str]) -> list[Reply] | None:
+    async def _turn(
+        self, inbound: Inbound, dropped: list[str], kept: str | None = None
+    ) -> tuple[list[Reply], int | None] | None:
+        """The turn's replies, and the row keeping them until they are sent; None for a
+        message seen before."""
         # Read first, outside the write lock: under the conversation's lock nobody else
         # changes this resident's state, so the read is current, and the serialised
         # transaction below stays short (it bounds how many turns per second Minga takes).
@@ -243,16 +487,7 @@ class Dispatcher:
             before, held = state.step, held_by(state.draft)
             await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
-            # The message id, the new state and the resident's fields are written together,
-            # and with anything the turn wrote before (a new idea), in one transaction.
-            await work.finish(
-                channel=inbound.channel,
-                external_id=inbound.external_id,
-                resident=turn.resident,
-                step=state.step.value,
-                draft=state.draft.model_dump_json(exclude_defaults=True),
-                now=now,
-            )
+            owed = await self._finish(work, inbound, turn, state, now, kept)
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
         dropped += _let_go(held, state.draft, turn)
@@ -264,7 +499,35 @@ class Dispatcher:
             before,
             state.step,
         )
-        return turn.replies
+        return turn.replies, owed
+
+    async def _finish(
+        self, work: TurnWriter, inbound: Inbound, turn: Turn, state: ConversationState,
+        now: datetime, kept: str | None = None,
+    ) -> int | None:  # fmt: skip
+        """The message id, the new state, the resident's fields and the replies, written
+        together and with anything the turn wrote before (a new idea), in one transaction;
+        the rows of replies sent since the last turn are forgotten in it."""
+        sent, self._sent = self._sent, []
+        handled, self._handled = self._handled, []
+        try:
+            return await work.finish(
+                channel=inbound.channel,
+                external_id=inbound.external_id,
+                resident=turn.resident,
+                step=state.step.value,
+                draft=state.draft.model_dump_json(exclude_defaults=True),
+                now=now,
+                chat=inbound.group or inbound.user_key,
+                replies=dump_replies(turn.replies) if turn.replies else None,
+                sent=sent,
+                # The message's own kept row goes with its turn: handled exactly when committed.
+                handled=handled if kept is None else [*handled, (inbound.channel, kept)],
+            )
+        except BaseException:
+            self._sent[:0] = sent  # not forgotten: the next write tries again
+            self._handled[:0] = handled
+            raise
 
     def _new_turn(
         self, inbound: Inbound, resident: Resident, state: ConversationState,
@@ -283,11 +546,13 @@ class Dispatcher:
             first_contact=first,
         )
 
-    async def _after_failure(self, inbound: Inbound) -> list[Reply] | None:
+    async def _after_failure(self, inbound: Inbound, kept: str | None = None) -> list[Reply] | None:
         """The turn rolled back; remember the message id (so a retry does not fail again and
         again) and apologise. The draft is as it was before this message."""
         try:
             async with self._database.transaction() as repos:
+                if kept is not None:
+                    await repos.inbound_queue.done(inbound.channel, kept)
                 if not await repos.inbound.record(
                     inbound.channel, inbound.external_id, self._clock.now()
                 ):

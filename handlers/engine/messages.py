@@ -1,9 +1,12 @@
 """The message types every channel speaks: one `Inbound` in, `Reply` values out."""
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TypedDict
+
+from pydantic import ConfigDict, TypeAdapter
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,3 +171,19 @@ def coalesce(replies: list[Reply]) -> list[Reply]:
     if pending:
         joined.append(Reply("\n\n".join(pending)))
     return joined
+
+
+# Bytes (a calendar file, a chart) as base64: replies are kept as JSON until they are sent.
+_REPLIES = TypeAdapter(
+    list[Reply], config=ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+)
+
+
+def dump_replies(replies: Sequence[Reply]) -> str:
+    """Replies as JSON, kept with their turn until they are sent (storage/pending.py)."""
+    return _REPLIES.dump_json(list(replies), exclude_defaults=True).decode()
+
+
+def load_replies(stored: str) -> list[Reply]:
+    """Replies kept by `dump_replies`, as they were."""
+    return _REPLIES.validate_json(stored)

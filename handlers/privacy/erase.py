@@ -47,6 +47,9 @@ async def erase(
                 places,
             )
         erased.ideas_kept = len(ideas)
+    resident = await repos.residents.get(resident_id)
+    if resident is not None:  # before their key is replaced: bodies and replies are found by it
+        await repos.privacy.erase_kept_messages(resident.channel, resident.user_key)
     await repos.privacy.erase_resident(resident_id, now)
     erased.files = await unused(repos, files)
     return erased

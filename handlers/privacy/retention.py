@@ -18,9 +18,15 @@ class Pruned:
     drafts: int = 0
     contacts: int = 0
     inbound: int = 0
+    kept_messages: int = 0  # webhook bodies and turns' replies never handled or sent
     files: list[str] = field(default_factory=list)  # media paths no longer kept by anything
 
 
+# A webhook body not handled, or a turn's replies not sent, this long after they came is
+# dropped (they hold texts, phone numbers, names): a platform retries a delivery for at most
+# 7 days, so a message this old is past answering, and only a process down that long or a
+# channel switched off for good leaves one.
+KEPT_MESSAGE_AGE = timedelta(days=7)
 ORPHAN_AGE = timedelta(days=1)  # a file younger than this may belong to a turn in flight
 
 
@@ -65,4 +71,5 @@ async def prune(
     closed_before = now - timedelta(days=rules.contact_months * DAYS_PER_MONTH)
     pruned.contacts = await repos.privacy.remove_old_contacts(closed_before)
     pruned.inbound = await repos.privacy.prune_inbound(now - timedelta(days=rules.inbound_days))
+    pruned.kept_messages = await repos.privacy.prune_kept_messages(now - KEPT_MESSAGE_AGE)
     return pruned

@@ -228,9 +228,22 @@ class FakeBotApi:
     async def press(
         self, user_id: int, data: str, language: str | None = "es", *, group: int | None = None
     ) -> int:
-        """Press a button: a callback query on the last message the bot sent this chat."""
+        """Press a button: a callback query on the newest message the bot sent this chat that
+        has it (a person may press a button on an earlier message), else on the last one.
+        As Telegram does, the query's message carries an inline keyboard or none: a reply
+        keyboard is not part of it (PTB cannot read a query whose message has one, and its
+        poller would stop on it)."""
         chat = user_id if group is None else group
-        message = self.sent[chat][-1] if self.sent[chat] else self._message(user_id, "es", group)
+        with_it = [m for m in self.sent[chat]
+                   if data in [b.get("callback_data") for b in _inline_buttons(m)]]  # fmt: skip
+        if with_it:
+            message = with_it[-1]
+        elif self.sent[chat]:
+            message = dict(self.sent[chat][-1])
+            if "inline_keyboard" not in (message.get("reply_markup") or {}):
+                message.pop("reply_markup", None)
+        else:
+            message = self._message(user_id, "es", group)
         query = {"id": str(next(self._message_ids)), "from": self.user(user_id, language),
                  "chat_instance": f"ci{user_id}", "data": data, "message": message}  # fmt: skip
         return await self.push({"callback_query": query})
@@ -401,3 +414,8 @@ class FakeBotApi:
         return {"file_id": file_id, "file_unique_id": f"{file_id}u",
                 "file_size": len(self.files.get(file_id, b"")),
                 "file_path": f"photos/{file_id}.jpg"}  # fmt: skip
+
+
+def _inline_buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [button for row in rows for button in row]

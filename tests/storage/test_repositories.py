@@ -6,6 +6,7 @@ import pytest
 
 from storage.database import Database
 from storage.models import Focus, IdeaStatus, NewIdea, NewMedia, Role
+from storage.pending import Kept
 from storage.timefmt import from_db, to_db
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
@@ -104,3 +105,17 @@ def test_times_are_stored_in_utc_and_naive_ones_refused() -> None:
     assert from_db(to_db(bogota)) == bogota
     with pytest.raises(ValueError, match="naive"):
         to_db(datetime(2026, 8, 16))
+
+
+async def test_kept_bodies_come_back_in_arrival_order_and_once(database: Database) -> None:
+    """Telegram's keys are update ids: 99 came before 100 (as numbers, not as text), and a
+    batch kept again (a fetch retried) keeps each body once."""
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put_all(
+            "telegram", [Kept("99", "{}", "7", 99), Kept("100", "{}", "7", 100)], now
+        )
+        again = [Kept("100", "{}", "7", 100), Kept("101", "{}", "7", 101)]
+        await repos.inbound_queue.put_all("telegram", again, now)
+    waiting = await database.reader().inbound_queue.waiting("telegram")
+    assert [body.key for body in waiting] == ["99", "100", "101"]

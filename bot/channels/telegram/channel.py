@@ -2,6 +2,7 @@
 dispatcher, and the transport the sender drives."""
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,17 +14,19 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
 
+from bot.channels.queue import InboundQueue
 from bot.channels.telegram import CHANNEL
 from bot.channels.telegram.files import Downloads
 from bot.channels.telegram.http import AiohttpRequest
 from bot.channels.telegram.inbound import to_inbound
 from bot.channels.telegram.menus import register_commands
+from bot.channels.telegram.polling import KeepingRequest
 from bot.channels.telegram.render import OutgoingMessage, render_all
 from bot.channels.telegram.send import api_call, as_sender_errors, call, make_sender
 from bot.config import TelegramSettings
 from bot.sending.pacer import Lane
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.dispatcher import Arrival, Dispatcher
 from handlers.engine.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
@@ -70,11 +73,27 @@ class TelegramChannel:
         self._bot: Bot | None = None
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
+        self._kept: InboundQueue | None = None
+        self._polled: KeepingRequest | None = None
+
+    @property
+    def kept(self) -> InboundQueue | None:
+        """Where updates are kept from before Telegram is answered until handled: before the
+        webhook's 200, or before polling's next getUpdates confirms them."""
+        return self._kept
+
+    @kept.setter
+    def kept(self, queue: InboundQueue | None) -> None:
+        self._kept = queue
+        if self._polled is not None:
+            self._polled.kept = queue
 
     def build_application(self) -> MingaApplication:
         if self._settings.token is None:
             raise ValueError("telegram.token is not set")
-        self._requests = (AiohttpRequest(self._settings.max_connections), AiohttpRequest(1))
+        self._polled = KeepingRequest(1)
+        self._polled.kept = self._kept
+        self._requests = (AiohttpRequest(self._settings.max_connections), self._polled)
         application = (
             Application.builder()
             .token(self._settings.token.get_secret_value())
@@ -91,6 +110,7 @@ class TelegramChannel:
         )
         application.add_handler(TypeHandler(Update, self.on_update))
         self._bot = application.bot
+        self._dispatcher.attach(CHANNEL, reopen=self.reopen)
         return application
 
     async def _register_commands(self, application: MingaApplication) -> None:
@@ -125,9 +145,35 @@ class TelegramChannel:
         )
 
     async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = await self._handle(update)
+        await self._forget(update, message)
+
+    async def _handle(self, update: Update) -> bool:
+        """Hand the update to the dispatcher; False when it is nobody's conversation."""
+        arrival = self._arrival(update)
+        if arrival is None:
+            return False
+        kept = str(update.update_id) if self.kept is not None else None
+        # No await before this call: the resident's place in line is taken in arrival order.
+        await self._dispatcher.handle_prepared(
+            CHANNEL, arrival.user_key, arrival.prepare, arrival.deliver, kept
+        )
+        return True
+
+    def reopen(self, body: str) -> Arrival | None:
+        """A kept update, read again to be handled here (another worker received it)."""
+        try:
+            data = json.loads(body)
+            update = Update.de_json(data, self._bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            return None
+        return None if update is None else self._arrival(update)
+
+    def _arrival(self, update: Update) -> Arrival | None:
+        """The update as the dispatcher takes it; None for what is no conversation's."""
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
-            return  # bots are never residents; channels are not conversations
+            return None  # bots are never residents; channels are not conversations
         if chat.type != ChatType.PRIVATE and chat.id != self._group_chat_id:
             # How an installer finds the staff group's id (README, "Staff and their group").
             log.info("update from group chat=%s, which is not [staff] group_chat_id", chat.id)
@@ -146,8 +192,13 @@ class TelegramChannel:
                 log.warning("reply not delivered chat=%s: %s (%s)", chat.id, outcome.status,
                             outcome.error)  # fmt: skip
 
-        # No await before this call: the resident's place in line is taken in arrival order.
-        await self._dispatcher.handle_prepared(CHANNEL, str(user.id), prepare, deliver)
+        return Arrival(str(user.id), prepare, deliver)
+
+    async def _forget(self, update: Update, message: bool) -> None:
+        """An update handled (its turn committed) is no longer kept (`message`: the dispatcher
+        had it with its key)."""
+        if self.kept is not None:
+            await self.kept.handled(str(update.update_id), message=message)
 
     async def _answer_button(self, update: Update) -> None:
         """Stop the button's spinner; failing that is harmless."""

@@ -1,5 +1,6 @@
 """Telegram's webhook mode: updates posted to Minga's web server instead of fetched. The
-secret Telegram sends with each (set with setWebhook) is checked before anything is read."""
+secret Telegram sends with each (set with setWebhook) is checked before anything is read; an
+update is committed to the database before Telegram is answered (bot/channels/queue.py)."""
 
 import hmac
 import json
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
 
+from bot.channels.queue import InboundQueue
 from bot.channels.telegram.channel import MingaApplication
 
 log = logging.getLogger(__name__)
@@ -19,7 +21,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 1024 * 1024  # one update: a message of 4,096 characters is far below this
 
 
-def route(application: MingaApplication, secret: str) -> Route:
+def route(application: MingaApplication, secret: str, kept: InboundQueue) -> Route:
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
@@ -38,8 +40,36 @@ def route(application: MingaApplication, secret: str) -> Route:
             update = Update.de_json(data, application.bot)
         except (ValueError, TypeError, KeyError):
             return Response(status_code=400)
+        try:
+            # Committed before the 200 (Telegram does not send it again after one): a process
+            # that dies now loses nothing. The channel forgets it once handled.
+            sender = update.effective_user
+            user_key = None if sender is None else str(sender.id)
+            await kept.keep(str(update.update_id), body.decode(), user_key, update.update_id)
+        except Exception:
+            log.exception("Telegram update could not be kept; Telegram will retry")
+            return Response(status_code=503)
         # Handled by the application's own update loop, like a polled update.
         await application.update_queue.put(update)
         return Response(status_code=200)
 
     return Route(PATH, receive, methods=["POST"])
+
+
+async def take_back(application: MingaApplication, kept: InboundQueue) -> int:
+    """Updates a stopped process answered 200 and did not finish: handled again, first."""
+    taken = 0
+    for queued in await kept.waiting():
+        try:
+            data = json.loads(queued.body)
+            update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
+            await kept.done(queued.key)
+            continue
+        await application.update_queue.put(update)
+        taken += 1
+    if taken:
+        log.info("handling again %d Telegram updates left unhandled", taken)
+    return taken

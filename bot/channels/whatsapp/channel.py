@@ -2,6 +2,8 @@
 and outbox messages out through the sender, with the 24-hour window and Meta's error codes."""
 
 import asyncio
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,6 +22,7 @@ from bot.channels.files import (
     audio_suffix,
     image_suffix,
 )
+from bot.channels.queue import InboundQueue
 from bot.channels.text import argument_of, command_of
 from bot.channels.whatsapp.errors import Reaction, reaction
 from bot.channels.whatsapp.graph import (
@@ -30,7 +33,7 @@ from bot.channels.whatsapp.graph import (
     GraphError,
     TooLarge,
 )
-from bot.channels.whatsapp.payload import ErrorNotice, Incoming, Status, events
+from bot.channels.whatsapp.payload import ErrorNotice, Incoming, Status, events, split
 from bot.channels.whatsapp.render import (
     MAX_BUTTONS,
     Upload,
@@ -54,11 +57,12 @@ from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock
-from handlers.engine.dispatcher import Dispatcher
+from handlers.engine.dispatcher import Arrival, Dispatcher
 from handlers.engine.logids import log_id
 from handlers.engine.messages import Inbound, Location, Media, Reply, Summary
 from storage.database import Database
 from storage.deliveries import Reported, Window
+from storage.pending import Kept
 from storage.private import write_private
 
 log = logging.getLogger(__name__)
@@ -110,7 +114,13 @@ class WhatsAppChannel:
                                   settings.access_token.get_secret_value())  # fmt: skip
         self.sender = make_sender(self, settings)
         self._default_words = self.words(default_language)
-        self._bodies: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED_BODIES)
+        # Each body with the key its statuses are kept under in the database's inbound queue
+        # (None: not kept there), and whether its messages are kept (each under "m:" + id).
+        self._bodies: asyncio.Queue[tuple[dict[str, Any], str | None, bool]] = asyncio.Queue(
+            MAX_QUEUED_BODIES
+        )
+        self.kept = InboundQueue(database, clock, CHANNEL, dispatcher)
+        dispatcher.attach(CHANNEL, reopen=self.reopen)
         self._tasks: set[asyncio.Task[None]] = set()
         # Windows Meta said were closed (131047 at once), until the database knows it.
         self._closed_at: dict[str, datetime] = {}
@@ -118,13 +128,53 @@ class WhatsAppChannel:
 
     # -- webhook bodies in ---------------------------------------------------------------------
 
-    def accept(self, body: dict[str, Any]) -> bool:
-        """Take a verified webhook body to handle after the 200; False when too many wait."""
+    def accept(self, body: dict[str, Any], key: str | None = None, kept: bool = False) -> bool:
+        """Take a verified webhook body to handle after the 200; False when too many wait.
+        `key`: its statuses are kept in the database's inbound queue under it until handled;
+        `kept`: so are its messages, each a row of its own (`take`)."""
         try:
-            self._bodies.put_nowait(body)
+            self._bodies.put_nowait((body, key, kept))
         except asyncio.QueueFull:
             return False
         return True
+
+    async def take(self, raw: bytes, body: dict[str, Any]) -> bool:
+        """A verified webhook body, committed to the database before Meta is answered 200
+        (raises when it cannot be), then handled; False when too many wait."""
+        if self._bodies.full():
+            return False
+        # Each message a row of its own in its person's conversation (its id the key: Meta's
+        # retry keeps nothing twice), handled in order by whichever worker holds it; the rest
+        # (statuses) under a digest of the body.
+        singles, rest = split(body)
+        rows = [Kept(_message_key(incoming.message_id), json.dumps(part), incoming.user_key)
+                for incoming, part in singles]  # fmt: skip
+        key = None
+        if rest is not None:
+            key = hashlib.sha256(raw).hexdigest()
+            rows.append(Kept(key, json.dumps(rest)))
+        if rows:
+            await self.kept.keep_all(rows)
+        return self.accept(body, key, kept=True)
+
+    async def take_back(self) -> int:
+        """Bodies a stopped process answered 200 and did not finish: handled again (first)."""
+        taken = 0
+        for queued in await self.kept.waiting():
+            try:
+                body = json.loads(queued.body)
+            except ValueError:
+                await self.kept.done(queued.key)
+                continue
+            # A message's row is its own body (kept: handled under its "m:" key); the rest's
+            # row is forgotten once handled.
+            rest_key = queued.key if queued.user_key is None else None
+            if not isinstance(body, dict) or not self.accept(body, rest_key, kept=True):
+                continue  # too many: left for the next start
+            taken += 1
+        if taken:
+            log.info("handling again %d WhatsApp bodies left unhandled", taken)
+        return taken
 
     @property
     def waiting(self) -> int:
@@ -140,24 +190,28 @@ class WhatsAppChannel:
                 if not getting.done():
                     getting.cancel()
                     break
-                await self.handle(getting.result())
+                await self.handle(*getting.result())
         finally:
             stopping.cancel()
             while not self._bodies.empty():  # accepted with a 200: Meta will not send again
-                await self.handle(self._bodies.get_nowait())
+                await self.handle(*self._bodies.get_nowait())
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.client.close()
 
-    async def handle(self, body: dict[str, Any]) -> None:
+    async def handle(
+        self, body: dict[str, Any], key: str | None = None, kept: bool = False
+    ) -> None:
         """Every message, status and error of one body. Messages start in order (each takes
-        its resident's place in line at once) and run concurrently across residents."""
+        its resident's place in line at once) and run concurrently across residents. A body
+        kept under `key` is forgotten once all its messages are handled; `kept`: each message
+        is kept on its own too (its row goes with its turn)."""
+        started: list[asyncio.Task[None]] = []
         for event in events(body):
             if isinstance(event, Incoming):
                 name = f"wa-{log_id(event.message_id)}"
-                task = asyncio.create_task(self._incoming(event), name=name)
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                task = asyncio.create_task(self._incoming(event, kept), name=name)
+                started.append(task)
             elif isinstance(event, Status):
                 try:
                     await self._status(event)
@@ -167,9 +221,44 @@ class WhatsAppChannel:
                     )
             elif isinstance(event, ErrorNotice):
                 self._error_notice(event)
+        if key is not None:
+            started.append(asyncio.create_task(self._forget(key, list(started))))
+        for task in started:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _incoming(self, incoming: Incoming) -> None:
+    async def _forget(self, key: str, handling: list[asyncio.Task[None]]) -> None:
+        """Once the body's messages are handled (each turn committed), forget the body."""
+        if handling:
+            await asyncio.wait(handling)
+        await self.kept.handled(key)
+
+    async def _incoming(self, incoming: Incoming, kept: bool = False) -> None:
         self.received += 1
+        arrival = self._arrival(incoming)
+        key = _message_key(incoming.message_id) if kept else None
+        try:
+            await self._dispatcher.handle_prepared(
+                CHANNEL, incoming.user_key, arrival.prepare, arrival.deliver, key
+            )
+        except Exception:
+            log.exception("message %s could not be handled", log_id(incoming.message_id))
+
+    def reopen(self, body: str) -> Arrival | None:
+        """A kept message, read again to be handled here (another worker received it)."""
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return None
+        if not isinstance(parsed, dict):
+            return None
+        for event in events(parsed):
+            if isinstance(event, Incoming):
+                return self._arrival(event)
+        return None
+
+    def _arrival(self, incoming: Incoming) -> Arrival:
+        """The message as the dispatcher takes it."""
 
         async def prepare() -> Inbound | None:
             return await self.to_inbound(incoming)
@@ -180,10 +269,7 @@ class WhatsAppChannel:
                 log.warning("reply not delivered message=%s: %s (%s)", log_id(incoming.message_id),
                             outcome.status, outcome.error)  # fmt: skip
 
-        try:
-            await self._dispatcher.handle_prepared(CHANNEL, incoming.user_key, prepare, deliver)
-        except Exception:
-            log.exception("message %s could not be handled", log_id(incoming.message_id))
+        return Arrival(incoming.user_key, prepare, deliver)
 
     async def to_inbound(self, incoming: Incoming) -> Inbound:
         base = Inbound(channel=CHANNEL, user_key=incoming.user_key,
@@ -367,3 +453,8 @@ def _needs_words(reply: Reply) -> bool:
 def _safe(media_id: str) -> str:
     """A media id as a file name: only letters, digits, - and _."""
     return "".join(c for c in media_id if c.isalnum() or c in "-_")[:128] or "media"
+
+
+def _message_key(message_id: str) -> str:
+    """A message's key in the inbound queue (beside the digests of bodies' statuses)."""
+    return f"m:{message_id}"

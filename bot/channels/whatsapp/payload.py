@@ -156,3 +156,34 @@ def events(body: Mapping[str, Any]) -> Iterator[Event]:
                 code, title = _first_error({"errors": [error]})
                 if code is not None:
                     yield ErrorNotice(code, title or "")
+
+
+def split(
+    body: Mapping[str, Any],
+) -> tuple[list[tuple[Incoming, dict[str, Any]]], dict[str, Any] | None]:
+    """A body as one body per message a person sent, each kept and handled on its own (in its
+    conversation's order, whichever worker holds it), and one body for the rest (statuses,
+    errors; None when there is none). Each part reads as Meta's own bodies do (`events`)."""
+    if body.get("object") != "whatsapp_business_account":
+        return [], None
+    singles: list[tuple[Incoming, dict[str, Any]]] = []
+    rest: list[dict[str, Any]] = []
+    for entry in body.get("entry") or []:
+        if not isinstance(entry, Mapping):
+            continue
+        others: list[dict[str, Any]] = []
+        for change in entry.get("changes") or []:
+            if not isinstance(change, Mapping) or change.get("field") != MESSAGES_FIELD:
+                continue
+            value = change.get("value") or {}
+            alone = {k: v for k, v in value.items() if k not in ("messages", "statuses", "errors")}
+            for message in value.get("messages") or []:
+                if isinstance(message, Mapping) and (incoming := read_message(message)):
+                    part = {**change, "value": {**alone, "messages": [message]}}
+                    singles.append((incoming, {**body, "entry": [{**entry, "changes": [part]}]}))
+            if value.get("statuses") or value.get("errors"):
+                left = {k: v for k, v in value.items() if k != "messages"}
+                others.append({**change, "value": left})
+        if others:
+            rest.append({**entry, "changes": others})
+    return singles, ({**body, "entry": rest} if rest else None)

@@ -1,5 +1,6 @@
 """WhatsApp's webhook on Minga's web server: Meta's verification (GET) and signed event
-bodies (POST), answered at once and handled after (Meta retries slow answers for days)."""
+bodies (POST), committed to the database, answered, and handled after (Meta retries slow
+answers for days)."""
 
 import hashlib
 import hmac
@@ -62,7 +63,13 @@ def routes(channel: WhatsAppChannel) -> list[Route]:
             return Response(status_code=400)
         if not isinstance(parsed, dict):
             return Response(status_code=400)
-        if not channel.accept(parsed):
+        try:
+            # Committed before the 200: a process that dies now loses nothing (queue.py).
+            taken = await channel.take(body, parsed)
+        except Exception:
+            log.exception("WhatsApp webhook body could not be kept; Meta will retry")
+            return Response(status_code=503)
+        if not taken:
             log.warning("WhatsApp webhook: too many bodies waiting; Meta will retry")
             return Response(status_code=503)
         return Response(status_code=200)

@@ -4,7 +4,7 @@ an idea closed, old message ids forgotten; nothing younger is touched."""
 from datetime import datetime, timedelta
 
 from handlers.engine.settings import RetentionSettings
-from handlers.privacy.retention import prune
+from handlers.privacy.retention import KEPT_MESSAGE_AGE, prune
 from handlers.staff.triage import change_status
 from storage.database import Database
 from storage.models import IdeaStatus
@@ -82,3 +82,22 @@ async def test_old_message_ids_are_forgotten(database: Database, clock) -> None:
     assert (await _prune(database, now)).inbound == 1
     assert not await database.reader().inbound.seen("telegram", "old")
     assert await database.reader().inbound.seen("telegram", "new")
+
+
+async def test_unhandled_bodies_and_unsent_replies_go_after_a_week(
+    database: Database, clock
+) -> None:
+    """Kept so that a crash loses nothing, they hold texts and phone numbers: a platform
+    retries for at most 7 days, so older ones are dropped and younger ones stay."""
+    now = clock.now()
+    old, recent = now - KEPT_MESSAGE_AGE - timedelta(hours=1), now - timedelta(days=6)
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put("whatsapp", "old", '{"from": "573001234567"}', old)
+        await repos.inbound_queue.put("whatsapp", "recent", '{"from": "573001234568"}', recent)
+        await repos.pending_replies.add("telegram", "1", "1", "[]", old)
+        kept = await repos.pending_replies.add("telegram", "2", "2", "[]", recent)
+
+    assert (await _prune(database, now)).kept_messages == 2
+    reader = database.reader()
+    assert [body.key for body in await reader.inbound_queue.waiting("whatsapp")] == ["recent"]
+    assert [row.id for row in await reader.pending_replies.unsent()] == [kept]

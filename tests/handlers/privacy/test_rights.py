@@ -246,3 +246,45 @@ async def test_news_say_again_only_to_who_had_them(chat: Chat) -> None:
     await chat.command(privacy)
     await chat.press("consents.updates_on")
     assert chat.t("notice.updates_on") in chat.text
+
+
+def _body(value: object) -> str:
+    return json.dumps(value)
+
+
+async def test_erase_forgets_their_bodies_and_replies_kept_for_a_crash(
+    make_chat, database: Database, clock
+) -> None:
+    """Webhook bodies not handled yet and replies not sent yet (kept so that a crash loses
+    nothing) hold texts and phone numbers: /borrar deletes those that name the person."""
+    chat, other = make_chat(user="4242"), make_chat(user="777")
+    await chat.say("hola")
+    await other.say("hola")
+    # A WhatsApp body batching their message with another person's: it names them.
+    batched = {"contacts": [{"wa_id": "4242"}, {"wa_id": "777"}],
+               "messages": [{"from": "4242", "text": {"body": "Vivo en la calle 80"}},
+                            {"from": "777", "text": {"body": "hola"}}]}  # fmt: skip
+    update = {"update_id": 9, "message": {"from": {"id": 4242}, "chat": {"id": 4242}}}
+    others = {"update_id": 4242000, "message": {"from": {"id": 777}, "text": "4242 1"}}
+    now = clock.now()
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put(
+            "test", "batched", _body({"entry": [{"changes": [{"value": batched}]}]}), now
+        )
+        # A Telegram update: their id is a number there.
+        await repos.inbound_queue.put("test", "update", _body(update), now)
+        await repos.inbound_queue.put("test", "others", _body(others), now)
+        await repos.inbound_queue.put("test", "broken", "{not json 4242", now)
+        await repos.inbound_queue.put("elsewhere", "same-id", _body({"from": "4242"}), now)
+        await repos.pending_replies.add("test", "4242", "4242", "[]", now)
+        await repos.pending_replies.add("test", "777", "777", "[]", now)
+
+    await chat.command("borrar")
+    await chat.press("erase.yes")
+    assert chat.t("erase.done_plain") in chat.text
+
+    reader = database.reader()
+    assert {body.key for body in await reader.inbound_queue.waiting("test")} == {
+        "others", "broken"}  # fmt: skip
+    assert [body.key for body in await reader.inbound_queue.waiting("elsewhere")] == ["same-id"]
+    assert [row.user_key for row in await reader.pending_replies.unsent()] == ["777"]

@@ -1,0 +1,240 @@
+"""Several workers on one PostgreSQL database (issue 19): one person's messages, whichever
+worker receives them, are handled one at a time, in the order they came, each once; what a
+worker that died left (a message, replies) is taken up by another, once.
+
+Two workers here are two dispatchers in one test process, each with its own pool on the same
+database (what `minga run` processes share); tests/bench/test_workers.py runs real processes."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from handlers.engine.catalog import Catalog
+from handlers.engine.dispatcher import LEFT_BEHIND, Arrival
+from handlers.engine.messages import Inbound, Reply
+from handlers.engine.settings import FloodSettings, FlowSettings
+from handlers.flows import Dispatcher
+from storage.database import Database
+from storage.pending import Kept
+from tests.fakes.clock import FakeClock
+from tests.fakes.postgres import created_database, drop_database
+from tests.fakes.sql import connect
+
+CHANNEL = "test"
+PERSON = "5730012345"
+
+
+@pytest.fixture
+async def shared(postgres_dsn: str) -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for the workers to share."""
+    url = await asyncio.to_thread(created_database, postgres_dsn)
+    yield url
+    await asyncio.to_thread(drop_database, postgres_dsn, url)
+
+
+@dataclass
+class Worker:
+    """One worker: its database pool and dispatcher; what it answered goes to `answered`
+    (the message each answer was to), shared by all workers as the person's phone is."""
+
+    name: str
+    database: Database
+    dispatcher: Dispatcher
+    clock: FakeClock
+    answered: list[str]
+    gate: asyncio.Event | None = None  # when set, reading a message waits for it (a hang)
+    reading: asyncio.Event = field(default_factory=asyncio.Event)  # a message is being read
+    tasks: list[asyncio.Task[bool]] = field(default_factory=list)
+
+    def arrival(self, message: dict[str, str]) -> Arrival:
+        async def prepare() -> Inbound:
+            self.reading.set()
+            if self.gate is not None:
+                await self.gate.wait()
+            return Inbound(channel=CHANNEL, user_key=message["user"], external_id=message["id"],
+                           at=self.clock.now(), text=message["text"])  # fmt: skip
+
+        async def deliver(replies: Sequence[Reply]) -> None:
+            assert replies
+            self.answered.append(message["id"])
+
+        return Arrival(message["user"], prepare, deliver)
+
+    def reopen(self, body: str) -> Arrival:
+        return self.arrival(json.loads(body))
+
+    async def send_to(self, chat: str, replies: Sequence[Reply]) -> None:
+        self.answered.append(f"again:{chat}")
+
+    async def receive(self, message: dict[str, str], position: int) -> None:
+        """A webhook delivery: the body committed (the 200), then handled in the background."""
+        kept = Kept(message["id"], json.dumps(message), message["user"], position)
+        async with self.database.transaction() as repos:
+            await repos.inbound_queue.put_all(CHANNEL, [kept], self.clock.now())
+        arrival = self.arrival(message)
+        self.tasks.append(asyncio.create_task(self.dispatcher.handle_prepared(
+            CHANNEL, arrival.user_key, arrival.prepare, arrival.deliver, message["id"]
+        )))  # fmt: skip
+
+
+async def _workers(
+    url: str, count: int, catalog: Catalog, clock: FakeClock, answered: list[str]
+) -> list[Worker]:
+    # A person writing 50 times at once is what is tested here, not the flood control.
+    settings = FlowSettings(flood=FloodSettings(max_messages=1000))
+    workers = []
+    for number in range(count):
+        database = await Database.open(url)
+        worker = Worker(f"w{number}", database, Dispatcher(database, settings, catalog, clock),
+                        clock, answered)  # fmt: skip
+        worker.dispatcher.attach(CHANNEL, reopen=worker.reopen, send_to=worker.send_to)
+        workers.append(worker)
+    return workers
+
+
+def _message(number: int) -> dict[str, str]:
+    return {"id": f"u{number}", "user": PERSON, "text": f"mensaje {number}"}
+
+
+async def _count(url: str, sql: str) -> int:
+    async with connect(url) as db:
+        rows = await db.execute_fetchall(sql, (PERSON,))
+    return int(next(iter(rows))[0])
+
+
+async def test_one_persons_messages_across_two_workers_are_answered_once_in_order(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """50 deliveries from one person spread over two workers, every fifth also retried to the
+    other one at once: one resident, one conversation, every message answered once, in the
+    order they came (a worker holding the person's lock answers the others' messages too)."""
+    answered: list[str] = []
+    workers = await _workers(shared, 2, catalog, clock, answered)
+    try:
+        for number in range(50):
+            message = _message(number)
+            await workers[number % 2].receive(message, number)
+            if number % 5 == 0:  # Telegram/Meta sending the same delivery again, elsewhere
+                await workers[(number + 1) % 2].receive(message, number)
+        await asyncio.gather(*(task for worker in workers for task in worker.tasks))
+        assert answered == [f"u{number}" for number in range(50)]
+        assert await _count(shared, "SELECT count(*) FROM residents WHERE user_key = ?") == 1
+        assert await _count(shared, "SELECT count(*) FROM conversations AS c JOIN residents "
+                            "AS r ON r.id = c.resident_id WHERE r.user_key = ?") == 1  # fmt: skip
+        assert await _count(shared, "SELECT count(*) FROM inbound_queue WHERE user_key = ?") == 0
+    finally:
+        for worker in workers:
+            await worker.database.close()
+
+
+async def test_a_message_left_by_a_worker_that_died_mid_turn_is_answered_once_by_another(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The first worker keeps the message and dies while handling it, holding the person's
+    lock: the other does not take it over while the lock is held; once the first is gone, its
+    sweep answers the message, once, and the person's next message after it."""
+    answered: list[str] = []
+    first, second = await _workers(shared, 2, catalog, clock, answered)
+    try:
+        first.gate = asyncio.Event()  # never set: the first worker hangs on the message
+        await first.receive(_message(1), 1)
+        await first.reading.wait()  # it holds the person's lock, and reads the message
+        clock.advance(seconds=LEFT_BEHIND.total_seconds() + 1)
+        assert await second.dispatcher.sweep() == 0  # a live worker has it in hand
+        first.tasks[0].cancel()  # the worker dies: its transaction, and the lock, go with it
+        with pytest.raises(asyncio.CancelledError):
+            await first.tasks[0]
+        await first.database.close()
+        assert answered == []
+
+        assert await second.dispatcher.sweep() == 1
+        assert answered == ["u1"]
+        assert await second.dispatcher.sweep() == 0
+        await second.receive(_message(2), 2)
+        await asyncio.gather(*second.tasks)
+        assert answered == ["u1", "u2"]
+    finally:
+        for worker in (first, second):
+            await worker.database.close()
+
+
+class Died(BaseException):
+    """The worker dies here (a SIGKILL): nothing after it runs."""
+
+
+async def test_replies_a_worker_committed_and_died_before_sending_are_sent_by_another_once(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The turn committed and the worker died before sending: the next holder of the person's
+    lock sends those replies before answering anything newer, once; its sweep does it even
+    when the person sends nothing more."""
+    answered: list[str] = []
+    first, second = await _workers(shared, 2, catalog, clock, answered)
+    try:
+
+        async def dies(replies: Sequence[Reply]) -> None:
+            raise Died
+
+        message = _message(1)
+        arrival = first.arrival(message)
+        async with first.database.transaction() as repos:
+            kept = Kept(message["id"], json.dumps(message), PERSON)
+            await repos.inbound_queue.put_all(CHANNEL, [kept], clock.now())
+        with pytest.raises(Died):
+            await first.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, dies, "u1")
+        await first.database.close()
+
+        assert await second.dispatcher.sweep() == 0  # not left long enough yet
+        clock.advance(seconds=LEFT_BEHIND.total_seconds() + 1)
+        assert await second.dispatcher.sweep() == 1
+        assert answered == [f"again:{PERSON}"]  # the committed turn's replies, not the turn
+        await second.receive(_message(2), 2)
+        await asyncio.gather(*second.tasks)
+        assert answered == [f"again:{PERSON}", "u2"]
+    finally:
+        for worker in (first, second):
+            await worker.database.close()
+
+
+async def test_a_kept_messages_row_goes_with_its_turn_and_stays_when_the_turn_dies(
+    database: Database, catalog: Catalog, clock: FakeClock
+) -> None:
+    """On either database: the row of a message kept before its 200 is deleted in its turn's
+    transaction (handled exactly when committed); a worker dying in the turn leaves it for
+    the next holder, and a message already handled is not handled again."""
+    answered: list[str] = []
+    settings = FlowSettings(flood=FloodSettings(max_messages=1000))
+    worker = Worker("w", database, Dispatcher(database, settings, catalog, clock), clock,
+                    answered)  # fmt: skip
+    worker.dispatcher.attach(CHANNEL, reopen=worker.reopen, send_to=worker.send_to)
+
+    async def waiting() -> list[str]:
+        return [body.key for body in await database.reader().inbound_queue.waiting(CHANNEL)]
+
+    message = _message(1)
+    arrival = worker.arrival(message)
+
+    async def dies_reading() -> Inbound:
+        raise Died
+
+    async with database.transaction() as repos:
+        kept = Kept(message["id"], json.dumps(message), PERSON, 1)
+        await repos.inbound_queue.put_all(CHANNEL, [kept], clock.now())
+    with pytest.raises(Died):
+        await worker.dispatcher.handle_prepared(CHANNEL, PERSON, dies_reading, arrival.deliver,
+                                                "u1")  # fmt: skip
+    assert await waiting() == ["u1"]
+    assert await worker.dispatcher.handle_prepared(
+        CHANNEL, PERSON, arrival.prepare, arrival.deliver, "u1"
+    )
+    assert await waiting() == []
+    assert answered == ["u1"]
+    # The same delivery again (a platform's retry after the row went): kept, not answered.
+    async with database.transaction() as repos:
+        await repos.inbound_queue.put_all(CHANNEL, [kept], clock.now())
+    await worker.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, arrival.deliver,
+                                            "u1")  # fmt: skip
+    assert answered == ["u1"]
