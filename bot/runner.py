@@ -158,8 +158,8 @@ async def _take_back(
     runtime: Runtime, senders: dict[str, Sender], whatsapp: WhatsAppChannel | None,
     telegram: TelegramChannel | None, application: MingaApplication | None,
 ) -> None:  # fmt: skip
-    """What a stopped process left: its committed replies first, then the webhook bodies it
-    acknowledged and did not finish, before anything new."""
+    """What a stopped process left: its committed replies first, then the webhook bodies and
+    polled updates it acknowledged and did not finish, before anything new."""
     await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
     if whatsapp is not None:
         await whatsapp.take_back()
