@@ -203,7 +203,7 @@ async def _next_question(
             if not _known(marks):
                 continue
             if text == answered.text and frozenset(marks) == answered.marks:
-                break  # the question answered, again: not the next one (yet)
+                continue  # the question answered, sent again: not a new one
             return Seen(index, text, frozenset(marks))
         # Polling, as a person glances at their phone: the bot is another process.
         await asyncio.sleep(0.05)

@@ -166,9 +166,10 @@ async def _take_back(
     telegram: TelegramChannel | None, application: MingaApplication | None,
     running: tuple[AsyncExitStack, asyncio.Event],
 ) -> None:  # fmt: skip
-    """What a stopped process left: its committed replies first, then the webhook bodies it
-    acknowledged and did not finish, before anything new; on a shared database, then what
-    other workers leave, until the run's stop (the sweep, ended by the run's exit stack)."""
+    """What a stopped process left: its committed replies first, then the webhook bodies and
+    polled updates it acknowledged and did not finish, before anything new; on a shared
+    database, then what other workers leave, until the run's stop (the sweep, ended by the
+    run's exit stack)."""
     await runtime.dispatcher.resend_unsent({name: _replies_to(s) for name, s in senders.items()})
     if whatsapp is not None:
         await whatsapp.take_back()

@@ -57,7 +57,8 @@ def route(application: MingaApplication, secret: str, kept: InboundQueue) -> Rou
 
 
 async def take_back(application: MingaApplication, kept: InboundQueue) -> int:
-    """Updates a stopped process answered 200 and did not finish: handled again, first."""
+    """Updates a stopped process acknowledged (answered 200, or confirmed by its next
+    getUpdates when polling) and did not finish: handled again, first."""
     taken = 0
     for queued in await kept.waiting():
         try:
