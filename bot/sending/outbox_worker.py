@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 Compose = Callable[[OutboxItem, datetime], Awaitable[list[Reply] | None]]
 FINISH_CHECK_SECONDS = 1.0  # while busy, how often to look for broadcasts that are done
 # How often the worker writes that it is delivering its channels (the rows "outbox:CHANNEL" of
-# the leases table, shared by every worker that delivers them), and how old that row may be before `minga broadcast send --wait` takes it for a stopped bot.
+# the leases table, shared by every worker that delivers them), and how old that row may be
+# before `minga broadcast send --wait` takes it for a stopped bot.
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
 STALE = timedelta(seconds=HEARTBEAT_STALE_SECONDS)
