@@ -133,7 +133,7 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         ok = all(state == "running" for state in channels.values())
         report: dict[str, Any] = {"ok": ok, "channels": channels}
         if polling is not None:  # polling or waiting for its turn (several workers)
-            report["telegram_polling"] = "this worker" if polling.held else "another worker"
+            report["telegram_polling"] = "this worker" if polling.held else "waiting"
         return report
 
     server = web.WebServer(settings.web, routes, health, ready=lambda: _not_ready(runtime))
