@@ -94,10 +94,10 @@ class Lease:
                 await self._lose(release=True)
 
     async def _lose(self, *, release: bool) -> None:
-        self.held = False
         try:
             await self._stop()
         finally:
+            self.held = False  # after the stop: "not held" means the work has stopped
             if release:  # another worker takes over at once, not after the lease expires
                 with contextlib.suppress(Exception):
                     async with self._database.transaction() as repos:

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.config import WebSettings
+from bot.config import WebSettings, WorkersSettings
 from storage.database import Database
 from storage.migrations import latest_version
 from tests.fakes.graph_api import free_port
@@ -74,3 +74,37 @@ def _set_version(path: Path, version: int) -> None:
     """In a thread: the bot runs on this event loop, and may hold the write lock meanwhile."""
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute(f"PRAGMA user_version = {version}")
+
+
+async def test_a_worker_that_lost_the_polling_lease_stops_polling_and_resumes_when_it_is_back(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Another worker took the lease (this one was stalled): this one stops polling at its
+    next renewal, and polls again, answering what waited, once the lease is free again."""
+    settings = telegram_settings(api, tmp_path, web=WebSettings(port=free_port()),
+                                 workers=WorkersSettings(lease_seconds=3))  # fmt: skip
+    async with Running(settings):
+
+        async def polling(state: str) -> bool:
+            return (await until_listening(settings)).get("telegram_polling") == state
+
+        await wait_for(lambda: polling("this worker"))
+        await asyncio.to_thread(_lease_taken_by_another, settings.storage.database)
+        await wait_for(lambda: polling("waiting"))
+        polls = len(api.polls)
+        await api.send_text(4242, "hola")
+        await asyncio.to_thread(_lease_free, settings.storage.database)
+        await wait_for(lambda: polling("this worker"))
+        await wait_for(lambda: bool(api.sent[4242]))
+    assert len(api.polls) > polls  # it polled again
+
+
+def _lease_taken_by_another(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE leases SET holder = 'another worker', expires_at = '9999' "
+                   "WHERE name = 'telegram-polling'")  # fmt: skip
+
+
+def _lease_free(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.execute("DELETE FROM leases WHERE name = 'telegram-polling'")
