@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,9 +25,33 @@ SCHEDULER = "scheduler"
 Work = Callable[[], Awaitable[None]]
 
 
+_NAME = re.compile(r"(?P<host>\S+) pid (?P<pid>\d+) [0-9a-f]+")
+_MINE: set[str] = set()  # the names this process gave out
+
+
 def worker_name() -> str:
     """This process, as the leases table names it for the operator: host, pid, a random tag."""
-    return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+    name = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+    _MINE.add(name)
+    return name
+
+
+def gone(holder: str) -> bool:
+    """A worker of this machine whose process has ended: a `minga run` killed and started
+    again need not wait for its own lease to expire. Elsewhere, or alive: False."""
+    match = _NAME.fullmatch(holder)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():  # our pid but not one of our names: an earlier life (a container)
+        return holder not in _MINE
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, run by someone else
+        return False
+    return False
 
 
 class Lease:
@@ -64,8 +89,13 @@ class Lease:
         """Take or renew the lease, start or stop the work to match; True while held."""
         try:
             async with self._database.transaction() as repos:
-                held = await repos.leases.take(self.name, self._holder, self._clock.now(),
-                                               self._ttl)  # fmt: skip
+                now = self._clock.now()
+                held = await repos.leases.take(self.name, self._holder, now, self._ttl)
+                previous = None if held else await repos.leases.holder(self.name, now)
+                if previous is not None and gone(previous):
+                    log.info("lease %s: its holder (%s) has ended", self.name, previous)
+                    held = await repos.leases.take_from(self.name, self._holder, previous, now,
+                                                        self._ttl)  # fmt: skip
         except Exception:  # the database is away: not sure to hold it any more, so stop
             log.warning("lease %s: the database did not answer", self.name, exc_info=True)
             held = False

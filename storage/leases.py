@@ -42,6 +42,19 @@ class LeaseRepository:
         )
         return row is not None
 
+    async def take_from(
+        self, name: str, holder: str, previous: str, now: datetime, ttl: timedelta
+    ) -> bool:
+        """Hold `name` until now + ttl if `previous` still holds it (whom the caller knows to
+        be dead); False when someone else took it meanwhile."""
+        row = await write_returning_one(
+            self._db,
+            "UPDATE leases SET holder = ?, renewed_at = ?, expires_at = ? WHERE name = ? "
+            "AND holder = ? RETURNING holder",
+            (holder, to_db(now), to_db(now + ttl), name, previous),
+        )
+        return row is not None
+
     async def release(self, name: str, holder: str) -> bool:
         """Let go of `name` (a clean stop), so that another worker takes it at once."""
         row = await write_returning_one(

@@ -3,13 +3,17 @@ renews, and stops it when the lease is lost; another takes over once it expires 
 back. Two workers on one SQLite file, with a clock the test moves."""
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.leases import Lease
+from bot.leases import Lease, gone, worker_name
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.fakes.wait import wait_for
@@ -18,7 +22,8 @@ TTL = timedelta(seconds=30)
 
 
 class Worker:
-    """A worker's side of the lease "polling": what it started and stopped, in order."""
+    """A worker's side of the lease "polling": what it started and stopped, in order (named
+    "a", "b": not this machine's processes, so only expiry hands their leases over)."""
 
     def __init__(self, database: Database, name: str, clock: FakeClock) -> None:
         self.database = database
@@ -103,3 +108,32 @@ async def test_a_clean_stop_gives_the_lease_back(
     await running
     assert a.log == ["start", "stop"]
     assert await b.lease.step()  # at once, the clock unmoved
+
+
+def _ended_pid() -> int:
+    """The pid of a process that has ended (and was reaped)."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return int(ended.stdout)
+
+
+def test_a_worker_of_this_machine_whose_process_ended_is_gone() -> None:
+    host = socket.gethostname()
+    ended = _ended_pid()
+    assert gone(f"{host} pid {ended} abc123")  # killed, restarted: take it now
+    assert not gone(f"{host} pid {os.getppid()} abc123")  # alive
+    assert not gone(f"elsewhere pid {ended} abc123")  # only its expiry tells
+    assert gone(f"{host} pid {os.getpid()} abc123")  # an earlier life with our pid (container)
+    assert not gone(worker_name())  # this process's own
+    assert not gone("b")
+
+
+async def test_a_restarted_worker_takes_over_from_its_dead_self_at_once(
+    databases: tuple[Database, Database], clock: FakeClock
+) -> None:
+    """One `minga run`, killed and started again by its supervisor, polls again at once."""
+    dead = f"{socket.gethostname()} pid {await asyncio.to_thread(_ended_pid)} 0a0a0a"
+    async with databases[0].transaction() as repos:
+        assert await repos.leases.take("polling", dead, clock.now(), TTL)
+    b = Worker(databases[1], worker_name(), clock)
+    assert await b.lease.step() and b.log == ["start"]  # the clock unmoved
