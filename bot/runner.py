@@ -5,6 +5,7 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import Route
@@ -120,25 +121,11 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         whatsapp = whatsapp_channel(runtime)
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
-    whatsapp_task: asyncio.Task[None] | None = None
-    polling: Lease | None = None
-
-    async def health() -> dict[str, Any]:
-        """Is this process alive: its channels, never the database (that is /readyz)."""
-        channels = {}
-        if application is not None:
-            channels["telegram"] = "running" if application.running else "stopped"
-        if whatsapp_task is not None:
-            channels["whatsapp"] = "stopped" if whatsapp_task.done() else "running"
-        ok = all(state == "running" for state in channels.values())
-        report: dict[str, Any] = {"ok": ok, "channels": channels}
-        if polling is not None:  # polling or waiting for its turn (several workers)
-            report["telegram_polling"] = "this worker" if polling.held else "waiting"
-        return report
-
-    server = web.WebServer(settings.web, routes, health, ready=lambda: _not_ready(runtime))
+    watched = _Watched(application)
+    server = web.WebServer(settings.web, routes, watched.health,
+                           ready=lambda: _not_ready(runtime))  # fmt: skip
     if whatsapp is not None:
-        whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+        watched.whatsapp = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
     polling_task: asyncio.Task[None] | None = None
     try:
         await server.start()
@@ -146,22 +133,49 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             if settings.telegram.mode == "webhook":
                 await _connect_webhook(telegram, application, settings)
             else:
-                polling = _polling_lease(runtime, telegram, application)
-                # At once, so that a worker alone polls from the start; then renewed, or
-                # waited for, in the background (a start that failed is tried again there).
-                if await polling.step():
-                    log.info("telegram channel running as @%s", application.bot.username)
-                else:
-                    log.info("telegram: another worker polls; this one takes over if it stops")
-                polling_task = asyncio.create_task(polling.run(stop), name="minga-polling")
+                watched.polling = _polling_lease(runtime, telegram, application)
+                polling_task = await _start_polling(watched.polling, application, stop)
         await run_outbound(runtime, senders, stop)
     finally:
         stop.set()
         await server.stop()  # no more bodies accepted; then the accepted ones are handled
         if polling_task is not None:
             await polling_task  # polling stops, its lease is given back
-        if whatsapp_task is not None:
-            await whatsapp_task
+        if watched.whatsapp is not None:
+            await watched.whatsapp
+
+
+@dataclass(slots=True)
+class _Watched:
+    """What /healthz reports: the channels of this process, never the database (/readyz)."""
+
+    application: MingaApplication | None
+    whatsapp: asyncio.Task[None] | None = None
+    polling: Lease | None = None
+
+    async def health(self) -> dict[str, Any]:
+        channels = {}
+        if self.application is not None:
+            channels["telegram"] = "running" if self.application.running else "stopped"
+        if self.whatsapp is not None:
+            channels["whatsapp"] = "stopped" if self.whatsapp.done() else "running"
+        ok = all(state == "running" for state in channels.values())
+        report: dict[str, Any] = {"ok": ok, "channels": channels}
+        if self.polling is not None:  # polling, or waiting for its turn (several workers)
+            report["telegram_polling"] = "this worker" if self.polling.held else "waiting"
+        return report
+
+
+async def _start_polling(
+    polling: Lease, application: MingaApplication, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Ask for the polling lease at once, so that a worker alone polls from the start; then
+    renew it, or wait for it, in the background (a start that failed is tried again there)."""
+    if await polling.step():
+        log.info("telegram channel running as @%s", application.bot.username)
+    else:
+        log.info("telegram: another worker polls; this one takes over if it stops")
+    return asyncio.create_task(polling.run(stop), name="minga-polling")
 
 
 async def _not_ready(runtime: Runtime) -> str | None:
