@@ -155,14 +155,24 @@ async def test_two_workers_taking_an_expired_lease_at_once_on_postgres_one_wins(
     assert await setup.holder("polling", NOW) == "a"
 
 
-async def test_heartbeats_are_shared_and_read_by_prefix(database: Database) -> None:
+async def _heartbeats(leases: LeaseRepository) -> None:
+    await leases.beat(["outbox:telegram", "outbox:whatsapp"], "a", NOW, TTL)
+    await leases.beat(["outbox:telegram"], "b", NOW + TTL, TTL)  # not exclusive
+    await leases.take("polling", "a", NOW, TTL)
+    assert await leases.renewed("outbox:") == {"telegram": NOW + TTL, "whatsapp": NOW}
+    await leases.release_all(["outbox:telegram", "outbox:whatsapp"], "a")
+    assert await leases.renewed("outbox:") == {"telegram": NOW + TTL}
+    assert await leases.take_from("polling", "c", "a", NOW, TTL)  # a is known to be dead
+    assert not await leases.take_from("polling", "d", "a", NOW, TTL)  # c was first
+
+
+async def test_heartbeats_are_shared_and_read_by_prefix_on_sqlite(database: Database) -> None:
     async with database.transaction() as repos:
-        await repos.leases.beat(["outbox:telegram", "outbox:whatsapp"], "a", NOW, TTL)
-        await repos.leases.beat(["outbox:telegram"], "b", NOW + TTL, TTL)  # not exclusive
-        await repos.leases.take("polling", "a", NOW, TTL)
-        assert await repos.leases.renewed("outbox:") == {
-            "telegram": NOW + TTL,
-            "whatsapp": NOW,
-        }
-        await repos.leases.release_all(["outbox:telegram", "outbox:whatsapp"], "a")
-        assert await repos.leases.renewed("outbox:") == {"telegram": NOW + TTL}
+        await _heartbeats(repos.leases)
+
+
+async def test_heartbeats_are_shared_and_read_by_prefix_on_postgres(
+    pg_leases: tuple[str, list[Any]],
+) -> None:
+    dsn, opened = pg_leases
+    await _heartbeats(LeaseRepository(PgDb(await _pg(dsn, opened))))
