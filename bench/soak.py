@@ -46,6 +46,8 @@ database = "{folder / "minga.sqlite3"}"
 media_dir = "{folder / "media"}"
 [log]
 level = "WARNING"
+[web]
+port = 0
 """,
         "utf-8",
     )
