@@ -69,7 +69,9 @@ def _minga_command(workdir: Path, base_url: str) -> tuple[list[str], dict[str, s
         f"max_messages_per_second = {UNBOUND_RATE}\n",
         "utf-8",
     )
-    env = {"MINGA_TELEGRAM__TOKEN": TOKEN}
+    # Port 0: the web server (on with every `minga run`) takes any free port, so that runs
+    # side by side on one machine do not clash.
+    env = {"MINGA_TELEGRAM__TOKEN": TOKEN, "MINGA_WEB__PORT": "0"}
     command = [sys.executable, "-m", "bot", "run", "--config", str(config)]
     profile = os.environ.get("BENCH_PROFILE")  # a file: where py-spy writes a CPU profile
     if profile:

@@ -67,7 +67,7 @@ def _config(workdir: Path, port: int, paid: bool) -> Path:
         f'[storage]\ndatabase = "{workdir / "minga.sqlite3"}"\nmedia_dir = "{workdir / "m"}"\n'
         f'[telegram]\nbase_url = "http://127.0.0.1:{port}/bot"\npoll_timeout_seconds = 10\n'
         f"paid_broadcast = {'true' if paid else 'false'}\n"
-        '[events]\nreminder_offsets = ["2h"]\n',
+        '[events]\nreminder_offsets = ["2h"]\n[web]\nport = 0\n',  # any free port
         "utf-8",
     )
     return config

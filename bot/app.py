@@ -8,7 +8,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings
+from bot.leases import worker_name
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
@@ -19,6 +20,7 @@ from handlers.flows import Dispatcher
 from handlers.outbound.compose import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
 from storage.database import Database
+from storage.migrations import latest_version
 from storage.models import OutboxItem
 from storage.private import discard_media, private_dir
 from storage.repositories import Repositories
@@ -33,6 +35,8 @@ class Runtime:
     dispatcher: Dispatcher
     outbox: OutboxPolicy
     broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
+    # This process, as the leases it holds name it (bot/leases.py).
+    worker: str = field(default_factory=worker_name)
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> "Runtime":
@@ -40,10 +44,7 @@ class Runtime:
         texts_dir = settings.lab.texts_dir
         catalog = Catalog.load(Path(texts_dir) if texts_dir else None)
         clock = clock or SystemClock()
-        database = await Database.open(
-            settings.storage.database,
-            prepared_statements=settings.storage.prepared_statements,
-        )
+        database = await open_database(settings)
         private_dir(settings.storage.media_dir)  # residents' photos and voice notes
         async with database.transaction() as repos:  # consents count under this version
             await repos.residents.set_policy_version(settings.lab.privacy_policy_version)
@@ -77,6 +78,34 @@ class Runtime:
 
     async def close(self) -> None:
         await self.database.close()
+
+
+async def open_database(settings: Settings) -> Database:
+    """The database, its schema brought up to date if [storage] says so; a database that
+    needs `minga db upgrade`, or is newer than this Minga, is refused in one line."""
+    storage = settings.storage
+    database = await Database.open(
+        storage.database, migrate=False, prepared_statements=storage.prepared_statements
+    )
+    try:
+        current, latest = await database.schema_version(), latest_version()
+        if current > latest:
+            raise ConfigError(
+                f"the database {storage.shown_database} is at schema version {current}, newer than "
+                f"this Minga ({latest}): upgrade Minga before using this database"
+            )
+        if current < latest and storage.upgrades_at_start:
+            await database.upgrade()
+        elif current < latest:
+            raise ConfigError(
+                f"the database {storage.shown_database} is at schema version {current} and this "
+                f"Minga needs {latest}: run `minga db upgrade` once (with several workers, "
+                "before starting any), then start again"
+            )
+    except BaseException:
+        await database.close()
+        raise
+    return database
 
 
 def _alert_staff(settings: Settings) -> Alert:

@@ -4,6 +4,7 @@ variables on top, so that secrets such as the Telegram token never need to be in
 import json
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -38,6 +39,7 @@ from storage.postgres import is_postgres_url, without_password
 
 CONFIG_ENV = "MINGA_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
+# Written through a Path, "postgresql://" reads "postgresql:/".
 
 
 class ConfigError(Exception):
@@ -58,6 +60,15 @@ class StorageSettings(_Section):
     media_dir: Path = Path("data/media")
     # Where media_dir is published on the web, if it is (Open311 exports link photos there).
     media_url: str | None = None
+    # `minga run` (and the other commands) apply pending migrations themselves; false: they
+    # refuse to start until `minga db upgrade` has run (several workers on one database).
+    upgrade_at_start: bool = True
+
+    @property
+    def upgrades_at_start(self) -> bool:
+        """Whether opening the database applies pending migrations: on a SQLite file, as
+        `upgrade_at_start` says; never on PostgreSQL, which several workers share."""
+        return self.upgrade_at_start and not is_postgres_url(self.database)
 
     @field_validator("database", mode="before")
     @classmethod
@@ -154,11 +165,22 @@ def web_address(value: str) -> str:
 
 
 class WebSettings(_Section):
-    """Minga's own web server: webhooks and /healthz. It starts when WhatsApp is configured or
-    Telegram is in webhook mode; put a reverse proxy with HTTPS in front of it."""
+    """Minga's own web server: the webhooks, /healthz and /readyz. It runs whenever `minga run`
+    does; put a reverse proxy with HTTPS in front of it for the webhooks."""
 
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+
+
+class WorkersSettings(_Section):
+    """Several `minga run` on one database: what one of them at a time does is held by a
+    lease (bot/leases.py) that expires this many seconds after its holder last renewed it."""
+
+    lease_seconds: float = Field(30, ge=1, le=600)
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.lease_seconds)
 
 
 class TemplateRef(_Section):
@@ -299,6 +321,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     staff: StaffSettings = StaffSettings()
     web: WebSettings = WebSettings()
+    workers: WorkersSettings = WorkersSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     log: LogSettings = LogSettings()
     flood: FloodSettings = FloodSettings()

@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import Route
@@ -20,14 +21,18 @@ from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
 from bot.config import ConfigError, Settings
+from bot.leases import POLLING, SCHEDULER, Lease
 from bot.scheduler import Scheduler
 from bot.sending.pacer import Lane
 from bot.sending.sender import Sender
 from handlers.engine.clock import Clock
 from handlers.engine.dispatcher import SendTo
 from handlers.engine.messages import Reply
+from storage.migrations import latest_version
 
 log = logging.getLogger(__name__)
+
+READY_TIMEOUT_SECONDS = 5  # a database slower than this to say its version is not ready
 
 
 # How often a worker on a shared database looks for conversations left behind (rows wait
@@ -131,34 +136,29 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         whatsapp = whatsapp_channel(runtime)
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
-    whatsapp_task: asyncio.Task[None] | None = None
-
-    async def health() -> dict[str, Any]:
-        backlog = await runtime.database.reader().outbox.backlog()  # also: the database answers
-        channels = {}
-        if application is not None:
-            channels["telegram"] = "running" if application.running else "stopped"
-        if whatsapp_task is not None:
-            channels["whatsapp"] = "stopped" if whatsapp_task.done() else "running"
-        ok = all(state == "running" for state in channels.values())
-        return {"ok": ok, "database": "ok", "channels": channels, "outbox_backlog": backlog}
-
-    server = web.WebServer(settings.web, routes, health) if routes else None
+    watched = _Watched(application)
+    server = web.WebServer(settings.web, routes, watched.health,
+                           ready=lambda: _not_ready(runtime))  # fmt: skip
     await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
     if whatsapp is not None:
-        whatsapp_task = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+        watched.whatsapp = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+    polling_task: asyncio.Task[None] | None = None
     try:
-        if server is not None:
-            await server.start()
+        await server.start()
         if telegram is not None and application is not None:
-            await _connect_telegram(telegram, application, settings)
+            if settings.telegram.mode == "webhook":
+                await _connect_webhook(telegram, application, settings)
+            else:
+                watched.polling = _polling_lease(runtime, telegram, application)
+                polling_task = await _start_polling(watched.polling, application, stop)
         await run_outbound(runtime, senders, stop)
     finally:
         stop.set()
-        if server is not None:
-            await server.stop()  # no more bodies accepted; then the accepted ones are handled
-        if whatsapp_task is not None:
-            await whatsapp_task
+        await server.stop()  # no more bodies accepted; then the accepted ones are handled
+        if polling_task is not None:
+            await polling_task  # polling stops, its lease is given back
+        if watched.whatsapp is not None:
+            await watched.whatsapp
 
 
 async def _take_back(
@@ -219,45 +219,106 @@ def _replies_to(sender: Sender) -> SendTo:
     return send
 
 
-async def _connect_telegram(
+@dataclass(slots=True)
+class _Watched:
+    """What /healthz reports: the channels of this process, never the database (/readyz)."""
+
+    application: MingaApplication | None
+    whatsapp: asyncio.Task[None] | None = None
+    polling: Lease | None = None
+
+    async def health(self) -> dict[str, Any]:
+        channels = {}
+        if self.application is not None:
+            channels["telegram"] = "running" if self.application.running else "stopped"
+        if self.whatsapp is not None:
+            channels["whatsapp"] = "stopped" if self.whatsapp.done() else "running"
+        ok = all(state == "running" for state in channels.values())
+        report: dict[str, Any] = {"ok": ok, "channels": channels}
+        if self.polling is not None:  # polling, or waiting for its turn (several workers)
+            report["telegram_polling"] = "this worker" if self.polling.held else "waiting"
+        return report
+
+
+async def _start_polling(
+    polling: Lease, application: MingaApplication, stop: asyncio.Event
+) -> asyncio.Task[None]:
+    """Ask for the polling lease at once, so that a worker alone polls from the start; then
+    renew it, or wait for it, in the background (a start that failed is tried again there)."""
+    if await polling.step():
+        log.info("telegram channel running as @%s", application.bot.username)
+    else:
+        log.info("telegram: another worker polls; this one takes over if it stops")
+    return asyncio.create_task(polling.run(stop), name="minga-polling")
+
+
+async def _not_ready(runtime: Runtime) -> str | None:
+    """/readyz: why this worker should get no traffic (None: it may)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            version = await runtime.database.schema_version()
+    except Exception as error:  # the database cannot be reached, or is too slow to answer
+        return f"database unreachable ({type(error).__name__})"
+    latest = latest_version()
+    if version != latest:
+        return f"database at schema version {version}, this Minga needs {latest}: minga db upgrade"
+    return None
+
+
+def _polling_lease(
+    runtime: Runtime, telegram: TelegramChannel, application: MingaApplication
+) -> Lease:
+    """Telegram's polling on one worker at a time (Telegram refuses two pollers of one bot).
+    A worker that takes over fetches what the other fetched and never confirmed: Telegram
+    forgets an update only when the next getUpdates confirms it, and the inbound dedup
+    skips those already handled."""
+
+    async def start() -> None:
+        await telegram.start_polling(application)
+
+    async def stop() -> None:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+
+    return Lease(runtime.database, POLLING, runtime.worker, runtime.clock,
+                 runtime.settings.workers.lease, start=start, stop=stop)  # fmt: skip
+
+
+async def _connect_webhook(
     telegram: TelegramChannel, application: MingaApplication, settings: Settings
 ) -> None:
-    if settings.telegram.mode == "webhook":
-        assert settings.telegram.webhook_url and settings.telegram.webhook_secret
-        try:
-            secret = settings.telegram.webhook_secret.get_secret_value()
-            await telegram.start_webhook(application, settings.telegram.webhook_url, secret)
-        except TelegramError as error:
-            raise ConfigError(
-                f"Telegram refused telegram.webhook_url ({settings.telegram.webhook_url}): {error}"
-            ) from None
-        log.info("telegram channel running as @%s (webhook)", application.bot.username)
-    else:
-        await telegram.start_polling(application)
-        log.info("telegram channel running as @%s", application.bot.username)
+    assert settings.telegram.webhook_url and settings.telegram.webhook_secret
+    try:
+        secret = settings.telegram.webhook_secret.get_secret_value()
+        await telegram.start_webhook(application, settings.telegram.webhook_url, secret)
+    except TelegramError as error:
+        raise ConfigError(
+            f"Telegram refused telegram.webhook_url ({settings.telegram.webhook_url}): {error}"
+        ) from None
+    log.info("telegram channel running as @%s (webhook)", application.bot.username)
 
 
 async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: asyncio.Event) -> None:
-    """The outbox worker and the reminder scheduler, until `stop` is set."""
+    """The outbox worker and, while this worker holds its lease, the scheduler's jobs, until
+    `stop` is set."""
     worker = runtime.outbox_worker(senders)
-    scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
-                          runtime.outbox.wake,
-                          discard_media=runtime.discard_media,
-                          media_dir=runtime.media_dir)  # fmt: skip
+    scheduler_lease = _scheduler_lease(runtime)
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
+    lease_task = asyncio.create_task(scheduler_lease.run(stop), name="minga-scheduler-lease")
     try:
-        await scheduler.start()
         await asyncio.wait(
-            [worker_task, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+            [worker_task, lease_task, asyncio.ensure_future(stop.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
         )
-        if worker_task.done() and not stop.is_set():
-            # A bot that can no longer send must not look alive: stop, so that the process
-            # supervisor starts it again (the outbox resumes where it stopped).
-            worker_task.result()  # raises what stopped it
-            raise RuntimeError("the outbox worker stopped unexpectedly")
+        for task in (worker_task, lease_task):
+            if task.done() and not stop.is_set():
+                # A bot that can no longer send must not look alive: stop, so that the process
+                # supervisor starts it again (the outbox resumes where it stopped).
+                task.result()  # raises what stopped it
+                raise RuntimeError(f"{task.get_name()} stopped unexpectedly")
     finally:
-        scheduler.shutdown()
         stop.set()
+        await lease_task  # the scheduler stops, its lease is given back
         await worker_task
 
 
@@ -280,6 +341,25 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def _scheduler_lease(runtime: Runtime) -> Lease:
+    """The scheduler's jobs (reminders, replan, retention, digest) on one worker at a time."""
+    running: list[Scheduler] = []
+
+    async def start() -> None:
+        scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
+                              runtime.outbox.wake, discard_media=runtime.discard_media,
+                              media_dir=runtime.media_dir)  # fmt: skip
+        running.append(scheduler)
+        await scheduler.start()
+
+    async def stop() -> None:
+        while running:
+            running.pop().shutdown()
+
+    return Lease(runtime.database, SCHEDULER, runtime.worker, runtime.clock,
+                 runtime.settings.workers.lease, start=start, stop=stop)  # fmt: skip
 
 
 async def run_until_signal(settings: Settings) -> None:

@@ -1,5 +1,5 @@
 """Minga's one web server (starlette on uvicorn): the webhooks of the channels that use them,
-and /healthz for whoever watches the bot."""
+/healthz (is the process alive) and /readyz (may it get traffic) for whoever watches it."""
 
 import asyncio
 import contextlib
@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.config import ConfigError, WebSettings
@@ -19,7 +19,10 @@ from bot.config import ConfigError, WebSettings
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
 Health = Callable[[], Awaitable[dict[str, Any]]]
+# Why the worker should get no traffic now, in a few words; None when it may.
+Ready = Callable[[], Awaitable[str | None]]
 
 
 class _Server(uvicorn.Server):
@@ -30,21 +33,39 @@ class _Server(uvicorn.Server):
 
 
 class WebServer:
-    def __init__(self, settings: WebSettings, routes: list[Route], health: Health) -> None:
+    def __init__(
+        self, settings: WebSettings, routes: list[Route], health: Health, *, ready: Ready
+    ) -> None:
         self._settings = settings
         self._health = health
-        self.app = Starlette(routes=[*routes, Route(HEALTH_PATH, self._healthz)])
+        self._ready = ready
+        self.app = Starlette(
+            routes=[*routes, Route(HEALTH_PATH, self._healthz), Route(READY_PATH, self._readyz)]
+        )
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
         self.port = settings.port
 
     async def _healthz(self, request: Request) -> Response:
+        """The process is alive and its channels run (the database is not asked: a worker
+        restarted because its database is down would come back no better)."""
         try:
             report = await self._health()
-        except Exception as error:  # e.g. the database cannot be read
+        except Exception as error:
             log.exception("health check failed")
             return JSONResponse({"ok": False, "error": type(error).__name__}, 503)
         return JSONResponse(report, 200 if report.get("ok") else 503)
+
+    async def _readyz(self, request: Request) -> Response:
+        """200 "ready", or 503 with the reason in one plain line: for a load balancer."""
+        try:
+            reason = await self._ready()
+        except Exception as error:
+            log.exception("readiness check failed")
+            reason = f"readiness check failed ({type(error).__name__})"
+        if reason is None:
+            return PlainTextResponse("ready\n")
+        return PlainTextResponse(f"not ready: {reason}\n", 503)
 
     async def start(self) -> None:
         """Listen on [web] host:port (port 0: any free port, then in `port`)."""

@@ -11,6 +11,7 @@ from storage.events import EventRepository, RsvpRepository
 from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
+from storage.leases import LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.pending import InboundQueueRepository, PendingReplyRepository
 from storage.privacy import PrivacyRepository
@@ -37,6 +38,7 @@ class Repositories:
     privacy: PrivacyRepository
     inbound_queue: InboundQueueRepository
     pending_replies: PendingReplyRepository
+    leases: LeaseRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -57,4 +59,5 @@ class Repositories:
             privacy=PrivacyRepository(connection),
             inbound_queue=InboundQueueRepository(connection),
             pending_replies=PendingReplyRepository(connection),
+            leases=LeaseRepository(connection),
         )

@@ -21,12 +21,13 @@ CONSOLE_MESSAGES_PER_SECOND = 20
 def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     commands.add_parser(
         "run", parents=[common],
-        help="start the configured channels (Telegram, WhatsApp), the web server for their "
-        "webhooks and /healthz, the outbox and the reminders",
+        help="start the configured channels (Telegram, WhatsApp), the web server (their "
+        "webhooks, /healthz, /readyz), the outbox and the reminders",
         description="Starts every configured channel and runs until Ctrl-C (or SIGTERM); "
         "conversations continue where they were when it starts again. It needs a channel: "
         "the Telegram token in MINGA_TELEGRAM__TOKEN (from @BotFather), and/or the [whatsapp] "
-        "settings. To try Minga without a token: minga chat.",
+        "settings. To try Minga without a token: minga chat. Several workers may share one "
+        "database and one config file, each with its own MINGA_WEB__PORT.",
     )  # fmt: skip
     chat = commands.add_parser(
         "chat", parents=[common], help="chat with the bot in this terminal (no token, no network)"

@@ -11,7 +11,8 @@ from storage.repositories import Repositories
 async def queue_due_reminders(repos: Repositories, offsets: tuple[int, ...], now: datetime) -> int:
     """Queue the reminders whose time has come, to everyone with a place; returns how many.
 
-    Each (event, offset, start time) is handled once, so a second wake-up queues nothing.
+    Each (event, offset, start time) is handled once, so a second wake-up queues nothing; the
+    insert of its record is the claim, so two workers waking at once queue it once.
     An event that has started gets none, however late the bot woke up. When several of an
     event's reminders are due at once (the bot was down), only the one nearest the start goes.
     """
@@ -26,9 +27,16 @@ async def queue_due_reminders(repos: Repositories, offsets: tuple[int, ...], now
         if not due:
             continue
         nearest = min(due)
+        claimed = False
         for offset in due:
             outcome = "queued" if offset == nearest else "skipped"
-            await repos.reminders.record(event.id, offset, event.starts_at, outcome, now)
+            recorded = await repos.reminders.record(event.id, offset, event.starts_at, outcome,
+                                                    now)  # fmt: skip
+            claimed = claimed or (offset == nearest and recorded)
+        if not claimed:
+            # Another worker recorded it between our read and our write (several workers on
+            # one database): the record is the claim, and it won, so it queues the messages.
+            continue
         going = await repos.rsvps.residents(event.id, (RsvpStatus.GOING,))
         await repos.outbox.add(
             (

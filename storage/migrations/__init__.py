@@ -34,6 +34,12 @@ def available_migrations() -> list[Migration]:
     return found
 
 
+def latest_version() -> int:
+    """The schema version this code needs."""
+    migrations = available_migrations()
+    return migrations[-1].version if migrations else 0
+
+
 def postgres_migrations() -> list[Migration]:
     """PostgreSQL's migrations in order: the baseline, then numbers that run on from it."""
     found = _read(resources.files(__package__) / "postgres")

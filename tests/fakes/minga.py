@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.app import Runtime
-from bot.config import Settings, StorageSettings, TelegramSettings
+from bot.config import Settings, StorageSettings, TelegramSettings, WebSettings
 from bot.runner import run_channels
 from handlers.engine.clock import Clock
 from storage.database import Database
@@ -33,7 +33,9 @@ def telegram_settings(
     **sections: Any,
 ) -> Settings:
     """Settings for the Telegram channel against the fake Bot API; `telegram` adds or changes
-    [telegram] settings, `sections` whole sections (staff=, events=, web=)."""
+    [telegram] settings, `sections` whole sections (staff=, events=, web=). The web server
+    (always on) listens on a free port unless `web` says otherwise."""
+    sections.setdefault("web", WebSettings(port=0))
     return Settings(
         telegram=TelegramSettings(
             token=SecretStr(TOKEN), base_url=api.base_url, base_file_url=api.base_file_url,
@@ -146,3 +148,10 @@ async def until_listening(settings: Settings, timeout: float = 15) -> dict[str, 
 
         await wait_for(answered, timeout)
     return report
+
+
+async def readiness(settings: Settings) -> tuple[int, str]:
+    """What `minga run`'s /readyz answers: its status and its plain-text reason."""
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(web_url(settings, "/readyz"))
+    return answer.status_code, answer.text

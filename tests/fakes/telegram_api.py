@@ -96,6 +96,11 @@ class FakeBotApi:
         self.delay_seconds = 0.3
         self.delays_injected = 0
         self.pushed: list[int] = []  # every update id ever offered, confirmed or not
+        # Several workers: each may call through its own base_url_of(name); their getUpdates
+        # calls, in order, by worker, and how many found another worker's still in flight.
+        self.polls: list[str] = []
+        self.polls_overlapping = 0
+        self._polling: dict[str, int] = defaultdict(int)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._consumed: dict[int, int] = defaultdict(int)
@@ -103,6 +108,7 @@ class FakeBotApi:
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._method, methods=["GET", "POST"]),
+                Route("/as/{worker}/bot{token}/{method}", self._method, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
             ]
         )
@@ -139,6 +145,10 @@ class FakeBotApi:
     @property
     def base_file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
+
+    def base_url_of(self, worker: str) -> str:
+        """The Bot API as one of several workers calls it: its calls are told apart."""
+        return f"http://127.0.0.1:{self.port}/as/{worker}/bot"
 
     # -- what residents do ---------------------------------------------------------------------
 
@@ -322,7 +332,22 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return JSONResponse({"ok": True, "result": True})
+        if method == "getUpdates":
+            return JSONResponse({"ok": True, "result": await self._poll(request, params)})
         return JSONResponse({"ok": True, "result": await handler(params)})
+
+    async def _poll(self, request: Request, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """getUpdates, noting which worker asks and whether another one is asking too
+        (Telegram would answer one of them 409 Conflict)."""
+        worker = request.path_params.get("worker", "")
+        self.polls.append(worker)
+        if any(n for other, n in self._polling.items() if other != worker):
+            self.polls_overlapping += 1
+        self._polling[worker] += 1
+        try:
+            return await self._api_getUpdates(params)
+        finally:
+            self._polling[worker] -= 1
 
     def _refusal(self, chat_id: int) -> dict[str, Any] | None:
         """The error a message gets instead of being sent, if any."""

@@ -3,7 +3,8 @@ worker receives them, are handled one at a time, in the order they came, each on
 worker that died left (a message, replies) is taken up by another, once.
 
 Two workers here are two dispatchers in one test process, each with its own pool on the same
-database (what `minga run` processes share); tests/bench/test_workers.py runs real processes."""
+database (what `minga run` processes share); tests/bot/test_workers_one_person.py runs real
+processes."""
 
 import asyncio
 import json

@@ -4,9 +4,12 @@ never twice, moved with the event, none for a cancelled event."""
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from handlers.events.reminders import next_reminder_at, queue_due_reminders
 from handlers.events.service import cancel_event, edit_event
 from storage.database import Database
+from storage.reminders import ReminderRepository
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import OFFSETS, add_event, outbox_rows
@@ -129,3 +132,24 @@ async def test_a_busy_week_does_not_hide_an_event_s_reminder(
     await _going(make_chat, event.id, "ana")
     clock.advance(days=2)  # one day before it
     assert await _wake(database, clock) == 1
+
+
+async def test_two_workers_waking_at_once_queue_a_reminder_once(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Worker b read which reminders were handled before worker a's record was committed (on
+    PostgreSQL, two transactions at once): its own record is refused, and it queues nothing."""
+    event = await add_event(database, clock.now(), days=3)
+    await _going(make_chat, event.id, "ana", "beto")
+    clock.advance(days=2)
+    assert await _wake(database, clock) == 2  # worker a
+    monkeypatch.setattr(ReminderRepository, "handled", _nothing_handled_yet)
+    assert await _wake(database, clock) == 0  # worker b, with what it read before a's commit
+    assert len(await outbox_rows(database, "reminder")) == 2
+
+
+async def _nothing_handled_yet(
+    self: ReminderRepository, event_id: int, starts_at: object
+) -> set[int]:
+    return set()

@@ -17,6 +17,7 @@ from handlers.events.cards import Voice
 from handlers.flows import Dispatcher
 from handlers.staff.digest import build, queue_due_digest
 from storage.database import Database
+from storage.digests import DigestRepository
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.sql import database_for
@@ -179,3 +180,26 @@ async def test_the_digest_says_since_when_with_the_month_in_words(
     [line] = [line for line in text_reply.text.splitlines() if line.startswith(start)]
     assert re.search(r"\d+/\d+/\d+", line) is None
     assert ("nov" if language == "es" else "Nov") in line
+
+
+async def test_two_workers_waking_at_once_queue_the_digest_once(
+    make_chat: Callable[..., Chat], tmp_path: Path, catalog: Catalog, clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Worker b looked for today's digest before worker a's was committed (on PostgreSQL, two
+    transactions at once): the day's row is the claim, b's insert is refused, b sends none."""
+    database = await Database.open(tmp_path / "minga.sqlite3")
+    try:
+        chat = Chat(Dispatcher(database, staff_settings(), catalog, clock), catalog, clock)
+        await submit_idea(chat)
+        clock.advance(hours=21)  # 09:00 in Bogotá
+        assert await Scheduler(database, staff_settings(), clock, lambda: None).wake() == 1
+        monkeypatch.setattr(DigestRepository, "get", _none_yet)
+        assert await Scheduler(database, staff_settings(), clock, lambda: None).wake() == 0
+        assert len(await outbox_rows(database, "digest")) == 1
+    finally:
+        await database.close()
+
+
+async def _none_yet(self: DigestRepository, day: str) -> None:
+    return None

@@ -13,6 +13,7 @@ from tests.fakes.graph_api import free_port
 from tests.fakes.minga import Running, telegram_settings, until_listening, web_url
 from tests.fakes.sql import connect
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
+from tests.fakes.wait import wait_for
 
 es = Catalog.load().translator("es")
 SECRET = "s3cret-Token_for-minga"
@@ -41,6 +42,8 @@ async def test_updates_come_by_webhook_with_the_secret_and_are_answered(
     async with Running(settings):
         health = await until_listening(settings)
         assert health["channels"] == {"telegram": "running"}
+        # The web server listens first (Telegram may post at once), then asks for the webhook.
+        await wait_for(lambda: bool(api.called("setWebhook")))
         [registered] = api.called("setWebhook")
         assert registered["url"] == PUBLIC_URL and registered["secret_token"] == SECRET
         assert set(registered["allowed_updates"]) == {"message", "callback_query"}
