@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from storage.database import Database
 from tests.fakes.graph_api import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -48,6 +49,9 @@ HELP = "/ayuda"  # answered the same way at any step, without changing it
 @pytest.fixture
 async def shared(postgres_dsn: str) -> AsyncIterator[str]:
     url = await asyncio.to_thread(created_database, postgres_dsn)
+    # What `minga db upgrade` does once before the workers start (they never migrate a
+    # shared database themselves).
+    await (await Database.open(url)).close()
     yield url
     await asyncio.to_thread(drop_database, postgres_dsn, url)
 
