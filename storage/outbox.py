@@ -8,7 +8,7 @@ from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
 from storage.outbox_kinds import OutboxKind
 from storage.residents import resident_from_row
 from storage.sql import Db, fetch_all, fetch_one
-from storage.timefmt import from_db, from_db_optional, to_db, to_db_optional
+from storage.timefmt import from_db_optional, to_db, to_db_optional
 
 # Residents a broadcast may reach: opted in to announcements under the privacy policy in force,
 # and not known to block the bot.
@@ -176,27 +176,6 @@ class OutboxRepository:
     async def backlog(self) -> int:
         row = await fetch_one(self._db, "SELECT count(*) FROM outbox WHERE status = 'pending'")
         return int(row[0]) if row else 0
-
-    async def beat(self, channels: Sequence[str], worker: str, now: datetime) -> None:
-        """The running worker delivers these channels (its heartbeat)."""
-        await self._db.executemany(
-            "INSERT INTO outbox_heartbeats (channel, beat_at, worker) VALUES (?, ?, ?) "
-            "ON CONFLICT (channel) DO UPDATE SET beat_at = excluded.beat_at, "
-            "worker = excluded.worker",
-            [(channel, to_db(now), worker) for channel in channels],
-        )
-
-    async def stop_beating(self, channels: Sequence[str], worker: str) -> None:
-        """A clean stop: these channels are no longer delivered by this worker."""
-        await self._db.executemany(
-            "DELETE FROM outbox_heartbeats WHERE channel = ? AND worker = ?",
-            [(channel, worker) for channel in channels],
-        )
-
-    async def heartbeats(self) -> dict[str, datetime]:
-        """When each channel's worker last beat."""
-        rows = await fetch_all(self._db, "SELECT channel, beat_at FROM outbox_heartbeats", ())
-        return {str(row["channel"]): from_db(row["beat_at"]) for row in rows}
 
     async def pending_channels(self, broadcast_id: int) -> set[str]:
         """The channels a broadcast still has messages to send on."""

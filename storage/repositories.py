@@ -11,6 +11,7 @@ from storage.events import EventRepository, RsvpRepository
 from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
+from storage.leases import LeaseRepository
 from storage.outbox import OutboxRepository
 from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
@@ -34,6 +35,7 @@ class Repositories:
     digests: DigestRepository
     deliveries: DeliveryRepository
     privacy: PrivacyRepository
+    leases: LeaseRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -52,4 +54,5 @@ class Repositories:
             digests=DigestRepository(connection),
             deliveries=DeliveryRepository(connection),
             privacy=PrivacyRepository(connection),
+            leases=LeaseRepository(connection),
         )

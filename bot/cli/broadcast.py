@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import Runtime
 from bot.cli.output import NotDone, UsageError, counted, emit
 from bot.config import Settings
-from bot.sending.outbox_worker import HEARTBEAT_STALE_SECONDS
+from bot.sending.outbox_worker import HEARTBEAT_PREFIX, HEARTBEAT_STALE_SECONDS
 from handlers.engine.clock import Clock
 from handlers.outbound.broadcasts import BroadcastProblem, count, parse_audience, queue_broadcast
 from storage.models import Broadcast, DeliveryCounts
@@ -162,7 +162,7 @@ async def _follow(runtime: Runtime, broadcast: Broadcast, *, quiet: bool) -> Non
 async def _undelivered_channels(runtime: Runtime, broadcast_id: int) -> list[str]:
     """Channels with messages of this broadcast pending and no running worker beating."""
     reader = runtime.database.reader()
-    beats = await reader.outbox.heartbeats()
+    beats = await reader.leases.renewed(HEARTBEAT_PREFIX)
     now = runtime.clock.now()
     pending = await reader.outbox.pending_channels(broadcast_id)
     return sorted(

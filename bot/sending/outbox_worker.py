@@ -9,7 +9,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.sending.outbox_policy import OutboxPolicy, Sent
 from bot.sending.pacer import Lane
@@ -23,10 +23,18 @@ log = logging.getLogger(__name__)
 
 Compose = Callable[[OutboxItem, datetime], Awaitable[list[Reply] | None]]
 FINISH_CHECK_SECONDS = 1.0  # while busy, how often to look for broadcasts that are done
-# How often the worker writes that it is delivering its channels (outbox_heartbeats), and how
-# old that row may be before `minga broadcast send --wait` takes it for a stopped bot.
+# How often the worker writes that it is delivering its channels (the rows "outbox:CHANNEL" of
+# the leases table, shared by every worker that delivers them), and how old that row may be
+# before `minga broadcast send --wait` takes it for a stopped bot.
 HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
+STALE = timedelta(seconds=HEARTBEAT_STALE_SECONDS)
+HEARTBEAT_PREFIX = "outbox:"
+
+
+def heartbeat_names(channels: tuple[str, ...]) -> list[str]:
+    """The heartbeat rows (leases table) of these channels' delivery."""
+    return [HEARTBEAT_PREFIX + channel for channel in channels]
 
 
 class OutboxWorker:
@@ -85,7 +93,7 @@ class OutboxWorker:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
             with contextlib.suppress(Exception):  # a stopped bot says so at once
                 async with self._database.transaction() as repos:
-                    await repos.outbox.stop_beating(channels, self._name)
+                    await repos.leases.release_all(heartbeat_names(channels), self._name)
 
     async def _heartbeat(self, channels: tuple[str, ...]) -> None:
         """Every HEARTBEAT_SECONDS: "this process is delivering these channels"."""
@@ -94,7 +102,7 @@ class OutboxWorker:
             return
         try:
             async with self._database.transaction() as repos:
-                await repos.outbox.beat(channels, self._name, now)
+                await repos.leases.beat(heartbeat_names(channels), self._name, now, STALE)
             self._beat_at = now
         except Exception:  # a busy database: the next turn of the loop tries again
             log.warning("outbox worker: heartbeat not written", exc_info=True)

@@ -130,8 +130,8 @@ async def test_a_bot_that_stopped_is_noticed() -> None:
 async def test_a_bot_that_crashed_is_noticed_once_its_heartbeat_is_old() -> None:
     clock = FakeClock()
     with sqlite3.connect(DATABASE) as db:  # what a killed bot leaves behind
-        db.execute("INSERT INTO outbox_heartbeats (channel, beat_at, worker) VALUES "
-                   "('telegram', ?, 'gone')", (to_db(clock.now()),))  # fmt: skip
+        db.execute("INSERT INTO leases (name, holder, renewed_at, expires_at) VALUES "
+                   "('outbox:telegram', 'gone', ?, ?)", (to_db(clock.now()),) * 2)  # fmt: skip
     clock.advance(seconds=HEARTBEAT_STALE_SECONDS + 1)
     with pytest.raises(NotDone, match="telegram"):
         await cli_broadcast.run(_send_args(), load_settings(None), clock=clock)
@@ -140,8 +140,8 @@ async def test_a_bot_that_crashed_is_noticed_once_its_heartbeat_is_old() -> None
 async def test_a_console_chat_does_not_deliver_telegram_messages() -> None:
     clock = FakeClock()
     with sqlite3.connect(DATABASE) as db:  # `minga chat` is running: it beats for the console
-        db.execute("INSERT INTO outbox_heartbeats (channel, beat_at, worker) VALUES "
-                   "('console', ?, 'chat')", (to_db(clock.now()),))  # fmt: skip
+        db.execute("INSERT INTO leases (name, holder, renewed_at, expires_at) VALUES "
+                   "('outbox:console', 'chat', ?, ?)", (to_db(clock.now()),) * 2)  # fmt: skip
     with pytest.raises(NotDone, match="telegram"):
         await cli_broadcast.run(_send_args(), load_settings(None), clock=clock)
 
@@ -160,7 +160,7 @@ def test_the_heartbeat_is_fresh_while_the_bot_runs() -> None:
                     clock.advance(seconds=HEARTBEAT_STALE_SECONDS)
 
                     async def beat_now() -> bool:
-                        beats = await reader.outbox.heartbeats()
+                        beats = await reader.leases.renewed("outbox:")
                         return beats.get("telegram") == clock.now()
 
                     await wait_for(beat_now)  # the worker's loop turns every 0.05 s
@@ -169,6 +169,6 @@ def test_the_heartbeat_is_fresh_while_the_bot_runs() -> None:
 
         await _with_worker(clock, Transport(), follow)
         with sqlite3.connect(DATABASE) as db:  # a clean stop takes its heartbeat away
-            assert db.execute("SELECT count(*) FROM outbox_heartbeats").fetchone()[0] == 0
+            assert db.execute("SELECT count(*) FROM leases").fetchone()[0] == 0
 
     asyncio.run(scenario())
