@@ -149,6 +149,11 @@ class Sender:
         """Every lane waits `seconds` (the platform's throughput limit for the number)."""
         self._pacer.pause_all(seconds)
 
+    def share(self, workers: int) -> None:
+        """`workers` processes (this one included) send through this platform account: this
+        one paces at its share of the platform's limit."""
+        self._pacer.share(workers)
+
     def space(self, recipient: str, seconds: float) -> None:
         """The next bulk message to this person waits at least `seconds`."""
         now = self._monotonic()

@@ -184,15 +184,15 @@ async def test_a_database_error_while_looking_is_retried_not_fatal(
     await _residents(make_chat, ["ana", "beto"], subscribe=True)
     await _broadcast(database, clock)
     outbox = type(database.reader().outbox)
-    real_due = outbox.due
+    real_claim = outbox.claim
     failures = [RuntimeError("database is locked")]
 
-    async def flaky_due(self: Any, *args: Any, **kwargs: Any) -> list[OutboxItem]:
+    async def flaky_claim(self: Any, *args: Any, **kwargs: Any) -> list[OutboxItem]:
         if failures:
             raise failures.pop()
-        return await real_due(self, *args, **kwargs)
+        return await real_claim(self, *args, **kwargs)
 
-    monkeypatch.setattr(outbox, "due", flaky_due)
+    monkeypatch.setattr(outbox, "claim", flaky_claim)
     transport = Recorder()
     # After a failed look it tries again a poll later.
     await _drain(_worker(database, transport, clock, catalog, poll_seconds=0.05), database)
