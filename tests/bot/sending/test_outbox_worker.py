@@ -8,10 +8,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.sending.errors import Blocked, DeliveryError, Halted, Transient, TryLater
 from bot.sending.outbox_policy import MAX_TRIES, OutboxPolicy
-from bot.sending.outbox_worker import OutboxWorker
-from bot.sending.pacer import Gate, Pacer
+from bot.sending.outbox_worker import (
+    CLAIM,
+    HEARTBEAT_STALE_SECONDS,
+    JOIN_SECONDS,
+    STALE,
+    OutboxWorker,
+    sending_prefix,
+)
+from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Reply
@@ -23,6 +32,7 @@ from storage.models import OutboxItem
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.timeline import Timeline
+from tests.fakes.wait import wait_for
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.walk import answer_receipt, to_summary
 
@@ -297,3 +307,64 @@ def test_the_worker_reads_time_only_from_its_clock_and_writes_no_domain_rows() -
         source = path.read_text()
         assert ".now(" not in source.replace("self._clock.now(", ""), path
         assert "NewOutbox" not in source, path  # "how it went" rows: handlers.outbound.broadcasts
+
+
+async def test_a_worker_joining_another_paces_at_half_and_waits_for_it_to_slow_down(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """Another worker is delivering the channel (its heartbeat row is live): this one paces at
+    half the platform's limit, claims nothing until the other has read the new count, and
+    takes the whole limit again once the other's heartbeat has run out."""
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    async with database.transaction() as repos:
+        await repos.leases.beat([sending_prefix("test") + "other"], "other", clock.now(), STALE)
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    gate = worker._senders["test"]._pacer._gates[Lane.BULK]
+    full = gate.rate
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        policy.wake()
+        await asyncio.wait_for(policy.until_caught_up(), 20)
+        assert worker.workers == {"test": 2}
+        assert gate.rate == pytest.approx(full / 2, rel=0.01)
+        assert transport.sent == {}  # the other is still at the whole limit for a moment
+        clock.advance(seconds=JOIN_SECONDS)
+        policy.wake()
+        await wait_for(lambda: sorted(transport.sent) == ["ana", "beto"], 20)
+        clock.advance(seconds=HEARTBEAT_STALE_SECONDS)  # the other stopped beating
+        policy.wake()
+        await wait_for(lambda: worker.workers == {"test": 1}, 20)
+        assert gate.rate == pytest.approx(full)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_rows_in_the_hands_of_a_worker_that_died_are_sent_once_its_claim_lapses(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    now = clock.now()
+    async with database.transaction() as repos:  # claimed, then its worker was killed
+        taken = await repos.outbox.claim(now, holder="dead", until=now + CLAIM,
+                                         channels=("test",), limit=1)  # fmt: skip
+    [dead] = [item.recipient.user_key for item in taken]
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        policy.wake()
+        await asyncio.wait_for(policy.until_caught_up(), 20)
+        assert dead not in transport.sent and len(transport.sent) == 1  # the other one
+        clock.advance(seconds=CLAIM.total_seconds())
+        policy.wake()
+        await wait_for(lambda: dead in transport.sent, 20)
+    finally:
+        stop.set()
+        await task
+    assert all(len(messages) == 1 for messages in transport.sent.values())
