@@ -1,8 +1,8 @@
 """The outbox: every bulk message as a row, written with what caused it, marked as it goes."""
 
 import json
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
 from storage.outbox_kinds import OutboxKind
@@ -53,11 +53,14 @@ class OutboxRepository:
         channels: Sequence[str],
         limit: int,
         skip: Iterable[int] = (),
+        chat_gap: Mapping[str, timedelta] | None = None,
     ) -> list[OutboxItem]:
         """Claim up to `limit` due rows for `holder` until `until` and return them, most urgent
         first: pending, their time come, for residents of these channels, unclaimed or their
         claim lapsed (its worker died), and no other row of the same resident in another
-        worker's hands (one chat, one worker at a time). `skip` are ids already being sent.
+        worker's hands (one chat, one worker at a time), nor finished by another worker less
+        than the channel's `chat_gap` ago (its bulk spacing per chat, which each worker's
+        sender keeps for its own messages). `skip` are ids already being sent.
 
         One statement claims, so two workers never get the same row: on PostgreSQL it locks
         the rows it picks and passes over rows another worker is claiming (SKIP LOCKED); on
@@ -67,17 +70,23 @@ class OutboxRepository:
         # Only with ids: PostgreSQL refuses an empty IN ().
         not_skipped = f"AND o.id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
         moment = to_db(now)
+        # A row of the same person finished by another worker within the channel's gap.
+        gaps = [(channel, to_db(now - gap)) for channel, gap in (chat_gap or {}).items()]
+        recent = (
+            f"OR busy.done_at > CASE r.channel {'WHEN ? THEN ? ' * len(gaps)}END" if gaps else ""
+        )
         picked = (
             "SELECT o.id FROM outbox AS o JOIN residents AS r ON r.id = o.recipient_id "  # noqa: S608
             "WHERE o.status = 'pending' AND o.not_before <= ? "
             "AND (o.claimed_until IS NULL OR o.claimed_until <= ?) "
             f"AND r.channel IN ({channel_marks}) {not_skipped}"
             "AND NOT EXISTS (SELECT 1 FROM outbox AS busy WHERE busy.recipient_id = "
-            "o.recipient_id AND busy.status = 'pending' AND busy.claimed_until > ? "
-            "AND busy.claimed_by <> ?) "
+            "o.recipient_id AND busy.claimed_by <> ? AND (busy.status = 'pending' "
+            f"AND busy.claimed_until > ? {recent})) "
             "ORDER BY o.priority, o.not_before, o.id LIMIT ?"
         )
-        values = (moment, moment, *channels, *skipped, moment, holder, limit)
+        gap_values = [value for pair in gaps for value in pair]
+        values = (moment, moment, *channels, *skipped, holder, moment, *gap_values, limit)
         if dialect(self._db) == "postgresql":
             # The rows picked are locked until the claim commits; a row another worker is
             # claiming is passed over, not waited for (and once its claim commits, the

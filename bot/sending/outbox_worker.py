@@ -85,6 +85,8 @@ class OutboxWorker:
         self._beat_at: datetime | None = None
         self._claim_from: datetime | None = None  # None: the workers are not counted yet
         self.workers: dict[str, int] = {}  # workers delivering each channel, this one too
+        self._chat_gaps = {channel: timedelta(seconds=sender.chat_gap)
+                           for channel, sender in self._senders.items()}  # fmt: skip
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; what is in flight then is finished first."""
@@ -189,7 +191,8 @@ class OutboxWorker:
         async with self._database.transaction() as repos:
             items = await repos.outbox.claim(now, holder=self._name, until=now + CLAIM,
                                              channels=channels, limit=free,
-                                             skip=self._in_flight)  # fmt: skip
+                                             skip=self._in_flight,
+                                             chat_gap=self._chat_gaps)  # fmt: skip
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
             self._in_flight[item.id] = task

@@ -98,6 +98,11 @@ class Sender:
         return self.transport.channel
 
     @property
+    def chat_gap(self) -> float:
+        """Seconds between two bulk messages to one chat."""
+        return self._policy.bulk_seconds_per_chat
+
+    @property
     def halted(self) -> bool:
         """Bulk sending is stopped (the platform restricted the account)."""
         return self._monotonic() < self._halted_until

@@ -67,11 +67,12 @@ def _row(resident_id: int, subject: str) -> NewOutbox:
 
 
 async def _claim(
-    database: Database, holder: str, *, limit: int, at: datetime = NOW, skip: tuple[int, ...] = ()
-) -> list[int]:
+    database: Database, holder: str, *, limit: int, at: datetime = NOW,
+    skip: tuple[int, ...] = (), gap: dict[str, timedelta] | None = None,
+) -> list[int]:  # fmt: skip
     async with database.transaction() as repos:
         items = await repos.outbox.claim(at, holder=holder, until=at + CLAIM, channels=CHANNELS,
-                                         limit=limit, skip=skip)  # fmt: skip
+                                         limit=limit, skip=skip, chat_gap=gap)  # fmt: skip
     return [item.id for item in items]
 
 
@@ -147,6 +148,27 @@ async def test_one_resident_is_in_one_workers_hands_at_a_time(workers: list[Data
     assert await _claim(workers[1], "b", limit=10) == []
     [second] = await _claim(workers[0], "a", limit=10, skip=(first,))  # its own: it spaces them
     assert second != first
+
+
+async def test_another_worker_keeps_the_chats_spacing_after_a_message_went(
+    workers: list[Database],
+) -> None:
+    """The invitation went (worker a) a moment ago: worker b sends its reminder only once the
+    channel's spacing per chat has passed."""
+    async with workers[0].transaction() as repos:
+        resident = await repos.residents.get_or_create("telegram", "ana", NOW)
+        await repos.outbox.add([_row(resident.id, "first"), _row(resident.id, "second")], NOW)
+    [first] = await _claim(workers[0], "a", limit=1)
+    async with workers[0].transaction() as repos:
+        await repos.outbox.mark_sent([first], [1], NOW)
+    gap = {"telegram": timedelta(seconds=1)}
+    soon, later = NOW + timedelta(seconds=0.5), NOW + timedelta(seconds=1)
+    assert await _claim(workers[1], "b", limit=10, at=soon, gap=gap) == []
+    # Another channel's spacing does not hold a Telegram chat.
+    [second] = await _claim(workers[1], "b", limit=10, at=soon, gap={"whatsapp": gap["telegram"]})
+    async with workers[1].transaction() as repos:  # let go of it again, for the next look
+        await repos.outbox.requeue(second, NOW)
+    assert await _claim(workers[1], "b", limit=10, at=later, gap=gap) == [second]
 
 
 async def test_rows_queued_before_the_upgrade_are_claimed_and_sent(
