@@ -102,3 +102,19 @@ class LeaseRepository:
             "DELETE FROM leases WHERE substr(name, 1, ?) = ? AND expires_at <= ?",
             (len(prefix), prefix, to_db(now)),
         )
+
+    async def holders(self, prefix: str, now: datetime) -> list[str]:
+        """Who holds the live leases whose name starts with `prefix`."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT holder FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ?",
+            (len(prefix), prefix, to_db(now)),
+        )
+        return [str(row["holder"]) for row in rows]
+
+    async def release_holder(self, prefix: str, holder: str) -> None:
+        """Delete the leases `holder` holds whose name starts with `prefix` (it is gone)."""
+        await self._db.execute(
+            "DELETE FROM leases WHERE substr(name, 1, ?) = ? AND holder = ?",
+            (len(prefix), prefix, holder),
+        )

@@ -145,6 +145,15 @@ class OutboxRepository:
         )
         return cursor.rowcount
 
+    async def release_claims(self, holder: str) -> int:
+        """`holder` is gone: the rows it claimed and did not finish are due again now."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET claimed_until = NULL WHERE claimed_by = ? AND status = 'pending' "
+            "AND claimed_until IS NOT NULL",
+            (holder,),
+        )
+        return cursor.rowcount
+
     async def mark_sent(self, ids: Sequence[int], attempts: Sequence[int], now: datetime) -> None:
         await self._db.executemany(
             "UPDATE outbox SET status = 'sent', attempts = ?, done_at = ? WHERE id = ?",

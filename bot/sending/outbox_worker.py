@@ -48,6 +48,28 @@ def heartbeat_names(channels: tuple[str, ...]) -> list[str]:
     return [HEARTBEAT_PREFIX + channel for channel in channels]
 
 
+def worker_name() -> str:
+    """This process's name in leases and claims: its host, its pid, and a random tag."""
+    return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+
+
+def gone_here(holder: str) -> bool:
+    """Whether `holder` is a process of this host that no longer runs (a worker restarted
+    after a crash finds its former self's rows: no need to wait for them to run out). A pid
+    alive, or another host's process, is taken as alive."""
+    host, _, rest = holder.partition(" pid ")
+    pid = rest.split(" ", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
+
+
 def sending_prefix(channel: str) -> str:
     """The start of the name of every worker's own row for this channel."""
     return f"{SENDING_PREFIX}{channel}:"
@@ -81,7 +103,7 @@ class OutboxWorker:
         # while the previous one was being written (group commit).
         self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._name = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+        self._name = worker_name()
         self._beat_at: datetime | None = None
         self._claim_from: datetime | None = None  # None: the workers are not counted yet
         self.workers: dict[str, int] = {}  # workers delivering each channel, this one too
@@ -132,8 +154,13 @@ class OutboxWorker:
                 await repos.outbox.renew_claims(list(self._in_flight), self._name, now + CLAIM)
                 workers = {}
                 for channel in channels:
-                    await repos.leases.forget_expired(sending_prefix(channel), now)
-                    workers[channel] = await repos.leases.live(sending_prefix(channel), now)
+                    prefix = sending_prefix(channel)
+                    await repos.leases.forget_expired(prefix, now)
+                    for holder in await repos.leases.holders(prefix, now):
+                        if gone_here(holder):
+                            await repos.leases.release_holder(prefix, holder)
+                            await repos.outbox.release_claims(holder)
+                    workers[channel] = await repos.leases.live(prefix, now)
             self._beat_at = now
         except Exception:  # a busy database: the next turn of the loop tries again
             log.warning("outbox worker: heartbeat not written", exc_info=True)

@@ -3,6 +3,8 @@ rows skipped, failures recorded, and staff told when their broadcast ends."""
 
 import ast
 import asyncio
+import socket
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,9 @@ from bot.sending.outbox_worker import (
     JOIN_SECONDS,
     STALE,
     OutboxWorker,
+    gone_here,
     sending_prefix,
+    worker_name,
 )
 from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
@@ -368,3 +372,27 @@ async def test_rows_in_the_hands_of_a_worker_that_died_are_sent_once_its_claim_l
         stop.set()
         await task
     assert all(len(messages) == 1 for messages in transport.sent.values())
+
+
+async def test_a_worker_restarted_after_a_crash_takes_over_its_former_selfs_rows_at_once(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """One worker, killed and started again on the same host: its former self's heartbeat and
+    claims are those of a process that no longer runs, so it neither waits for them to run
+    out nor shares the pace with it."""
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await process.wait()  # a pid that no longer runs
+    former = f"{socket.gethostname()} pid {process.pid} 0a1b2c"
+    assert gone_here(former) and not gone_here(worker_name())
+    now = clock.now()
+    async with database.transaction() as repos:
+        await repos.leases.beat([sending_prefix("test") + former], former, now, STALE)
+        await repos.outbox.claim(now, holder=former, until=now + CLAIM, channels=("test",),
+                                 limit=1)  # fmt: skip
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    await _drain((worker, policy), database)
+    assert worker.workers == {"test": 1}
+    assert sorted(transport.sent) == ["ana", "beto"]
