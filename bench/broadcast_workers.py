@@ -111,8 +111,12 @@ async def _scalar(database: Database, sql: str, *parameters: object) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-async def drain(url: str, recipients: int, workers: int = 3, folder: Path | None = None) -> Report:
-    """The run against the database at `url` (empty): seed, start, kill one halfway, drain."""
+async def drain(
+    url: str, recipients: int, workers: int = 3, folder: Path | None = None,
+    timeout: float = 3600,  # noqa: ASYNC109
+) -> Report:  # fmt: skip
+    """The run against the database at `url` (empty): seed, start, kill one halfway, drain
+    (TimeoutError after `timeout` seconds; RuntimeError if a worker stops by itself)."""
     folder = folder or Path(tempfile.mkdtemp(prefix="minga-workers-"))
     broadcast_id = await _seed(url, recipients)
     # Appended on the fake's thread, read on this one: a list's append is atomic.
@@ -136,9 +140,10 @@ async def drain(url: str, recipients: int, workers: int = 3, folder: Path | None
         try:
 
             def halfway() -> bool:
+                _running(processes)
                 return len(arrivals) >= recipients // 2
 
-            await wait_for(halfway, 3600, every=CHECK_SECONDS)
+            await wait_for(halfway, timeout, every=CHECK_SECONDS)
             killed = processes[0]
             killed.send_signal(signal.SIGKILL)
             await killed.wait()
@@ -150,11 +155,12 @@ async def drain(url: str, recipients: int, workers: int = 3, folder: Path | None
             )  # fmt: skip
 
             async def drained() -> bool:
+                _running(processes[1:])
                 return not await _scalar(database, "SELECT count(*) FROM outbox WHERE "
                                          "broadcast_id = ? AND status = 'pending'",
                                          broadcast_id)  # fmt: skip
 
-            await wait_for(drained, 3600, every=CHECK_SECONDS)
+            await wait_for(drained, timeout, every=CHECK_SECONDS)
             seconds = time.monotonic() - started
         finally:
             for process in processes:
@@ -181,6 +187,14 @@ async def drain(url: str, recipients: int, workers: int = 3, folder: Path | None
         "seconds_to_drain": round(seconds, 1),
         "messages_per_second": round(len(arrivals) / seconds, 1),
     }
+
+
+def _running(processes: list[asyncio.subprocess.Process]) -> None:
+    """Each of these workers still runs (one that stopped by itself is a failure: see its
+    log)."""
+    stopped = [p.returncode for p in processes if p.returncode is not None]
+    if stopped:
+        raise RuntimeError(f"a worker stopped by itself (exit {stopped[0]}): see workers.log")
 
 
 def ok(report: Report) -> bool:

@@ -12,7 +12,7 @@ async def test_three_workers_one_killed_each_recipient_once_and_no_429(
     postgres_dsn: str, tmp_path: Path
 ) -> None:
     with fresh_database(postgres_dsn) as url:
-        report = await drain(url, recipients=300, workers=3, folder=tmp_path)
+        report = await drain(url, recipients=300, workers=3, folder=tmp_path, timeout=300)
     assert report["killed_at_received"] >= 150  # killed halfway, with rows in its hands
     assert report["missed"] == 0, report
     # Only a row the killed worker had sent but not yet marked can go twice.
