@@ -18,6 +18,32 @@ REACHABLE = (
 )
 
 
+def _due_rows(
+    now: datetime, holder: str, channels: Sequence[str], limit: int, skipped: list[int],
+    chat_gap: Mapping[str, timedelta],
+) -> tuple[str, tuple[object, ...]]:  # fmt: skip
+    """The SELECT of the ids `OutboxRepository.claim` takes, and its parameters."""
+    channel_marks = ", ".join("?" * len(channels))
+    # Only with ids: PostgreSQL refuses an empty IN ().
+    not_skipped = f"AND o.id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
+    moment = to_db(now)
+    # A row of the same person finished by another worker within the channel's gap.
+    gaps = [(channel, to_db(now - gap)) for channel, gap in chat_gap.items()]
+    recent = f"OR busy.done_at > CASE r.channel {'WHEN ? THEN ? ' * len(gaps)}END" if gaps else ""
+    picked = (
+        "SELECT o.id FROM outbox AS o JOIN residents AS r ON r.id = o.recipient_id "  # noqa: S608
+        "WHERE o.status = 'pending' AND o.not_before <= ? "
+        "AND (o.claimed_until IS NULL OR o.claimed_until <= ?) "
+        f"AND r.channel IN ({channel_marks}) {not_skipped}"
+        "AND NOT EXISTS (SELECT 1 FROM outbox AS busy WHERE busy.recipient_id = "
+        "o.recipient_id AND busy.claimed_by <> ? AND (busy.status = 'pending' "
+        f"AND busy.claimed_until > ? {recent})) "
+        "ORDER BY o.priority, o.not_before, o.id LIMIT ?"
+    )
+    gap_values = [value for pair in gaps for value in pair]
+    return picked, (moment, moment, *channels, *skipped, holder, moment, *gap_values, limit)
+
+
 class OutboxRepository:
     def __init__(self, connection: Db) -> None:
         self._db = connection
@@ -65,28 +91,7 @@ class OutboxRepository:
         One statement claims, so two workers never get the same row: on PostgreSQL it locks
         the rows it picks and passes over rows another worker is claiming (SKIP LOCKED); on
         SQLite writers take turns anyway. Run it in a unit of work (a write)."""
-        skipped = list(skip)
-        channel_marks = ", ".join("?" * len(channels))
-        # Only with ids: PostgreSQL refuses an empty IN ().
-        not_skipped = f"AND o.id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
-        moment = to_db(now)
-        # A row of the same person finished by another worker within the channel's gap.
-        gaps = [(channel, to_db(now - gap)) for channel, gap in (chat_gap or {}).items()]
-        recent = (
-            f"OR busy.done_at > CASE r.channel {'WHEN ? THEN ? ' * len(gaps)}END" if gaps else ""
-        )
-        picked = (
-            "SELECT o.id FROM outbox AS o JOIN residents AS r ON r.id = o.recipient_id "  # noqa: S608
-            "WHERE o.status = 'pending' AND o.not_before <= ? "
-            "AND (o.claimed_until IS NULL OR o.claimed_until <= ?) "
-            f"AND r.channel IN ({channel_marks}) {not_skipped}"
-            "AND NOT EXISTS (SELECT 1 FROM outbox AS busy WHERE busy.recipient_id = "
-            "o.recipient_id AND busy.claimed_by <> ? AND (busy.status = 'pending' "
-            f"AND busy.claimed_until > ? {recent})) "
-            "ORDER BY o.priority, o.not_before, o.id LIMIT ?"
-        )
-        gap_values = [value for pair in gaps for value in pair]
-        values = (moment, moment, *channels, *skipped, holder, moment, *gap_values, limit)
+        picked, values = _due_rows(now, holder, channels, limit, list(skip), chat_gap or {})
         if dialect(self._db) == "postgresql":
             # The rows picked are locked until the claim commits; a row another worker is
             # claiming is passed over, not waited for (and once its claim commits, the
