@@ -328,12 +328,17 @@ def _copy_table(
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.columns))
     )
-    with target.cursor().copy(statement) as copy:
-        while batch := rows.fetchmany(BATCH):
-            for row in batch:
-                copy.write_row(row)
-            if progress is not None:
-                progress.advance(table.name, len(batch))
+    try:
+        with target.cursor().copy(statement) as copy:
+            while batch := rows.fetchmany(BATCH):
+                for row in batch:
+                    copy.write_row(row)
+                if progress is not None:
+                    progress.advance(table.name, len(batch))
+    except psycopg.Error as error:
+        # PostgreSQL's line names the row (COPY ideas, line 2) where the first line does not.
+        where = f" ({error.diag.context.strip()})" if error.diag.context else ""
+        raise CopyFailed(f"table {table.name}: {_first_line(error)}{where}") from error
 
 
 def _restart_identities(target: psycopg.Connection[Any], names: Sequence[str]) -> None:
