@@ -28,6 +28,7 @@ from tests.handlers.events.helpers import add_event
 from tests.handlers.walk import answer_receipt, to_photos, to_problem, to_summary
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg is missing: make install")
+sql = pytest.importorskip("psycopg.sql")
 
 
 @pytest.fixture
@@ -102,13 +103,14 @@ def sqlite_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         names = [r[0] for r in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )]  # fmt: skip
-        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)
+        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)  # noqa: S608
                 for name in names}  # fmt: skip
 
 
 def postgres_rows(url: str, names: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(url) as connection:
-        return {name: sorted(connection.execute(f'SELECT * FROM "{name}"'), key=repr)
+        return {name: sorted(connection.execute(
+                    sql.SQL("SELECT * FROM {}").format(sql.Identifier(name))), key=repr)
                 for name in names}  # fmt: skip
 
 
@@ -150,6 +152,8 @@ async def test_a_deployment_mid_intake_is_copied_and_the_intake_continues_on_pos
         await dani.press("role.resident")
         await dani.press("consent.accept")  # the consent log's trigger runs again
         assert dani.asked("problem.ask")
+        await ana.send(choice=button_id(MENU, "mine"))  # her idea, filed on SQLite
+        assert "MNG-2026-000001" in ana.text
     finally:
         await database.close()
 
