@@ -23,7 +23,7 @@ from storage.migrations import apply_migrations
 from storage.sqlite_to_postgres import CopyFailed, CopyRefused, copy_sqlite_to_postgres
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
-from tests.fakes.postgres import database_url
+from tests.fakes.postgres import database_url, fresh_database
 from tests.handlers.events.helpers import add_event
 from tests.handlers.walk import answer_receipt, to_photos, to_problem, to_summary
 
@@ -114,14 +114,38 @@ def postgres_rows(url: str, names: list[str]) -> dict[str, list[tuple[Any, ...]]
                 for name in names}  # fmt: skip
 
 
+def schema(url: str) -> list[list[tuple[Any, ...]]]:
+    """Every constraint, index and trigger (with whether it is on), as PostgreSQL writes them."""
+    with psycopg.connect(url) as connection:
+        return [sorted(connection.execute(query).fetchall()) for query in (
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+            "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid "
+            "WHERE i.relnamespace = 'public'::regnamespace",
+            "SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE NOT tgisinternal",
+        )]  # fmt: skip
+
+
+@pytest.fixture
+async def migrated_schema(postgres_dsn: str) -> list[list[tuple[Any, ...]]]:
+    """The schema of a database that Minga's migrations made, and nothing else touched."""
+    with fresh_database(postgres_dsn) as url:
+        await (await Database.open(url)).close()
+        return schema(url)
+
+
 async def test_a_deployment_mid_intake_is_copied_and_the_intake_continues_on_postgresql(
     deployment: Deployment, target: str, catalog: Catalog, flow_settings: FlowSettings,
-    clock: FakeClock,
+    clock: FakeClock, migrated_schema: list[list[tuple[Any, ...]]],
 ) -> None:  # fmt: skip
     before = sqlite_rows(deployment.path)
     assert before["outbox"] and before["rsvps"] and before["idea_media"]
     assert before["consent_log"] and len(before["ideas"]) == 2
     copied = await copy_sqlite_to_postgres(deployment.path, target)
+    # Keys, indexes and triggers set aside for the copy are all back, as the migrations made them.
+    assert schema(target) == migrated_schema
 
     # Every row as it was, ids included; the counts the copy reports are the tables' own.
     assert postgres_rows(target, list(before)) == before
