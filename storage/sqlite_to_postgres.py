@@ -38,6 +38,9 @@ class Progress(Protocol):
     def advance(self, table: str, rows: int) -> None:
         """`rows` more rows of `table` were copied."""
 
+    def finishing(self, what: str) -> None:
+        """The rows are in; now `what` (building the indexes, counting)."""
+
 
 class CopyRefused(Exception):
     """The copy was not started, for a reason said in one line; nothing was changed."""
@@ -282,6 +285,8 @@ def copy_all(
             names = [table.name for table in tables]
             _restart_identities(target, names)
             _enable_triggers(target, names)
+            if progress is not None:
+                progress.finishing("counting")
             _verify(target, tables)
         except psycopg.Error as error:
             raise CopyFailed(_first_line(error)) from error
@@ -299,6 +304,8 @@ def _copy_rows(
     foreign_keys, indexes = _drop_foreign_keys(target, names), _drop_indexes(target, names)
     for table in tables:
         _copy_table(source, target, table, progress)
+    if progress is not None:
+        progress.finishing("indexes and keys")
     for definition in indexes:
         target.execute(sql.SQL(definition))  # PostgreSQL's own text of the index
     _add_foreign_keys(target, foreign_keys)

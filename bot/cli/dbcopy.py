@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.output import UsageError, counted
+from bot.cli.output import UsageError
 from bot.config import Settings
 from storage.database import is_postgres_url, without_password
 
@@ -78,8 +78,9 @@ def _report(copied: "Copied", seconds: float, settings: Settings, shown: str) ->
     """What was copied, table by table, and what the operator does next."""
     width = max(len(table.name) for table in copied.tables)
     lines = [
-        f"copied {counted(copied.rows, 'row')} in {seconds:.1f} s (schema version "
-        f"{copied.version}); verified: each table has as many rows in PostgreSQL as in SQLite",
+        f"copied {copied.rows:,} {'row' if copied.rows == 1 else 'rows'} in {seconds:.1f} s "
+        f"(schema version {copied.version}); verified: each table has as many rows in "
+        "PostgreSQL as in SQLite",
         *(f"  {table.name:<{width}}  {table.rows:>10,}" for table in copied.tables),
         f"media files are not in the database: the rows name them and they stay in "
         f"{settings.storage.media_dir} (every `minga run` needs that folder, [storage] "
@@ -115,3 +116,7 @@ class _Bar:
     def advance(self, table: str, rows: int) -> None:
         if self._task is not None:
             self._progress.update(self._task, advance=rows, description=table)
+
+    def finishing(self, what: str) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, description=what)

@@ -297,3 +297,13 @@ async def test_a_table_a_later_migration_adds_is_copied_without_a_change(
     names = [t.name for t in copied.tables]
     assert names.index("aaa_notes") > names.index("residents")
     assert postgres_rows(target, ["aaa_notes"])["aaa_notes"] == [(7, 1, "nota")]
+
+
+async def test_a_database_from_a_newer_minga_is_refused(
+    deployment: Deployment, target: str
+) -> None:
+    await (await Database.open(target)).close()
+    with psycopg.connect(target) as connection:
+        connection.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(CopyRefused, match="newer than this Minga"):
+        await copy_sqlite_to_postgres(deployment.path, target)
