@@ -3,8 +3,12 @@ is (ids kept), in one transaction on the target, then verified by counting each 
 
 Nothing here names a table: tables and columns are read from both databases' catalogues and
 copied in the order of PostgreSQL's foreign keys, so a migration that adds a table or a column
-is copied without a change here. The source is only read (opened read-only, in one snapshot):
-after a copy, or a refused or failed one, the SQLite file is as it was.
+is copied without a change here. The source is only read (query_only, in one snapshot): after
+a copy, or a refused or failed one, the SQLite file is as it was.
+
+Why an older file is refused rather than upgraded here: the file is the way back to SQLite
+and the backup the operator just made; the copy leaves it exactly as it was, and the upgrade,
+which changes it, stays the explicit step `minga db upgrade` that says what it did.
 """
 
 import sqlite3
@@ -81,7 +85,10 @@ async def copy_sqlite_to_postgres(path: Path, url: str, progress: Progress | Non
         except psycopg.OperationalError as error:
             raise CopyRefused(f"cannot connect to {without_password(url)}: "
                               f"{_first_line(error)}") from None  # fmt: skip
-        await migrate_target(url)
+        reached = await migrate_target(url)
+        if reached != version:
+            raise CopyRefused(f"the PostgreSQL database reached schema version {reached}, the "
+                              f"SQLite file is at {version}: they must be the same")  # fmt: skip
         return copy_all(source, url, version, progress)
 
 
@@ -248,8 +255,8 @@ def matching_tables(found: dict[str, Table], target: dict[str, set[str]]) -> Non
 
 
 def foreign_key_order(target: psycopg.Connection[Any], names: Sequence[str]) -> list[str]:
-    """The tables with each after the tables its foreign keys point at (a table pointing at
-    itself, ideas.duplicate_of, is fine: one COPY is one statement, checked at its end)."""
+    """The tables with each after the tables its foreign keys point at: the order the rows go
+    in (a table pointing at itself, ideas.duplicate_of, needs no place of its own)."""
     after: dict[str, set[str]] = {name: set() for name in names}
     for child, parent in target.execute(
         "SELECT c.relname, p.relname FROM pg_constraint k "
