@@ -80,7 +80,7 @@ async def copy_sqlite_to_postgres(path: Path, url: str, progress: Progress | Non
         version = check_source_version(source, path)
         names = list(source_tables(source))
         try:
-            with psycopg.connect(url, autocommit=True) as target:
+            with psycopg.connect(url, autocommit=True, prepare_threshold=None) as target:
                 check_target_empty(target, names)  # before the migrations touch it
         except psycopg.OperationalError as error:
             raise CopyRefused(f"cannot connect to {without_password(url)}: "
@@ -283,7 +283,9 @@ def copy_all(
     writers and their triggers off (the rows they would add are copied from the source), then
     compare each table's count with the source's; any difference rolls everything back."""
     found = source_tables(source)
-    with psycopg.connect(url) as target:  # one transaction: committed at the end of the block
+    # One transaction, committed at the end of the block. No prepared statements: behind
+    # PgBouncer in transaction mode, one would not outlive its transaction's server connection.
+    with psycopg.connect(url, prepare_threshold=None) as target:
         try:
             tables = [found[name] for name in _prepare(target, found)]
             if progress is not None:

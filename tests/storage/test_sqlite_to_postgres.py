@@ -307,3 +307,38 @@ async def test_a_database_from_a_newer_minga_is_refused(
         connection.execute("UPDATE schema_version SET version = version + 1")
     with pytest.raises(CopyRefused, match="newer than this Minga"):
         await copy_sqlite_to_postgres(deployment.path, target)
+
+
+class Recorder:
+    """A progress bar that writes down what it was told."""
+
+    def __init__(self) -> None:
+        self.tables: list[str] = []
+        self.total = 0
+        self.advanced: dict[str, int] = {}
+        self.stages: list[str] = []
+
+    def begin(self, tables: Any) -> None:
+        self.tables = [table.name for table in tables]
+        self.total = sum(table.rows for table in tables)
+
+    def advance(self, table: str, rows: int) -> None:
+        assert not self.stages, "rows after the copy said it was finishing"
+        self.advanced[table] = self.advanced.get(table, 0) + rows
+
+    def finishing(self, what: str) -> None:
+        self.stages.append(what)
+
+
+async def test_the_progress_bar_is_told_every_row_parents_first(
+    deployment: Deployment, target: str
+) -> None:
+    recorder = Recorder()
+    copied = await copy_sqlite_to_postgres(deployment.path, target, recorder)
+    assert recorder.total == copied.rows == sum(recorder.advanced.values())
+    assert recorder.advanced == {t.name: t.rows for t in copied.tables if t.rows}
+    order = recorder.tables
+    for child, parent in (("ideas", "residents"), ("idea_media", "ideas"), ("rsvps", "events"),
+                          ("outbox", "broadcasts"), ("deliveries", "outbox")):  # fmt: skip
+        assert order.index(child) > order.index(parent), (child, parent)
+    assert len(recorder.stages) == 2
