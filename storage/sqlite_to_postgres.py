@@ -27,6 +27,8 @@ from storage.migrations import available_migrations, postgres_migrations
 
 # Rows read from SQLite at a time (memory stays flat for a million ideas).
 BATCH = 5_000
+# maintenance_work_mem while the indexes are built again after the copy.
+INDEX_MEMORY = "256MB"
 # Minga's own bookkeeping on PostgreSQL (the schema version), written by the migrations.
 BOOKKEEPING = frozenset({"schema_version"})
 
@@ -310,6 +312,10 @@ def _copy_rows(
     built and checked once over all rows afterwards, they cost a third of what keeping them
     up to date row by row does (bench/copy_bench.py)."""
     names = [table.name for table in tables]
+    # Room to sort each index in memory (the server's default, 64 MB, spills to disk for a
+    # million ideas); for this transaction only.
+    target.execute(sql.SQL("SET LOCAL maintenance_work_mem = {}").format(
+        sql.Literal(INDEX_MEMORY)))  # fmt: skip
     foreign_keys, indexes = _drop_foreign_keys(target, names), _drop_indexes(target, names)
     for table in tables:
         _copy_table(source, target, table, progress)
