@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Reinstall when the project's dependencies change.
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test test-postgres lint bench soak install clean
+.PHONY: chat test test-postgres lint bench soak soak-postgres install clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Minga needs Python 3.11 or newer; this is " + sys.version.split()[0])'
@@ -43,6 +43,12 @@ bench: $(STAMP)
 # Crash runs: `minga run` killed with SIGKILL at random moments, at least 10 times (bench/soak.py).
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak $(ARGS)
+
+# A 10,000-recipient broadcast drained by 3 workers on a throwaway PostgreSQL, one SIGKILLed
+# halfway, against a fake Bot API that answers 429 over 30 messages a second (about 7 minutes;
+# bench/broadcast_workers.py; ARGS="--recipients 1000" for a shorter one).
+soak-postgres: $(STAMP)
+	$(BIN)/python -m bench.broadcast_workers $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

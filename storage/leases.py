@@ -98,3 +98,36 @@ class LeaseRepository:
             (len(prefix), prefix),
         )
         return {str(row["name"])[len(prefix) :]: from_db(row["renewed_at"]) for row in rows}
+
+    async def live(self, prefix: str, now: datetime) -> int:
+        """How many leases whose name starts with `prefix` have not expired."""
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*) FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ?",
+            (len(prefix), prefix, to_db(now)),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def forget_expired(self, prefix: str, now: datetime) -> None:
+        """Delete the expired leases whose name starts with `prefix` (rows of workers that
+        died: each start names its worker anew)."""
+        await self._db.execute(
+            "DELETE FROM leases WHERE substr(name, 1, ?) = ? AND expires_at <= ?",
+            (len(prefix), prefix, to_db(now)),
+        )
+
+    async def holders(self, prefix: str, now: datetime) -> list[str]:
+        """Who holds the live leases whose name starts with `prefix`."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT holder FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ?",
+            (len(prefix), prefix, to_db(now)),
+        )
+        return [str(row["holder"]) for row in rows]
+
+    async def release_holder(self, prefix: str, holder: str) -> None:
+        """Delete the leases `holder` holds whose name starts with `prefix` (it is gone)."""
+        await self._db.execute(
+            "DELETE FROM leases WHERE substr(name, 1, ?) = ? AND holder = ?",
+            (len(prefix), prefix, holder),
+        )

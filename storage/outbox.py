@@ -1,13 +1,13 @@
 """The outbox: every bulk message as a row, written with what caused it, marked as it goes."""
 
 import json
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 from storage.models import DeliveryCounts, NewOutbox, OutboxItem, OutboxStatus
 from storage.outbox_kinds import OutboxKind
 from storage.residents import resident_from_row
-from storage.sql import Db, fetch_all, fetch_one
+from storage.sql import Db, dialect, fetch_all, fetch_one, write_returning
 from storage.timefmt import from_db_optional, to_db, to_db_optional
 
 # Residents a broadcast may reach: opted in to announcements under the privacy policy in force,
@@ -16,6 +16,32 @@ REACHABLE = (
     "r.announcements_at IS NOT NULL AND r.unreachable_at IS NULL "
     "AND r.announcements_version = (SELECT version FROM privacy_policy)"
 )
+
+
+def _due_rows(
+    now: datetime, holder: str, channels: Sequence[str], limit: int, skipped: list[int],
+    chat_gap: Mapping[str, timedelta],
+) -> tuple[str, tuple[object, ...]]:  # fmt: skip
+    """The SELECT of the ids `OutboxRepository.claim` takes, and its parameters."""
+    channel_marks = ", ".join("?" * len(channels))
+    # Only with ids: PostgreSQL refuses an empty IN ().
+    not_skipped = f"AND o.id NOT IN ({', '.join('?' * len(skipped))}) " if skipped else ""
+    moment = to_db(now)
+    # A row of the same person finished by another worker within the channel's gap.
+    gaps = [(channel, to_db(now - gap)) for channel, gap in chat_gap.items()]
+    recent = f"OR busy.done_at > CASE r.channel {'WHEN ? THEN ? ' * len(gaps)}END" if gaps else ""
+    picked = (
+        "SELECT o.id FROM outbox AS o JOIN residents AS r ON r.id = o.recipient_id "  # noqa: S608
+        "WHERE o.status = 'pending' AND o.not_before <= ? "
+        "AND (o.claimed_until IS NULL OR o.claimed_until <= ?) "
+        f"AND r.channel IN ({channel_marks}) {not_skipped}"
+        "AND NOT EXISTS (SELECT 1 FROM outbox AS busy WHERE busy.recipient_id = "
+        "o.recipient_id AND busy.claimed_by <> ? AND (busy.status = 'pending' "
+        f"AND busy.claimed_until > ? {recent})) "
+        "ORDER BY o.priority, o.not_before, o.id LIMIT ?"
+    )
+    gap_values = [value for pair in gaps for value in pair]
+    return picked, (moment, moment, *channels, *skipped, holder, moment, *gap_values, limit)
 
 
 class OutboxRepository:
@@ -44,22 +70,58 @@ class OutboxRepository:
             ],
         )
 
-    async def due(
-        self, now: datetime, *, channels: Sequence[str], limit: int, skip: Iterable[int] = ()
+    async def claim(
+        self,
+        now: datetime,
+        *,
+        holder: str,
+        until: datetime,
+        channels: Sequence[str],
+        limit: int,
+        skip: Iterable[int] = (),
+        chat_gap: Mapping[str, timedelta] | None = None,
     ) -> list[OutboxItem]:
-        """Pending messages whose time has come, most urgent first, for residents of these
-        channels; `skip` are ids already being sent."""
-        skipped = list(skip)
-        channel_marks = ", ".join("?" * len(channels))
-        skip_marks = ", ".join("?" * len(skipped))
+        """Claim up to `limit` due rows for `holder` until `until` and return them, most urgent
+        first: pending, their time come, for residents of these channels, unclaimed or their
+        claim lapsed (its worker died), and no other row of the same resident in another
+        worker's hands (one chat, one worker at a time), nor finished by another worker less
+        than the channel's `chat_gap` ago (its bulk spacing per chat, which each worker's
+        sender keeps for its own messages). `skip` are ids already being sent.
+
+        One statement claims, so two workers never get the same row: on PostgreSQL it locks
+        the rows it picks and passes over rows another worker is claiming (SKIP LOCKED); on
+        SQLite writers take turns anyway. Run it in a unit of work (a write)."""
+        picked, values = _due_rows(now, holder, channels, limit, list(skip), chat_gap or {})
+        if dialect(self._db) == "postgresql":
+            # The rows picked are locked until the claim commits; a row another worker is
+            # claiming is passed over, not waited for (and once its claim commits, the
+            # re-check of the WHERE under the lock sees it claimed).
+            sql = (
+                f"WITH picked AS ({picked} FOR UPDATE OF o SKIP LOCKED) "  # noqa: S608
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? FROM picked "
+                "WHERE outbox.id = picked.id RETURNING outbox.id"
+            )
+            rows = await write_returning(self._db, sql, (*values, holder, to_db(until)))
+        else:  # one writer at a time: the picking and the claiming cannot interleave
+            sql = (
+                "UPDATE outbox SET claimed_by = ?, claimed_until = ? "  # noqa: S608
+                f"WHERE id IN ({picked}) RETURNING id"
+            )
+            rows = await write_returning(self._db, sql, (holder, to_db(until), *values))
+        return await self._items([int(row[0]) for row in rows])
+
+    async def _items(self, ids: Sequence[int]) -> list[OutboxItem]:
+        """These rows with their residents, most urgent first."""
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
         rows = await fetch_all(
             self._db,
             "SELECT o.id AS outbox_id, o.kind, o.subject, o.payload, o.attempts, "  # noqa: S608
             "o.expires_at, o.broadcast_id, r.* FROM outbox AS o JOIN residents AS r "
-            "ON r.id = o.recipient_id WHERE o.status = 'pending' AND o.not_before <= ? "
-            f"AND r.channel IN ({channel_marks}) AND o.id NOT IN ({skip_marks}) "
-            "ORDER BY o.priority, o.not_before, o.id LIMIT ?",
-            (to_db(now), *channels, *skipped, limit),
+            f"ON r.id = o.recipient_id WHERE o.id IN ({marks}) "
+            "ORDER BY o.priority, o.not_before, o.id",
+            tuple(ids),
         )
         return [
             OutboxItem(
@@ -74,6 +136,28 @@ class OutboxRepository:
             )
             for row in rows
         ]
+
+    async def renew_claims(self, ids: Sequence[int], holder: str, until: datetime) -> int:
+        """`holder` still has these rows in hand: their claims last until `until` (a claim
+        another worker took meanwhile, after this one lapsed, stays theirs). How many."""
+        if not ids:
+            return 0
+        marks = ", ".join("?" * len(ids))
+        cursor = await self._db.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? "  # noqa: S608
+            f"AND status = 'pending' AND id IN ({marks})",
+            (to_db(until), holder, *ids),
+        )
+        return cursor.rowcount
+
+    async def release_claims(self, holder: str) -> int:
+        """`holder` is gone: the rows it claimed and did not finish are due again now."""
+        cursor = await self._db.execute(
+            "UPDATE outbox SET claimed_until = NULL WHERE claimed_by = ? AND status = 'pending' "
+            "AND claimed_until IS NOT NULL",
+            (holder,),
+        )
+        return cursor.rowcount
 
     async def mark_sent(self, ids: Sequence[int], attempts: Sequence[int], now: datetime) -> None:
         await self._db.executemany(
@@ -107,7 +191,8 @@ class OutboxRepository:
         """Back to pending, to be tried again from `not_before`."""
         await self._db.execute(
             "UPDATE outbox SET status = 'pending', not_before = ?, attempts = coalesce(?, "
-            "attempts), last_error = coalesce(?, last_error), done_at = NULL WHERE id = ?",
+            "attempts), last_error = coalesce(?, last_error), done_at = NULL, "
+            "claimed_until = NULL WHERE id = ?",
             (to_db(not_before), attempts, error, outbox_id),
         )
 
@@ -119,7 +204,8 @@ class OutboxRepository:
         cursor = await self._db.execute(
             "UPDATE outbox SET status = CASE WHEN attempts + 1 < ? THEN 'pending' ELSE 'failed' "
             "END, not_before = ?, attempts = attempts + 1, last_error = ?, done_at = CASE WHEN "
-            "attempts + 1 < ? THEN NULL ELSE ? END WHERE id = ? AND status = 'sent' "
+            "attempts + 1 < ? THEN NULL ELSE ? END, claimed_until = NULL "
+            "WHERE id = ? AND status = 'sent' "
             "RETURNING status",
             (max_tries, to_db(not_before), error, max_tries, to_db(not_before), outbox_id),
         )

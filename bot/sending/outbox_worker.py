@@ -30,11 +30,49 @@ HEARTBEAT_SECONDS = 5.0
 HEARTBEAT_STALE_SECONDS = 4 * HEARTBEAT_SECONDS
 STALE = timedelta(seconds=HEARTBEAT_STALE_SECONDS)
 HEARTBEAT_PREFIX = "outbox:"
+# Each worker's own row too ("sending:CHANNEL:WORKER", same table and lifetime): how many
+# workers deliver a channel, so that each paces at its share of the platform's limit.
+SENDING_PREFIX = "sending:"
+# A row a worker claims is its own until then; the claims of rows still in flight are
+# renewed with each heartbeat, so this only runs out when the worker died or lost the
+# database: then the rows are due again (sent again at most once more, if they went out).
+CLAIM = timedelta(seconds=HEARTBEAT_STALE_SECONDS)
+# A worker that finds others delivering its channels waits this long before it claims: by
+# then each of them has read the count again and slowed to its new share (they read it with
+# every heartbeat), so the account never gets more than the limit while one joins.
+JOIN_SECONDS = 2 * HEARTBEAT_SECONDS
 
 
 def heartbeat_names(channels: tuple[str, ...]) -> list[str]:
     """The heartbeat rows (leases table) of these channels' delivery."""
     return [HEARTBEAT_PREFIX + channel for channel in channels]
+
+
+def worker_name() -> str:
+    """This process's name in leases and claims: its host, its pid, and a random tag."""
+    return f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+
+
+def gone_here(holder: str) -> bool:
+    """Whether `holder` is a process of this host that no longer runs (a worker restarted
+    after a crash finds its former self's rows: no need to wait for them to run out). A pid
+    alive, or another host's process, is taken as alive."""
+    host, _, rest = holder.partition(" pid ")
+    pid = rest.split(" ", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
+
+
+def sending_prefix(channel: str) -> str:
+    """The start of the name of every worker's own row for this channel."""
+    return f"{SENDING_PREFIX}{channel}:"
 
 
 class OutboxWorker:
@@ -65,8 +103,12 @@ class OutboxWorker:
         # while the previous one was being written (group commit).
         self._sent: list[tuple[Sent, asyncio.Future[None]]] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._name = f"{socket.gethostname()} pid {os.getpid()} {uuid.uuid4().hex[:6]}"
+        self._name = worker_name()
         self._beat_at: datetime | None = None
+        self._claim_from: datetime | None = None  # None: the workers are not counted yet
+        self.workers: dict[str, int] = {}  # workers delivering each channel, this one too
+        self._chat_gaps = {channel: timedelta(seconds=sender.chat_gap)
+                           for channel, sender in self._senders.items()}  # fmt: skip
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; what is in flight then is finished first."""
@@ -94,6 +136,11 @@ class OutboxWorker:
             with contextlib.suppress(Exception):  # a stopped bot says so at once
                 async with self._database.transaction() as repos:
                     await repos.leases.release_all(heartbeat_names(channels), self._name)
+                    await repos.leases.release_all(self._own_names(channels), self._name)
+
+    def _own_names(self, channels: tuple[str, ...]) -> list[str]:
+        """This worker's own rows: one per channel it delivers."""
+        return [sending_prefix(channel) + self._name for channel in channels]
 
     async def _heartbeat(self, channels: tuple[str, ...]) -> None:
         """Every HEARTBEAT_SECONDS: "this process is delivering these channels"."""
@@ -103,9 +150,34 @@ class OutboxWorker:
         try:
             async with self._database.transaction() as repos:
                 await repos.leases.beat(heartbeat_names(channels), self._name, now, STALE)
+                await repos.leases.beat(self._own_names(channels), self._name, now, STALE)
+                await repos.outbox.renew_claims(list(self._in_flight), self._name, now + CLAIM)
+                workers = {}
+                for channel in channels:
+                    prefix = sending_prefix(channel)
+                    await repos.leases.forget_expired(prefix, now)
+                    for holder in await repos.leases.holders(prefix, now):
+                        if gone_here(holder):
+                            await repos.leases.release_holder(prefix, holder)
+                            await repos.outbox.release_claims(holder)
+                    workers[channel] = await repos.leases.live(prefix, now)
             self._beat_at = now
         except Exception:  # a busy database: the next turn of the loop tries again
             log.warning("outbox worker: heartbeat not written", exc_info=True)
+            return
+        self._share(workers, now)
+
+    def _share(self, workers: dict[str, int], now: datetime) -> None:
+        """Each channel's sender paces at its share of the platform's limit; on the first
+        count, a worker that joins others waits JOIN_SECONDS before it claims."""
+        for channel, count in workers.items():
+            if count != self.workers.get(channel):
+                log.info("outbox worker: %d worker(s) deliver %s", count, channel)
+            self._senders[channel].share(count)
+        self.workers = workers
+        if self._claim_from is None:
+            joining = any(count > 1 for count in workers.values())
+            self._claim_from = now + timedelta(seconds=JOIN_SECONDS) if joining else now
 
     async def _step(self, channels: tuple[str, ...]) -> int:
         """Start what is due; finish broadcasts that are done. Returns how many started."""
@@ -139,9 +211,15 @@ class OutboxWorker:
         # ends (at 1,000 messages/s that query was most of the database thread's work).
         if free <= 0 or (self._in_flight and free < self._refill_at):
             return 0
-        items = await self._database.reader().outbox.due(
-            self._clock.now(), channels=channels, limit=free, skip=self._in_flight
-        )
+        now = self._clock.now()
+        if self._claim_from is None or now < self._claim_from:
+            return 0  # the workers are not counted yet, or the others are slowing down
+        # A write: the rows become this worker's, so no other worker sends them too.
+        async with self._database.transaction() as repos:
+            items = await repos.outbox.claim(now, holder=self._name, until=now + CLAIM,
+                                             channels=channels, limit=free,
+                                             skip=self._in_flight,
+                                             chat_gap=self._chat_gaps)  # fmt: skip
         for item in items:
             task = asyncio.create_task(self._deliver(item), name=f"outbox-{item.id}")
             self._in_flight[item.id] = task

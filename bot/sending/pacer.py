@@ -132,12 +132,11 @@ class Gate:
         monotonic: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        # The most slots any window may hold (at least one, for very low rates), evenly
-        # spaced so that the window itself only binds after a catch-up.
-        self._window_cap = max(1, math.floor(rate * (1 - margin) * WINDOW_SECONDS))
-        self._interval = (WINDOW_SECONDS + WINDOW_GUARD_SECONDS) / self._window_cap
-        # Bulk waits until this much after a slot is due (never beyond what catch-up keeps).
-        self._bulk_lag = min(reply_reserve * self._interval, CATCH_UP_SECONDS / 2)
+        self._limit = rate  # the platform's, for all workers together
+        self._margin = margin
+        self._reply_reserve = reply_reserve
+        self._workers = 1
+        self._set_rate(rate)
         self._monotonic = monotonic
         self._sleep = sleep
         self._next = 0.0
@@ -152,6 +151,23 @@ class Gate:
     def rate(self) -> float:
         """The slots a second this gate hands out (under the platform's limit)."""
         return 1.0 / self._interval
+
+    def share(self, workers: int) -> None:
+        """`workers` processes send through this platform account (this one included): this
+        gate hands out its share of the limit, so that all of them together stay under it.
+        Slots already taken still count in the window, so a smaller share binds at once."""
+        workers = max(1, workers)
+        if workers != self._workers:
+            self._workers = workers
+            self._set_rate(self._limit / workers)
+
+    def _set_rate(self, rate: float) -> None:
+        # The most slots any window may hold (at least one, for very low rates), evenly
+        # spaced so that the window itself only binds after a catch-up.
+        self._window_cap = max(1, math.floor(rate * (1 - self._margin) * WINDOW_SECONDS))
+        self._interval = (WINDOW_SECONDS + WINDOW_GUARD_SECONDS) / self._window_cap
+        # Bulk waits until this much after a slot is due (never beyond what catch-up keeps).
+        self._bulk_lag = min(self._reply_reserve * self._interval, CATCH_UP_SECONDS / 2)
 
     async def slot(self, lane: Lane, chat: Hashable = None) -> Slot:
         """Wait for this lane's turn to send one message (to `chat`, for a reply); tell the
@@ -279,3 +295,8 @@ class Pacer:
     def pause_all(self, seconds: float) -> None:
         for gate in set(self._gates.values()):
             gate.pause_all(seconds)
+
+    def share(self, workers: int) -> None:
+        """`workers` processes send through this account: each gate paces at its share."""
+        for gate in set(self._gates.values()):
+            gate.share(workers)

@@ -98,6 +98,11 @@ class Sender:
         return self.transport.channel
 
     @property
+    def chat_gap(self) -> float:
+        """Seconds between two bulk messages to one chat."""
+        return self._policy.bulk_seconds_per_chat
+
+    @property
     def halted(self) -> bool:
         """Bulk sending is stopped (the platform restricted the account)."""
         return self._monotonic() < self._halted_until
@@ -148,6 +153,11 @@ class Sender:
     def pause_all(self, seconds: float) -> None:
         """Every lane waits `seconds` (the platform's throughput limit for the number)."""
         self._pacer.pause_all(seconds)
+
+    def share(self, workers: int) -> None:
+        """`workers` processes (this one included) send through this platform account: this
+        one paces at its share of the platform's limit."""
+        self._pacer.share(workers)
 
     def space(self, recipient: str, seconds: float) -> None:
         """The next bulk message to this person waits at least `seconds`."""

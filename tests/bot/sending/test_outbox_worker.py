@@ -3,15 +3,28 @@ rows skipped, failures recorded, and staff told when their broadcast ends."""
 
 import ast
 import asyncio
+import socket
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.sending.errors import Blocked, DeliveryError, Halted, Transient, TryLater
 from bot.sending.outbox_policy import MAX_TRIES, OutboxPolicy
-from bot.sending.outbox_worker import OutboxWorker
-from bot.sending.pacer import Gate, Pacer
+from bot.sending.outbox_worker import (
+    CLAIM,
+    HEARTBEAT_STALE_SECONDS,
+    JOIN_SECONDS,
+    STALE,
+    OutboxWorker,
+    gone_here,
+    sending_prefix,
+    worker_name,
+)
+from bot.sending.pacer import Gate, Lane, Pacer
 from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Reply
@@ -23,6 +36,7 @@ from storage.models import OutboxItem
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.timeline import Timeline
+from tests.fakes.wait import wait_for
 from tests.handlers.events.helpers import outbox_rows
 from tests.handlers.walk import answer_receipt, to_summary
 
@@ -184,15 +198,15 @@ async def test_a_database_error_while_looking_is_retried_not_fatal(
     await _residents(make_chat, ["ana", "beto"], subscribe=True)
     await _broadcast(database, clock)
     outbox = type(database.reader().outbox)
-    real_due = outbox.due
+    real_claim = outbox.claim
     failures = [RuntimeError("database is locked")]
 
-    async def flaky_due(self: Any, *args: Any, **kwargs: Any) -> list[OutboxItem]:
+    async def flaky_claim(self: Any, *args: Any, **kwargs: Any) -> list[OutboxItem]:
         if failures:
             raise failures.pop()
-        return await real_due(self, *args, **kwargs)
+        return await real_claim(self, *args, **kwargs)
 
-    monkeypatch.setattr(outbox, "due", flaky_due)
+    monkeypatch.setattr(outbox, "claim", flaky_claim)
     transport = Recorder()
     # After a failed look it tries again a poll later.
     await _drain(_worker(database, transport, clock, catalog, poll_seconds=0.05), database)
@@ -297,3 +311,88 @@ def test_the_worker_reads_time_only_from_its_clock_and_writes_no_domain_rows() -
         source = path.read_text()
         assert ".now(" not in source.replace("self._clock.now(", ""), path
         assert "NewOutbox" not in source, path  # "how it went" rows: handlers.outbound.broadcasts
+
+
+async def test_a_worker_joining_another_paces_at_half_and_waits_for_it_to_slow_down(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """Another worker is delivering the channel (its heartbeat row is live): this one paces at
+    half the platform's limit, claims nothing until the other has read the new count, and
+    takes the whole limit again once the other's heartbeat has run out."""
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    async with database.transaction() as repos:
+        await repos.leases.beat([sending_prefix("test") + "other"], "other", clock.now(), STALE)
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    gate = worker._senders["test"]._pacer._gates[Lane.BULK]
+    full = gate.rate
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        policy.wake()
+        await asyncio.wait_for(policy.until_caught_up(), 20)
+        assert worker.workers == {"test": 2}
+        assert gate.rate == pytest.approx(full / 2, rel=0.01)
+        assert transport.sent == {}  # the other is still at the whole limit for a moment
+        clock.advance(seconds=JOIN_SECONDS)
+        policy.wake()
+        await wait_for(lambda: sorted(transport.sent) == ["ana", "beto"], 20)
+        clock.advance(seconds=HEARTBEAT_STALE_SECONDS)  # the other stopped beating
+        policy.wake()
+        await wait_for(lambda: worker.workers == {"test": 1}, 20)
+        assert gate.rate == pytest.approx(full)
+    finally:
+        stop.set()
+        await task
+
+
+async def test_rows_in_the_hands_of_a_worker_that_died_are_sent_once_its_claim_lapses(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    now = clock.now()
+    async with database.transaction() as repos:  # claimed, then its worker was killed
+        taken = await repos.outbox.claim(now, holder="dead", until=now + CLAIM,
+                                         channels=("test",), limit=1)  # fmt: skip
+    [dead] = [item.recipient.user_key for item in taken]
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        policy.wake()
+        await asyncio.wait_for(policy.until_caught_up(), 20)
+        assert dead not in transport.sent and len(transport.sent) == 1  # the other one
+        clock.advance(seconds=CLAIM.total_seconds())
+        policy.wake()
+        await wait_for(lambda: dead in transport.sent, 20)
+    finally:
+        stop.set()
+        await task
+    assert all(len(messages) == 1 for messages in transport.sent.values())
+
+
+async def test_a_worker_restarted_after_a_crash_takes_over_its_former_selfs_rows_at_once(
+    make_chat: Callable[..., Chat], database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """One worker, killed and started again on the same host: its former self's heartbeat and
+    claims are those of a process that no longer runs, so it neither waits for them to run
+    out nor shares the pace with it."""
+    await _residents(make_chat, ["ana", "beto"], subscribe=True)
+    await _broadcast(database, clock)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await process.wait()  # a pid that no longer runs
+    former = f"{socket.gethostname()} pid {process.pid} 0a1b2c"
+    assert gone_here(former) and not gone_here(worker_name())
+    now = clock.now()
+    async with database.transaction() as repos:
+        await repos.leases.beat([sending_prefix("test") + former], former, now, STALE)
+        await repos.outbox.claim(now, holder=former, until=now + CLAIM, channels=("test",),
+                                 limit=1)  # fmt: skip
+    transport = Recorder()
+    worker, policy = _worker(database, transport, clock, catalog)
+    await _drain((worker, policy), database)
+    assert worker.workers == {"test": 1}
+    assert sorted(transport.sent) == ["ana", "beto"]

@@ -2,9 +2,12 @@
 before bulk and fairly across chats; bulk paused after a 429."""
 
 import asyncio
+import heapq
 import itertools
 import math
 import random
+from collections.abc import Coroutine
+from typing import Any
 
 from bot.sending.pacer import CATCH_UP_SECONDS, RATE_MARGIN, Gate, Lane, Pacer
 from tests.fakes.timeline import Timeline
@@ -267,3 +270,60 @@ async def test_a_busy_gate_far_from_its_cap_does_not_go_over_every_chat_and_slot
     assert windows < 100
     # ...and the window still counts every slot: none of its seconds held more than the cap.
     assert len(gate._taken) <= math.floor(1000 * (1 - RATE_MARGIN))
+
+
+class Together:
+    """Virtual time for several gates at once: each sleeper wakes at its own time, the
+    earliest first (Timeline adds up the sleeps of concurrent sleepers)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), next(self._order), future))
+        await future
+
+    async def run(self, *work: Coroutine[Any, Any, list[float]]) -> list[list[float]]:
+        tasks = [asyncio.create_task(w) for w in work]
+        while not all(task.done() for task in tasks):
+            for _ in range(10):  # let every woken coroutine run at this time
+                await asyncio.sleep(0)
+            if self._sleepers:
+                at, _, future = heapq.heappop(self._sleepers)
+                self.now = max(self.now, at)
+                future.set_result(None)
+        return [task.result() for task in tasks]
+
+
+async def _worker_slots(gate: Gate, count: int, t: Together) -> list[float]:
+    times: list[float] = []
+    for _ in range(count):
+        await gate.slot(Lane.BULK)
+        times.append(t.now)
+    return times
+
+
+async def test_workers_sharing_one_account_stay_under_its_limit_together() -> None:
+    """Three workers send bulk through one bot at once, each at its share: no second holds
+    more than the limit allows over all three; when one is gone, the two left take its share
+    and the account is used about as fully as before."""
+    t = Together()
+    gates = [Gate(LIMIT, monotonic=t.monotonic, sleep=t.sleep) for _ in range(3)]
+    for gate in gates:
+        gate.share(3)
+    runs = await t.run(*(_worker_slots(gate, 100, t) for gate in gates))
+    together = [at for run in runs for at in run]
+    assert _busiest_second(together) <= CAP
+    assert 300 / (max(together) - min(together)) >= 0.8 * LIMIT
+    for gate in gates[:2]:  # the third stopped: its heartbeat ran out
+        gate.share(2)
+    runs = await t.run(*(_worker_slots(gate, 150, t) for gate in gates[:2]))
+    together = [at for run in runs for at in run]
+    assert _busiest_second(together) <= CAP
+    assert 300 / (max(together) - min(together)) >= 0.85 * LIMIT  # its share is used again
