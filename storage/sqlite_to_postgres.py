@@ -22,8 +22,8 @@ import psycopg
 from psycopg import sql
 
 from storage import postgres
-from storage.database import without_password
 from storage.migrations import available_migrations, postgres_migrations
+from storage.postgres import without_password
 
 # Rows read from SQLite at a time (memory stays flat for a million ideas).
 BATCH = 5_000

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli.output import UsageError
 from bot.config import Settings
-from storage.database import is_postgres_url, without_password
+from storage.postgres import is_postgres_url, without_password
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
