@@ -65,6 +65,8 @@ base_url = "{api.base_url}"
 base_file_url = "{api.base_file_url}"
 poll_timeout_seconds = 1
 max_messages_per_second = {LIMIT}
+[web]
+port = 0
 [storage]
 database = "{url}"
 media_dir = "{folder / "media"}"
