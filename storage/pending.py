@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.sql import Db, Statement, fetch_all, write_returning_one
-from storage.timefmt import to_db
+from storage.timefmt import from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class PendingReplies:
     user_key: str
     chat: str
     replies: str  # JSON, read by handlers.engine.messages.load_replies
+    created_at: datetime | None = None  # when its turn committed them
 
 
 def done_all_statement(keys: Sequence[tuple[str, str]]) -> Statement:
@@ -104,9 +105,11 @@ class InboundQueueRepository:
         )
         return [QueuedBody(row["key"], row["body"], row["user_key"]) for row in rows]
 
-    async def left_behind(self, before: datetime) -> list[tuple[str, str]]:
+    async def left_behind(
+        self, before: datetime, replies_before: datetime
+    ) -> list[tuple[str, str]]:
         """Conversations (channel, user_key) with a message kept before `before` and not
-        handled yet, or replies committed before it and not sent: oldest first."""
+        handled yet, or replies committed before `replies_before` and not sent: oldest first."""
         rows = await fetch_all(
             self._db,
             "SELECT channel, user_key, min(at) AS since FROM ("
@@ -114,7 +117,7 @@ class InboundQueueRepository:
             "WHERE received_at < ? AND user_key IS NOT NULL "
             "UNION ALL SELECT channel, user_key, created_at AS at FROM pending_replies "
             "WHERE created_at < ?) AS late GROUP BY channel, user_key ORDER BY since",
-            (to_db(before), to_db(before)),
+            (to_db(before), to_db(replies_before)),
         )
         return [(str(row["channel"]), str(row["user_key"])) for row in rows]
 
@@ -147,12 +150,19 @@ class PendingReplyRepository:
         """One conversation's replies not sent yet, in the order they were committed."""
         rows = await fetch_all(
             self._db,
-            "SELECT id, channel, user_key, chat, replies FROM pending_replies "
+            "SELECT id, channel, user_key, chat, replies, created_at FROM pending_replies "
             "WHERE channel = ? AND user_key = ? ORDER BY id",
             (channel, user_key),
         )
         return [
-            PendingReplies(row["id"], row["channel"], row["user_key"], row["chat"], row["replies"])
+            PendingReplies(
+                row["id"],
+                row["channel"],
+                row["user_key"],
+                row["chat"],
+                row["replies"],
+                from_db(row["created_at"]),
+            )
             for row in rows
         ]
 

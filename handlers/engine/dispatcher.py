@@ -22,6 +22,7 @@ from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
 from handlers.engine.turn import Routes, Turn
 from storage.models import Resident
+from storage.pending import PendingReplies
 from storage.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,14 @@ Prepare = Callable[[], Awaitable[Inbound | None]]
 # With several workers, a message kept by one and not handled yet is taken over by whichever
 # holds its conversation's lock after this long with nobody holding it (Dispatcher.sweep).
 LEFT_BEHIND = timedelta(seconds=5)
+# Replies another worker committed are its to send while it lives: they are sent after the
+# database's lock is let go (a crowd waiting for its answers holds no connection), so the next
+# holder of the conversation waits for them, and sends them itself only once they are this old
+# (their worker died between its commit and its send; at most once more each).
+SENDING_TIME = timedelta(seconds=30)
+OWED_POLL_SECONDS = 0.05  # how often a worker looks whether another's replies went out
+# What is sent once the conversation's database lock is let go, in order.
+Later = list[Callable[[], Awaitable[None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,21 +229,40 @@ class Dispatcher:
         async with self._locks.hold((channel, user_key)):
             if not self._database.shared:
                 return await self._one(channel, kept, prepare, deliver)
-            async with self._database.conversation_lock(channel, user_key):
-                return await self._in_line(channel, user_key, (kept, prepare, deliver))
+            return bool(await self._locked(channel, user_key, (kept, prepare, deliver)))
+
+    async def _locked(
+        self, channel: str, user_key: str, own: tuple[str | None, Prepare, Deliver] | None,
+        *, wait: bool = True,
+    ) -> bool | None:  # fmt: skip
+        """The conversation's turns under the database's lock (the caller holds the process's
+        own), their replies sent once it is let go; None when `wait` is off and another worker
+        holds it."""
+        later: Later = []
+        async with self._database.conversation_lock(channel, user_key, wait=wait) as held:
+            if not held:
+                return None
+            outcome = await self._in_line(channel, user_key, own, later)
+        for send in later:
+            await send()
+        return outcome
 
     async def _in_line(
-        self, channel: str, user_key: str, own: tuple[str | None, Prepare, Deliver] | None
-    ) -> bool:
+        self, channel: str, user_key: str, own: tuple[str | None, Prepare, Deliver] | None,
+        later: Later,
+    ) -> bool:  # fmt: skip
         """Under the conversation's locks: replies a dead worker left unsent, then its messages
         not handled yet in the order they came (`own` among them, or after them when it was
-        not kept); whether `own` was handled here."""
-        await self._send_owed(channel, user_key)
+        not kept); whether `own` was handled here. Replies go to `later`, behind those another
+        live worker is sending."""
+        earlier = await self._send_owed(channel, user_key)
+        if earlier:
+            later.append(lambda: self._after(channel, user_key, earlier))
         kept = own[0] if own is not None else None
         outcome: bool | None = None
         for row in await self._database.reader().inbound_queue.of_conversation(channel, user_key):
             if own is not None and row.key == kept:
-                outcome = await self._one(channel, kept, own[1], own[2])
+                outcome = await self._one(channel, kept, own[1], own[2], later)
                 continue
             reopen = self._reopen.get(channel)
             arrival = reopen(row.body) if reopen is not None else None
@@ -242,16 +270,17 @@ class Dispatcher:
                 if reopen is not None:  # not a message (a channel not running keeps its rows)
                     await self._forget_kept(channel, row.key)
                 continue
-            await self._one(channel, row.key, arrival.prepare, arrival.deliver)
+            await self._one(channel, row.key, arrival.prepare, arrival.deliver, later)
         if own is not None and kept is None:
-            return await self._one(channel, None, own[1], own[2])
+            return await self._one(channel, None, own[1], own[2], later)
         if own is not None and outcome is None:
             log.info("message handled by another worker channel=%s", channel)
         return bool(outcome)
 
     async def _one(
-        self, channel: str, kept: str | None, prepare: Prepare, deliver: Deliver
-    ) -> bool:
+        self, channel: str, kept: str | None, prepare: Prepare, deliver: Deliver,
+        later: Later | None = None,
+    ) -> bool:  # fmt: skip
         """One message, read by its adapter, handled and answered (the caller holds the
         conversation's lock). On a shared database a kept row its turn did not take along
         (nothing to do, an outsider, a duplicate) goes now: the next holder must not redo it."""
@@ -260,7 +289,7 @@ class Dispatcher:
             inbound = await prepare()
             outcome = False
             if inbound is not None:
-                outcome = await self._handle_read(inbound, deliver, kept, committed)
+                outcome = await self._handle_read(inbound, deliver, kept, committed, later)
         except Exception:  # a message that fails is not retried by every next holder
             await self._forget_unless(channel, kept, committed)
             raise
@@ -269,13 +298,14 @@ class Dispatcher:
         return outcome
 
     async def _handle_read(
-        self, inbound: Inbound, deliver: Deliver, kept: str | None, committed: list[bool]
-    ) -> bool:
+        self, inbound: Inbound, deliver: Deliver, kept: str | None, committed: list[bool],
+        later: Later | None,
+    ) -> bool:  # fmt: skip
         """A message its adapter read, handled; its files let go of after."""
         dropped: list[str] = []
         self._in_flight.update(_brought(inbound))
         try:
-            return await self._process(inbound, deliver, dropped, kept, committed)
+            return await self._process(inbound, deliver, dropped, kept, committed, later)
         finally:
             for path in _brought(inbound):
                 self._in_flight[path] -= 1
@@ -300,10 +330,10 @@ class Dispatcher:
 
     async def _process(
         self, inbound: Inbound, deliver: Deliver, dropped: list[str],
-        kept: str | None = None, committed: list[bool] | None = None,
+        kept: str | None = None, committed: list[bool] | None = None, later: Later | None = None,
     ) -> bool:  # fmt: skip
-        """The turn (or an outsider's answer, or an apology), and its replies delivered; a kept
-        message's row goes with its turn (then `committed` gets True)."""
+        """The turn (or an outsider's answer, or an apology), and its replies delivered (now,
+        or by `later`); a kept message's row goes with its turn (then `committed` gets True)."""
         committed = [] if committed is None else committed
         if is_outsider(inbound, self._settings):
             # Not staff, in a group: nothing is stored about them, nothing is shown.
@@ -332,14 +362,21 @@ class Dispatcher:
                 log_id(inbound.external_id),
             )
             return False
+        if later is None:
+            await self._deliver(deliver, replies, owed)
+        else:
+            later.append(lambda: self._deliver(deliver, replies, owed))
+        return True
+
+    async def _deliver(self, deliver: Deliver, replies: list[Reply], owed: int | None) -> None:
+        """A turn's replies sent, and their row forgotten."""
         await deliver(replies)
         if owed is not None:
             self._sent.append(owed)
-            # On a shared database, before the conversation's lock is let go: its next holder,
-            # in another worker, would send them again. Alone, with the next turn's write.
+            # On a shared database at once: the conversation's next holder, in another worker,
+            # waits for the row to go. Alone, with the next turn's write.
             if self._database.shared or len(self._locks) <= 1:
                 await self.forget_sent()
-        return True
 
     async def forget_sent(self) -> None:
         """Delete the rows of replies sent and of webhook bodies handled since the last turn
@@ -393,20 +430,32 @@ class Dispatcher:
     async def _resend(self, channel: str, user_key: str) -> None:
         """A conversation's replies left unsent, sent under its locks (re-read there: on a
         shared database another worker may have sent them meanwhile)."""
-        async with (
-            self._locks.hold((channel, user_key)),
-            self._database.conversation_lock(channel, user_key),
-        ):
-            await self._send_owed(channel, user_key)
+        async with self._locks.hold((channel, user_key)):
+            if self._database.shared:
+                await self._locked(channel, user_key, None)
+            else:
+                await self._send_owed(channel, user_key)
         if not self._locks:
             await self.forget_sent()
 
-    async def _send_owed(self, channel: str, user_key: str) -> None:
-        """Send this conversation's replies left unsent (the caller holds its locks)."""
+    async def _send_owed(self, channel: str, user_key: str) -> list[int]:
+        """Send this conversation's replies left unsent (the caller holds its locks). On a
+        shared database only those old enough for their worker to be gone: the ids of the
+        others, still their worker's to send, are returned."""
         send = self._send_to.get(channel)
         if send is None:
-            return
+            return []
         rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
+        if not rows:
+            return []
+        now = self._clock.now()
+        theirs = [
+            row.id for row in rows if self._database.shared and _being_sent(row.created_at, now)
+        ]
+        await self._send_rows(channel, send, [row for row in rows if row.id not in theirs])
+        return theirs
+
+    async def _send_rows(self, channel: str, send: SendTo, rows: Sequence[PendingReplies]) -> None:
         for row in rows:
             try:
                 await send(row.chat, load_replies(row.replies))
@@ -414,8 +463,24 @@ class Dispatcher:
                 log.exception("replies left unsent could not be sent channel=%s", channel)
                 continue
             self._sent.append(row.id)
-        if rows and self._database.shared:  # before the lock is let go (see _process)
+        if rows and self._database.shared:  # the next holder waits for their rows to go
             await self.forget_sent()
+
+    async def _after(self, channel: str, user_key: str, earlier: list[int]) -> None:
+        """Wait until replies another worker committed before ours are sent (their rows gone),
+        sending those it left for SENDING_TIME (it died) ourselves; then ours may go."""
+        waiting = set(earlier)
+        while waiting:
+            rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
+            left = [row for row in rows if row.id in waiting]
+            now = self._clock.now()
+            gone = [row for row in left if not _being_sent(row.created_at, now)]
+            send = self._send_to.get(channel)
+            if gone and send is not None:
+                await self._send_rows(channel, send, gone)
+            waiting = {row.id for row in left} - {row.id for row in gone}
+            if waiting:
+                await asyncio.sleep(OWED_POLL_SECONDS)
 
     async def sweep(self) -> int:
         """On a shared database: take over the conversations whose messages or replies have
@@ -424,18 +489,17 @@ class Dispatcher:
         read. Returns how many conversations were taken over."""
         if not self._database.shared:
             return 0
-        before = self._clock.now() - LEFT_BEHIND
+        now = self._clock.now()
+        left = await self._database.reader().inbound_queue.left_behind(
+            now - LEFT_BEHIND, now - SENDING_TIME
+        )
         taken = 0
-        for channel, user_key in await self._database.reader().inbound_queue.left_behind(before):
+        for channel, user_key in left:
             if (channel, user_key) in self._locks or channel not in self._reopen:
                 continue  # being handled here; or a channel this worker does not run
-            async with (
-                self._locks.hold((channel, user_key)),
-                self._database.conversation_lock(channel, user_key, wait=False) as held,
-            ):
-                if held:  # else a live worker has it in hand
-                    taken += 1
-                    await self._in_line(channel, user_key, None)
+            async with self._locks.hold((channel, user_key)):
+                if await self._locked(channel, user_key, None, wait=False) is not None:
+                    taken += 1  # else a live worker has it in hand
         if taken:
             log.info("took over %d conversations left behind", taken)
         return taken
@@ -567,3 +631,8 @@ class Dispatcher:
             ]
         language = resident.language or self._settings.lab.default_language
         return [Reply(self._catalog.text(language, "error.internal"))]
+
+
+def _being_sent(created_at: datetime | None, now: datetime) -> bool:
+    """Replies committed this recently are still their worker's to send."""
+    return created_at is not None and now - created_at < SENDING_TIME

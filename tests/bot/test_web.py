@@ -4,7 +4,6 @@ worker would not bring the database back); /readyz answers 503 with a one-line r
 the database cannot be reached or its schema is not the one this Minga needs."""
 
 import asyncio
-import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from storage.database import PostgresDatabase, SqliteDatabase
 from storage.migrations import latest_version
 from tests.fakes.graph_api import free_port
 from tests.fakes.minga import Running, readiness, telegram_settings, until_listening, web_url
+from tests.fakes.sql import connect_sync
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.wait import wait_for
 
@@ -71,10 +71,14 @@ async def test_readyz_says_when_the_schema_is_not_this_minga_s(
     assert "schema version" in reason and "minga db upgrade" in reason
 
 
-def _set_version(path: Path, version: int) -> None:
-    """In a thread: the bot runs on this event loop, and may hold the write lock meanwhile."""
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        db.execute(f"PRAGMA user_version = {version}")
+def _set_version(target: Path | str, version: int) -> None:
+    """In a thread: the bot runs on this event loop, and may hold the write lock meanwhile.
+    Each database keeps its version its own way (SQLite's user_version, a table on PostgreSQL)."""
+    with connect_sync(target) as db:
+        if isinstance(target, Path):
+            db.execute(f"PRAGMA user_version = {version}")
+        else:
+            db.execute("UPDATE schema_version SET version = ?", (version,))
 
 
 async def test_a_worker_that_lost_the_polling_lease_stops_polling_and_resumes_when_it_is_back(
@@ -100,12 +104,12 @@ async def test_a_worker_that_lost_the_polling_lease_stops_polling_and_resumes_wh
     assert len(api.polls) > polls  # it polled again
 
 
-def _lease_taken_by_another(path: Path) -> None:
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
+def _lease_taken_by_another(target: Path | str) -> None:
+    with connect_sync(target) as db:
         db.execute("UPDATE leases SET holder = 'another worker', expires_at = '9999' "
                    "WHERE name = 'telegram-polling'")  # fmt: skip
 
 
-def _lease_free(path: Path) -> None:
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
+def _lease_free(target: Path | str) -> None:
+    with connect_sync(target) as db:
         db.execute("DELETE FROM leases WHERE name = 'telegram-polling'")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from handlers.engine.catalog import Catalog
-from handlers.engine.dispatcher import LEFT_BEHIND, Arrival
+from handlers.engine.dispatcher import LEFT_BEHIND, SENDING_TIME, Arrival
 from handlers.engine.messages import Inbound, Reply
 from handlers.engine.settings import FloodSettings, FlowSettings
 from handlers.flows import Dispatcher
@@ -190,6 +190,10 @@ async def test_replies_a_worker_committed_and_died_before_sending_are_sent_by_an
 
         assert await second.dispatcher.sweep() == 0  # not left long enough yet
         clock.advance(seconds=LEFT_BEHIND.total_seconds() + 1)
+        # Committed replies are their worker's to send for SENDING_TIME (it may be sending
+        # them behind a crowd's): only then does another take them over.
+        assert await second.dispatcher.sweep() == 0
+        clock.advance(seconds=SENDING_TIME.total_seconds())
         assert await second.dispatcher.sweep() == 1
         assert answered == [f"again:{PERSON}"]  # the committed turn's replies, not the turn
         await second.receive(_message(2), 2)
