@@ -165,6 +165,9 @@ class Dispatcher:
         # Rows of committed replies sent since, forgotten with the next turn's write (or on
         # their own when no other turn is under way): until then a crash sends them again.
         self._sent: list[int] = []
+        # Rows of replies this process committed and has not sent (a delivery that failed):
+        # its own to send again at once, never another live worker's (see SENDING_TIME).
+        self._own: set[int] = set()
         # Webhook bodies (channel, key) whose messages are all handled: forgotten the same way.
         self._handled: list[tuple[str, str]] = []
         self._resending: set[asyncio.Task[None]] = set()
@@ -362,6 +365,8 @@ class Dispatcher:
                 log_id(inbound.external_id),
             )
             return False
+        if owed is not None:
+            self._own.add(owed)
         if later is None:
             await self._deliver(deliver, replies, owed)
         else:
@@ -372,6 +377,7 @@ class Dispatcher:
         """A turn's replies sent, and their row forgotten."""
         await deliver(replies)
         if owed is not None:
+            self._own.discard(owed)
             self._sent.append(owed)
             # On a shared database at once: the conversation's next holder, in another worker,
             # waits for the row to go. Alone, with the next turn's write.
@@ -449,8 +455,11 @@ class Dispatcher:
         if not rows:
             return []
         now = self._clock.now()
+        shared = self._database.shared
         theirs = [
-            row.id for row in rows if self._database.shared and _being_sent(row.created_at, now)
+            row.id
+            for row in rows
+            if shared and row.id not in self._own and _being_sent(row.created_at, now)
         ]
         await self._send_rows(channel, send, [row for row in rows if row.id not in theirs])
         return theirs
@@ -462,6 +471,7 @@ class Dispatcher:
             except Exception:
                 log.exception("replies left unsent could not be sent channel=%s", channel)
                 continue
+            self._own.discard(row.id)
             self._sent.append(row.id)
         if rows and self._database.shared:  # the next holder waits for their rows to go
             await self.forget_sent()

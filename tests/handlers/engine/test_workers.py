@@ -23,6 +23,7 @@ from storage.pending import Kept
 from tests.fakes.clock import FakeClock
 from tests.fakes.postgres import created_database, drop_database
 from tests.fakes.sql import connect
+from tests.fakes.wait import wait_for
 
 CHANNEL = "test"
 PERSON = "5730012345"
@@ -243,3 +244,72 @@ async def test_a_kept_messages_row_goes_with_its_turn_and_stays_when_the_turn_di
     await worker.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, arrival.deliver,
                                             "u1")  # fmt: skip
     assert answered == ["u1"]
+
+
+async def test_replies_a_live_worker_is_sending_go_first_and_are_not_sent_twice(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The database's lock is let go once a turn is committed, before its replies are sent
+    (a crowd waiting for its answers holds no connection): the person's next message, on
+    another worker, is handled meanwhile, and its answer waits for the first one's, which
+    that worker does not send again."""
+    answered: list[str] = []
+    first, second = await _workers(shared, 2, catalog, clock, answered)
+    try:
+        sending, let_go = asyncio.Event(), asyncio.Event()
+        message = _message(1)
+        arrival = first.arrival(message)
+
+        async def slow(replies: Sequence[Reply]) -> None:  # paced behind a crowd's replies
+            sending.set()
+            await let_go.wait()
+            answered.append("u1")
+
+        async with first.database.transaction() as repos:
+            await repos.inbound_queue.put_all(
+                CHANNEL, [Kept(message["id"], json.dumps(message), PERSON, 1)], clock.now()
+            )
+        slow_one = asyncio.create_task(
+            first.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, slow, "u1")
+        )
+        await sending.wait()
+        await second.receive(_message(2), 2)
+
+        async def handled_meanwhile() -> bool:
+            sql = "SELECT count(*) FROM inbound_messages WHERE external_id = 'u2' AND 1 = ?"
+            async with connect(shared) as db:
+                rows = await db.execute_fetchall(sql, (1,))
+            return int(next(iter(rows))[0]) == 1
+
+        await wait_for(handled_meanwhile)  # its turn did not wait for the first one's sending
+        assert answered == []  # ...but its answer does
+        let_go.set()
+        await asyncio.gather(slow_one, *second.tasks)
+        assert answered == ["u1", "u2"]
+    finally:
+        for worker in (first, second):
+            await worker.database.close()
+
+
+async def test_replies_this_worker_failed_to_send_go_at_the_next_message_at_once(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """Replies this process committed and could not send are its own to send again before
+    the next answer, without the wait kept for another worker's (SENDING_TIME)."""
+    answered: list[str] = []
+    (worker,) = await _workers(shared, 1, catalog, clock, answered)
+    try:
+
+        async def fails(replies: Sequence[Reply]) -> None:
+            raise Died
+
+        arrival = worker.arrival(_message(1))
+        with pytest.raises(Died):
+            await worker.dispatcher.handle_prepared(CHANNEL, PERSON, arrival.prepare, fails)
+        await worker.receive(_message(2), 2)
+        # Bounded: replies taken for another worker's would wait for SENDING_TIME, which this
+        # test's clock never reaches.
+        await asyncio.wait_for(asyncio.gather(*worker.tasks), 10)
+        assert answered == [f"again:{PERSON}", "u2"]
+    finally:
+        await worker.database.close()
