@@ -20,12 +20,10 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
-from handlers.outbound.broadcasts import Audience, queue_broadcast
-from handlers.privacy.consent import Purpose, changes
+from bench.seeding import queue_announcement
 from storage.database import Database
 from tests.fakes.postgres import HOW_TO_GET, find_bindir, fresh_database, throwaway_postgres
 from tests.fakes.telegram_api import SENDING, TOKEN, FakeBotApi, SlidingWindow
@@ -80,24 +78,9 @@ level = "WARNING"
 
 async def _seed(url: str, recipients: int) -> int:
     """Residents who said yes to announcements, and a broadcast to them all, queued."""
-    database = await Database.open(url)
-    now = datetime.now(UTC)
-    try:
-        async with database.transaction() as repos:
-            for number in range(recipients):
-                resident = await repos.residents.get_or_create(
-                    "telegram", str(FIRST_CHAT + number), now
-                )
-                agreed = resident.model_copy(
-                    update=changes(Purpose.ANNOUNCEMENTS, True, POLICY, now)
-                )
-                await repos.residents.save_consents(agreed)
-            broadcast = await queue_broadcast(repos, text=BROADCAST, event_id=None,
-                                              audience=Audience("all"), created_by="bench",
-                                              reporter_id=None, now=now)  # fmt: skip
-        return broadcast.id
-    finally:
-        await database.close()
+    return await queue_announcement(
+        url, BROADCAST, policy=POLICY, first_chat=FIRST_CHAT, recipients=recipients, by="bench"
+    )
 
 
 async def _start(config: Path, log: Path) -> asyncio.subprocess.Process:

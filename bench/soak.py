@@ -26,15 +26,13 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
 import aiohttp
 
 from bench.residents import INTAKE, Action
-from handlers.outbound.broadcasts import Audience, queue_broadcast
-from handlers.privacy.consent import Purpose, changes
+from bench.seeding import queue_announcement
 from storage.database import Database
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
 
@@ -149,24 +147,14 @@ class WebhookBotApi(FakeBotApi):
 
 async def _seed(folder: Path, audience: int) -> int:
     """Residents who said yes to announcements, and a broadcast to them all, queued."""
-    database = await Database.open(folder / "minga.sqlite3")
-    now = datetime.now(UTC)
-    try:
-        async with database.transaction() as repos:
-            for number in range(audience):
-                resident = await repos.residents.get_or_create(
-                    "telegram", str(8_000_000 + number), now
-                )
-                agreed = resident.model_copy(
-                    update=changes(Purpose.ANNOUNCEMENTS, True, POLICY, now)
-                )
-                await repos.residents.save_consents(agreed)
-            broadcast = await queue_broadcast(repos, text=BROADCAST, event_id=None,
-                                              audience=Audience("all"), created_by="soak",
-                                              reporter_id=None, now=now)  # fmt: skip
-        return broadcast.id
-    finally:
-        await database.close()
+    return await queue_announcement(
+        folder / "minga.sqlite3",
+        BROADCAST,
+        policy=POLICY,
+        first_chat=8_000_000,
+        recipients=audience,
+        by="soak",
+    )
 
 
 def _marks(api: FakeBotApi, message: dict[str, Any]) -> set[str]:
