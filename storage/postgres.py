@@ -1,7 +1,7 @@
 """Minga's storage on PostgreSQL (psycopg 3, async, on a connection pool): the same repositories
 and the same SQL as on SQLite, through an adapter that speaks `storage.sql.Db`.
 
-The driver was chosen by measurement (bench/pg_driver_bench.py, docs/wip-issue19-postgres.md).
+The driver was chosen by measurement (bench/pg_driver_bench.py, docs/workers.md).
 Values are stored as on SQLite (ISO text times, 0/1 flags, JSON as text), so that repositories
 read and write the same Python values on both.
 """
