@@ -145,16 +145,17 @@ class StaffRepository:
         )
         return row is not None
 
-    async def telegram_user(self, username: str) -> int | None:
-        """The Telegram id of whoever last wrote to the bot as this @username."""
+    async def telegram_user(self, username: str) -> tuple[int, str] | None:
+        """The Telegram id of whoever last wrote to the bot as this @username (any case), and
+        the username as Telegram spells it."""
         row = await fetch_one(
             self._db,
-            "SELECT r.user_key FROM residents r LEFT JOIN conversations c "
+            "SELECT r.user_key, r.username FROM residents r LEFT JOIN conversations c "
             "ON c.resident_id = r.id WHERE r.channel = 'telegram' "
             "AND lower(r.username) = lower(?) "
             "ORDER BY COALESCE(c.updated_at, r.created_at) DESC LIMIT 1",
             (username.lstrip("@"),),
         )
-        if row is None or not str(row["user_key"]).lstrip("-").isdigit():
+        if row is None or not str(row["user_key"]).isdigit():
             return None
-        return int(row["user_key"])
+        return int(row["user_key"]), row["username"]

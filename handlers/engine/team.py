@@ -11,6 +11,7 @@ Every turn asks the team; it is read again at most every FRESH (so a change made
 process, `minga staff add` or another worker, is seen within FRESH), and at once after a change
 made in this process."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -85,14 +86,26 @@ class TeamCache:
         self._team: Team | None = None
         self._read_at: datetime | None = None
         self._changes = 0  # a read begun before a change is not kept after it
+        # The read under way: a crowd's messages arriving together wait for one read.
+        self._reading: asyncio.Task[Team] | None = None
 
     async def current(self) -> Team:
         now = self._clock.now()
         team, read_at = self._team, self._read_at
         if team is not None and read_at is not None and timedelta(0) <= now - read_at < self._fresh:
             return team
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._fetch(now))
+        # Shielded: one waiter cancelled (its message dropped) does not cancel the others' read.
+        return await asyncio.shield(self._reading)
+
+    async def _fetch(self, now: datetime) -> Team:
         changes = self._changes
-        team = await self._read()
+        try:
+            team = await self._read()
+        finally:
+            if self._reading is asyncio.current_task():  # not a newer read, begun after forget
+                self._reading = None
         if changes == self._changes:
             self._team, self._read_at = team, now
         return team
@@ -103,5 +116,6 @@ class TeamCache:
         return self._team
 
     def forget(self) -> None:
-        self._team = None
+        """A change made here has committed: the next message reads the team afresh."""
+        self._team, self._reading = None, None
         self._changes += 1

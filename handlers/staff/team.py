@@ -62,11 +62,10 @@ async def find_person(repos: Repositories, given: str) -> Who:
     match = _USERNAME.match(text)
     if match is None:
         return Who(None, None, "bad_who")
-    username = match.group(1)
-    telegram_id = await repos.staff.telegram_user(username)
-    if telegram_id is None:
-        return Who(None, username, "unknown_username")
-    return Who(telegram_id, username)
+    found = await repos.staff.telegram_user(match.group(1))
+    if found is None:
+        return Who(None, match.group(1), "unknown_username")
+    return Who(*found)
 
 
 def shown(telegram_id: int, username: str | None) -> str:
