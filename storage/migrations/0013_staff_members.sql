@@ -32,5 +32,5 @@ CREATE TABLE staff_link_codes (
 );
 
 -- The @username Telegram showed with their last message, so that staff can be added by it.
+-- Looked up only when staff are added (any case, as Telegram's are): no index.
 ALTER TABLE residents ADD COLUMN username TEXT;
-CREATE INDEX residents_by_username ON residents (lower(username)) WHERE username IS NOT NULL;

@@ -25,4 +25,3 @@ CREATE TABLE staff_link_codes (
 );
 
 ALTER TABLE residents ADD COLUMN username TEXT;
-CREATE INDEX residents_by_username ON residents (lower(username)) WHERE username IS NOT NULL;
