@@ -9,6 +9,7 @@ from babel.dates import format_time
 from bot.app import Runtime
 from bot.cli.output import UsageError, emit
 from bot.config import Settings
+from handlers.engine.team import staff_group
 from handlers.staff.team import create_code, find_person, shown
 from storage.staff import Role
 
@@ -104,8 +105,7 @@ async def _remove(args: argparse.Namespace, runtime: Runtime) -> None:
 async def _list(args: argparse.Namespace, runtime: Runtime) -> None:
     reader = runtime.database.reader()
     members = await reader.staff.members()
-    group = await reader.staff.group()
-    group = group if group is not None else runtime.settings.staff.group_chat_id
+    group = await staff_group(reader, runtime.settings.staff)
     document = {
         "staff": [{"id": m.telegram_id, "username": m.username, "role": m.role,
                    "added_by": m.added_by, "added_at": m.added_at} for m in members],
@@ -132,7 +132,7 @@ async def _link_group(args: argparse.Namespace, runtime: Runtime) -> None:
         f"Code: {code}  (works once, until {until} {runtime.settings.lab.timezone} time)\n"
         "In Telegram: add the bot to the team's group, then send there:\n"
         f"  /vincular {code}\n"
-        f"(or /link {code}). The bot answers in the group; the daily digest and alerts go "
-        "there from then on, without a restart."
+        f"(or /link {code}). The bot answers in the group; the daily digest and the\n"
+        "alerts go there from then on, without a restart."
     )
     emit(args, {"code": code, "expires_at": expires.isoformat()}, text)
