@@ -16,6 +16,7 @@ from bot.sending.sender import Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
 from handlers.engine.messages import Reply
+from handlers.engine.team import seed
 from handlers.flows import Dispatcher
 from handlers.outbound.compose import BroadcastCache, compose
 from handlers.staff.alerts import queue_channel_alert
@@ -48,6 +49,8 @@ class Runtime:
         private_dir(settings.storage.media_dir)  # residents' photos and voice notes
         async with database.transaction() as repos:  # consents count under this version
             await repos.residents.set_policy_version(settings.lab.privacy_policy_version)
+            # The config's staff ids get their rows (handlers/engine/team.py: the seed).
+            await seed(repos, settings.staff, clock.now())
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted.

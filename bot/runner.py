@@ -44,8 +44,7 @@ def telegram_channel(runtime: Runtime) -> TelegramChannel:
     settings = runtime.settings
     return TelegramChannel(
         settings.telegram, runtime.dispatcher, runtime.catalog, runtime.media_dir,
-        staff_ids=settings.staff.telegram_ids, staff_language=settings.lab.default_language,
-        group_chat_id=settings.staff.group_chat_id,
+        staff_language=settings.lab.default_language,
     )  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from handlers.engine.clock import Clock
 from handlers.engine.settings import FlowSettings
+from handlers.engine.team import staff_group
 from handlers.events.reminders import next_reminder_at, queue_due_reminders
 from handlers.privacy.retention import Pruned, prune
 from handlers.staff.digest import next_digest_at, queue_due_digest
@@ -100,9 +101,10 @@ class Scheduler:
                 self._on_queued()
             reader = self._database.reader()
             last = await reader.digests.last()
+            group = await staff_group(reader, self._settings.staff)  # linked meanwhile, maybe
             times = (
                 await next_reminder_at(reader, self._offsets, now),
-                next_digest_at(self._settings, now, last.day if last else None),
+                next_digest_at(self._settings, now, last.day if last else None, group),
             )
             self._plan(min((t for t in times if t is not None), default=None))
             return queued + int(digest)

@@ -66,6 +66,8 @@ class Resident(_Row):
     updates_version: str | None = None
     updates_off_at: datetime | None = None  # said no to news about their ideas, or withdrew it
     erased_at: datetime | None = None  # their personal data was erased
+    # The @username their platform showed with their last message (Telegram's), if any.
+    username: str | None = None
     created_at: datetime
 
 

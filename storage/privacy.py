@@ -219,7 +219,8 @@ class PrivacyRepository:
             "updates_off_at = CASE WHEN updates_at IS NOT NULL THEN ? ELSE updates_off_at END, "
             "announcements_at = NULL, announcements_version = NULL, "
             "announcements_off_at = CASE WHEN announcements_at IS NOT NULL THEN ? "
-            "ELSE announcements_off_at END, unreachable_at = NULL, erased_at = ? WHERE id = ?",
+            "ELSE announcements_off_at END, unreachable_at = NULL, username = NULL, erased_at = ? "
+            "WHERE id = ?",
             (stamp, stamp, stamp, stamp, resident_id),
         )
 

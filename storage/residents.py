@@ -21,6 +21,7 @@ TURN_COLUMNS: tuple[tuple[str, Callable[[Resident], str | None]], ...] = (
     ("updates_at", lambda r: to_db_optional(r.updates_at)),
     ("updates_version", lambda r: r.updates_version),
     ("updates_off_at", lambda r: to_db_optional(r.updates_off_at)),
+    ("username", lambda r: r.username),
 )
 
 # Someone who writes to the bot has not blocked it (or has unblocked it since): every turn
@@ -54,6 +55,7 @@ def resident_from_row(row: Row) -> Resident:
         updates_version=row["updates_version"],
         updates_off_at=from_db_optional(row["updates_off_at"]),
         erased_at=from_db_optional(row["erased_at"]),
+        username=row["username"],
         created_at=from_db(row["created_at"]),
     )
 

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import broadcast, calls, dbcopy, events, export, ideas, residents, run
+from bot.cli import broadcast, calls, dbcopy, events, export, ideas, residents, run, staff
 from bot.cli.output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.engine.catalog import CatalogError
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_parsers(commands, common)
     calls.add_parsers(commands, common)
     residents.add_parsers(commands, common)
+    staff.add_parsers(commands, common)
     return parser
 
 
@@ -77,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(calls.run(args, settings))
         elif args.command == "residents":
             asyncio.run(residents.run(args, settings))
+        elif args.command == "staff":
+            asyncio.run(staff.run(args, settings))
         elif args.command == "ideas":
             asyncio.run(ideas.run(args, settings))
         elif args.command in ("export", "publish"):

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from babel.dates import format_date
 
 from handlers.account import subscriptions
+from handlers.engine.group import LINK_COMMANDS
 from handlers.engine.matching import words
 from handlers.engine.replies import expected_choice
 from handlers.engine.sidetrip import come_back, detour, paused_at
@@ -60,6 +61,14 @@ COMMAND_ALIASES: dict[str, str] = {
     "digest": "digest",
     "estadisticas": "stats",
     "stats": "stats",
+    "equipo": "team",
+    "staff": "team",
+    "equipo_agregar": "team_add",
+    "staff_add": "team_add",
+    "equipo_quitar": "team_remove",
+    "staff_remove": "team_remove",
+    # Anyone with a code from `minga staff link-group`, in a group (handlers/engine/group.py).
+    **{name: "link_group" for name in LINK_COMMANDS},
 }
 
 # The names shown in each language's command menu, in the order shown.
@@ -98,10 +107,13 @@ COMMAND_MENU: dict[str, tuple[tuple[str, str], ...]] = {
 STAFF_MENU: dict[str, tuple[tuple[str, str], ...]] = {
     "es": (("ideas", "ideas"), ("idea", "idea"), ("resumen", "digest"), ("exportar", "export"),
            ("estadisticas", "stats"), ("convocatoria", "call"),
-           ("nuevo_evento", "new_event"), ("difundir", "broadcast")),
+           ("nuevo_evento", "new_event"), ("difundir", "broadcast"), ("equipo", "team"),
+           ("equipo_agregar", "team_add"), ("equipo_quitar", "team_remove"),
+           ("vincular", "link_group")),
     "en": (("ideas", "ideas"), ("idea", "idea"), ("digest", "digest"), ("export", "export"),
            ("stats", "stats"), ("call", "call"),
-           ("new_event", "new_event"), ("broadcast", "broadcast")),
+           ("new_event", "new_event"), ("broadcast", "broadcast"), ("staff", "team"),
+           ("staff_add", "team_add"), ("staff_remove", "team_remove"), ("link", "link_group")),
 }  # fmt: skip
 
 MY_IDEAS_SHOWN = 10

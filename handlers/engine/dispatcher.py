@@ -20,6 +20,7 @@ from handlers.engine.messages import Inbound, Reply, dump_replies, load_replies
 from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
+from handlers.engine.team import Team, TeamCache, read_team
 from handlers.engine.turn import Routes, Turn
 from storage.models import Resident
 from storage.pending import PendingReplies
@@ -155,6 +156,8 @@ class Dispatcher:
         self._catalog = catalog
         self._clock = clock
         self._routes = routes  # every flow's steps, buttons and commands (handlers/flows.py)
+        # Who is staff, and the staff group: read from the database, briefly cached.
+        self.team = TeamCache(lambda: read_team(database.reader(), settings.staff), clock)
         self._locks = KeyedLocks()
         self._flood = FloodGate(settings.flood.max_messages, settings.flood.window_seconds)
         # Told after a turn that wrote rows (it may have queued outbox messages).
@@ -338,7 +341,8 @@ class Dispatcher:
         """The turn (or an outsider's answer, or an apology), and its replies delivered (now,
         or by `later`); a kept message's row goes with its turn (then `committed` gets True)."""
         committed = [] if committed is None else committed
-        if is_outsider(inbound, self._settings):
+        team = await self.team.current()
+        if is_outsider(inbound, team):
             # Not staff, in a group: nothing is stored about them, nothing is shown.
             answer = outsider_answer(inbound, self._settings, self._catalog)
             if answer:
@@ -346,7 +350,7 @@ class Dispatcher:
             return True
         owed: int | None = None
         try:
-            outcome = await self._turn(inbound, dropped, kept)
+            outcome = await self._turn(inbound, dropped, kept, team)
             replies, owed = (None, None) if outcome is None else outcome
             if outcome is not None:
                 committed.append(True)
@@ -538,8 +542,9 @@ class Dispatcher:
             log.exception("could not let go of %d media files", len(paths))
 
     async def _turn(
-        self, inbound: Inbound, dropped: list[str], kept: str | None = None
-    ) -> tuple[list[Reply], int | None] | None:
+        self, inbound: Inbound, dropped: list[str], kept: str | None = None,
+        team: Team | None = None,
+    ) -> tuple[list[Reply], int | None] | None:  # fmt: skip
         """The turn's replies, and the row keeping them until they are sent; None for a
         message seen before."""
         # Read first, outside the write lock: under the conversation's lock nobody else
@@ -558,10 +563,15 @@ class Dispatcher:
                 ConversationState() if record is None else _load_state(record.step, record.draft)
             )
             turn = self._new_turn(inbound, resident, state, work.repos, now, first=record is None)
+            turn.team = team if team is not None else await self.team.current()
+            if inbound.username != resident.username:  # kept so staff can be added by it
+                turn.update_resident(username=inbound.username)
             before, held = state.step, held_by(state.draft)
             await self._routes.entry(turn, None if record is None else now - record.updated_at)
             remember_offered(turn)
             owed = await self._finish(work, inbound, turn, state, now, kept)
+        if turn.team_changed:  # committed: this process sees it from the next message on
+            self.team.forget()
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
         dropped += _let_go(held, state.draft, turn)

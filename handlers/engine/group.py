@@ -5,7 +5,12 @@ other talk in the group is not the bot's business."""
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Inbound, Reply
 from handlers.engine.settings import FlowSettings
+from handlers.engine.team import Team
 from handlers.engine.turn import Turn
+
+# /vincular CODE makes a group the staff's: whoever holds a code printed by `minga staff
+# link-group` may send it (the installer need not be staff), in a group not linked yet.
+LINK_COMMANDS = frozenset(("vincular", "link"))
 
 
 def in_group(turn: Turn) -> bool:
@@ -22,7 +27,8 @@ def outsider_answer(inbound: Inbound, settings: FlowSettings, catalog: Catalog) 
     return [Reply(catalog.text(language, "staff.only"))]
 
 
-def is_outsider(inbound: Inbound, settings: FlowSettings) -> bool:
-    return inbound.group is not None and not settings.staff.includes(
-        inbound.channel, inbound.user_key
-    )
+def is_outsider(inbound: Inbound, team: Team) -> bool:
+    """Not staff, in a group (a group's link code aside: the code is the permission)."""
+    if inbound.group is None or inbound.command in LINK_COMMANDS:
+        return False
+    return not team.includes(inbound.channel, inbound.user_key)

@@ -41,6 +41,8 @@ class Inbound:
     argument: str | None = None  # what followed a command ("/start ev12" -> "ev12")
     language_hint: str | None = None  # the platform's language code, e.g. "es-419"
     group: str | None = None  # said in a group chat (the staff's), not in a private chat
+    # The sender's @username (without "@") where the platform has one (Telegram), else None.
+    username: str | None = None
 
     @property
     def is_opening(self) -> bool:

@@ -176,10 +176,11 @@ _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
 class StaffSettings(_Section):
-    # Telegram user ids of the lab's team: they may use every staff command.
+    # Telegram user ids of the lab's team: the seed of the team kept in the database (who is
+    # staff is handlers/engine/team.py's to say; `minga staff` and /equipo change it).
     telegram_ids: tuple[int, ...] = ()
     # The team's Telegram group (a negative number): digests and alerts go there, and staff
-    # commands work there as in a private chat.
+    # commands work there as in a private chat. A group linked with /vincular takes its place.
     group_chat_id: int | None = None
     # When the daily digest goes to the group, in the lab's time zone ("HH:MM").
     digest_time: str = "08:00"
@@ -210,13 +211,6 @@ class StaffSettings(_Section):
     def digest_clock(self) -> tuple[int, int]:
         hours, minutes = self.digest_time.split(":")
         return int(hours), int(minutes)
-
-    def includes(self, channel: str, user_key: str) -> bool:
-        if channel == "telegram":
-            return user_key.isdigit() and int(user_key) in self.telegram_ids
-        if channel == "console":
-            return user_key in self.console_users
-        return False
 
 
 class FlowSettings(_Section):

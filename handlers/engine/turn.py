@@ -9,6 +9,7 @@ from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Choice, Inbound, Reply
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Step
+from handlers.engine.team import Team
 from storage.models import Resident
 from storage.repositories import Repositories
 
@@ -69,6 +70,10 @@ class Turn:
     routes: Routes
     first_contact: bool = False
     replies: list[Reply] = field(default_factory=list)
+    # The lab's team as it stands (handlers/engine/team.py); a turn that changes it says so,
+    # and the dispatcher reads it again once the turn has committed.
+    team: Team = field(default_factory=Team)
+    team_changed: bool = False
     # Media files (paths under the media folder) to delete once the turn has committed.
     released_media: list[str] = field(default_factory=list)
 

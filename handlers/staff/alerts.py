@@ -26,11 +26,12 @@ async def queue_channel_alert(
 ) -> None:
     """An alert to the staff group (with none configured, the log is all there is)."""
     log.error("staff alert: %s stopped bulk sending: %s", channel, reason)
-    if settings.staff.group_chat_id is None:
+    recipient = await group_recipient(repos, settings, now)
+    if recipient is None:
         return
     await repos.outbox.add(
         [NewOutbox(kind=OutboxKind.CHANNEL_ALERT, subject=f"{channel}:{to_db(now)}",
-                   recipient_id=await group_recipient(repos, settings, now),
+                   recipient_id=recipient,
                    payload=ChannelAlertPayload(channel=channel, reason=reason[:300],
                                                minutes=max(1, round(seconds / 60))),
                    not_before=now)],

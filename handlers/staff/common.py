@@ -12,7 +12,13 @@ QUIT = "quit"  # the value of a staff form's "Cancel" button: "call_title:quit"
 
 
 def is_staff(turn: Turn) -> bool:
-    return turn.settings.staff.includes(turn.inbound.channel, turn.inbound.user_key)
+    """The caller is on the lab's team as it stands now (handlers/engine/team.py)."""
+    return turn.team.includes(turn.inbound.channel, turn.inbound.user_key)
+
+
+def is_admin(turn: Turn) -> bool:
+    """The caller may manage the team (/equipo_agregar, /equipo_quitar)."""
+    return turn.team.is_admin(turn.inbound.channel, turn.inbound.user_key)
 
 
 def refuse(turn: Turn) -> bool:

@@ -14,6 +14,7 @@ from babel.dates import format_date, format_datetime
 from handlers.engine.buttons import button_id
 from handlers.engine.messages import Choice, Picture, Reply
 from handlers.engine.settings import FlowSettings
+from handlers.engine.team import staff_group
 from handlers.engine.textinput import short
 from handlers.events.cards import Voice
 from handlers.staff.chart import ideas_per_day_png
@@ -38,9 +39,12 @@ def due_at(settings: FlowSettings, day: date) -> datetime:
     return datetime.combine(day, time(hours, minutes), tzinfo=settings.lab.zone)
 
 
-def next_digest_at(settings: FlowSettings, now: datetime, last_day: str | None) -> datetime | None:
-    """When the scheduler should next look: today's time if today's digest is not done."""
-    if settings.staff.group_chat_id is None:
+def next_digest_at(
+    settings: FlowSettings, now: datetime, last_day: str | None, group: int | None
+) -> datetime | None:
+    """When the scheduler should next look: today's time if today's digest is not done (none
+    while there is no staff `group`)."""
+    if group is None:
         return None
     today = now.astimezone(settings.lab.zone).date()
     if last_day != today.isoformat():
@@ -48,16 +52,19 @@ def next_digest_at(settings: FlowSettings, now: datetime, last_day: str | None) 
     return due_at(settings, today + timedelta(days=1))
 
 
-async def group_recipient(repos: Repositories, settings: FlowSettings, now: datetime) -> int:
-    """The group as an outbox recipient (a row of its own, which no audience ever selects)."""
-    assert settings.staff.group_chat_id is not None
-    group = await repos.residents.get_or_create("telegram", str(settings.staff.group_chat_id), now)
+async def group_recipient(repos: Repositories, settings: FlowSettings, now: datetime) -> int | None:
+    """The staff group as it stands now, as an outbox recipient (a row of its own, which no
+    audience ever selects); None when there is no group."""
+    chat_id = await staff_group(repos, settings.staff)
+    if chat_id is None:
+        return None
+    group = await repos.residents.get_or_create("telegram", str(chat_id), now)
     return group.id
 
 
 async def queue_due_digest(repos: Repositories, settings: FlowSettings, now: datetime) -> bool:
     """Queue today's digest if its time has come and it was not queued (or skipped) yet."""
-    if settings.staff.group_chat_id is None:
+    if await staff_group(repos, settings.staff) is None:
         return False
     today = now.astimezone(settings.lab.zone).date()
     if now < due_at(settings, today) or await repos.digests.get(today.isoformat()) is not None:
@@ -68,13 +75,13 @@ async def queue_due_digest(repos: Repositories, settings: FlowSettings, now: dat
     outcome = "queued" if send else "empty"
     if not await repos.digests.record(today.isoformat(), since, now, count, outcome, now):
         return False
-    if send:
+    if send and (recipient := await group_recipient(repos, settings, now)) is not None:
         await repos.outbox.add(
             [
                 NewOutbox(
                     kind=OutboxKind.DIGEST,
                     subject=today.isoformat(),
-                    recipient_id=await group_recipient(repos, settings, now),
+                    recipient_id=recipient,
                     payload=DigestPayload(since=since, until=now),
                     not_before=now,
                 )
@@ -178,11 +185,13 @@ async def queue_alert(
     repos: Repositories, settings: FlowSettings, idea_id: int, reference: str, now: datetime
 ) -> None:
     """With alert_each_idea: the new idea goes to the group too (in the intake's transaction)."""
-    if not settings.staff.alert_each_idea or settings.staff.group_chat_id is None:
+    if not settings.staff.alert_each_idea:
+        return
+    recipient = await group_recipient(repos, settings, now)
+    if recipient is None:
         return
     await repos.outbox.add(
-        [NewOutbox(kind=OutboxKind.IDEA_ALERT, subject=reference,
-                   recipient_id=await group_recipient(repos, settings, now),
+        [NewOutbox(kind=OutboxKind.IDEA_ALERT, subject=reference, recipient_id=recipient,
                    payload=IdeaAlertPayload(idea_id=idea_id), not_before=now)],
         now,
     )  # fmt: skip

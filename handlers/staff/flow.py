@@ -1,11 +1,12 @@
 """The lab's team as one flow: the ideas (/ideas, /idea and the triage buttons and typed
-answers), /resumen and /estadisticas. Every entry checks the caller. /difundir is the
+answers), /resumen and /estadisticas, the team itself (/equipo, /vincular). Every entry checks
+the caller. /difundir is the
 outbound flow's, /exportar the exports flow's."""
 
 from handlers.engine.flow import Flow
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import voice
-from handlers.staff import buttons, digest, ideas_view, stats, triage_flow
+from handlers.staff import buttons, digest, ideas_view, stats, team, triage_flow
 from handlers.staff.common import staff_only
 from handlers.staff.ideas_view import STAFF
 
@@ -38,5 +39,10 @@ FLOW = Flow(
         "idea": staff_only(open_idea, takes_argument=True),
         "stats": staff_only(stats.show),
         "digest": staff_only(show_digest),
+        # The team itself: each checks the caller (admins manage; /vincular needs a code).
+        "team": staff_only(team.show_team),
+        "team_add": team.add_member,
+        "team_remove": team.remove_member,
+        "link_group": team.link_group,
     },
 )

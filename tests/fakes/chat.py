@@ -38,6 +38,7 @@ class Chat:
         user: str = "resident-1",
         channel: str = "test",
         group: str | None = None,
+        username: str | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.catalog = catalog
@@ -46,6 +47,7 @@ class Chat:
         self.user = user
         self.channel = channel
         self.group = group  # writes in this group chat, not in a private one
+        self.username = username  # their @username on the platform (Telegram's), if any
         self.replies: list[Reply] = []  # what the last message got back
         self.history: list[Reply] = []
 
@@ -60,6 +62,7 @@ class Chat:
             at=self.clock.now(),
             language_hint=self.language,
             group=self.group,
+            username=self.username,
             **said,
         )
 

@@ -56,13 +56,9 @@ class TelegramChannel:
         catalog: Catalog,
         media_dir: Path,
         *,
-        staff_ids: Sequence[int] = (),
         staff_language: str = "es",
-        group_chat_id: int | None = None,
     ) -> None:
         self._settings = settings
-        self._staff_ids = tuple(staff_ids)
-        self._group_chat_id = group_chat_id
         self._staff_language = staff_language
         self._dispatcher = dispatcher
         self._catalog = catalog
@@ -114,12 +110,15 @@ class TelegramChannel:
         return application
 
     async def _register_commands(self, application: MingaApplication) -> None:
+        """The menus, for the team as it stands at start (one added later sees the staff
+        commands in their menu after the next start; typed, they work at once)."""
+        team = await self._dispatcher.team.current()
         await register_commands(
             application.bot,
             self._catalog,
-            staff_ids=self._staff_ids,
+            staff_ids=team.telegram_ids,
             staff_language=self._staff_language,
-            group_chat_id=self._group_chat_id,
+            group_chat_id=team.group,
         )
 
     async def close_connections(self) -> None:
@@ -174,9 +173,10 @@ class TelegramChannel:
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
             return None  # bots are never residents; channels are not conversations
-        if chat.type != ChatType.PRIVATE and chat.id != self._group_chat_id:
-            # How an installer finds the staff group's id (README, "Staff and their group").
-            log.info("update from group chat=%s, which is not [staff] group_chat_id", chat.id)
+        team = self._dispatcher.team.last
+        if chat.type != ChatType.PRIVATE and (team is None or chat.id != team.group):
+            # `minga staff link-group` links a group without this; the id is still logged.
+            log.info("update from group chat=%s, which is not the staff group", chat.id)
 
         async def prepare() -> Inbound | None:
             if update.callback_query is not None:

@@ -34,7 +34,7 @@ async def to_inbound(update: Update, downloads: Downloads) -> Inbound | None:
     assert user is not None
     person = partial(
         Inbound, channel=CHANNEL, user_key=str(user.id), external_id=str(update.update_id),
-        language_hint=user.language_code,
+        language_hint=user.language_code, username=user.username,
     )  # fmt: skip
     query = update.callback_query
     if query is not None:

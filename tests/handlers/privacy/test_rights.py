@@ -103,6 +103,7 @@ def release_media(released: list[str]) -> Callable[[list[str]], None]:
 async def test_erase_keeps_the_ideas_anonymised_and_forgets_the_person(
     chat: Chat, database: Database, clock, released: list[str]
 ) -> None:
+    chat.username = "rosa_p"  # kept from her messages (so that staff can be added by it)
     reference = await _named_idea_with_photo(chat)
     event = await add_event(database, clock.now())
     await chat.send(choice=f"ev:{event.id}:yes")
@@ -124,7 +125,7 @@ async def test_erase_keeps_the_ideas_anonymised_and_forgets_the_person(
     assert released == ["test/calle.jpg"]
     erased = await database.reader().residents.get(before.id)
     assert erased.user_key == f"erased:{before.id}" and erased.erased_at is not None
-    assert erased.language is None and erased.updates_at is None
+    assert erased.language is None and erased.updates_at is None and erased.username is None
     assert await database.reader().residents.find("test", chat.user) is None
     rows = await outbox_rows(database)
     assert all(r["status"] != "pending" and r["payload"] == "{}"
