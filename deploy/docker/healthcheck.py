@@ -16,7 +16,7 @@ def main() -> int:
     port = os.environ.get("MINGA_WEB__PORT", "8080")
     url = f"http://127.0.0.1:{port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (fixed http URL)
+        with urllib.request.urlopen(url, timeout=5) as response:
             return 0 if response.status == 200 else 1
     except urllib.error.HTTPError as error:
         print(f"{url}: {error.code} {error.read(300).decode('utf-8', 'replace')}", file=sys.stderr)
