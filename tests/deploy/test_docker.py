@@ -18,7 +18,7 @@ DOCKER = ROOT / "deploy" / "docker"
 COMPOSE_FILES = ("compose.yml", "compose.postgres.yml")
 # The files a person makes beside the compose files before `up` (each file's header says so).
 MADE_BY_THE_INSTALLER = {"config.toml", "minga.env"}
-ENVIRONMENT = {"POSTGRES_PASSWORD": "secret", "MINGA_DOMAIN": "minga.example.org"}
+ENVIRONMENT = {"POSTGRES_PASSWORD": "secret", "PUBLIC_DOMAIN": "minga.example.org"}
 
 
 def compose(name: str) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def test_postgres_workers_are_migrated_once_before_they_start_and_balanced_by_ca
         assert _depends_on(service) == {"migrate": "service_completed_successfully"}
     # Caddy's default upstreams are the workers, on the port the image listens on.
     caddyfile = (DOCKER / "Caddyfile").read_text("utf-8")
-    [upstreams] = re.findall(r"reverse_proxy \{\$MINGA_UPSTREAMS:([^}]*)\}", caddyfile)
+    [upstreams] = re.findall(r"reverse_proxy \{\$CADDY_UPSTREAMS:([^}]*)\}", caddyfile)
     port = image_environment()["MINGA_WEB__PORT"]
     assert set(upstreams.split()) == {f"{worker}:{port}" for worker in workers}
     assert re.search(r"^\s*health_uri /readyz$", caddyfile, re.MULTILINE)
@@ -180,7 +180,7 @@ def test_docker_compose_accepts_the_files(name: str, tmp_path: Path) -> None:
 def test_caddy_validates_the_caddyfile(upstreams: str | None, tmp_path: Path) -> None:
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **ENVIRONMENT}
     if upstreams:
-        environment["MINGA_UPSTREAMS"] = upstreams
+        environment["CADDY_UPSTREAMS"] = upstreams
     result = subprocess.run(
         ["caddy", "adapt", "--config", str(DOCKER / "Caddyfile"), "--validate"],
         capture_output=True, text=True, timeout=60, env=environment,
