@@ -21,7 +21,10 @@ def _secrets_file() -> dict[str, str]:
     """Every variable minga.env.example names, the commented ones too, with a sample value."""
     example = (SYSTEMD / "minga.env.example").read_text("utf-8")
     found = re.findall(r"^#?(MINGA_\w+)='(.*)'", example, re.MULTILINE)
-    samples = {"MINGA_STORAGE__DATABASE": "postgresql://minga:secret@localhost/minga"}
+    samples = {
+        "MINGA_TELEGRAM__TOKEN": "123456789:" + "A" * 35,
+        "MINGA_STORAGE__DATABASE": "postgresql://minga:secret@localhost/minga",
+    }
     return {name: value or samples.get(name, "sample-secret") for name, value in found}
 
 
