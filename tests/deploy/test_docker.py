@@ -3,16 +3,21 @@ checked against what they point at (the Dockerfile, its health check, the volume
 services they wait for, Caddy's upstreams); `docker-compose config` and `caddy validate` check
 them too where those tools are installed."""
 
+import asyncio
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from tests.fakes.workers import ROOT
+from tests.fakes.graph_api import free_port
+from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.wait import wait_for
+from tests.fakes.workers import ROOT, Worker, telegram_environment
 
 DOCKER = ROOT / "deploy" / "docker"
 COMPOSE_FILES = ("compose.yml", "compose.postgres.yml")
@@ -189,3 +194,63 @@ def test_caddy_validates_the_caddyfile(upstreams: str | None, tmp_path: Path) ->
     dials = re.findall(r'"dial":"([^"]+)"', result.stdout)
     expected = upstreams.split() if upstreams else ["minga-1:8080", "minga-2:8080"]
     assert dials == expected
+
+
+@pytest.mark.skipif(not shutil.which("caddy"), reason="no caddy here")
+async def test_caddy_sends_traffic_only_to_a_worker_that_is_ready(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """The Caddyfile run for real on loopback: a ready worker, and one that answers every
+    request 503 "not ready" (its database down). Caddy's health checks leave that one out:
+    no request reaches it but the checks; /metrics is never forwarded."""
+    live, front = free_port(), free_port()
+    seen: list[str] = []  # the request lines the worker that is not ready received
+
+    async def not_ready(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head.split(b"\r\n")[0].decode())
+        body = b"not ready: database unreachable (stub)\n"
+        writer.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (len(body), body))  # fmt: skip
+        await writer.drain()
+        writer.close()
+
+    stub = await asyncio.start_server(not_ready, "127.0.0.1", 0)
+    dead = stub.sockets[0].getsockname()[1]
+    environment = telegram_environment(api, tmp_path, MINGA_WEB__PORT=str(live))
+    worker = await Worker(environment, tmp_path, tmp_path / "minga.log").start()
+    # The same file with Caddy's admin endpoint off, so that it needs no port of its own.
+    caddyfile = tmp_path / "Caddyfile"
+    caddyfile.write_text("{\n\tadmin off\n}\n" + (DOCKER / "Caddyfile").read_text("utf-8"))
+    caddy_environment = {
+        "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path), "PUBLIC_DOMAIN": f"http://127.0.0.1:{front}",
+        "CADDY_UPSTREAMS": f"127.0.0.1:{live} 127.0.0.1:{dead}",
+    }  # fmt: skip
+    with (tmp_path / "caddy.log").open("wb") as log:
+        caddy = await asyncio.create_subprocess_exec(
+            "caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile",
+            env=caddy_environment, stdout=log, stderr=log,
+        )  # fmt: skip
+    try:
+        await worker.ready()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{front}", timeout=10) as client:
+
+            async def through_caddy() -> bool:
+                try:
+                    return (await client.get("/readyz")).status_code == 200
+                except httpx.TransportError:
+                    return False  # Caddy not listening yet
+
+            await wait_for(through_caddy, 30, every=0.1)
+            await wait_for(lambda: bool(seen), 30)  # Caddy has checked the other one
+            answers = [await client.get("/readyz") for _ in range(6)]
+            assert [a.text for a in answers] == ["ready\n"] * 6
+            assert (await client.get("/healthz")).json()["ok"]
+            assert (await client.get("/metrics")).status_code == 404
+        assert set(seen) == {"GET /readyz HTTP/1.1"}  # the health checks, nothing else
+    finally:
+        caddy.terminate()
+        await caddy.wait()
+        stub.close()
+        assert await worker.stop() == 0
