@@ -16,7 +16,7 @@ import pytest
 
 from tests.fakes.graph_api import free_port
 from tests.fakes.telegram_api import TOKEN, FakeBotApi
-from tests.fakes.workers import ROOT, Worker
+from tests.fakes.workers import ROOT, Worker, minga
 
 SYSTEMD = ROOT / "deploy" / "systemd"
 UNITS = ("minga.service", "minga@.service")
@@ -92,12 +92,15 @@ def test_the_template_gives_each_worker_its_port_and_never_migrates_at_start() -
     assert "MINGA_STORAGE__UPGRADE_AT_START=false" in environment
 
 
-def _unit_environment(folder: Path, api: FakeBotApi, config: Path) -> dict[str, str]:
-    """What systemd gives `minga run`: the unit's Environment= lines and the secrets file
-    (the example's, its token pointed at the fake Bot API), nothing of this test's MINGA_*."""
+def _unit_environment(
+    api: FakeBotApi, config: Path, name: str = "minga.service", instance: str = ""
+) -> dict[str, str]:
+    """What systemd gives `minga run`: the unit's Environment= lines (%i: the instance) and
+    the secrets file (the example's, its token pointed at the fake Bot API), nothing of this
+    test's MINGA_*."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
-    for line in values("minga.service", "Service", "Environment"):
-        key, _, value = line.partition("=")
+    for line in values(name, "Service", "Environment"):
+        key, _, value = line.replace("%i", instance).partition("=")
         environment[key] = value
     environment.update(environment_file(SYSTEMD / "minga.env.example"))
     environment.update(
@@ -105,9 +108,9 @@ def _unit_environment(folder: Path, api: FakeBotApi, config: Path) -> dict[str, 
         MINGA_TELEGRAM__TOKEN=TOKEN,
         MINGA_TELEGRAM__BASE_URL=api.base_url,
         MINGA_TELEGRAM__BASE_FILE_URL=api.base_file_url,
-        MINGA_WEB__PORT=str(free_port()),
         PYTHONPATH=str(ROOT),
     )
+    environment.setdefault("MINGA_WEB__PORT", str(free_port()))  # the template sets its own
     return environment
 
 
@@ -121,7 +124,7 @@ async def test_minga_runs_in_the_units_environment_with_the_example_config(
     shutil.copy(ROOT / "config.example.toml", config)
     state = tmp_path / "var-lib-minga"  # WorkingDirectory= (StateDirectory=minga)
     state.mkdir(mode=0o700)
-    environment = _unit_environment(tmp_path, api, config)
+    environment = _unit_environment(api, config)
     worker = await Worker(environment, state, tmp_path / "minga.log").start()
     healthcheck = [sys.executable, str(ROOT / "deploy" / "docker" / "healthcheck.py")]
     try:
@@ -162,3 +165,31 @@ def test_the_admin_wrapper_runs_commands_as_the_service_does(tmp_path: Path) -> 
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
     assert stat.S_IMODE((home / "data" / "minga.sqlite3").stat().st_mode) == 0o600
+
+
+async def test_two_template_workers_share_one_database_after_minga_db_upgrade(
+    api: FakeBotApi, tmp_path: Path, database_target: str | Path
+) -> None:
+    """minga@.service twice (PostgreSQL under `make test-postgres`): `minga db upgrade` once,
+    then each instance listens on the port its name gives and is ready on the one database."""
+    config = tmp_path / "config.toml"
+    shutil.copy(ROOT / "config.example.toml", config)
+    ports = [str(free_port()), str(free_port())]
+    workers = []
+    for port in ports:
+        environment = _unit_environment(api, config, "minga@.service", port)
+        assert environment["MINGA_WEB__PORT"] == port
+        environment["MINGA_STORAGE__DATABASE"] = str(database_target)
+        workers.append(Worker(environment, tmp_path, tmp_path / f"minga@{port}.log"))
+    upgraded = await minga("db", "upgrade", environment=workers[0].environment, cwd=tmp_path)
+    assert upgraded == (0, "")
+    for worker in workers:
+        await worker.start()
+    try:
+        for worker in workers:
+            await worker.ready()
+            health = await worker.get("/healthz")
+            assert health is not None and health.json()["ok"]
+    finally:
+        for worker in workers:
+            assert await worker.stop() == 0
