@@ -1,6 +1,6 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
-Names: throughput, latency, memory, storage, startup, broadcast, paid, replies, reminders,
+Names: throughput, latency, memory, rss, storage, startup, broadcast, paid, replies, reminders,
 staff, whatsapp.
 Results go to bench/results/.
 """
@@ -30,6 +30,9 @@ TARGETS = {
     "reminder_p99_s": 2.0,  # beyond what the pace itself requires
     "digest_s": 1.0,  # the daily digest end to end with 1,000,000 ideas
     "export_rss_mb": 200.0,  # peak memory of a full CSV or XLSX export
+    # Peak RSS (VmHWM) of `minga run` through the intake benchmark: a quarter of a 1 GB
+    # machine, leaving the rest to the system, a reverse proxy and `minga` commands.
+    "peak_rss_mib": 256.0,
 }
 
 
@@ -111,6 +114,26 @@ def memory(conversations: int) -> None:
         [[idle["bot_rss_kib"], busy["bot_rss_kib"], round(per, 2),
           _mark(per <= TARGETS["kib_per_conversation"])]],
         {"idle": idle, "busy": busy},
+    )  # fmt: skip
+
+
+def rss(residents: list[int]) -> None:
+    """Peak RSS (VmHWM) of `minga run` idle (started, one reply) and after the throughput
+    benchmark's intake (every resident completes it at once): does it fit a 1 GB machine?"""
+    idle = run_bot("minga", residents=1, steps=1)
+    runs = {count: run_bot("minga", residents=count, steps=len(INTAKE)) for count in residents}
+    rows = [["idle (started, one reply)", 1, "-", round(idle["bot_rss_kib"] / 1024, 1),
+             round(idle["bot_peak_rss_kib"] / 1024, 1), "-"]]  # fmt: skip
+    for count, run in runs.items():
+        peak = run["bot_peak_rss_kib"] / 1024
+        rows.append([f"intake, {count:,} residents at once", count, run["updates"],
+                     round(run["bot_rss_kib"] / 1024, 1), round(peak, 1),
+                     _mark(peak <= TARGETS["peak_rss_mib"])])  # fmt: skip
+    save(
+        "rss",
+        "Peak memory (VmHWM) of `minga run`, idle and through the intake benchmark (SQLite)",
+        ["case", "residents", "updates", "RSS at the end MiB", "peak RSS MiB", "<= 256 MiB"],
+        rows, {"idle": idle, "intake": {str(k): v for k, v in runs.items()}},
     )  # fmt: skip
 
 
@@ -262,7 +285,7 @@ def reminders(count: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
-                        "memory", "throughput", "broadcast", "paid", "replies", "launch",
+                        "memory", "rss", "throughput", "broadcast", "paid", "replies", "launch",
                         "reminders", "staff", "whatsapp"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
@@ -289,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             latency(args.rate, args.paced_residents)
         elif name == "memory":
             memory(args.conversations)
+        elif name == "rss":
+            rss(args.residents)
         elif name == "storage":
             storage(args.ideas)
         elif name == "startup":

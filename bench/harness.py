@@ -44,12 +44,13 @@ def _wait_for_port(port: int, deadline: float) -> None:
     raise RuntimeError("the fake Bot API server did not start")
 
 
-def rss_kib(pid: int) -> int:
-    """Resident set size of a process, from /proc (Linux)."""
+def rss_kib(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of a process now (VmRSS), or its peak so far (VmHWM), from /proc
+    (Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")
+    raise RuntimeError(f"no {field} for {pid}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -129,6 +130,7 @@ def run_bot(bot: str, *, residents: int, steps: int, rate: float | None = None) 
                     time.sleep(0.05)
                 results = json.loads(out.read_text())
                 results["bot_rss_kib"] = rss_kib(bot_process.pid)
+                results["bot_peak_rss_kib"] = rss_kib(bot_process.pid, "VmHWM")
                 results["bot_cpu_seconds"] = cpu_seconds(bot_process.pid)
                 results["startup_seconds"] = results["first_reply_at"] - spawned_at
         finally:
