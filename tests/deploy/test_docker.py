@@ -163,7 +163,10 @@ def _installer_folder(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed: apt-get install docker-compose")
+@pytest.mark.skipif(
+    not shutil.which("docker-compose"),
+    reason="docker-compose is not installed: apt-get install docker-compose",
+)
 @pytest.mark.parametrize("name", COMPOSE_FILES)
 def test_docker_compose_accepts_the_files(name: str, tmp_path: Path) -> None:
     folder = _installer_folder(tmp_path)
@@ -178,7 +181,9 @@ def test_docker_compose_accepts_the_files(name: str, tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (0, "")
 
 
-@pytest.mark.skipif(not shutil.which("caddy"), reason="caddy is not installed: apt-get install caddy")
+@pytest.mark.skipif(
+    not shutil.which("caddy"), reason="caddy is not installed: apt-get install caddy"
+)
 @pytest.mark.parametrize(
     "upstreams", [None, "127.0.0.1:8081 127.0.0.1:8082"], ids=["compose", "systemd"]
 )
@@ -196,7 +201,9 @@ def test_caddy_validates_the_caddyfile(upstreams: str | None, tmp_path: Path) ->
     assert dials == expected
 
 
-@pytest.mark.skipif(not shutil.which("caddy"), reason="caddy is not installed: apt-get install caddy")
+@pytest.mark.skipif(
+    not shutil.which("caddy"), reason="caddy is not installed: apt-get install caddy"
+)
 async def test_caddy_sends_traffic_only_to_a_worker_that_is_ready(
     api: FakeBotApi, tmp_path: Path
 ) -> None:

@@ -53,7 +53,10 @@ def environment_file(path: Path) -> dict[str, str]:
     return pairs
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed: apt-get install systemd")
+@pytest.mark.skipif(
+    not shutil.which("systemd-analyze"),
+    reason="systemd-analyze is not installed: apt-get install systemd",
+)
 @pytest.mark.parametrize("name", UNITS)
 def test_the_units_pass_systemd_analyze_verify(name: str, tmp_path: Path) -> None:
     # verify checks that ExecStart exists: this test's own `minga` stands in for /opt/minga's.
