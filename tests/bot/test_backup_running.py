@@ -123,23 +123,24 @@ async def test_a_backup_taken_mid_broadcast_and_mid_intake_restores_and_the_bot_
         broadcast_id = await _queue(first.storage.database)
         await wait_for(lambda: sum(_delivered(api).values()) >= 60, 60)
         # `minga db backup` while the broadcast is being sent (main() runs its own loop).
+        config = _config(first, tmp_path / "a.toml")
         done = await asyncio.to_thread(
-            main, ["db", "backup", str(archive), "--config", str(_config(first, tmp_path / "a.toml"))]
-        )  # fmt: skip
+            main, ["db", "backup", str(archive), "--config", str(config)]
+        )
         assert done == 0
     before = _delivered(api)
 
     second = telegram_settings(api, tmp_path / "b", telegram=bot)
     config = _config(second, tmp_path / "b.toml")
-    assert await asyncio.to_thread(main, ["db", "restore", str(archive), "--config", str(config)]) == 0
+    assert (
+        await asyncio.to_thread(main, ["db", "restore", str(archive), "--config", str(config)]) == 0
+    )
     in_backup = await _statuses(second.storage.database, broadcast_id)
     sent = {chat for chat, status in in_backup.items() if status == "sent"}
     assert 0 < len(sent) < RECIPIENTS  # taken mid-broadcast
     async with Running(second, clock=Later()):
         await _the_rest_of_the_intake(api)
-        await wait_for(
-            lambda: _all_sent(second.storage.database, broadcast_id), 60
-        )
+        await wait_for(lambda: _all_sent(second.storage.database, broadcast_id), 60)
     again = _delivered(api) - before
     assert not set(again) & sent  # nobody the backup recorded as sent got it twice
     unsent = {chat for chat, status in in_backup.items() if status == "pending"}
