@@ -138,7 +138,11 @@ async def _still_empty(database: str | Path) -> None:
     if is_postgres_url(database):
         assert (await _counts(database))["residents"] == 0
     else:
-        assert not Path(database).exists()
+        assert _no_file(Path(database))
+
+
+def _no_file(path: Path) -> bool:
+    return not path.exists()
 
 
 async def _add_resident(database: str | Path) -> None:
