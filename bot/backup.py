@@ -145,7 +145,8 @@ def take_backup(
     appears only when complete (written as DEST.partial, then renamed), owner-only."""
     if dest.exists():
         raise BackupRefused(f"{dest} already exists: give another name or folder")
-    private_dir(dest.parent)
+    if not dest.parent.exists():  # made owner-only; an existing folder is left as it is
+        private_dir(dest.parent)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".minga-backup-") as work:
         if is_postgres_url(database):
             manifest, dumped = _postgres_snapshot(str(database), Path(work), now)

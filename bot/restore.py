@@ -51,7 +51,8 @@ def restore_backup(
         raise BackupRefused(f"{archive}: no such file")
     postgres = is_postgres_url(database)
     beside = media_dir.parent if postgres else Path(database).parent
-    private_dir(beside)
+    if not beside.exists():
+        private_dir(beside)
     held = _held(database, media_dir)
     if held and not force:
         raise BackupRefused(
@@ -269,8 +270,12 @@ def _install_postgres(dump: Path, url: str, manifest: Manifest) -> None:
             "pg_restore is not installed (needed to restore PostgreSQL): apt-get install "
             f"postgresql-client, then again; {UNCHANGED}"
         )
-    run_program(program, ["--clean", "--if-exists", "--no-owner", "--no-privileges",
-                   "--single-transaction", "--exit-on-error", str(dump)], url)  # fmt: skip
+    arguments = ["--clean", "--if-exists", "--no-owner", "--no-privileges",
+                 "--single-transaction", "--exit-on-error", str(dump)]  # fmt: skip
+    try:
+        run_program(program, arguments, url)
+    except BackupRefused as error:  # one transaction: rolled back as a whole
+        raise BackupRefused(f"{error}; {UNCHANGED}") from None
     with psycopg.connect(url, autocommit=True, prepare_threshold=None) as connection:
         counts, _ = postgres_counts(connection)
     _check_counts(counts, manifest, "the restore is incomplete: restore again with --force")
@@ -280,7 +285,8 @@ def _install_media(unpacked: Path, media_dir: Path) -> None:
     """The archive's media folder in place of the configured one (emptied first)."""
     if media_dir.exists():
         shutil.rmtree(media_dir)
-    private_dir(media_dir.parent)
+    if not media_dir.parent.exists():
+        private_dir(media_dir.parent)
     if unpacked.is_dir():
         shutil.move(unpacked, media_dir)
         for folder in (media_dir, *(p for p in media_dir.rglob("*") if p.is_dir())):

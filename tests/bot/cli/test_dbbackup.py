@@ -293,3 +293,18 @@ def test_the_archive_is_a_plain_tar_gz(tmp_path: Path) -> None:
     with gzip.open(tmp_path / "b.tar.gz") as raw, tarfile.open(fileobj=raw) as tar:
         names = tar.getnames()
     assert names[-1] == "manifest.json" and "database/minga.sqlite3" in names
+
+
+def test_a_backup_into_an_existing_folder_leaves_the_folder_s_mode(tmp_path: Path) -> None:
+    """The operator's own folder (their home, a USB disk) is not made owner-only; a folder the
+    backup makes is."""
+    config = _config(tmp_path, tmp_path / "minga.sqlite3")
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+    assert main(["db", "backup", str(shared), "--config", str(config)]) == 0
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o755
+    made = tmp_path / "new" / "b.tar.gz"
+    assert main(["db", "backup", str(made), "--config", str(config)]) == 0
+    assert stat.S_IMODE(made.parent.stat().st_mode) == 0o700
