@@ -294,10 +294,8 @@ class BackupSettings(_Section):
     @property
     def clock(self) -> tuple[int, int] | None:
         """The daily backup's hour and minute, or None when there is none."""
-        if self.time is None:
-            return None
-        hours, minutes = self.time.split(":")
-        return int(hours), int(minutes)
+        match = _HH_MM.match(self.time or "")
+        return (int(match[1]), int(match[2])) if match else None
 
 
 _SEQUENCES = (list, tuple, set, frozenset)
