@@ -60,7 +60,8 @@ class BackupRefused(Exception):
 class Progress(Protocol):
     """Told how far a backup or restore is, in bytes, for a progress bar."""
 
-    def begin(self, what: str, total: int) -> None: ...
+    def begin(self, what: str, total: int | None) -> None:
+        """A phase begins: `total` bytes to go, or None when it cannot say (a pulsing bar)."""
 
     def advance(self, done: int) -> None: ...
 
@@ -148,6 +149,8 @@ def take_backup(
     if not dest.parent.exists():  # made owner-only; an existing folder is left as it is
         private_dir(dest.parent)
     with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".minga-backup-") as work:
+        if progress is not None:
+            progress.begin("copying the database", None)
         if is_postgres_url(database):
             manifest, dumped = _postgres_snapshot(str(database), Path(work), now)
         else:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.backup import BackupRefused, Manifest, destination, take_backup
 from bot.cli.dbcopy import Refused
+from bot.cli.output import counted
 from bot.config import Settings
 from bot.restore import restore_backup
 from handlers.engine.clock import SystemClock
@@ -97,9 +98,10 @@ def _restore(
 
 
 def _contents(manifest: Manifest) -> str:
+    taken = manifest.created_at[:16].replace("T", " ")
     return (f"{manifest.database} database at schema version {manifest.schema_version}, "
-            f"{manifest.rows:,} rows, {manifest.media_files:,} media files, taken "
-            f"{manifest.created_at} by Minga {manifest.minga_version}")  # fmt: skip
+            f"{counted(manifest.rows, 'row')}, {counted(manifest.media_files, 'media file')}; "
+            f"taken {taken} UTC by Minga {manifest.minga_version}")  # fmt: skip
 
 
 def _size(size: float) -> str:
@@ -130,8 +132,11 @@ class _Bar:
     def __exit__(self, *exc: object) -> None:
         self._progress.__exit__(None, None, None)
 
-    def begin(self, what: str, total: int) -> None:
-        self._task = self._progress.add_task(what, total=total)
+    def begin(self, what: str, total: int | None) -> None:
+        if self._task is None:
+            self._task = self._progress.add_task(what, total=total)
+        else:
+            self._progress.reset(self._task, total=total, description=what)
 
     def advance(self, done: int) -> None:
         if self._task is not None:
