@@ -3,6 +3,7 @@ variables on top, so that secrets such as the Telegram token never need to be in
 
 import json
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -262,6 +263,41 @@ class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class BackupSettings(_Section):
+    """Backups (`minga db backup`, and a daily one by `minga run` when `time` is set)."""
+
+    # Where backups go; unset: `minga db backup` writes in the current folder.
+    folder: Path | None = None
+    # "HH:MM" in the lab's time zone: a daily backup into `folder`; unset: none.
+    time: str | None = None
+    # How many dated backups the folder keeps (and none older than this many days).
+    keep: int = Field(7, ge=1, le=366)
+
+    @field_validator("time")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not _HH_MM.match(value.strip()):
+            raise ValueError('use a 24-hour time like "03:00"')
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _folder_for_daily(self) -> "BackupSettings":
+        if self.time is not None and self.folder is None:
+            raise ValueError("a daily backup (time) needs a folder: set [backup] folder too")
+        return self
+
+    @property
+    def clock(self) -> tuple[int, int] | None:
+        """The daily backup's hour and minute, or None when there is none."""
+        match = _HH_MM.match(self.time or "")
+        return (int(match[1]), int(match[2])) if match else None
+
+
 _SEQUENCES = (list, tuple, set, frozenset)
 _PLAIN_ITEMS = (str, int, float)
 
@@ -326,6 +362,7 @@ class Settings(BaseSettings):
     log: LogSettings = LogSettings()
     flood: FloodSettings = FloodSettings()
     retention: RetentionSettings = RetentionSettings()
+    backup: BackupSettings = BackupSettings()
 
     @classmethod
     def settings_customise_sources(

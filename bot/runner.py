@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot import web
 from bot.app import Runtime
+from bot.backup import daily_backup
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.channel import MingaApplication, TelegramChannel
@@ -349,7 +350,8 @@ def _scheduler_lease(runtime: Runtime) -> Lease:
     async def start() -> None:
         scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
                               runtime.outbox.wake, discard_media=runtime.discard_media,
-                              media_dir=runtime.media_dir)  # fmt: skip
+                              media_dir=runtime.media_dir,
+                              backup=daily_backup(runtime.settings, runtime.clock))  # fmt: skip
         running.append(scheduler)
         await scheduler.start()
 

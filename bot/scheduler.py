@@ -3,7 +3,8 @@
 APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds three jobs in
 memory, never in a job store: "remind" at the next due time (a reminder or the daily digest);
 "replan", a regular look at the database for events added or moved by another process
-(`minga events ...`); and "retention", the retention rules every few hours. At start-up
+(`minga events ...`); "retention", the retention rules every few hours; and, with [backup]
+time set, "backup" at the daily backup's time. At start-up
 everything already due is queued at once (and the retention rules run): a bot that was down
 sends late reminders, up to the event's start, and the day's digest if its hour passed
 meanwhile."""
@@ -11,11 +12,12 @@ meanwhile."""
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.backup import BackupRefused, DailyBackup
 from handlers.engine.clock import Clock
 from handlers.engine.settings import FlowSettings
 from handlers.engine.team import staff_group
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 REPLAN_SECONDS = 60  # how often to look for events changed by another process
 RETENTION_SECONDS = 6 * 3600  # how often the retention rules run (and once at start-up)
+BACKUP_RETRY = timedelta(hours=1)  # a daily backup that failed is tried again after this
 
 
 class Scheduler:
@@ -42,6 +45,7 @@ class Scheduler:
         replan_seconds: float = REPLAN_SECONDS,
         discard_media: Callable[[list[str]], None] | None = None,
         media_dir: Path | None = None,
+        backup: DailyBackup | None = None,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -51,8 +55,10 @@ class Scheduler:
         self._replan_seconds = replan_seconds
         self._discard_media = discard_media
         self._media_dir = media_dir  # swept for files nothing refers to any more
+        self._backup = backup
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_at: datetime | None = None
+        self.backup_at: datetime | None = None  # the daily backup's next run
 
     async def start(self) -> None:
         self._scheduler.start()
@@ -68,6 +74,34 @@ class Scheduler:
         )  # fmt: skip
         await self.prune()
         await self.wake()
+        if self._backup is not None:
+            self._plan_backup(self._backup.next_at(self._clock.now()))
+
+    async def backup(self) -> Path | None:
+        """Take the daily backup if it is due (in a thread: the bot answers meanwhile), then
+        plan the next; returns the archive written, if one was."""
+        if self._backup is None:
+            return None
+        retry = None
+        try:
+            made = await asyncio.to_thread(self._backup.run_if_due)
+        except BackupRefused as error:
+            log.error("daily backup not taken: %s; next try in an hour", error)
+            made, retry = None, self._clock.now() + BACKUP_RETRY
+        except Exception:
+            log.exception("daily backup failed; next try in an hour")
+            made, retry = None, self._clock.now() + BACKUP_RETRY
+        if made is not None:
+            log.info("daily backup written: %s", made)
+        self._plan_backup(retry or self._backup.next_at(self._clock.now()))
+        return made
+
+    def _plan_backup(self, at: datetime) -> None:
+        self.backup_at = at
+        self._scheduler.add_job(
+            self.backup, "date", run_date=at, id="backup", replace_existing=True,
+            misfire_grace_time=None, coalesce=True,
+        )  # fmt: skip
 
     async def prune(self) -> Pruned | None:
         """Apply the retention rules ([retention]); files go after the rows are committed."""

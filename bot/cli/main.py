@@ -7,7 +7,18 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import broadcast, calls, dbcopy, events, export, ideas, residents, run, staff
+from bot.cli import (
+    broadcast,
+    calls,
+    dbbackup,
+    dbcopy,
+    events,
+    export,
+    ideas,
+    residents,
+    run,
+    staff,
+)
 from bot.cli.output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
 from handlers.engine.catalog import CatalogError
@@ -68,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(run.chat(settings, args))
         elif args.command == "db" and args.db_command == "copy":
             asyncio.run(dbcopy.run(args, settings))
+        elif args.command == "db" and args.db_command == "backup":
+            asyncio.run(dbbackup.backup(args, settings))
+        elif args.command == "db" and args.db_command == "restore":
+            asyncio.run(dbbackup.restore(args, settings))
         elif args.command == "db":
             asyncio.run(run.upgrade(settings))
         elif args.command == "events":

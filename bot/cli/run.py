@@ -10,7 +10,7 @@ from typing import Any
 from bot.app import Runtime
 from bot.channels.console import CHANNEL as CONSOLE
 from bot.channels.console import ConsoleChannel
-from bot.cli import dbcopy
+from bot.cli import dbbackup, dbcopy
 from bot.config import Settings
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import Sender
@@ -44,10 +44,13 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="be staff in the chat, to try the team's commands (/ideas, /idea, /resumen, "
         "/exportar, /estadisticas, /convocatoria, /nuevo_evento, /difundir)",
     )
-    db = commands.add_parser("db", parents=[common], help="database tasks: upgrade, copy")
+    db = commands.add_parser(
+        "db", parents=[common], help="database tasks: upgrade, copy, backup, restore"
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="TASK")
     db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
     dbcopy.add_parser(db_commands, common)
+    dbbackup.add_parsers(db_commands, common)
 
 
 def with_console_staff(settings: Settings, user: str) -> Settings:

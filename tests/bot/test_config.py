@@ -75,6 +75,9 @@ def test_the_token_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
         ('[telegram]\ntoken = "not-a-token"\n', "setting telegram.token .*BotFather"),
         ('[[lab.categories]]\nid = "Con Espacios"\nes = "a"\nen = "b"\n', "lab.categories.0.id"),
         ("[lab\n", "is not valid TOML"),
+        ('[backup]\ntime = "03:00"\n', "setting backup.*needs a folder"),
+        ('[backup]\nfolder = "b"\ntime = "3 am"\n', "setting backup.time"),
+        ("[backup]\nkeep = 0\n", "setting backup.keep"),
     ],
 )
 def test_a_wrong_setting_is_named_in_one_line(tmp_path: Path, toml: str, message: str) -> None:
