@@ -7,9 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import broadcast, calls, dbcopy, events, export, ideas, residents, run
+from bot.cli import broadcast, calls, dbcopy, doctor, events, export, ideas, residents, run
 from bot.cli.output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
+from bot.version import minga_version
 from handlers.engine.catalog import CatalogError
 from storage.postgres import DatabaseUnreachable
 
@@ -36,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="minga", description="Minga: ideas from residents to a public innovation lab.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
     )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"minga {minga_version()}",
+                        help="print Minga's version and stop")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parsers(commands, common)
+    doctor.add_parser(commands, common)
     events.add_parsers(commands, common)
     broadcast.add_parsers(commands, common)
     ideas.add_parsers(commands, common)
@@ -58,6 +62,13 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # it reports bad settings as one of its checks
+        try:
+            return doctor.main(args)
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return _reader_left()
     try:
         settings = load_settings(config_path(getattr(args, "config", None)))
         _setup_logging(settings, quiet=args.command != "run")
