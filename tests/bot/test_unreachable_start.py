@@ -11,7 +11,8 @@ import pytest
 from bot.config import ConfigError, Settings, WebSettings
 from bot.runner import FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS
 from handlers.engine.catalog import Catalog
-from tests.fakes.graph_api import free_port
+from tests.bot.channels.whatsapp.conftest import resident, whatsapp_settings
+from tests.fakes.graph_api import FakeGraphApi, free_port
 from tests.fakes.minga import Running, readiness, telegram_settings, until_listening
 from tests.fakes.telegram_api import FakeBotApi
 from tests.fakes.wait import wait_for
@@ -109,3 +110,28 @@ async def test_a_token_telegram_refuses_still_stops_the_start(
         async with running:
             assert running.task is not None
             await asyncio.wait_for(asyncio.shield(running.task), 15)
+
+
+async def test_whatsapp_posts_wait_until_the_channels_start(tmp_path: Path) -> None:
+    """With WhatsApp beside an unreachable Telegram, Meta's posts get 503 until the channels
+    start (Meta posts them again), then they are handled as usual."""
+    graph = FakeGraphApi()
+    await graph.start()
+    api = FakeBotApi()
+    api.port = free_port()
+    whatsapp = whatsapp_settings(graph, tmp_path)
+    settings = telegram_settings(api, tmp_path, web=whatsapp.web, whatsapp=whatsapp.whatsapp)
+    me = resident(settings, graph)
+    attempts = Attempts()
+    try:
+        async with Running(settings, retry_wait=attempts.wait):
+            await until_listening(settings)
+            assert (await me.says("Hola")).status_code == 503
+            await api.start(api.port)
+            attempts.release()
+            await wait_for(lambda: readiness_ok(settings))
+            assert (await me.says("Hola")).status_code == 200  # Meta's retry
+            await graph.expect(me.wa_id, kind="interactive")
+    finally:
+        await api.stop()
+        await graph.stop()
