@@ -17,3 +17,12 @@ def test_the_storage_benchmark_answers_its_queries() -> None:
     result = run_storage(2_000)
     assert result["last_24h_rows"] >= 1
     assert result["inserts_per_second"] > 0
+
+
+def test_the_doctor_benchmark_passes_every_check() -> None:
+    import asyncio
+
+    from bench.doctor_bench import _measure
+
+    result = asyncio.run(_measure(1))
+    assert result["exit_statuses"] == [0] and result["not_ok"] == []
