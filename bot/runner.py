@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -158,7 +158,7 @@ async def _run(
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
     watched = _Watched(application)
-    started = asyncio.Event()  # the channels' webhooks are answered from then on
+    started = watched.started  # the channels' webhooks are answered from then on
     server = web.WebServer(settings.web, _until(started, routes), watched.health,
                            ready=lambda: _not_ready(runtime, watched))  # fmt: skip
     polling_task: asyncio.Task[None] | None = None
@@ -318,6 +318,8 @@ class _Watched:
     polling: Lease | None = None
     # Since when Telegram could not be reached at start (None: reached, or not tried yet).
     telegram_unreachable_since: datetime | None = None
+    # Set once the channels have started (what the last run left taken back first).
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def health(self) -> dict[str, Any]:
         channels = {}
@@ -359,6 +361,8 @@ async def _not_ready(runtime: Runtime, watched: _Watched) -> str | None:
     since = watched.telegram_unreachable_since
     if since is not None:
         return f"telegram: unreachable since {since:%Y-%m-%d %H:%M:%S} UTC (trying again)"
+    if not watched.started.is_set():
+        return "starting: the channels are not running yet"
     return None
 
 
