@@ -139,19 +139,7 @@ async def _run(
     settings = runtime.settings
     senders: dict[str, Sender] = {}
     routes: list[Route] = []
-    application: MingaApplication | None = None
-    telegram: TelegramChannel | None = None
-    if settings.telegram.token is not None:
-        telegram = telegram_channel(runtime)
-        application = telegram.build_application()
-        senders["telegram"] = telegram.sender
-        # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
-        kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
-        telegram.kept = kept
-        if settings.telegram.mode == "webhook":
-            assert settings.telegram.webhook_secret is not None
-            secret = settings.telegram.webhook_secret.get_secret_value()
-            routes.append(telegram_webhook.route(application, secret, kept))
+    telegram, application = _build_telegram(runtime, senders, routes)
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:
         whatsapp = whatsapp_channel(runtime)
@@ -190,6 +178,27 @@ async def _run(
             await polling_task  # polling stops, its lease is given back
         if watched.whatsapp is not None:
             await watched.whatsapp
+
+
+def _build_telegram(
+    runtime: Runtime, senders: dict[str, Sender], routes: list[Route]
+) -> tuple[TelegramChannel | None, MingaApplication | None]:
+    """The Telegram channel and its application, not connected yet (None, None: no token);
+    its sender and webhook route added to the others."""
+    settings = runtime.settings
+    if settings.telegram.token is None:
+        return None, None
+    telegram = telegram_channel(runtime)
+    application = telegram.build_application()
+    senders["telegram"] = telegram.sender
+    # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
+    kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
+    telegram.kept = kept
+    if settings.telegram.mode == "webhook":
+        assert settings.telegram.webhook_secret is not None
+        secret = settings.telegram.webhook_secret.get_secret_value()
+        routes.append(telegram_webhook.route(application, secret, kept))
+    return telegram, application
 
 
 async def _connect_telegram(

@@ -418,8 +418,8 @@ class _Doctor:
                         "window, reminders and broadcasts are skipped)")  # fmt: skip
         if whatsapp.business_account_id is None:
             return fail(name, "templates cannot be checked without whatsapp.business_account_id",
-                        "copy the WhatsApp Business Account ID (WhatsApp > API Setup) into "
-                        "whatsapp.business_account_id")  # fmt: skip
+                        "copy the WhatsApp Business Account ID (WhatsApp > API Setup) "
+                        "into whatsapp.business_account_id")  # fmt: skip
         statuses, error = await graph.templates(whatsapp.business_account_id)
         if error is not None:
             return fail(name, f"could not read the templates: {error}",

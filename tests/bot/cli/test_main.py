@@ -1,7 +1,6 @@
 """The `minga` command: help, db upgrade, clear errors, and a whole idea through `minga chat`."""
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -89,46 +88,38 @@ def test_a_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
     assert "lab.timezone" in result.stderr
 
 
-def test_an_unreachable_telegram_is_waited_for(tmp_path: Path) -> None:
+async def test_an_unreachable_telegram_is_waited_for(tmp_path: Path) -> None:
     """The network down when `minga run` starts: it keeps running (its web server answers),
     says so once in the log without the token, and stops cleanly on SIGTERM."""
+    import asyncio
     import signal
-    import time
-    import urllib.request
     from importlib.metadata import version
 
+    from bot.config import Settings, WebSettings
     from tests.fakes.graph_api import free_port
+    from tests.fakes.minga import until_listening
 
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
     environment |= {"MINGA_TELEGRAM__TOKEN": "123456:" + "A" * 30, "MINGA_WEB__PORT": str(port),
                     "MINGA_TELEGRAM__BASE_URL": "http://127.0.0.1:9/bot"}  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, text=True, env=environment,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30  # a bound for a hung start, not a measure of speed
-        while True:
-            assert process.poll() is None, process.communicate()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as answer:
-                    health = json.loads(answer.read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        health = await until_listening(Settings(web=WebSettings(port=port)), timeout=30)
         assert health["channels"] == {"telegram": "connecting"}
         assert health["version"] == version("minga")
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=30)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err
-    lines = err.strip().splitlines()
+    lines = err.decode().strip().splitlines()
     assert f"Minga {version('minga')} starting" in lines[0]
     assert sum("could not reach Telegram" in line for line in lines) == 1
-    assert "AAAAAAAA" not in err + out
-    assert "Traceback" not in err and "Unclosed" not in err
+    assert b"AAAAAAAA" not in err + out
+    assert b"Traceback" not in err and b"Unclosed" not in err
 
 
 def test_export_to_a_pipe_prints_only_its_summary(tmp_path: Path) -> None:
