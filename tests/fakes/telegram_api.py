@@ -100,7 +100,7 @@ class FakeBotApi:
         # deleteWebhook clears it) and its last delivery error; another program polling with
         # the token (getUpdates answered 409 Conflict); the chats the bot knows (getChat),
         # and its status in each group (getChatMember).
-        self.webhook_url = ""
+        self.registered_webhook = ""
         self.webhook_error = ""
         self.another_poller = False
         self.chats: dict[int, dict[str, Any]] = {}
@@ -367,7 +367,7 @@ class FakeBotApi:
 
     def _conflict(self) -> str | None:
         """Why Telegram would refuse this getUpdates with 409 Conflict, if it would."""
-        if self.webhook_url:
+        if self.registered_webhook:
             return "Conflict: can't use getUpdates method while webhook is active"
         if self.another_poller:
             return ("Conflict: terminated by other getUpdates request; make sure that only one "
@@ -411,15 +411,15 @@ class FakeBotApi:
         return BOT_USER
 
     async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = str(params.get("url") or "")
+        self.registered_webhook = str(params.get("url") or "")
         return True
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
-        self.webhook_url = ""
+        self.registered_webhook = ""
         return True
 
     async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        info: dict[str, Any] = {"url": self.webhook_url, "has_custom_certificate": False,
+        info: dict[str, Any] = {"url": self.registered_webhook, "has_custom_certificate": False,
                                 "pending_update_count": len(self.updates)}  # fmt: skip
         if self.webhook_error:
             info |= {"last_error_date": int(time.time()), "last_error_message": self.webhook_error}

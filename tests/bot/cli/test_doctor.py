@@ -184,11 +184,11 @@ async def test_webhook_mode_with_no_webhook_registered(
     assert set(failed(checks)) == {"telegram_updates"}
     assert "minga run" in checks["telegram_updates"].fix
 
-    api.webhook_url = "https://old.example.org/hook"  # another installation's
+    api.registered_webhook = "https://old.example.org/hook"  # another installation's
     checks = await checks_of(tmp_path, ready)
     assert "old.example.org" in failed(checks)["telegram_updates"].message
 
-    api.webhook_url = url
+    api.registered_webhook = url
     assert failed(await checks_of(tmp_path, ready)) == {}
 
 
@@ -201,7 +201,7 @@ async def test_another_program_polls_the_bot(
     assert "409" in checks["telegram_updates"].message
 
     api.another_poller = False
-    api.webhook_url = "https://elsewhere.example.org/hook"  # polling, but a webhook is set
+    api.registered_webhook = "https://elsewhere.example.org/hook"  # polling, but a webhook is set
     checks = await checks_of(tmp_path, ready)
     assert "elsewhere.example.org" in failed(checks)["telegram_updates"].message
 
