@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
 Names: throughput, latency, memory, rss, storage, startup, broadcast, paid, replies, reminders,
-staff, whatsapp, backup.
+staff, whatsapp, backup, doctor.
 Results go to bench/results/.
 """
 
@@ -9,7 +9,14 @@ import argparse
 import statistics
 import sys
 
-from bench import backup_bench, outbound, staff_bench, storage_bench, whatsapp_bench
+from bench import (
+    backup_bench,
+    doctor_bench,
+    outbound,
+    staff_bench,
+    storage_bench,
+    whatsapp_bench,
+)
 from bench.harness import run_bot
 from bench.report import save
 from bench.residents import INTAKE
@@ -286,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "rss", "throughput", "broadcast", "paid", "replies", "launch",
-                        "reminders", "staff", "whatsapp", "backup"])  # fmt: skip
+                        "reminders", "staff", "whatsapp", "backup",
+                        "doctor"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -324,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             whatsapp_bench.run()
         elif name == "backup":
             backup_bench.report(backup_bench.run(args.ideas, backup_bench.PHOTOS))
+        elif name == "doctor":
+            doctor_bench.run(args.runs)
         else:
             parser.error(f"unknown benchmark {name!r}")
     return 0

@@ -201,6 +201,9 @@ class WhatsAppSettings(_Section):
     verify_token: SecretStr | None = None
     api_version: str = "v25.0"
     base_url: str = "https://graph.facebook.com"
+    # The WhatsApp Business Account that owns the templates: `minga doctor` checks each one
+    # named in `templates` is approved. Unset: that check fails when templates are named.
+    business_account_id: str | None = None
     # Outside the 24-hour window only approved templates may be sent, one per purpose and
     # language: [whatsapp.templates.reminder] es = "minga_recordatorio" (README lists the
     # purposes and their parameters). A purpose without one is skipped there, with the reason.

@@ -5,11 +5,14 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -26,6 +29,7 @@ from bot.leases import POLLING, SCHEDULER, Lease
 from bot.scheduler import Scheduler
 from bot.sending.pacer import Lane
 from bot.sending.sender import Sender
+from bot.version import minga_version
 from handlers.engine.clock import Clock
 from handlers.engine.dispatcher import SendTo
 from handlers.engine.messages import Reply
@@ -34,6 +38,12 @@ from storage.migrations import latest_version
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 5  # a database slower than this to say its version is not ready
+# Telegram unreachable at start: tried again after 1 s, then twice as long each time, at
+# most every minute, until it answers (the web server answers meanwhile).
+FIRST_RETRY_SECONDS = 1.0
+LONGEST_RETRY_SECONDS = 60.0
+# Waits `seconds` or until the event (the run's stop) is set; False when it was set.
+RetryWait = Callable[[float, asyncio.Event], Awaitable[bool]]
 
 
 # How often a worker on a shared database looks for conversations left behind (rows wait
@@ -61,24 +71,30 @@ def whatsapp_channel(runtime: Runtime) -> WhatsAppChannel:
 async def start_telegram(
     channel: TelegramChannel, settings: Settings, stack: AsyncExitStack
 ) -> MingaApplication:
-    """Initialize, start and connect the PTB application (polling, or the webhook)."""
+    """Initialize and start the PTB application (getMe: the token is checked). A token
+    Telegram refuses is a ConfigError; a network that fails raises NetworkError (the caller
+    tries again: see _connect_telegram)."""
     application = channel.build_application()
-    try:
-        await application.initialize()
-    except BaseException as error:
-        await channel.close_connections()  # else aiohttp prints "Unclosed client session"
-        if isinstance(error, InvalidToken):
-            raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
-        if isinstance(error, NetworkError):
-            raise ConfigError(
-                f"could not reach Telegram at {settings.telegram.base_url} ({error}): check "
-                "this computer's internet connection, or telegram.base_url"
-            ) from None
-        raise
+    await _initialize(channel, application)
     stack.push_async_callback(application.shutdown)
     await application.start()
     stack.push_async_callback(_stop_application, application)
     return application
+
+
+async def _initialize(
+    channel: TelegramChannel, application: MingaApplication, *, retrying: bool = False
+) -> None:
+    """PTB's initialize (getMe). `retrying`: a network failure leaves the HTTP sessions open
+    for the next attempt (PTB opens them only once per application)."""
+    try:
+        await application.initialize()
+    except BaseException as error:
+        if not (retrying and isinstance(error, NetworkError)):
+            await channel.close_connections()  # else aiohttp warns "Unclosed client session"
+        if isinstance(error, InvalidToken):
+            raise ConfigError("Telegram refused telegram.token: check it with BotFather") from None
+        raise
 
 
 async def _stop_application(application: MingaApplication) -> None:
@@ -94,9 +110,12 @@ async def run_channels(
     *,
     clock: Clock | None = None,
     opened: Callable[[Runtime], None] | None = None,
+    retry_wait: RetryWait | None = None,
 ) -> None:
     """Run until `stop` is set. Built exactly this way by `minga run` and by the tests
-    (`opened` hands them the runtime: to wait on its outbox policy or its dispatcher)."""
+    (`opened` hands them the runtime: to wait on its outbox policy or its dispatcher;
+    `retry_wait` stands for the pause between attempts to reach Telegram)."""
+    log.info("Minga %s starting", minga_version())
     if settings.telegram.token is None and not settings.whatsapp.enabled:
         raise ConfigError(
             "no channel to run: set telegram.token in the config file or the environment "
@@ -108,43 +127,43 @@ async def run_channels(
         if opened is not None:
             opened(runtime)
         async with AsyncExitStack() as stack:
-            await _run(runtime, stop, stack)
+            await _run(runtime, stop, stack, retry_wait or _wait_or_stop)
         await runtime.dispatcher.stop()  # replies sent since the last turn: forgotten
     finally:
         await runtime.close()
 
 
-async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> None:
+async def _run(
+    runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack, retry_wait: RetryWait
+) -> None:
     settings = runtime.settings
     senders: dict[str, Sender] = {}
     routes: list[Route] = []
-    application: MingaApplication | None = None
-    telegram: TelegramChannel | None = None
-    if settings.telegram.token is not None:
-        telegram = telegram_channel(runtime)
-        application = await start_telegram(telegram, settings, stack)
-        senders["telegram"] = telegram.sender
-        # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
-        kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
-        telegram.kept = kept
-        if settings.telegram.mode == "webhook":
-            assert settings.telegram.webhook_secret is not None
-            secret = settings.telegram.webhook_secret.get_secret_value()
-            routes.append(telegram_webhook.route(application, secret, kept))
+    telegram, application = _build_telegram(runtime, senders, routes)
     whatsapp: WhatsAppChannel | None = None
     if settings.whatsapp.enabled:
         whatsapp = whatsapp_channel(runtime)
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
     watched = _Watched(application)
-    server = web.WebServer(settings.web, routes, watched.health,
-                           ready=lambda: _not_ready(runtime))  # fmt: skip
-    await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
-    if whatsapp is not None:
-        watched.whatsapp = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+    started = watched.started  # the channels' webhooks are answered from then on
+    server = web.WebServer(settings.web, _until(started, routes), watched.health,
+                           ready=lambda: _not_ready(runtime, watched))  # fmt: skip
     polling_task: asyncio.Task[None] | None = None
     try:
+        # First, so that /healthz and /readyz answer while Telegram cannot be reached.
         await server.start()
+        running = (stack, stop, retry_wait)
+        if (
+            telegram is not None
+            and application is not None
+            and not await _connect_telegram(runtime, telegram, application, watched, running)
+        ):
+            return  # stopped before Telegram could be reached
+        await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
+        if whatsapp is not None:
+            watched.whatsapp = asyncio.create_task(whatsapp.run(stop), name="minga-whatsapp")
+        started.set()
         if telegram is not None and application is not None:
             if settings.telegram.mode == "webhook":
                 await _connect_webhook(telegram, application, settings)
@@ -159,6 +178,86 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             await polling_task  # polling stops, its lease is given back
         if watched.whatsapp is not None:
             await watched.whatsapp
+
+
+def _build_telegram(
+    runtime: Runtime, senders: dict[str, Sender], routes: list[Route]
+) -> tuple[TelegramChannel | None, MingaApplication | None]:
+    """The Telegram channel and its application, not connected yet (None, None: no token);
+    its sender and webhook route added to the others."""
+    settings = runtime.settings
+    if settings.telegram.token is None:
+        return None, None
+    telegram = telegram_channel(runtime)
+    application = telegram.build_application()
+    senders["telegram"] = telegram.sender
+    # Kept from before Telegram is answered (the webhook's 200, the next getUpdates).
+    kept = InboundQueue(runtime.database, runtime.clock, "telegram", runtime.dispatcher)
+    telegram.kept = kept
+    if settings.telegram.mode == "webhook":
+        assert settings.telegram.webhook_secret is not None
+        secret = settings.telegram.webhook_secret.get_secret_value()
+        routes.append(telegram_webhook.route(application, secret, kept))
+    return telegram, application
+
+
+async def _connect_telegram(
+    runtime: Runtime, telegram: TelegramChannel, application: MingaApplication,
+    watched: "_Watched", running: tuple[AsyncExitStack, asyncio.Event, RetryWait],
+) -> bool:  # fmt: skip
+    """Start the Telegram application, trying again while the network fails: after
+    FIRST_RETRY_SECONDS, then twice as long each time up to LONGEST_RETRY_SECONDS. Said once
+    in the log (and by /readyz meanwhile), not at every attempt. False: stopped first."""
+    stack, stop, retry_wait = running
+    base_url = runtime.settings.telegram.base_url
+    pause = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            await _initialize(telegram, application, retrying=True)
+            break
+        except NetworkError as error:
+            if watched.telegram_unreachable_since is None:
+                watched.telegram_unreachable_since = runtime.clock.now()
+                log.warning("could not reach Telegram at %s (%s): trying again after %.0f s, "
+                            "then longer, up to every %.0f s; the web server answers meanwhile "
+                            "(/readyz says what is missing)", base_url, error, pause,
+                            LONGEST_RETRY_SECONDS)  # fmt: skip
+        if not await retry_wait(pause, stop):
+            await telegram.close_connections()  # never initialized: PTB's shutdown skips them
+            return False
+        pause = min(pause * 2, LONGEST_RETRY_SECONDS)
+    if watched.telegram_unreachable_since is not None:
+        log.info("Telegram reached at %s; starting", base_url)
+        watched.telegram_unreachable_since = None
+    stack.push_async_callback(application.shutdown)
+    await application.start()
+    stack.push_async_callback(_stop_application, application)
+    return True
+
+
+async def _wait_or_stop(seconds: float, stop: asyncio.Event) -> bool:
+    """`seconds`, or less if the run stops meanwhile; False when it did."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+    return not stop.is_set()
+
+
+def _until(started: asyncio.Event, routes: list[Route]) -> list[Route]:
+    """The channels' webhooks answer 503 until the channels have started (Telegram and Meta
+    post the update again later): a body taken before would be handled out of turn."""
+
+    def gated(route: Route) -> Route:
+        endpoint = route.endpoint
+
+        async def answer(request: Request) -> Response:
+            if not started.is_set():
+                return PlainTextResponse("starting\n", 503)
+            response: Response = await endpoint(request)
+            return response
+
+        return Route(route.path, answer, methods=route.methods, name=route.name)
+
+    return [gated(route) for route in routes]
 
 
 async def _take_back(
@@ -226,15 +325,21 @@ class _Watched:
     application: MingaApplication | None
     whatsapp: asyncio.Task[None] | None = None
     polling: Lease | None = None
+    # Since when Telegram could not be reached at start (None: reached, or not tried yet).
+    telegram_unreachable_since: datetime | None = None
+    # Set once the channels have started (what the last run left taken back first).
+    started: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def health(self) -> dict[str, Any]:
         channels = {}
         if self.application is not None:
             channels["telegram"] = "running" if self.application.running else "stopped"
+            if self.telegram_unreachable_since is not None:
+                channels["telegram"] = "connecting"  # alive: trying again (/readyz says so)
         if self.whatsapp is not None:
             channels["whatsapp"] = "stopped" if self.whatsapp.done() else "running"
-        ok = all(state == "running" for state in channels.values())
-        report: dict[str, Any] = {"ok": ok, "channels": channels}
+        ok = all(state in ("running", "connecting") for state in channels.values())
+        report: dict[str, Any] = {"ok": ok, "channels": channels, "version": minga_version()}
         if self.polling is not None:  # polling, or waiting for its turn (several workers)
             report["telegram_polling"] = "this worker" if self.polling.held else "waiting"
         return report
@@ -252,7 +357,7 @@ async def _start_polling(
     return asyncio.create_task(polling.run(stop), name="minga-polling")
 
 
-async def _not_ready(runtime: Runtime) -> str | None:
+async def _not_ready(runtime: Runtime, watched: _Watched) -> str | None:
     """/readyz: why this worker should get no traffic (None: it may)."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
@@ -262,6 +367,11 @@ async def _not_ready(runtime: Runtime) -> str | None:
     latest = latest_version()
     if version != latest:
         return f"database at schema version {version}, this Minga needs {latest}: minga db upgrade"
+    since = watched.telegram_unreachable_since
+    if since is not None:
+        return f"telegram: unreachable since {since:%Y-%m-%d %H:%M:%S} UTC (trying again)"
+    if not watched.started.is_set():
+        return "starting: the channels are not running yet"
     return None
 
 

@@ -135,6 +135,14 @@ class SqliteDatabase(Database):
             raise
         return database
 
+    @classmethod
+    async def look_at(cls, path: str | Path) -> "SqliteDatabase":
+        """The file as it is, read-only: nothing created, migrated or made owner-only
+        (`minga doctor` reports what it finds)."""
+        connection = await aiosqlite.connect(_read_only(path), uri=True, isolation_level=None)
+        connection.row_factory = aiosqlite.Row
+        return cls(connection)
+
     async def upgrade(self) -> tuple[int, int]:
         """Apply pending migrations; returns (version before, version after)."""
         async with self._lock:
@@ -192,6 +200,11 @@ class SqliteDatabase(Database):
         if self._reader is not None:
             await self._reader.close()
         await self._connection.close()
+
+
+def _read_only(path: str | Path) -> str:
+    """SQLite's URI for the file, opened read-only."""
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
 
 
 async def _connect(path: str | Path) -> aiosqlite.Connection:

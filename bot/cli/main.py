@@ -12,6 +12,7 @@ from bot.cli import (
     calls,
     dbbackup,
     dbcopy,
+    doctor,
     events,
     export,
     ideas,
@@ -21,6 +22,7 @@ from bot.cli import (
 )
 from bot.cli.output import UsageError
 from bot.config import ConfigError, Settings, config_path, load_settings
+from bot.version import minga_version
 from handlers.engine.catalog import CatalogError
 from storage.postgres import DatabaseUnreachable
 
@@ -47,8 +49,11 @@ def _parser() -> argparse.ArgumentParser:
         prog="minga", description="Minga: ideas from residents to a public innovation lab.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
     )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"minga {minga_version()}",
+                        help="print Minga's version and stop")  # fmt: skip
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parsers(commands, common)
+    doctor.add_parser(commands, common)
     events.add_parsers(commands, common)
     broadcast.add_parsers(commands, common)
     ideas.add_parsers(commands, common)
@@ -70,6 +75,13 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "doctor":  # it reports bad settings as one of its checks
+        try:
+            return doctor.main(args)
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return _reader_left()
     try:
         settings = load_settings(config_path(getattr(args, "config", None)))
         _setup_logging(settings, quiet=args.command != "run")

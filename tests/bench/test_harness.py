@@ -38,3 +38,12 @@ def test_the_rss_benchmark_reports_peak_memory_idle_and_through_the_intake(
     for run in (idle, intake):
         assert 0 < run["bot_rss_kib"] <= run["bot_peak_rss_kib"]
     assert len(document["table"]["rows"]) == 2
+
+
+def test_the_doctor_benchmark_passes_every_check() -> None:
+    import asyncio
+
+    from bench.doctor_bench import _measure
+
+    result = asyncio.run(_measure(1))
+    assert result["exit_statuses"] == [0] and result["not_ok"] == []

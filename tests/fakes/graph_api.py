@@ -26,6 +26,8 @@ ACCESS_TOKEN = "EAAG-test-access-token"
 APP_SECRET = "test-app-secret-0123456789"
 VERIFY_TOKEN = "minga-verify-token"
 API_VERSION = "v25.0"
+BUSINESS_ACCOUNT_ID = "102290129340398"
+DISPLAY_PHONE_NUMBER = "+57 300 1234567"
 
 
 def free_port() -> int:
@@ -44,6 +46,8 @@ class FakeGraphApi:
         self.unauthorized = 0
         self.count = 0  # messages received, kept or not
         self.keep = True  # benchmarks with thousands of residents keep nothing
+        # The business account's message templates, as Meta lists them: name, language, status.
+        self.templates: list[dict[str, str]] = []
         self._ids = itertools.count(1)
         self._consumed: dict[str, int] = defaultdict(int)
         self._changed = asyncio.Condition()
@@ -51,6 +55,7 @@ class FakeGraphApi:
             Route("/files/{media_id}", self._file, methods=["GET"]),
             Route("/{version}/{phone}/messages", self._messages, methods=["POST"]),
             Route("/{version}/{phone}/media", self._upload, methods=["POST"]),
+            Route("/{version}/{account}/message_templates", self._templates, methods=["GET"]),
             Route("/{version}/{media_id}", self._media_info, methods=["GET"]),
         ])  # fmt: skip
 
@@ -141,8 +146,26 @@ class FakeGraphApi:
                                   "content": await upload.read()}  # fmt: skip
         return JSONResponse({"id": media_id})
 
+    async def _templates(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(190, "Invalid OAuth access token", 401)
+        if request.path_params["account"] != BUSINESS_ACCOUNT_ID:
+            return _error(100, "Unsupported get request", 400)
+        # One template a page, so that a client must follow the pages.
+        after = int(request.query_params.get("after") or 0)
+        page: dict[str, Any] = {"data": self.templates[after : after + 1]}
+        if after + 1 < len(self.templates):
+            next_url = f"{request.url.remove_query_params('after')}&after={after + 1}"
+            page["paging"] = {"cursors": {"after": str(after + 1)}, "next": next_url}
+        return JSONResponse(page)
+
     async def _media_info(self, request: Request) -> Response:
         media_id = request.path_params["media_id"]
+        if media_id == PHONE_NUMBER_ID:  # the business number itself (`minga doctor` asks)
+            if not self._authorized(request):
+                return _error(190, "Invalid OAuth access token", 401)
+            return JSONResponse({"id": PHONE_NUMBER_ID, "verified_name": "Usme Innova",
+                                 "display_phone_number": DISPLAY_PHONE_NUMBER})  # fmt: skip
         if not self._authorized(request) or media_id not in self.media:
             return _error(100, "Unsupported get request", 400)
         content, mime = self.media[media_id]
@@ -248,7 +271,8 @@ class WhatsAppResident:
 
 
 def envelope(value: dict[str, Any]) -> dict[str, Any]:
-    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [
+    account = BUSINESS_ACCOUNT_ID
+    return {"object": "whatsapp_business_account", "entry": [{"id": account, "changes": [
         {"field": "messages", "value": {
             "messaging_product": "whatsapp",
             "metadata": {"display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID},

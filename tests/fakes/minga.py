@@ -52,9 +52,10 @@ class Running:
     so what a test asserts after the block is final. Inside the block, `caught_up` and
     `handling` wait on the running bot itself, never on a fixed sleep."""
 
-    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, **options: Any) -> None:
         self.settings = settings
         self.clock = clock
+        self.options = options  # more of run_channels' keywords (retry_wait=)
         self.stop = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self._runtime: asyncio.Future[Runtime] | None = None
@@ -63,7 +64,7 @@ class Running:
         self._runtime = asyncio.get_running_loop().create_future()
         self.task = asyncio.create_task(
             run_channels(self.settings, self.stop, clock=self.clock,
-                         opened=self._runtime.set_result)
+                         opened=self._runtime.set_result, **self.options)
         )  # fmt: skip
         return self
 

@@ -96,6 +96,15 @@ class FakeBotApi:
         self.delay_seconds = 0.3
         self.delays_injected = 0
         self.pushed: list[int] = []  # every update id ever offered, confirmed or not
+        # What `minga doctor` asks about: the webhook Telegram posts to (setWebhook sets it,
+        # deleteWebhook clears it) and its last delivery error; another program polling with
+        # the token (getUpdates answered 409 Conflict); the chats the bot knows (getChat),
+        # and its status in each group (getChatMember).
+        self.registered_webhook = ""
+        self.webhook_error = ""
+        self.another_poller = False
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.bot_status: dict[int, str] = {}
         # Several workers: each may call through its own base_url_of(name); their getUpdates
         # calls, in order, by worker, and how many found another worker's still in flight.
         self.polls: list[str] = []
@@ -333,7 +342,14 @@ class FakeBotApi:
         if handler is None:
             return JSONResponse({"ok": True, "result": True})
         if method == "getUpdates":
+            conflict = self._conflict()
+            if conflict is not None:
+                return JSONResponse({"ok": False, "error_code": 409, "description": conflict}, 409)
             return JSONResponse({"ok": True, "result": await self._poll(request, params)})
+        if method in ("getChat", "getChatMember") and int(params["chat_id"]) not in self.chats:
+            return JSONResponse(
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}, 400
+            )
         return JSONResponse({"ok": True, "result": await handler(params)})
 
     async def _poll(self, request: Request, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -348,6 +364,24 @@ class FakeBotApi:
             return await self._api_getUpdates(params)
         finally:
             self._polling[worker] -= 1
+
+    def _conflict(self) -> str | None:
+        """Why Telegram would refuse this getUpdates with 409 Conflict, if it would."""
+        if self.registered_webhook:
+            return "Conflict: can't use getUpdates method while webhook is active"
+        if self.another_poller:
+            return ("Conflict: terminated by other getUpdates request; make sure that only one "
+                    "bot instance is running")  # fmt: skip
+        return None
+
+    def group(self, chat_id: int, title: str = "Equipo", *, bot_status: str = "member") -> None:
+        """A group the bot was added to (bot_status "left" or "kicked": it is no longer)."""
+        self.chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title}
+        self.bot_status[chat_id] = bot_status
+
+    def knows(self, user_id: int) -> None:
+        """A person who has written to the bot: Telegram lets it reach their chat."""
+        self.chats[user_id] = {"id": user_id, "type": "private", "first_name": "Vecina"}
 
     def _refusal(self, chat_id: int) -> dict[str, Any] | None:
         """The error a message gets instead of being sent, if any."""
@@ -375,6 +409,29 @@ class FakeBotApi:
 
     async def _api_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return BOT_USER
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> bool:
+        self.registered_webhook = str(params.get("url") or "")
+        return True
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.registered_webhook = ""
+        return True
+
+    async def _api_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {"url": self.registered_webhook, "has_custom_certificate": False,
+                                "pending_update_count": len(self.updates)}  # fmt: skip
+        if self.webhook_error:
+            info |= {"last_error_date": int(time.time()), "last_error_message": self.webhook_error}
+        return info
+
+    async def _api_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self.chats[int(params["chat_id"])]
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, user_id = int(params["chat_id"]), int(params["user_id"])
+        user = BOT_USER if user_id == BOT_USER["id"] else self.user(user_id)
+        return {"status": self.bot_status.get(chat_id, "member"), "user": user}
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

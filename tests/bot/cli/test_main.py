@@ -88,16 +88,38 @@ def test_a_bad_setting_stops_with_one_line(tmp_path: Path) -> None:
     assert "lab.timezone" in result.stderr
 
 
-def test_an_unreachable_telegram_is_reported(tmp_path: Path) -> None:
-    result = _minga(
-        "run", cwd=tmp_path, MINGA_TELEGRAM__TOKEN="123456:" + "A" * 30,
-        MINGA_TELEGRAM__BASE_URL="http://127.0.0.1:9/bot",
+async def test_an_unreachable_telegram_is_waited_for(tmp_path: Path) -> None:
+    """The network down when `minga run` starts: it keeps running (its web server answers),
+    says so once in the log without the token, and stops cleanly on SIGTERM."""
+    import asyncio
+    import signal
+    from importlib.metadata import version
+
+    from bot.config import Settings, WebSettings
+    from tests.fakes.graph_api import free_port
+    from tests.fakes.minga import until_listening
+
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MINGA_")}
+    environment |= {"MINGA_TELEGRAM__TOKEN": "123456:" + "A" * 30, "MINGA_WEB__PORT": str(port),
+                    "MINGA_TELEGRAM__BASE_URL": "http://127.0.0.1:9/bot"}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    assert result.returncode == 2
-    assert "could not reach Telegram" in result.stderr and "telegram.base_url" in result.stderr
-    # One line: no "Unclosed client session" from the HTTP sessions the failed start opened.
-    assert result.stderr.strip().count("\n") == 0, result.stderr
-    assert "AAAAAAAA" not in result.stderr + result.stdout
+    try:
+        health = await until_listening(Settings(web=WebSettings(port=port)), timeout=30)
+        assert health["channels"] == {"telegram": "connecting"}
+        assert health["version"] == version("minga")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err
+    lines = err.decode().strip().splitlines()
+    assert f"Minga {version('minga')} starting" in lines[0]
+    assert sum("could not reach Telegram" in line for line in lines) == 1
+    assert b"AAAAAAAA" not in err + out
+    assert b"Traceback" not in err and b"Unclosed" not in err
 
 
 def test_export_to_a_pipe_prints_only_its_summary(tmp_path: Path) -> None:
@@ -189,3 +211,19 @@ def test_the_command_line_starts_without_the_running_bots_libraries() -> None:
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, cwd=ROOT)  # fmt: skip
     assert found.stdout.strip() == "[]"
+
+
+def test_version_is_the_installed_package_s(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.split() == ["minga", version("minga")]
+
+
+def test_doctor_documents_its_flags(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["doctor", "--help"])
+    out = capsys.readouterr().out
+    assert all(flag in out for flag in ("--send-test", "--json", "--config PATH"))

@@ -52,7 +52,9 @@ async def test_a_worker_refuses_pending_migrations_until_minga_db_upgrade(
                                        MINGA_WEB__PORT=str(free_port()))  # fmt: skip
     status, stderr = await minga("run", environment=environment, cwd=tmp_path)
     assert status != 0
-    [line] = stderr.strip().splitlines()  # one line, no traceback
+    # The log's first line (the version), then the refusal in one line, no traceback.
+    starting, line = stderr.strip().splitlines()
+    assert "Minga" in starting and "starting" in starting
     assert "minga db upgrade" in line and f"schema version {LATEST - 1}" in line
     assert _version(database) == LATEST - 1  # it did not migrate by itself
     assert await minga("db", "upgrade", environment=environment, cwd=tmp_path) == (0, "")
