@@ -23,6 +23,7 @@ from bot.leases import POLLING
 from handlers.engine.catalog import Catalog, CatalogError
 from handlers.engine.clock import Clock, SystemClock
 from handlers.engine.settings import LabSettings
+from handlers.engine.team import read_team
 from storage.database import Database, SqliteDatabase
 from storage.migrations import latest_version
 from storage.postgres import is_postgres_url
@@ -178,6 +179,10 @@ class _Doctor:
         self.bot: dict[str, Any] | None = None  # getMe's answer, once the token works
         self.server_date: datetime | None = None  # a platform's Date header
         self.polled_by: str | None = None  # the Minga worker holding the polling lease
+        # The team as the bot sees it: the database's (minga staff, /vincular) with the
+        # config's seed; the config alone while the database cannot be read.
+        self.staff_ids_now: tuple[int, ...] = tuple(settings.staff.telegram_ids)
+        self.group_now: int | None = settings.staff.group_chat_id
 
     async def run(self, send_test: bool) -> list[Check]:
         import httpx
@@ -217,8 +222,10 @@ class _Doctor:
         try:
             version = await database.schema_version()
             if version == latest_version():  # an older schema may have no leases yet
-                leases = database.reader().leases
-                self.polled_by = await leases.holder(POLLING, self.clock.now())
+                reader = database.reader()
+                self.polled_by = await reader.leases.holder(POLLING, self.clock.now())
+                team = await read_team(reader, self.settings.staff)
+                self.staff_ids_now, self.group_now = team.telegram_ids, team.group
         finally:
             await database.close()
         latest = latest_version()
@@ -327,12 +334,14 @@ class _Doctor:
 
     async def staff_group(self, telegram: "_BotApi") -> Check:
         name = "staff_group"
-        group = self.settings.staff.group_chat_id
+        group = self.group_now
         if group is None:
-            return skip(name, "no staff group set ([staff] group_chat_id)")
+            return skip(name, "no staff group linked (minga staff link-group) or set "
+                        "([staff] group_chat_id)")  # fmt: skip
         if self.bot is None:
             return skip(name, "needs a working Telegram token")
-        fix = ("add the bot to the team's group, and check [staff] group_chat_id (README, "
+        fix = ("add the bot to the team's group and link it: minga staff link-group, then "
+               "/vincular CODE in the group (or check [staff] group_chat_id; README, "
                '"Staff and their group")')  # fmt: skip
         chat = await telegram.call("getChat", chat_id=group)
         if not chat.ok:
@@ -351,9 +360,9 @@ class _Doctor:
 
     async def staff_ids(self, telegram: "_BotApi") -> Check:
         name = "staff_ids"
-        ids = self.settings.staff.telegram_ids
+        ids = self.staff_ids_now
         if not ids:
-            return skip(name, "no staff ids in [staff] telegram_ids")
+            return skip(name, "no staff yet (minga staff add, or [staff] telegram_ids)")
         if self.bot is None:
             return skip(name, "needs a working Telegram token")
         answers = await asyncio.gather(*(telegram.call("getChat", chat_id=i) for i in ids))
@@ -367,10 +376,10 @@ class _Doctor:
 
     async def send_test(self, telegram: "_BotApi") -> Check:
         name = "send_test"
-        group = self.settings.staff.group_chat_id
+        group = self.group_now
         if group is None or self.bot is None:
-            return fail(name, "no staff group to send to", "set [staff] group_chat_id and a "
-                        "working Telegram token")  # fmt: skip
+            return fail(name, "no staff group to send to", "link one (minga staff link-group) "
+                        "and give Minga a working Telegram token")  # fmt: skip
         catalog = Catalog.load(
             Path(self.settings.lab.texts_dir) if self.settings.lab.texts_dir else None
         )
@@ -455,6 +464,8 @@ class _Doctor:
         backup's worth (the database and the media together)."""
         storage = self.settings.storage
         folders = [storage.media_dir]
+        if self.settings.backup.folder is not None:
+            folders.append(Path(self.settings.backup.folder))
         used = _size(storage.media_dir)
         if not is_postgres_url(storage.database):
             database = Path(storage.database)

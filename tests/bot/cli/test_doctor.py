@@ -33,6 +33,8 @@ from tests.fakes.graph_api import (
 from tests.fakes.sql import database_for
 from tests.fakes.telegram_api import BOT_USER, TOKEN, FakeBotApi
 
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
 STAFF = 111
 GROUP = -100777
 PLENTY = SimpleNamespace(free=50 * 1024**3, total=100 * 1024**3)
@@ -229,6 +231,28 @@ async def test_a_staff_id_unknown_to_the_bot(ready: dict[str, Any], tmp_path: Pa
     checks = await checks_of(tmp_path, ready)
     assert set(failed(checks)) == {"staff_ids"}
     assert "222" in checks["staff_ids"].message and str(STAFF) not in checks["staff_ids"].message
+
+
+async def test_the_team_and_group_the_bot_uses_are_the_database_s(
+    api: FakeBotApi, ready: dict[str, Any], tmp_path: Path
+) -> None:
+    """Staff added with minga staff and a group linked with /vincular are what the doctor
+    checks, not only the config's seed."""
+    linked, added = -100888, 333
+    database = await Database.open(ready["storage"]["database"])
+    try:
+        async with database.transaction() as repos:
+            await repos.staff.add(added, "staff", username=None, by="test", now=NOW)
+            await repos.staff.link_group(linked, by="test", now=NOW)
+    finally:
+        await database.close()
+    checks = await checks_of(tmp_path, ready)
+    assert set(failed(checks)) == {"staff_group", "staff_ids"}
+    assert str(linked) in checks["staff_group"].message
+    assert str(added) in checks["staff_ids"].message
+    api.group(linked)
+    api.knows(added)
+    assert failed(await checks_of(tmp_path, ready)) == {}
 
 
 async def test_a_bad_whatsapp_token(ready: dict[str, Any], tmp_path: Path) -> None:
