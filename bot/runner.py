@@ -13,14 +13,14 @@ from typing import Any
 from starlette.routing import Route
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot import web
+from bot import metrics, web
 from bot.app import Runtime
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, WebSettings
 from bot.leases import POLLING, SCHEDULER, Lease
 from bot.scheduler import Scheduler
 from bot.sending.pacer import Lane
@@ -104,6 +104,9 @@ async def run_channels(
             "(to try Minga without a token: minga chat)"
         )
     runtime = await Runtime.open(settings, clock=clock)
+    errors = runtime.watch.errors if runtime.watch is not None else None
+    if errors is not None:  # the alerts' error rate counts this run's errors
+        logging.getLogger().addHandler(errors)
     try:
         if opened is not None:
             opened(runtime)
@@ -111,6 +114,8 @@ async def run_channels(
             await _run(runtime, stop, stack)
         await runtime.dispatcher.stop()  # replies sent since the last turn: forgotten
     finally:
+        if errors is not None:
+            logging.getLogger().removeHandler(errors)
         await runtime.close()
 
 
@@ -136,7 +141,9 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
         whatsapp = whatsapp_channel(runtime)
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
+    runtime.observe(senders)
     watched = _Watched(application)
+    await _metrics(runtime, routes, watched, stack)
     server = web.WebServer(settings.web, routes, watched.health,
                            ready=lambda: _not_ready(runtime))  # fmt: skip
     await _take_back(runtime, senders, whatsapp, telegram, application, (stack, stop))
@@ -159,6 +166,28 @@ async def _run(runtime: Runtime, stop: asyncio.Event, stack: AsyncExitStack) -> 
             await polling_task  # polling stops, its lease is given back
         if watched.whatsapp is not None:
             await watched.whatsapp
+
+
+async def _metrics(
+    runtime: Runtime, routes: list[Route], watched: "_Watched", stack: AsyncExitStack
+) -> None:
+    """/metrics as [metrics] says: off; on [web]'s server behind the bearer token (added to
+    `routes`); or on a server of its own, started now and stopped with the run's stack."""
+    settings = runtime.settings.metrics
+    if not settings.enabled:
+        return
+    token = settings.bearer_token.get_secret_value() if settings.bearer_token else None
+    route = metrics.route(runtime.metrics, runtime.database, token)
+    if not settings.own_server:
+        routes.append(route)
+        return
+    assert settings.port is not None
+    own = WebSettings(host=settings.host, port=settings.port)
+    server = web.WebServer(own, [route], watched.health, ready=lambda: _not_ready(runtime),
+                           section="[metrics]")  # fmt: skip
+    await server.start()
+    stack.push_async_callback(server.stop)
+    runtime.metrics_port = server.port
 
 
 async def _take_back(
@@ -348,9 +377,12 @@ def _scheduler_lease(runtime: Runtime) -> Lease:
     running: list[Scheduler] = []
 
     async def start() -> None:
+        alerts = runtime.settings.alerts
         scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
                               runtime.outbox.wake, discard_media=runtime.discard_media,
-                              media_dir=runtime.media_dir)  # fmt: skip
+                              media_dir=runtime.media_dir,
+                              watch=runtime.watch.check if runtime.watch and alerts.enabled
+                              else None, watch_seconds=alerts.check_seconds)  # fmt: skip
         running.append(scheduler)
         await scheduler.start()
 

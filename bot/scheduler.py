@@ -1,16 +1,17 @@
 """The scheduler only wakes things up: the database says which reminders and digests are due.
 
-APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds three jobs in
+APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds four jobs in
 memory, never in a job store: "remind" at the next due time (a reminder or the daily digest);
 "replan", a regular look at the database for events added or moved by another process
-(`minga events ...`); and "retention", the retention rules every few hours. At start-up
+(`minga events ...`); "retention", the retention rules every few hours; and "watch", the
+checks of the staff group's alerts ([alerts] check_seconds). At start-up
 everything already due is queued at once (and the retention rules run): a bot that was down
 sends late reminders, up to the event's start, and the day's digest if its hour passed
 meanwhile."""
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class Scheduler:
         replan_seconds: float = REPLAN_SECONDS,
         discard_media: Callable[[list[str]], None] | None = None,
         media_dir: Path | None = None,
+        watch: Callable[[], Awaitable[object]] | None = None,
+        watch_seconds: float = 60,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -50,6 +53,8 @@ class Scheduler:
         self._replan_seconds = replan_seconds
         self._discard_media = discard_media
         self._media_dir = media_dir  # swept for files nothing refers to any more
+        # The staff group's alerts (bot/watch.py): their checks, every watch_seconds.
+        self._watch, self._watch_seconds = watch, watch_seconds
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_at: datetime | None = None
 
@@ -65,6 +70,11 @@ class Scheduler:
             self.prune, "interval", seconds=RETENTION_SECONDS, id="retention",
             misfire_grace_time=None, coalesce=True,
         )  # fmt: skip
+        if self._watch is not None:
+            self._scheduler.add_job(
+                self._watch, "interval", seconds=self._watch_seconds, id="watch",
+                misfire_grace_time=None, coalesce=True,
+            )  # fmt: skip
         await self.prune()
         await self.wake()
 

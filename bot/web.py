@@ -34,9 +34,16 @@ class _Server(uvicorn.Server):
 
 class WebServer:
     def __init__(
-        self, settings: WebSettings, routes: list[Route], health: Health, *, ready: Ready
+        self,
+        settings: WebSettings,
+        routes: list[Route],
+        health: Health,
+        *,
+        ready: Ready,
+        section: str = "[web]",
     ) -> None:
         self._settings = settings
+        self._section = section  # where its host and port are set, for the error
         self._health = health
         self._ready = ready
         self.app = Starlette(
@@ -80,7 +87,7 @@ class WebServer:
             sock.close()
             raise ConfigError(
                 f"web server: cannot listen on {self._settings.host}:{self._settings.port} "
-                f"([web] host and port): {error.strerror}"
+                f"({self._section} host and port): {error.strerror}"
             ) from None
         sock.listen(1024)
         self.port = sock.getsockname()[1]
@@ -93,7 +100,8 @@ class WebServer:
             await asyncio.sleep(0.01)
         if self._task.done():
             self._task.result()
-        log.info("web server listening on %s:%s", self._settings.host, self.port)
+        log.info("web server listening on %s:%s (%s)", self._settings.host, self.port,
+                 self._section)  # fmt: skip
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:

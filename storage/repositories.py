@@ -18,6 +18,7 @@ from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
 from storage.sql import Db
+from storage.watch import WatchRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Repositories:
     inbound_queue: InboundQueueRepository
     pending_replies: PendingReplyRepository
     leases: LeaseRepository
+    watch: WatchRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -60,4 +62,5 @@ class Repositories:
             inbound_queue=InboundQueueRepository(connection),
             pending_replies=PendingReplyRepository(connection),
             leases=LeaseRepository(connection),
+            watch=WatchRepository(connection),
         )
