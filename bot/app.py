@@ -42,7 +42,6 @@ class Runtime:
     # What /metrics shows ([metrics]); what the staff group's alerts watch ([alerts]).
     metrics: Metrics = field(default_factory=Metrics)
     watch: Watch | None = None
-    metrics_port: int | None = None  # /metrics' own server's port, once listening
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> "Runtime":

@@ -187,7 +187,6 @@ async def _metrics(
                            section="[metrics]")  # fmt: skip
     await server.start()
     stack.push_async_callback(server.stop)
-    runtime.metrics_port = server.port
 
 
 async def _take_back(
