@@ -12,7 +12,8 @@ PLAIN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # The ids Minga's lines carry as key=value ("turn channel=telegram resident=12 message=…"),
 # lifted into fields of their own so that a collector can filter on them.
 _FIELD = re.compile(r"(?<![\w.])([a-z_]+)=([^\s,;()]+)")
-# Fields every line has; an id of the same name in the message does not overwrite them.
+# Fields every line has; an id of the same name in the message is kept as NAME_id
+# ("message=…", a platform's message id, becomes message_id).
 _BASE = ("time", "level", "logger", "message")
 
 
@@ -29,8 +30,7 @@ class JsonFormatter(logging.Formatter):
             "message": message,
         }
         for key, value in _FIELD.findall(message):
-            if key not in _BASE:
-                line.setdefault(key, value)
+            line.setdefault(f"{key}_id" if key in _BASE else key, value)
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         if record.stack_info:

@@ -77,6 +77,8 @@ class Scheduler:
             )  # fmt: skip
         await self.prune()
         await self.wake()
+        if self._watch is not None:  # a condition that held while no worker watched
+            await self._watch()
 
     async def prune(self) -> Pruned | None:
         """Apply the retention rules ([retention]); files go after the rows are committed."""

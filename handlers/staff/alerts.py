@@ -127,9 +127,9 @@ async def _check(
         return 0
     state = "recovered" if before.told_at is not None else "both"
     log.warning("staff alert over: %s", reading.name)
-    await _queue(repos, settings, reading, state, before.since or now, now)
+    queued = await _queue(repos, settings, reading, state, before.since or now, now)
     await repos.watch.forget(reading.name)
-    return 1
+    return queued
 
 
 async def _failing(
@@ -143,8 +143,8 @@ async def _failing(
         log.warning("staff alert raised: %s", reading.name)
     queued = 0
     if raised_at is not None and told_at is None and staff_reachable:
-        await _queue(repos, settings, reading, "raised", since, now)
-        told_at, queued = now, 1
+        queued = await _queue(repos, settings, reading, "raised", since, now)
+        told_at = now
     await repos.watch.save(Watched(name=reading.name, since=since, value=reading.value,
                                    raised_at=raised_at, told_at=told_at), now)  # fmt: skip
     return queued
@@ -153,10 +153,11 @@ async def _failing(
 async def _queue(
     repos: Repositories, settings: FlowSettings, reading: Reading, state: str,
     since: datetime, now: datetime,
-) -> None:  # fmt: skip
-    """The staff group's message (with none configured, the log is all there is)."""
+) -> int:  # fmt: skip
+    """The staff group's message (with none configured, the log is all there is); how many
+    were queued."""
     if settings.staff.group_chat_id is None:
-        return
+        return 0
     payload = WatchAlertPayload(condition=reading.condition, state=state, since=since, at=now,
                                 subject=reading.subject, value=reading.value)  # fmt: skip
     await repos.outbox.add(
@@ -165,6 +166,7 @@ async def _queue(
                    not_before=now)],
         now,
     )  # fmt: skip
+    return 1
 
 
 async def _compose_watch(
