@@ -156,9 +156,14 @@ async def test_the_outbox_backlog_and_broadcasts_are_read_at_scrape_time(tmp_pat
         assert value(scraped, "minga_broadcasts_in_progress") == 0
         async with database.transaction() as repos:
             await repos.outbox.mark_sent([1], [1], now)
+            await repos.broadcasts.create(
+                text="Taller de huertas", event_id=None, audience="all", kind="all", value=None,
+                created_by="staff:1", reporter_id=None, now=now,
+            )  # fmt: skip
         await metrics.refresh(database)
         scraped = samples(metrics.exposition().decode())
         assert value(scraped, "minga_outbox_backlog", kind="idea_alert") == 1
+        assert value(scraped, "minga_broadcasts_in_progress") == 1
     finally:
         await database.close()
 
