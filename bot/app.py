@@ -84,7 +84,7 @@ class Runtime:
     ) -> OutboxWorker:
         return OutboxWorker(self.database, senders, self.compose, self.clock, self.outbox,
                             concurrency=concurrency, poll_seconds=poll_seconds,
-                            on_reminder=self.metrics.reminder_sent)  # fmt: skip
+                            on_sent=self.metrics.sent)  # fmt: skip
 
     def observe(self, senders: Mapping[str, Sender]) -> None:
         """The senders tell /metrics and the alerts' reachability what the platforms answer."""

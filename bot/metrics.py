@@ -7,6 +7,7 @@ sender's and the outbox worker's); this module is the one that knows Prometheus.
 
 import hmac
 import logging
+from datetime import datetime
 from importlib import metadata
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
@@ -15,7 +16,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from handlers.events.reminders import reminder_time
 from storage.database import Database
+from storage.models import OutboxItem
 from storage.outbox_kinds import OutboxKind
 
 log = logging.getLogger(__name__)
@@ -91,8 +94,11 @@ class Metrics:
         """A platform answered a message sent (see `sends` for the results)."""
         self.sends.labels(channel=channel, lane=lane, result=result).inc()
 
-    def reminder_sent(self, late_seconds: float) -> None:
-        self.reminder_lateness.observe(max(0.0, late_seconds))
+    def sent(self, item: OutboxItem, now: datetime) -> None:
+        """An outbox row was sent: a reminder's lateness, from its time."""
+        due = reminder_time(item)
+        if due is not None:
+            self.reminder_lateness.observe(max(0.0, (now - due).total_seconds()))
 
     def waited(self, kind: str, seconds: float) -> None:
         """Time waited for a database connection or lock."""

@@ -18,7 +18,6 @@ from handlers.engine.clock import Clock
 from handlers.engine.messages import Reply
 from storage.database import Database
 from storage.models import OutboxItem, OutboxStatus
-from storage.outbox_kinds import OutboxKind, ReminderPayload
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +86,11 @@ class OutboxWorker:
         *,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
-        on_reminder: Callable[[float], None] | None = None,
+        on_sent: Callable[[OutboxItem, datetime], None] | None = None,
     ) -> None:
         self._database = database
-        # Told how late each reminder went out, in seconds (bot/metrics.py).
-        self._on_reminder = on_reminder
+        # Told of each row sent, and when (bot/metrics.py: a reminder's lateness).
+        self._on_sent = on_sent
         self._senders = dict(senders)
         self._compose = compose
         self._clock = clock
@@ -260,23 +259,14 @@ class OutboxWorker:
         if outcome.status == "sent":
             attempts = item.attempts + outcome.attempts
             await self._mark_sent(Sent(item, attempts, outcome.message_ids))
-            self._reminder_sent(item)
+            if self._on_sent is not None:
+                self._on_sent(item, self._clock.now())
             log.debug("outbox row=%s kind=%s resident=%s sent", item.id, item.kind,
                       item.recipient.id)  # fmt: skip
             return
         await self._policy.not_sent(item, outcome)
         log.info("outbox row=%s kind=%s resident=%s %s", item.id, item.kind,
                  item.recipient.id, outcome.status)  # fmt: skip
-
-    def _reminder_sent(self, item: OutboxItem) -> None:
-        """A reminder's lateness: from its time (the event's start less its offset) to now."""
-        if self._on_reminder is None or item.kind != OutboxKind.REMINDER:
-            return
-        if item.expires_at is None:  # a reminder expires at its event's start
-            return
-        offset = item.payload_as(ReminderPayload).offset_s
-        due = item.expires_at - timedelta(seconds=offset)
-        self._on_reminder((self._clock.now() - due).total_seconds())
 
     async def _mark_sent(self, sent: Sent) -> None:
         """Returns once the row is marked sent (the row stays "in flight" until then)."""

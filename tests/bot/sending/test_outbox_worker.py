@@ -70,6 +70,7 @@ async def _instant(seconds: float) -> None:
 def _worker(
     database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, *,
     concurrency: int = 32, poll_seconds: float = 3600,
+    on_sent: Callable[[OutboxItem, datetime], None] | None = None,
 ) -> tuple[OutboxWorker, OutboxPolicy]:  # fmt: skip
     sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
                     bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
@@ -81,7 +82,8 @@ def _worker(
     # By default a poll far longer than any test: the worker must be woken, never find rows
     # by chance.
     worker = OutboxWorker(database, {"test": sender}, composed, clock, policy,
-                          concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
+                          concurrency=concurrency, poll_seconds=poll_seconds,
+                          on_sent=on_sent)  # fmt: skip
     return worker, policy
 
 
@@ -413,9 +415,7 @@ async def test_a_reminder_sent_late_is_measured_from_its_time(
         assert await queue_due_reminders(repos, OFFSETS, clock.now()) == 1
     metrics = Metrics()
     transport = Recorder()
-    worker, policy = _worker(database, transport, clock, catalog)
-    worker._on_reminder = metrics.reminder_sent
-    await _drain((worker, policy), database)
+    await _drain(_worker(database, transport, clock, catalog, on_sent=metrics.sent), database)
     assert list(transport.sent) == ["ana"]
     assert metrics.registry.get_sample_value("minga_reminder_lateness_seconds_count") == 1
     assert metrics.registry.get_sample_value("minga_reminder_lateness_seconds_sum") == 600
