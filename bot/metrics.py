@@ -3,27 +3,20 @@
 Each app has a registry of its own (never prometheus_client's global one), so that tests and
 several apps in one process do not count into each other. The bot's parts are told of what
 happens through the small observers they take (handlers.engine.observe.TurnObserver, the
-sender's and the outbox worker's); this module is the one that knows Prometheus."""
+sender's and the outbox worker's); this module and bot/web.py's metrics_route (which serves
+it) are the ones that know Prometheus."""
 
-import hmac
-import logging
 from datetime import datetime
 from importlib import metadata
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
 
 from handlers.events.reminders import reminder_time
 from storage.database import Database
 from storage.models import OutboxItem
 from storage.outbox_kinds import OutboxKind
 
-log = logging.getLogger(__name__)
-
-METRICS_PATH = "/metrics"
 # A turn takes milliseconds; a database in trouble, seconds.
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # A reminder is late by seconds (the scheduler's wake-up) to hours (the bot was down).
@@ -117,25 +110,3 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
-
-
-def route(metrics: Metrics, database: Database, bearer_token: str | None) -> Route:
-    """GET /metrics; with a token, only for `Authorization: Bearer <token>`."""
-
-    async def scrape(request: Request) -> Response:
-        if bearer_token is not None and not _authorized(request, bearer_token):
-            return PlainTextResponse("unauthorized\n", 401,
-                                     headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-        try:
-            await metrics.refresh(database)
-        except Exception:  # the process's own numbers are still worth having
-            log.exception("metrics: could not read the outbox backlog")
-        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
-
-    return Route(METRICS_PATH, scrape, methods=["GET"])
-
-
-def _authorized(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                              token.encode())  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 from starlette.routing import Route
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot import metrics, web
+from bot import web
 from bot.app import Runtime
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram import webhook as telegram_webhook
@@ -177,7 +177,7 @@ async def _metrics(
     if not settings.enabled:
         return
     token = settings.bearer_token.get_secret_value() if settings.bearer_token else None
-    route = metrics.route(runtime.metrics, runtime.database, token)
+    route = web.metrics_route(runtime.metrics, runtime.database, token)
     if not settings.own_server:
         routes.append(route)
         return
