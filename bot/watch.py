@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from bot.config import Settings
 from handlers.engine.clock import Clock
-from handlers.staff.alerts import Reading, watch
+from handlers.staff.alerts import BROADCAST_ROW, Reading, watch
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class Watch:
                                 hold=timedelta(minutes=alerts.backlog_minutes)))  # fmt: skip
         stalled = timedelta(minutes=alerts.broadcast_stalled_minutes)
         for broadcast, left in (await reader.outbox.pending_by_broadcast(now)).items():
-            readings.append(Reading(f"broadcast:{broadcast}", "broadcast", failing=True,
+            readings.append(Reading(f"{BROADCAST_ROW}{broadcast}", "broadcast", failing=True,
                                     growing=True, value=left, subject=str(broadcast),
                                     hold=stalled))  # fmt: skip
         readings += [await self._disk_reading(), self._error_reading(now)]

@@ -68,6 +68,10 @@ async def _compose(
 # -- watched conditions ---------------------------------------------------------------------------
 
 
+# A broadcast's row is this and its id ("broadcast:12").
+BROADCAST_ROW = "broadcast:"
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One watched condition as the checks measured it now (bot/watch.py)."""
@@ -95,8 +99,9 @@ async def watch(
     rows = await repos.watch.all()
     read = {reading.name for reading in readings}
     # A broadcast no longer sending (finished, cancelled) is over, whatever its row says.
-    over = [Reading(name, "broadcast", failing=False, subject=name.partition(":")[2], gone=True)
-            for name in rows if name.startswith("broadcast:") and name not in read]  # fmt: skip
+    over = [Reading(name, "broadcast", failing=False, subject=name.removeprefix(BROADCAST_ROW),
+                    gone=True)
+            for name in rows if name.startswith(BROADCAST_ROW) and name not in read]  # fmt: skip
     queued = 0
     for reading in [*readings, *over]:
         queued += await _check(repos, settings, reading, rows.get(reading.name), now,
