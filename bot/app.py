@@ -10,9 +10,11 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from bot.leases import worker_name
+from bot.metrics import Metrics
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
-from bot.sending.sender import Sender
+from bot.sending.sender import Sender, SendObserver
+from bot.watch import Watch
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
 from handlers.engine.messages import Reply
@@ -38,6 +40,9 @@ class Runtime:
     broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
     # This process, as the leases it holds name it (bot/leases.py).
     worker: str = field(default_factory=worker_name)
+    # What /metrics shows ([metrics]); what the staff group's alerts watch ([alerts]).
+    metrics: Metrics = field(default_factory=Metrics)
+    watch: Watch | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> "Runtime":
@@ -52,13 +57,17 @@ class Runtime:
             # The config's staff ids get their rows (handlers/engine/team.py: the seed).
             await seed(repos, settings.staff, clock.now())
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
+        metrics = Metrics()
+        database.watch_waits(metrics.waited)
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted.
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
-            release_media=partial(discard_media, settings.storage.media_dir),
+            release_media=partial(discard_media, settings.storage.media_dir), observer=metrics,
         )  # fmt: skip
-        return cls(settings, database, catalog, clock, dispatcher, outbox)
+        watch = Watch(database, settings, clock, on_queued=outbox.wake)
+        return cls(settings, database, catalog, clock, dispatcher, outbox, metrics=metrics,
+                   watch=watch)  # fmt: skip
 
     @property
     def media_dir(self) -> Path:
@@ -77,10 +86,30 @@ class Runtime:
         self, senders: Mapping[str, Sender], *, concurrency: int = 32, poll_seconds: float = 1.0
     ) -> OutboxWorker:
         return OutboxWorker(self.database, senders, self.compose, self.clock, self.outbox,
-                            concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
+                            concurrency=concurrency, poll_seconds=poll_seconds,
+                            on_sent=self.metrics.sent)  # fmt: skip
+
+    def observe(self, senders: Mapping[str, Sender]) -> None:
+        """The senders tell /metrics and the alerts' reachability what the platforms answer."""
+        observers: list[SendObserver] = [self.metrics]
+        if self.watch is not None:
+            observers.append(self.watch.reachability)
+        for sender in senders.values():
+            sender.observer = SendObservers(observers)
 
     async def close(self) -> None:
         await self.database.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SendObservers:
+    """Several watchers of a sender, told in turn."""
+
+    observers: list[SendObserver]
+
+    def answered(self, channel: str, lane: str, result: str) -> None:
+        for observer in self.observers:
+            observer.answered(channel, lane, result)
 
 
 async def open_database(settings: Settings) -> Database:

@@ -173,6 +173,50 @@ class WebSettings(_Section):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class MetricsSettings(_Section):
+    """/metrics in Prometheus' text format: off unless enabled, and then either on a server of
+    its own (`port`, on `host`) or on [web]'s server behind `bearer_token` (or both)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    # A server of its own for /metrics (0: any free port); unset: [web]'s server.
+    port: int | None = Field(None, ge=0, le=65535)
+    # Required on [web]'s server: scrapers send `Authorization: Bearer <token>`.
+    bearer_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _guarded(self) -> "MetricsSettings":
+        if self.enabled and self.port is None and self.bearer_token is None:
+            raise ValueError(
+                "[metrics] is enabled on the web server without a bearer_token: set "
+                "bearer_token (MINGA_METRICS__BEARER_TOKEN), or a port of its own for /metrics"
+            )
+        return self
+
+    @property
+    def own_server(self) -> bool:
+        return self.enabled and self.port is not None
+
+
+class AlertSettings(_Section):
+    """Alerts to the staff group, once when a condition starts and once when it is over
+    (checked every `check_seconds` by the worker that runs the scheduler)."""
+
+    enabled: bool = True
+    check_seconds: float = Field(60, ge=5, le=3600)
+    # A platform (Telegram, WhatsApp) unreachable for longer than this.
+    unreachable_minutes: float = Field(5, gt=0)
+    # Messages waiting to be sent, more at every check (or no fewer), for this long.
+    backlog_minutes: float = Field(15, gt=0)
+    # A broadcast with messages left that has sent none for this long.
+    broadcast_stalled_minutes: float = Field(15, gt=0)
+    # The data folder's disk with less than this share free (percent).
+    disk_free_percent: float = Field(10, gt=0, lt=100)
+    # More errors than this a minute, over the last `error_window_minutes`.
+    errors_per_minute: float = Field(5, gt=0)
+    error_window_minutes: float = Field(5, gt=0)
+
+
 class WorkersSettings(_Section):
     """Several `minga run` on one database: what one of them at a time does is held by a
     lease (bot/leases.py) that expires this many seconds after its holder last renewed it."""
@@ -264,6 +308,8 @@ class WhatsAppSettings(_Section):
 
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # "plain": a line of text per record; "json": one JSON object a line, for a collector.
+    format: Literal["plain", "json"] = "plain"
 
 
 _HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -363,6 +409,8 @@ class Settings(BaseSettings):
     workers: WorkersSettings = WorkersSettings()
     whatsapp: WhatsAppSettings = WhatsAppSettings()
     log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    alerts: AlertSettings = AlertSettings()
     flood: FloodSettings = FloodSettings()
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()

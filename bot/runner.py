@@ -24,7 +24,7 @@ from bot.channels.telegram import webhook as telegram_webhook
 from bot.channels.telegram.channel import MingaApplication, TelegramChannel
 from bot.channels.whatsapp import webhook as whatsapp_webhook
 from bot.channels.whatsapp.channel import WhatsAppChannel
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, WebSettings
 from bot.leases import POLLING, SCHEDULER, Lease
 from bot.scheduler import Scheduler
 from bot.sending.pacer import Lane
@@ -123,6 +123,9 @@ async def run_channels(
             "(to try Minga without a token: minga chat)"
         )
     runtime = await Runtime.open(settings, clock=clock)
+    errors = runtime.watch.errors if runtime.watch is not None else None
+    if errors is not None:  # the alerts' error rate counts this run's errors
+        logging.getLogger().addHandler(errors)
     try:
         if opened is not None:
             opened(runtime)
@@ -130,6 +133,8 @@ async def run_channels(
             await _run(runtime, stop, stack, retry_wait or _wait_or_stop)
         await runtime.dispatcher.stop()  # replies sent since the last turn: forgotten
     finally:
+        if errors is not None:
+            logging.getLogger().removeHandler(errors)
         await runtime.close()
 
 
@@ -145,10 +150,13 @@ async def _run(
         whatsapp = whatsapp_channel(runtime)
         senders["whatsapp"] = whatsapp.sender
         routes += whatsapp_webhook.routes(whatsapp)
+    runtime.observe(senders)
     watched = _Watched(application)
     started = watched.started  # the channels' webhooks are answered from then on
-    server = web.WebServer(settings.web, _until(started, routes), watched.health,
-                           ready=lambda: _not_ready(runtime, watched))  # fmt: skip
+    own_routes: list[Route] = []  # /metrics on [web]'s server: never gated
+    await _metrics(runtime, own_routes, watched, stack)
+    server = web.WebServer(settings.web, [*_until(started, routes), *own_routes],
+                           watched.health, ready=lambda: _not_ready(runtime, watched))  # fmt: skip
     polling_task: asyncio.Task[None] | None = None
     try:
         # First, so that /healthz and /readyz answer while Telegram cannot be reached.
@@ -258,6 +266,27 @@ def _until(started: asyncio.Event, routes: list[Route]) -> list[Route]:
         return Route(route.path, answer, methods=route.methods, name=route.name)
 
     return [gated(route) for route in routes]
+
+
+async def _metrics(
+    runtime: Runtime, routes: list[Route], watched: "_Watched", stack: AsyncExitStack
+) -> None:
+    """/metrics as [metrics] says: off; on [web]'s server behind the bearer token (added to
+    `routes`); or on a server of its own, started now and stopped with the run's stack."""
+    settings = runtime.settings.metrics
+    if not settings.enabled:
+        return
+    token = settings.bearer_token.get_secret_value() if settings.bearer_token else None
+    route = web.metrics_route(runtime.metrics, runtime.database, token)
+    if not settings.own_server:
+        routes.append(route)
+        return
+    assert settings.port is not None
+    own = WebSettings(host=settings.host, port=settings.port)
+    server = web.WebServer(own, [route], watched.health, ready=lambda: _not_ready(runtime, watched),
+                           section="[metrics]")  # fmt: skip
+    await server.start()
+    stack.push_async_callback(server.stop)
 
 
 async def _take_back(
@@ -458,10 +487,13 @@ def _scheduler_lease(runtime: Runtime) -> Lease:
     running: list[Scheduler] = []
 
     async def start() -> None:
+        alerts = runtime.settings.alerts
         scheduler = Scheduler(runtime.database, runtime.settings.flow, runtime.clock,
                               runtime.outbox.wake, discard_media=runtime.discard_media,
                               media_dir=runtime.media_dir,
-                              backup=daily_backup(runtime.settings, runtime.clock))  # fmt: skip
+                              backup=daily_backup(runtime.settings, runtime.clock),
+                              watch=runtime.watch.check if runtime.watch and alerts.enabled
+                              else None, watch_seconds=alerts.check_seconds)  # fmt: skip
         running.append(scheduler)
         await scheduler.start()
 

@@ -1,17 +1,18 @@
 """The scheduler only wakes things up: the database says which reminders and digests are due.
 
-APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds three jobs in
+APScheduler 3.x (the version python-telegram-bot's job-queue extra pins) holds four jobs in
 memory, never in a job store: "remind" at the next due time (a reminder or the daily digest);
 "replan", a regular look at the database for events added or moved by another process
-(`minga events ...`); "retention", the retention rules every few hours; and, with [backup]
-time set, "backup" at the daily backup's time. At start-up
+(`minga events ...`); "retention", the retention rules every few hours; "watch", the
+checks of the staff group's alerts ([alerts] check_seconds); and, with [backup] time
+set, "backup" at the daily backup's time. At start-up
 everything already due is queued at once (and the retention rules run): a bot that was down
 sends late reminders, up to the event's start, and the day's digest if its hour passed
 meanwhile."""
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class Scheduler:
         discard_media: Callable[[list[str]], None] | None = None,
         media_dir: Path | None = None,
         backup: DailyBackup | None = None,
+        watch: Callable[[], Awaitable[object]] | None = None,
+        watch_seconds: float = 60,
     ) -> None:
         self._database = database
         self._settings = settings
@@ -56,6 +59,8 @@ class Scheduler:
         self._discard_media = discard_media
         self._media_dir = media_dir  # swept for files nothing refers to any more
         self._backup = backup
+        # The staff group's alerts (bot/watch.py): their checks, every watch_seconds.
+        self._watch, self._watch_seconds = watch, watch_seconds
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self.next_at: datetime | None = None
         self.backup_at: datetime | None = None  # the daily backup's next run
@@ -72,8 +77,15 @@ class Scheduler:
             self.prune, "interval", seconds=RETENTION_SECONDS, id="retention",
             misfire_grace_time=None, coalesce=True,
         )  # fmt: skip
+        if self._watch is not None:
+            self._scheduler.add_job(
+                self._watch, "interval", seconds=self._watch_seconds, id="watch",
+                misfire_grace_time=None, coalesce=True,
+            )  # fmt: skip
         await self.prune()
         await self.wake()
+        if self._watch is not None:  # a condition that held while no worker watched
+            await self._watch()
         if self._backup is not None:
             self._plan_backup(self._backup.next_at(self._clock.now()))
 

@@ -1,25 +1,31 @@
 """Minga's one web server (starlette on uvicorn): the webhooks of the channels that use them,
-/healthz (is the process alive) and /readyz (may it get traffic) for whoever watches it."""
+/healthz (is the process alive) and /readyz (may it get traffic) for whoever watches it, and
+/metrics when [metrics] is enabled (or a second one, for /metrics alone)."""
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import uvicorn
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.config import ConfigError, WebSettings
+from bot.metrics import Metrics
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
 Health = Callable[[], Awaitable[dict[str, Any]]]
 # Why the worker should get no traffic now, in a few words; None when it may.
 Ready = Callable[[], Awaitable[str | None]]
@@ -34,9 +40,16 @@ class _Server(uvicorn.Server):
 
 class WebServer:
     def __init__(
-        self, settings: WebSettings, routes: list[Route], health: Health, *, ready: Ready
+        self,
+        settings: WebSettings,
+        routes: list[Route],
+        health: Health,
+        *,
+        ready: Ready,
+        section: str = "[web]",
     ) -> None:
         self._settings = settings
+        self._section = section  # where its host and port are set, for the error
         self._health = health
         self._ready = ready
         self.app = Starlette(
@@ -80,7 +93,7 @@ class WebServer:
             sock.close()
             raise ConfigError(
                 f"web server: cannot listen on {self._settings.host}:{self._settings.port} "
-                f"([web] host and port): {error.strerror}"
+                f"({self._section} host and port): {error.strerror}"
             ) from None
         sock.listen(1024)
         self.port = sock.getsockname()[1]
@@ -93,10 +106,34 @@ class WebServer:
             await asyncio.sleep(0.01)
         if self._task.done():
             self._task.result()
-        log.info("web server listening on %s:%s", self._settings.host, self.port)
+        log.info("web server listening on %s:%s (%s)", self._settings.host, self.port,
+                 self._section)  # fmt: skip
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
             with contextlib.suppress(Exception):
                 await self._task
+
+
+def metrics_route(metrics: Metrics, database: Database, bearer_token: str | None) -> Route:
+    """GET /metrics in Prometheus' text format; with a token, only for
+    `Authorization: Bearer <token>`."""
+
+    async def scrape(request: Request) -> Response:
+        if bearer_token is not None and not _authorized(request, bearer_token):
+            return PlainTextResponse("unauthorized\n", 401,
+                                     headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        try:
+            await metrics.refresh(database)
+        except Exception:  # the process's own numbers are still worth having
+            log.exception("metrics: could not read the outbox backlog")
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return Route(METRICS_PATH, scrape, methods=["GET"])
+
+
+def _authorized(request: Request, token: str) -> bool:
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                              token.encode())  # fmt: skip

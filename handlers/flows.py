@@ -11,6 +11,7 @@ from handlers.engine import dispatcher
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock
 from handlers.engine.flow import Flow, build_routes
+from handlers.engine.observe import TurnObserver
 from handlers.engine.settings import FlowSettings
 from handlers.engine.turn import Routes
 from handlers.events.flow import FLOW as EVENTS
@@ -41,7 +42,8 @@ class Dispatcher(dispatcher.Dispatcher):
         *,
         on_rows_written: Callable[[], None] | None = None,
         release_media: Callable[[list[str]], object] | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
                          on_rows_written=on_rows_written,
-                         release_media=release_media)  # fmt: skip
+                         release_media=release_media, observer=observer)  # fmt: skip

@@ -101,6 +101,11 @@ class BroadcastRepository:
         )
         return [_broadcast(row) for row in rows]
 
+    async def in_progress(self) -> int:
+        """Broadcasts started and not finished."""
+        row = await fetch_one(self._db, "SELECT count(*) FROM broadcasts WHERE finished_at IS NULL")
+        return int(row[0]) if row else 0
+
     async def finish_done(self, now: datetime) -> list[Broadcast]:
         """Mark broadcasts with nothing left pending as finished; returns those just finished."""
         rows = await write_returning(

@@ -4,12 +4,13 @@ postgresql:// URL; both have the surface below."""
 
 import asyncio
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import aiosqlite
 
@@ -25,6 +26,26 @@ from storage.turns import TurnWork
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+
+# Told how long a unit of work waited for the database: (what waited, seconds). "write": SQLite's
+# one writer; "connection": a pooled connection on PostgreSQL; "conversation": a conversation's
+# lock across workers. A measurement for /metrics (bot/metrics.py), never a decision.
+OnWait = Callable[[str, float], None]
+
+
+class TimedLock(asyncio.Lock):
+    """SQLite's writer lock, telling `on_wait` how long each acquisition waited."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on_wait: OnWait | None = None
+
+    async def acquire(self) -> Literal[True]:
+        started = time.perf_counter()
+        acquired = await super().acquire()
+        if self.on_wait is not None:
+            self.on_wait("write", time.perf_counter() - started)
+        return acquired
 
 
 class Turn(Protocol):
@@ -53,6 +74,15 @@ class Database(ABC):
     # Whether several processes may work on it at once (PostgreSQL): then a conversation's
     # lock is the database's, and what one worker left behind another takes over.
     shared: bool = False
+    on_wait: OnWait | None = None
+
+    def watch_waits(self, on_wait: OnWait) -> None:
+        """Tell `on_wait` how long units of work wait for a connection or a lock."""
+        self.on_wait = on_wait
+
+    def _waited(self, kind: str, started: float) -> None:
+        if self.on_wait is not None:
+            self.on_wait(kind, time.perf_counter() - started)
 
     @classmethod
     async def open(
@@ -112,7 +142,7 @@ class SqliteDatabase(Database):
     ) -> None:
         self._connection = connection
         self._reader = reader
-        self._lock = asyncio.Lock()
+        self._lock = TimedLock()
         self._reading: tuple[aiosqlite.Connection, Repositories] | None = None
 
     @classmethod
@@ -134,6 +164,10 @@ class SqliteDatabase(Database):
             await database.close()
             raise
         return database
+
+    def watch_waits(self, on_wait: OnWait) -> None:
+        super().watch_waits(on_wait)
+        self._lock.on_wait = on_wait
 
     @classmethod
     async def look_at(cls, path: str | Path) -> "SqliteDatabase":
@@ -281,7 +315,9 @@ class PostgresDatabase(Database):
     async def turn(self) -> AsyncIterator[postgres.PgTurnWork]:
         """A conversation turn's unit of work: it reads committed data, writes nothing until it
         must, and ends with `finish`; an exception rolls back whatever it began."""
+        started = time.perf_counter()
         async with self._turns, self.pool.connection() as connection:
+            self._waited("connection", started)
             work = postgres.PgTurnWork(connection)
             try:
                 yield work
@@ -291,8 +327,11 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """A unit of work: everything done through the repositories commits together or not."""
-        async with self.pool.connection() as connection, connection.transaction():
-            yield Repositories.on(postgres.PgConnection(connection))
+        started = time.perf_counter()
+        async with self.pool.connection() as connection:
+            self._waited("connection", started)
+            async with connection.transaction():
+                yield Repositories.on(postgres.PgConnection(connection))
 
     @asynccontextmanager
     async def conversation_lock(
@@ -301,9 +340,12 @@ class PostgresDatabase(Database):
         """An advisory lock of the transaction of a connection kept for it: released when that
         transaction ends, so a worker that dies (its connection gone) or is cancelled (the
         pool rolls back or discards the connection) never leaves it held."""
+        started = time.perf_counter()
         pool = await self._locks()
         async with pool.connection() as connection, connection.transaction():
-            yield await postgres.lock_conversation(connection, channel, user_key, wait=wait)
+            held = await postgres.lock_conversation(connection, channel, user_key, wait=wait)
+            self._waited("conversation", started)
+            yield held
 
     async def _locks(self) -> "postgres.Pool":
         """The pool the conversation locks hold their connections from (opened once)."""

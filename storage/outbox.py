@@ -263,6 +263,32 @@ class OutboxRepository:
         row = await fetch_one(self._db, "SELECT count(*) FROM outbox WHERE status = 'pending'")
         return int(row[0]) if row else 0
 
+    async def backlog_by_kind(self) -> dict[str, int]:
+        """Messages waiting to be sent, by kind (the partial index of pending rows)."""
+        rows = await fetch_all(
+            self._db, "SELECT kind, count(*) FROM outbox WHERE status = 'pending' GROUP BY kind"
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    async def due_backlog(self, now: datetime) -> int:
+        """Messages whose time has come and that are not sent yet."""
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*) FROM outbox WHERE status = 'pending' AND not_before <= ?",
+            (to_db(now),),
+        )
+        return int(row[0]) if row else 0
+
+    async def pending_by_broadcast(self, now: datetime) -> dict[int, int]:
+        """Messages each unfinished broadcast has left whose time has come."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT broadcast_id, count(*) FROM outbox WHERE status = 'pending' "
+            "AND not_before <= ? AND broadcast_id IS NOT NULL GROUP BY broadcast_id",
+            (to_db(now),),
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
     async def pending_channels(self, broadcast_id: int) -> set[str]:
         """The channels a broadcast still has messages to send on."""
         rows = await fetch_all(

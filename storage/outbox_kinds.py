@@ -23,6 +23,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # the staff group's daily digest
     IDEA_ALERT = "idea_alert"  # a new idea, to the staff group
     CHANNEL_ALERT = "channel_alert"  # a channel stopped bulk sending, to the staff group
+    WATCH_ALERT = "watch_alert"  # a watched condition raised or over, to the staff group
     BROADCAST = "broadcast"
     BROADCAST_REPORT = "broadcast_report"  # how a broadcast went, to who started it
 
@@ -37,6 +38,7 @@ class OutboxKind(StrEnum):
 # broadcasts.
 PRIORITY: dict[OutboxKind, int] = {
     OutboxKind.CHANNEL_ALERT: 1,
+    OutboxKind.WATCH_ALERT: 1,
     OutboxKind.REMINDER: 2,
     OutboxKind.PROMOTED: 3,
     OutboxKind.EVENT_CHANGED: 3,
@@ -112,6 +114,18 @@ class ChannelAlertPayload(OutboxPayload):
     minutes: int = 60
 
 
+class WatchAlertPayload(OutboxPayload):
+    """A watched condition (handlers/staff/alerts.py): raised, over, or both at once (it was
+    raised while the staff group's platform could not be reached)."""
+
+    condition: str  # unreachable, backlog, broadcast, disk, errors
+    state: str  # raised, recovered, both
+    since: StoredTime  # when the condition began
+    at: StoredTime  # when it was raised, or when it was over
+    subject: str = ""  # the platform's name, a broadcast's id
+    value: int = 0  # minutes, messages waiting, percent free, errors a minute
+
+
 class BroadcastPayload(OutboxPayload):
     """Nothing: the text is the broadcast's (the row's broadcast_id)."""
 
@@ -131,6 +145,7 @@ PAYLOADS: dict[OutboxKind, type[OutboxPayload]] = {
     OutboxKind.DIGEST: DigestPayload,
     OutboxKind.IDEA_ALERT: IdeaAlertPayload,
     OutboxKind.CHANNEL_ALERT: ChannelAlertPayload,
+    OutboxKind.WATCH_ALERT: WatchAlertPayload,
     OutboxKind.BROADCAST: BroadcastPayload,
     OutboxKind.BROADCAST_REPORT: BroadcastReportPayload,
 }

@@ -19,6 +19,7 @@ from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
 from storage.sql import Db
 from storage.staff import StaffRepository
+from storage.watch import WatchRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Repositories:
     pending_replies: PendingReplyRepository
     leases: LeaseRepository
     staff: StaffRepository
+    watch: WatchRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -63,4 +65,5 @@ class Repositories:
             pending_replies=PendingReplyRepository(connection),
             leases=LeaseRepository(connection),
             staff=StaffRepository(connection),
+            watch=WatchRepository(connection),
         )

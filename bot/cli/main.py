@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot import logs
 from bot.cli import (
     broadcast,
     calls,
@@ -66,11 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _setup_logging(settings: Settings, *, quiet: bool) -> None:
     level = logging.WARNING if quiet else getattr(logging, settings.log.level)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and the URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # aiosqlite's debug lines carry SQL parameters, that is, what residents wrote.
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+    logs.setup(level, settings.log.format)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

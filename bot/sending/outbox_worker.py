@@ -86,8 +86,11 @@ class OutboxWorker:
         *,
         concurrency: int = 32,
         poll_seconds: float = 1.0,
+        on_sent: Callable[[OutboxItem, datetime], None] | None = None,
     ) -> None:
         self._database = database
+        # Told of each row sent, and when (bot/metrics.py: a reminder's lateness).
+        self._on_sent = on_sent
         self._senders = dict(senders)
         self._compose = compose
         self._clock = clock
@@ -256,6 +259,8 @@ class OutboxWorker:
         if outcome.status == "sent":
             attempts = item.attempts + outcome.attempts
             await self._mark_sent(Sent(item, attempts, outcome.message_ids))
+            if self._on_sent is not None:
+                self._on_sent(item, self._clock.now())
             log.debug("outbox row=%s kind=%s resident=%s sent", item.id, item.kind,
                       item.recipient.id)  # fmt: skip
             return

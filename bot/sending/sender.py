@@ -51,6 +51,13 @@ class Preparing(Protocol):
     ) -> Sequence[Any]: ...
 
 
+class SendObserver(Protocol):
+    def answered(self, channel: str, lane: str, result: str) -> None:
+        """The platform answered one try: ok, retried (delivered after a retry or a wait),
+        403 (blocked), 429 (asked to wait), 5xx (server error or time-out), refused."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     # sent; blocked (never again); failed (given up); skipped (not allowed now, on purpose);
@@ -92,6 +99,7 @@ class Sender:
         self._chat_free_at: dict[str, float] = {}
         self._halted_until = 0.0
         self._halt_reason = ""
+        self.observer: SendObserver | None = None  # bot/metrics.py, set by `minga run`
 
     @property
     def channel(self) -> str:
@@ -179,8 +187,12 @@ class Sender:
                 try:
                     message_id = await self.transport.send(recipient, message,
                                                            bulk=lane is Lane.BULK)  # fmt: skip
+                except DeliveryError as error:
+                    self._answered(lane, _result(error))
+                    raise
                 finally:
                     slot.done()  # counted from the platform's answer: see Slot
+                self._answered(lane, "ok" if attempt == 1 and waits == 0 else "retried")
                 return Outcome("sent", attempt, message_ids=(message_id,) if message_id else ())
             except ChatRateLimited as error:
                 # Only this person: later bulk to them waits too; other people go on.
@@ -208,6 +220,10 @@ class Sender:
             except DeliveryError as error:
                 return self._given_up(error, attempt)
 
+    def _answered(self, lane: Lane, result: str) -> None:
+        if self.observer is not None:
+            self.observer.answered(self.channel, lane.name.lower(), result)
+
     def _pause(self, error: RateLimited) -> None:
         """The platform's limit applies to everything: bulk pauses (with `everyone`, replies
         too); the message that met it waits."""
@@ -230,3 +246,14 @@ class Sender:
             log.warning("%s refused a message: %s", self.channel, error)
         # a Rejected, or a transport's own subclass of DeliveryError: treated as refused
         return Outcome("failed", attempt, str(error))
+
+
+def _result(error: DeliveryError) -> str:
+    """A failed try as /metrics counts it (the HTTP status a Bot API would have given)."""
+    if isinstance(error, RateLimited | ChatRateLimited):
+        return "429"
+    if isinstance(error, Transient):
+        return "5xx"
+    if isinstance(error, Blocked):
+        return "403"
+    return "refused"

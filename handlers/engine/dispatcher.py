@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -17,6 +18,7 @@ from handlers.engine.flood import FloodGate, Verdict
 from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
 from handlers.engine.messages import Inbound, Reply, dump_replies, load_replies
+from handlers.engine.observe import TurnObserver
 from handlers.engine.routing import remember_offered
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
@@ -150,8 +152,11 @@ class Dispatcher:
         routes: Routes,
         on_rows_written: Callable[[], None] | None = None,
         release_media: Callable[[list[str]], object] | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self._database = database
+        # Told of each message handled and its turn's time (bot/metrics.py).
+        self._observer = observer
         self._settings = settings
         self._catalog = catalog
         self._clock = clock
@@ -227,6 +232,7 @@ class Dispatcher:
         if verdict is not Verdict.TAKE:
             # Not the user key: on WhatsApp it is a phone number, which logs never carry.
             log.info("flood: a message not processed channel=%s (%s)", channel, verdict.value)
+            self._observe(channel, "flooded")
             if kept is not None and self._database.shared:  # nobody else is to take it up
                 await self._forget_kept(channel, kept)
             if verdict is Verdict.WARN:
@@ -345,21 +351,29 @@ class Dispatcher:
         if is_outsider(inbound, team):
             # Not staff, in a group: nothing is stored about them, nothing is shown.
             answer = outsider_answer(inbound, self._settings, self._catalog)
+            self._observe(inbound.channel, "outsider")
             if answer:
                 await deliver(answer)
             return True
         owed: int | None = None
+        # The turn's time, for the watchers (a measurement: never used to decide anything).
+        started = time.perf_counter()
         try:
             outcome = await self._turn(inbound, dropped, kept, team)
             replies, owed = (None, None) if outcome is None else outcome
             if outcome is not None:
                 committed.append(True)
+            if outcome is None:
+                self._observe(inbound.channel, "duplicate")
+            else:
+                self._observe(inbound.channel, "ok", time.perf_counter() - started)
         except Exception:
             log.exception(
                 "turn failed channel=%s message=%s",
                 inbound.channel,
                 log_id(inbound.external_id),
             )
+            self._observe(inbound.channel, "failed", time.perf_counter() - started)
             replies = await self._after_failure(inbound, kept)
             committed.append(True)  # its row went with the message id (or the turn will)
         if replies is None:
@@ -376,6 +390,10 @@ class Dispatcher:
         else:
             later.append(lambda: self._deliver(deliver, replies, owed))
         return True
+
+    def _observe(self, channel: str, outcome: str, seconds: float | None = None) -> None:
+        if self._observer is not None:
+            self._observer.handled(channel, outcome, seconds)
 
     async def _deliver(self, deliver: Deliver, replies: list[Reply], owed: int | None) -> None:
         """A turn's replies sent, and their row forgotten."""

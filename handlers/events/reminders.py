@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from handlers.events.notices import reminder_subject
-from storage.models import NewOutbox, RsvpStatus
+from storage.models import NewOutbox, OutboxItem, RsvpStatus
 from storage.outbox_kinds import OutboxKind, ReminderPayload
 from storage.repositories import Repositories
 
@@ -71,3 +71,10 @@ async def next_reminder_at(
             due = max(now, event.starts_at - timedelta(seconds=offset))
             soonest = due if soonest is None else min(soonest, due)
     return soonest
+
+
+def reminder_time(item: OutboxItem) -> datetime | None:
+    """When a reminder row was due (its event's start less its offset); None for other rows."""
+    if item.kind != OutboxKind.REMINDER or item.expires_at is None:  # expires at the start
+        return None
+    return item.expires_at - timedelta(seconds=item.payload_as(ReminderPayload).offset_s)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.metrics import Metrics
 from bot.sending.errors import Blocked, DeliveryError, Halted, Transient, TryLater
 from bot.sending.outbox_policy import MAX_TRIES, OutboxPolicy
 from bot.sending.outbox_worker import (
@@ -29,6 +30,7 @@ from bot.sending.sender import RetryPolicy, Sender
 from handlers.engine.catalog import Catalog
 from handlers.engine.messages import Reply
 from handlers.engine.settings import FlowSettings
+from handlers.events.reminders import queue_due_reminders
 from handlers.outbound.broadcasts import Audience, queue_broadcast
 from handlers.outbound.compose import compose
 from storage.database import Database
@@ -37,7 +39,7 @@ from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.timeline import Timeline
 from tests.fakes.wait import wait_for
-from tests.handlers.events.helpers import outbox_rows
+from tests.handlers.events.helpers import OFFSETS, add_event, outbox_rows
 from tests.handlers.walk import answer_receipt, to_summary
 
 ROOT = Path(__file__).parents[3]
@@ -68,6 +70,7 @@ async def _instant(seconds: float) -> None:
 def _worker(
     database: Database, transport: Recorder, clock: FakeClock, catalog: Catalog, *,
     concurrency: int = 32, poll_seconds: float = 3600,
+    on_sent: Callable[[OutboxItem, datetime], None] | None = None,
 ) -> tuple[OutboxWorker, OutboxPolicy]:  # fmt: skip
     sender = Sender(transport, Pacer(Gate(1000)), RetryPolicy(attempts=2, backoff_seconds=0,
                     bulk_seconds_per_chat=0), sleep=_instant)  # fmt: skip
@@ -79,7 +82,8 @@ def _worker(
     # By default a poll far longer than any test: the worker must be woken, never find rows
     # by chance.
     worker = OutboxWorker(database, {"test": sender}, composed, clock, policy,
-                          concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
+                          concurrency=concurrency, poll_seconds=poll_seconds,
+                          on_sent=on_sent)  # fmt: skip
     return worker, policy
 
 
@@ -396,3 +400,22 @@ async def test_a_worker_restarted_after_a_crash_takes_over_its_former_selfs_rows
     await _drain((worker, policy), database)
     assert worker.workers == {"test": 1}
     assert sorted(transport.sent) == ["ana", "beto"]
+
+
+async def test_a_reminder_sent_late_is_measured_from_its_time(
+    database: Database, clock: FakeClock, catalog: Catalog
+) -> None:
+    """/metrics' reminder lateness: the bot woke 10 minutes after the reminder's time."""
+    event = await add_event(database, clock.now(), days=1 + 1 / 24)  # its 1-day one: in 1 h
+    async with database.transaction() as repos:
+        ana = await repos.residents.get_or_create("test", "ana", clock.now())
+        await repos.rsvps.say_yes(event.id, ana.id, clock.now())
+    clock.advance(minutes=70)
+    async with database.transaction() as repos:
+        assert await queue_due_reminders(repos, OFFSETS, clock.now()) == 1
+    metrics = Metrics()
+    transport = Recorder()
+    await _drain(_worker(database, transport, clock, catalog, on_sent=metrics.sent), database)
+    assert list(transport.sent) == ["ana"]
+    assert metrics.registry.get_sample_value("minga_reminder_lateness_seconds_count") == 1
+    assert metrics.registry.get_sample_value("minga_reminder_lateness_seconds_sum") == 600

@@ -25,12 +25,13 @@ from tests.handlers.events.helpers import add_event, outbox_rows
 STORED_KINDS = {
     "reminder", "promoted", "event_changed", "event_cancelled", "idea_status", "idea_reply",
     "idea_award", "digest", "idea_alert", "channel_alert", "broadcast", "broadcast_report",
+    "watch_alert",
 }  # fmt: skip
 # Lower goes first; the order residents and staff have been getting their messages in.
 STORED_PRIORITIES = {
     "channel_alert": 1, "reminder": 2, "promoted": 3, "event_changed": 3, "event_cancelled": 3,
     "idea_status": 4, "idea_reply": 4, "idea_award": 4, "digest": 4, "idea_alert": 4,
-    "broadcast_report": 4, "broadcast": 7,
+    "broadcast_report": 4, "broadcast": 7, "watch_alert": 1,
 }  # fmt: skip
 
 # (kind, payload) as json.dumps wrote them, for idea 1, event 1, call 1 and broadcast 1.
@@ -60,6 +61,11 @@ STORED_ROWS = [
     ("channel_alert", '{"channel": "telegram", "reason": "Unauthorized"}'),  # before "minutes"
     ("broadcast", "{}"),
     ("broadcast_report", '{"broadcast_id": 1}'),
+    (
+        "watch_alert",
+        '{"condition": "unreachable", "state": "both", "since": "2026-08-16T18:40:00.000000Z", '
+        '"at": "2026-08-16T18:52:00.000000Z", "subject": "telegram", "value": 0}',
+    ),
 ]
 
 

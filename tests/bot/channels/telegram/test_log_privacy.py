@@ -2,11 +2,13 @@
 intake with a name, an e-mail and a phone number, on Telegram (WhatsApp, where the user id
 is a phone number: tests/bot/channels/whatsapp/test_log_privacy.py), scanned line by line."""
 
+import json
 import logging
 
 import pytest
 
 from bot.config import Settings
+from bot.logs import JsonFormatter
 from handlers.engine.catalog import Catalog
 from tests.fakes.leaks import EMAIL, IDEA, NAME, PHONE, PROBLEM, leaks
 from tests.fakes.minga import Running
@@ -19,6 +21,29 @@ async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
     api: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
+    await _intake(api, settings)
+    assert any(record.levelno == logging.INFO for record in caplog.records)
+    assert leaks(caplog) == []
+
+
+async def test_json_log_lines_of_an_intake_carry_ids_and_no_personal_data(
+    api: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """[log] format = "json": every line one JSON object, the turn's ids as fields, and
+    nothing a resident wrote or is called."""
+    caplog.set_level(logging.INFO)
+    caplog.handler.setFormatter(JsonFormatter())
+    await _intake(api, settings)
+    lines = [json.loads(caplog.handler.format(record)) for record in caplog.records]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    turns = [line for line in lines if line["message"].startswith("turn ")]
+    assert turns and all(line["channel"] == "telegram" and line["resident"] for line in turns)
+    assert leaks(caplog) == []
+
+
+async def _intake(api: FakeBotApi, settings: Settings) -> None:
+    """A whole intake with a name, an e-mail and a phone number, then /corregir and
+    /mis_datos."""
     user = 5550777
     async with Running(settings):
         await api.send_text(user, "/start")
@@ -62,5 +87,3 @@ async def test_a_telegram_intake_leaves_no_personal_data_in_the_logs(
         await api.expect(user, es("fix.done", count=1))
         await api.send_text(user, "/mis_datos")
         await api.expect(user, NAME)
-    assert any(record.levelno == logging.INFO for record in caplog.records)
-    assert leaks(caplog) == []

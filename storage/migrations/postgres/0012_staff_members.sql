@@ -1,4 +1,4 @@
--- The lab's team, managed in place: see SQLite's 0013_staff_members.sql.
+-- The lab's team, managed in place: see SQLite's 0012_staff_members.sql.
 CREATE TABLE staff_members (
     telegram_id BIGINT PRIMARY KEY,
     username    TEXT,
