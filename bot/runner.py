@@ -224,6 +224,8 @@ async def _connect_telegram(
             await _initialize(telegram, application, retrying=True)
             break
         except NetworkError as error:
+            if runtime.watch is not None:  # the staff's alert, once it lasts (bot/watch.py)
+                runtime.watch.reachability.answered("telegram", "start", "5xx")
             if watched.telegram_unreachable_since is None:
                 watched.telegram_unreachable_since = runtime.clock.now()
                 log.warning("could not reach Telegram at %s (%s): trying again after %.0f s, "
@@ -235,6 +237,8 @@ async def _connect_telegram(
             return False
         pause = min(pause * 2, LONGEST_RETRY_SECONDS)
     if watched.telegram_unreachable_since is not None:
+        if runtime.watch is not None:
+            runtime.watch.reachability.answered("telegram", "start", "ok")
         log.info("Telegram reached at %s; starting", base_url)
         watched.telegram_unreachable_since = None
     stack.push_async_callback(application.shutdown)

@@ -57,7 +57,7 @@ async def test_run_waits_for_telegram_then_answers_residents(
     settings = telegram_settings(api, tmp_path, web=WebSettings(port=free_port()))
     attempts = Attempts()
     try:
-        async with Running(settings, retry_wait=attempts.wait):
+        async with Running(settings, retry_wait=attempts.wait) as running:
             health = await until_listening(settings)  # 200 while Telegram is away
             assert health["channels"] == {"telegram": "connecting"} and health["version"]
             status, reason = await readiness(settings)
@@ -69,10 +69,14 @@ async def test_run_waits_for_telegram_then_answers_residents(
             assert max(attempts.pauses) == LONGEST_RETRY_SECONDS == attempts.pauses[-1]
             said = [r for r in caplog.records if "could not reach Telegram" in r.getMessage()]
             assert len(said) == 1  # once, not at every attempt
+            # The staff's "unreachable" alert counts from the first failed attempt.
+            watch = running.runtime.watch
+            assert watch is not None and watch.reachability.unreachable_since("telegram")
 
             await api.start(api.port)  # the network is back
             attempts.release()
             await wait_for(lambda: readiness_ok(settings))
+            assert watch.reachability.unreachable_since("telegram") is None
             assert (await until_listening(settings))["channels"] == {"telegram": "running"}
             await api.send_text(RESIDENT, "/start")
             await api.expect(RESIDENT, Catalog.load().text("es", "role.ask"))
