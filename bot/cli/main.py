@@ -84,32 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging(settings, quiet=args.command != "run")
         if args.command == "chat" and args.staff:
             settings = run.with_console_staff(settings, args.user)
-        if args.command == "chat":
-            asyncio.run(run.chat(settings, args))
-        elif args.command == "db" and args.db_command == "copy":
-            asyncio.run(dbcopy.run(args, settings))
-        elif args.command == "db" and args.db_command == "backup":
-            asyncio.run(dbbackup.backup(args, settings))
-        elif args.command == "db" and args.db_command == "restore":
-            asyncio.run(dbbackup.restore(args, settings))
-        elif args.command == "db":
-            asyncio.run(run.upgrade(settings))
-        elif args.command == "events":
-            asyncio.run(events.run(args, settings))
-        elif args.command == "broadcast":
-            asyncio.run(broadcast.run(args, settings))
-        elif args.command == "calls":
-            asyncio.run(calls.run(args, settings))
-        elif args.command == "residents":
-            asyncio.run(residents.run(args, settings))
-        elif args.command == "staff":
-            asyncio.run(staff.run(args, settings))
-        elif args.command == "ideas":
-            asyncio.run(ideas.run(args, settings))
-        elif args.command in ("export", "publish"):
-            asyncio.run(export.run(args, settings))
-        else:
-            asyncio.run(run.run(settings))
+        asyncio.run(_command(args, settings))
     except (ConfigError, CatalogError, UsageError, DatabaseUnreachable) as error:
         print(f"minga: {error}", file=sys.stderr)
         return error.status if isinstance(error, UsageError) else 2
@@ -122,6 +97,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_left()
     return 0
+
+
+async def _command(args: argparse.Namespace, settings: Settings) -> None:
+    """The chosen command, run with the loaded settings."""
+    command, db_command = args.command, getattr(args, "db_command", None)
+    if command == "chat":
+        await run.chat(settings, args)
+    elif command == "db" and db_command in _DB_COMMANDS:
+        await _DB_COMMANDS[db_command](args, settings)
+    elif command == "db":
+        await run.upgrade(settings)
+    elif command in _COMMANDS:
+        await _COMMANDS[command](args, settings)
+    else:
+        await run.run(settings)
+
+
+_DB_COMMANDS = {"copy": dbcopy.run, "backup": dbbackup.backup, "restore": dbbackup.restore}
+_COMMANDS = {
+    "events": events.run,
+    "broadcast": broadcast.run,
+    "calls": calls.run,
+    "residents": residents.run,
+    "staff": staff.run,
+    "ideas": ideas.run,
+    "export": export.run,
+    "publish": export.run,
+}
 
 
 def _reader_left() -> int:

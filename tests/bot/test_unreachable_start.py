@@ -58,7 +58,7 @@ async def test_run_waits_for_telegram_then_answers_residents(
     attempts = Attempts()
     try:
         async with Running(settings, retry_wait=attempts.wait) as running:
-            health = await until_listening(settings)  # 200 while Telegram is away
+            health = await until_listening(settings, ready=False)  # 200 while Telegram is away
             assert health["channels"] == {"telegram": "connecting"} and health["version"]
             status, reason = await readiness(settings)
             assert status == 503 and reason.startswith("not ready: telegram: unreachable since")
@@ -98,7 +98,7 @@ async def test_run_stopped_while_telegram_is_away_stops_cleanly(tmp_path: Path) 
     attempts = Attempts()
     running = Running(settings, retry_wait=attempts.wait)
     async with running:
-        await until_listening(settings)
+        await until_listening(settings, ready=False)
         await wait_for(lambda: len(attempts.pauses) == 1)
     assert running.task is not None and running.task.exception() is None
 
@@ -129,7 +129,7 @@ async def test_whatsapp_posts_wait_until_the_channels_start(tmp_path: Path) -> N
     attempts = Attempts()
     try:
         async with Running(settings, retry_wait=attempts.wait):
-            await until_listening(settings)
+            await until_listening(settings, ready=False)
             assert (await me.says("Hola")).status_code == 503
             await api.start(api.port)
             attempts.release()

@@ -133,18 +133,29 @@ def web_url(settings: Settings, path: str) -> str:
     return f"http://127.0.0.1:{settings.web.port}{path}"
 
 
-async def until_listening(settings: Settings, timeout: float = 15) -> dict[str, Any]:  # noqa: ASYNC109
-    """Wait until `minga run` answers /healthz (its web server is up); its report."""
+async def until_listening(
+    settings: Settings,
+    timeout: float = 15,  # noqa: ASYNC109
+    *,
+    ready: bool = True,
+) -> dict[str, Any]:
+    """Wait until `minga run` answers /healthz (its web server is up) and, with `ready`, until
+    /readyz says it takes traffic (its channels started: before, webhooks are answered 503, as
+    a platform would see); its /healthz report."""
     report: dict[str, Any] = {}
     async with httpx.AsyncClient() as client:
 
         async def answered() -> bool:
             try:
                 answer = await client.get(web_url(settings, "/healthz"))
+                if answer.status_code != 200:
+                    return False
+                if ready and (await client.get(web_url(settings, "/readyz"))).status_code != 200:
+                    return False
+                answer = await client.get(web_url(settings, "/healthz"))  # once ready
             except httpx.TransportError:
                 return False
-            if answer.status_code == 200:
-                report.update(answer.json())
+            report.update(answer.json())
             return answer.status_code == 200
 
         await wait_for(answered, timeout)

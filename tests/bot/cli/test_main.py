@@ -108,7 +108,9 @@ async def test_an_unreachable_telegram_is_waited_for(tmp_path: Path) -> None:
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        health = await until_listening(Settings(web=WebSettings(port=port)), timeout=30)
+        health = await until_listening(
+            Settings(web=WebSettings(port=port)), timeout=30, ready=False
+        )
         assert health["channels"] == {"telegram": "connecting"}
         assert health["version"] == version("minga")
     finally:
