@@ -253,3 +253,94 @@ async def test_the_readers_repositories_are_made_once(any_database: Database) ->
     database = any_database
     assert database.reader() is database.reader()
     assert database.reader().residents is database.reader().residents
+
+
+def _counting_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts trips to aiosqlite's thread from now on (one number in the list)."""
+    trips = [0]
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, *args: object, **kwargs: object) -> object:
+        trips[0] += 1
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def _residents(database: Database, count: int) -> list[Resident]:
+    async with database.turn() as work:
+        return [await work.create_resident("telegram", str(100 + i), NOW) for i in range(count)]
+
+
+async def test_turns_that_commit_at_once_share_one_transaction(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load every turn paid its own BEGIN, COMMIT and trip to the database thread: those
+    that come while a commit is under way go together in the next, and each is committed."""
+    database = sqlite_database
+    people = await _residents(database, 6)
+    trips = _counting_trips(monkeypatch)
+    await asyncio.gather(*(
+        _finish(database, person, f"m{i}", "problem") for i, person in enumerate(people)
+    ))  # fmt: skip
+    monkeypatch.undo()
+    assert trips[0] == 1  # six turns' BEGIN, statements and COMMIT: one transaction
+    for i, person in enumerate(people):
+        seen, stored, record = await database.reader().conversations.load_turn(
+            "telegram", person.user_key, f"m{i}"
+        )
+        assert seen and stored == person and record is not None and record.step == "problem"
+    assert not database._lock.locked()
+
+
+async def test_a_turn_that_fails_in_a_group_takes_nobody_elses_writes_with_it(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn of a group is in a savepoint of its own: its failure rolls back its writes
+    only, and it hears of it; the others are committed."""
+    database = sqlite_database
+    people = await _residents(database, 4)
+    save = residents.save_turn_statement
+
+    def broken_for_the_third(resident: Resident) -> Statement:
+        if resident.id == people[2].id:
+            return "UPDATE residents SET no_such_column = 1 WHERE id = ?", (resident.id,)
+        return save(resident)
+
+    monkeypatch.setattr(residents, "save_turn_statement", broken_for_the_third)
+    outcomes = await asyncio.gather(
+        *(_finish(database, person, f"m{i}", "problem") for i, person in enumerate(people)),
+        return_exceptions=True,
+    )
+    assert [isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes] == [
+        False, False, True, False,
+    ]  # fmt: skip
+    for i, person in enumerate(people):
+        seen, _, record = await database.reader().conversations.load_turn(
+            "telegram", person.user_key, f"m{i}"
+        )
+        assert seen == (i != 2)  # the failed message is not marked handled: a retry is taken
+        assert (record is not None) == (i != 2)
+    monkeypatch.undo()
+    await _finish(database, people[2], "m2", "problem")  # the lock was released
+    seen, _, _ = await database.reader().conversations.load_turn("telegram", people[2].user_key,
+                                                                 "m2")  # fmt: skip
+    assert seen
+
+
+async def test_a_turn_cancelled_while_it_waits_for_its_group_is_not_written(
+    sqlite_database: Database,
+) -> None:
+    database = sqlite_database
+    people = await _residents(database, 3)
+    tasks = [asyncio.create_task(_finish(database, person, f"m{i}", "problem"))
+             for i, person in enumerate(people)]  # fmt: skip
+    await asyncio.sleep(0)  # all three wait for the group, which has not begun
+    tasks[2].cancel()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(outcomes[2], asyncio.CancelledError)
+    seen = [(await database.reader().conversations.load_turn("telegram", p.user_key, f"m{i}"))[0]
+            for i, p in enumerate(people)]  # fmt: skip
+    assert seen == [True, True, False]
+    await _finish(database, people[2], "m2", "problem")  # nothing left held
