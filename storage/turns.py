@@ -53,6 +53,16 @@ def _committed(
     return run
 
 
+def _begun(work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`work` after BEGIN IMMEDIATE, in the same call on the database thread."""
+
+    def run(connection: sqlite3.Connection) -> T:
+        connection.execute("BEGIN IMMEDIATE")
+        return work(connection)
+
+    return run
+
+
 # A turn's common write as the database thread gives it back: each statement's first row, or
 # the error that rolled back its turn alone.
 Outcome = list[Any] | Exception
@@ -214,6 +224,26 @@ class TurnConnection:
         # One connection only (an in-memory database): read between other units of work.
         async with self._lock:
             return await self._writer.execute_fetchall(sql, parameters)
+
+    async def write_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        """A write's RETURNING rows, inside the turn's transaction: one trip to the database
+        thread, which begins the transaction too if this is the turn's first write."""
+
+        def returned(connection: sqlite3.Connection) -> list[Any]:
+            return connection.execute(sql, parameters).fetchall()
+
+        if self.began:
+            self.wrote = True
+            return await on_database_thread(self._writer, returned)
+        await self._lock.acquire()
+        self.began = self.wrote = True  # from here on `rollback` ends what this began
+        try:
+            return await on_database_thread(self._writer, _begun(returned))
+        except BaseException:
+            if not self._writer.in_transaction:  # BEGIN itself failed: nothing to end
+                self.began = False
+                self._lock.release()
+            raise
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
         """A write, inside the turn's transaction."""

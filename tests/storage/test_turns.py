@@ -14,7 +14,7 @@ import pytest
 from storage import residents
 from storage.database import Database
 from storage.models import Focus, NewIdea, Resident, Role
-from storage.sql import Statement
+from storage.sql import Statement, write_returning
 from tests.fakes.postgres import TEST_DSN
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
@@ -344,3 +344,42 @@ async def test_a_turn_cancelled_while_it_waits_for_its_group_is_not_written(
             for i, p in enumerate(people)]  # fmt: skip
     assert seen == [True, True, False]
     await _finish(database, people[2], "m2", "problem")  # nothing left held
+
+
+@pytest.mark.parametrize("wrote_before", [False, True])
+async def test_a_write_with_returning_is_one_trip_its_transaction_begun_with_it(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch, wrote_before: bool
+) -> None:
+    """A new idea's number and its row are each a RETURNING write: they were two trips each
+    (execute, then fetchall), and the turn's first write one more for BEGIN."""
+    database = sqlite_database
+    resident = await _resident(database)
+    sql = ("INSERT INTO inbound_messages (channel, external_id, received_at) VALUES (?, ?, ?) "
+           "RETURNING external_id")  # fmt: skip
+    async with database.turn() as work:
+        db = work.repos.ideas._db
+        if wrote_before:
+            await write_returning(db, sql, ("telegram", "a", "2026-08-16T19:00:00"))
+        trips = _counting_trips(monkeypatch)
+        rows = await write_returning(db, sql, ("telegram", "b", "2026-08-16T19:00:00"))
+        monkeypatch.undo()
+        assert [row[0] for row in rows] == ["b"] and trips[0] == 1
+        await work.finish(
+            channel="telegram", external_id="8", resident=resident, step="idle", draft="{}",
+            now=NOW,
+        )  # fmt: skip
+    for external_id in ("b", "8"):  # committed together with the turn
+        seen, _, _ = await database.reader().conversations.load_turn("telegram", "42", external_id)
+        assert seen
+    assert not database._lock.locked()
+
+
+async def test_a_turn_whose_returning_write_fails_rolls_back_and_lets_go(
+    database: Database,
+) -> None:
+    resident = await _resident(database)
+    with pytest.raises((sqlite3.OperationalError, psycopg.errors.UndefinedColumn)):
+        async with database.turn() as work:
+            sql = "UPDATE residents SET no_such_column = 1 RETURNING id"
+            await write_returning(work.repos.ideas._db, sql)
+    await _finish(database, resident, "9", "idle")  # nothing left held
