@@ -1,6 +1,7 @@
 """Runs one bot (Minga as `minga run` starts it, or the echo baseline) against the fake Bot
 API server in another process, and collects what the server's residents measured."""
 
+import asyncio
 import contextlib
 import json
 import os
@@ -16,6 +17,7 @@ from typing import Any
 
 from bench.server_process import warm_marker
 from bot.config import TelegramSettings
+from storage.database import Database
 from tests.fakes.postgres import fresh_database
 from tests.fakes.telegram_api import TOKEN
 
@@ -109,7 +111,13 @@ def _database(bot: str, postgres: str | None) -> Iterator[str | None]:
         yield None
         return
     with fresh_database(postgres) as url:
+        asyncio.run(_upgrade(url))  # as `minga db upgrade` before workers start
         yield url
+
+
+async def _upgrade(url: str) -> None:
+    database = await Database.open(url)  # applies the migrations
+    await database.close()
 
 
 def run_bot(
