@@ -81,11 +81,11 @@ class RawUpdatesBot(ExtBot[None]):
     """PTB's bot, whose getUpdates hands the updates on as `RawUpdate`, not parsed into PTB's
     objects (the application dispatches any type; Minga's handler takes this one)."""
 
-    async def get_updates(  # type: ignore[override]  # RawUpdate, not Update (see module)
+    async def get_updates(
         self,
         offset: int | None = None,
         limit: int | None = None,
-        timeout: int | timedelta | None = None,  # noqa: ASYNC109 (PTB's signature)
+        timeout: float | timedelta | None = None,  # noqa: ASYNC109 (PTB's signature)
         allowed_updates: Sequence[str] | None = None,
         *,
         read_timeout: Any = BaseRequest.DEFAULT_NONE,
@@ -93,9 +93,11 @@ class RawUpdatesBot(ExtBot[None]):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
         api_kwargs: Json | None = None,
-    ) -> tuple[RawUpdate, ...]:
+    ) -> tuple[Any, ...]:  # RawUpdate each: PTB's signature says Update, its Updater and
+        # Application take any object with an update_id (the type Minga's handler is for)
         """As PTB's Bot.get_updates (the long poll's timeout added to the read timeout), the
-        updates left as JSON; anything in the answer that is not an update is dropped."""
+        updates left as JSON (`RawUpdate`); anything in the answer that is not an update is
+        dropped."""
         data: Json = {"timeout": timeout, "offset": offset, "limit": limit,
                       "allowed_updates": allowed_updates}  # fmt: skip
         if isinstance(read_timeout, _DEFAULT):  # the getUpdates connection's own
