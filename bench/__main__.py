@@ -6,8 +6,10 @@ Results go to bench/results/.
 """
 
 import argparse
+import contextlib
 import statistics
 import sys
+from collections.abc import Iterator
 
 from bench import (
     backup_bench,
@@ -20,6 +22,7 @@ from bench import (
 from bench.harness import run_bot
 from bench.report import save
 from bench.residents import INTAKE
+from tests.fakes.postgres import HOW_TO_GET, find_bindir, throwaway_postgres
 
 TARGETS = {
     "ratio": 0.70,  # Minga's intake throughput / the echo bot's
@@ -48,16 +51,17 @@ def _mark(ok: bool) -> str:
 
 
 def _median_pair(
-    count: int, pairs: int
+    count: int, pairs: int, postgres: str | None = None
 ) -> tuple[dict, dict, dict, float, list[float], list[float]]:
     """Alternating echo/Minga runs; the run-to-run noise is large, so the median ratio. Each
     pair also runs the echo bot on Minga's HTTP client (reported beside, not the target):
-    the ratios to it come back too, in the pairs' order."""
+    the ratios to it come back too, in the pairs' order. `postgres`: Minga on a new database
+    of that PostgreSQL server each run."""
     ratios, same_ratios, runs = [], [], []
     for _ in range(pairs):
         echo = run_bot("echo", residents=count, steps=len(INTAKE))
         same_client = run_bot("echo-aiohttp", residents=count, steps=len(INTAKE))
-        minga = run_bot("minga", residents=count, steps=len(INTAKE))
+        minga = run_bot("minga", residents=count, steps=len(INTAKE), postgres=postgres)
         ratios.append(minga["updates_per_second"] / echo["updates_per_second"])
         same_ratios.append(minga["updates_per_second"] / same_client["updates_per_second"])
         runs.append((echo, same_client, minga))
@@ -66,31 +70,48 @@ def _median_pair(
     return echo, same_client, minga, ratio, ratios, same_ratios
 
 
-def throughput(residents: list[int], pairs: int) -> None:
+def throughput(residents: list[int], pairs: int, postgres: str | None = None) -> None:
+    """`postgres`: Minga on that PostgreSQL server (a new database each run), not SQLite."""
     rows, raw = [], []
     for count in residents:
-        echo, same_client, minga, ratio, ratios, same_ratios = _median_pair(count, pairs)
+        echo, same_client, minga, ratio, ratios, same_ratios = _median_pair(count, pairs, postgres)
         same_ratio = statistics.median(same_ratios)  # "Minga/that": the median of the pairs
         rows.append([
             count, minga["updates"], round(minga["updates_per_second"]),
             round(echo["updates_per_second"]), round(ratio, 2), _mark(ratio >= TARGETS["ratio"]),
             round(same_client["updates_per_second"]), round(same_ratio, 2),
+            # CPU per update: the figure a busy shared machine moves least (median pair)
+            round(minga["bot_cpu_ms_per_update"], 3),
+            round(same_client["bot_cpu_ms_per_update"], 3),
             round(minga["p50_ms"]), round(minga["p99_ms"]), round(echo["p50_ms"]),
             round(echo["p99_ms"]), minga["failures"] + echo["failures"],
         ])  # fmt: skip
         raw.append({"residents": count, "minga": minga, "echo": echo,
                     "echo_aiohttp": same_client, "ratios": ratios,
                     "ratios_to_echo_aiohttp": same_ratios})  # fmt: skip
+    store = "PostgreSQL" if postgres else "SQLite"
     save(
-        "throughput",
-        f"Intake throughput: residents complete the whole intake at once (closed loop); "
-        f"median ratio of {pairs} alternating pairs ({', '.join(f'{r:.2f}' for r in ratios)}; "
+        "throughput-postgresql" if postgres else "throughput",
+        f"Intake throughput: residents complete the whole intake at once (closed loop), Minga "
+        f"on {store}; median ratio of {pairs} alternating pairs "
+        f"({', '.join(f'{r:.2f}' for r in ratios)}; "
         f"Minga/that: {', '.join(f'{r:.2f}' for r in same_ratios)})",
         ["residents", "updates", "Minga upd/s", "echo upd/s", "Minga/echo", ">= 0.70",
-         "echo on aiohttp upd/s", "Minga/that", "Minga p50 ms", "Minga p99 ms", "echo p50 ms",
+         "echo on aiohttp upd/s", "Minga/that", "Minga CPU ms/update",
+         "echo on aiohttp CPU ms/update", "Minga p50 ms", "Minga p99 ms", "echo p50 ms",
          "echo p99 ms", "failures"],
         rows, raw,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _postgres(database: str | None, throwaway: bool) -> Iterator[str | None]:
+    """The PostgreSQL server Minga runs on: `database`, a throwaway one, or none (SQLite)."""
+    if database or not throwaway:
+        yield database
+        return
+    with throwaway_postgres() as server:
+        yield server.dsn
 
 
 def latency(rate: float, residents: int) -> None:
@@ -304,10 +325,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--ideas", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="throughput: Minga on this "
+        "PostgreSQL server (postgresql://...; a new database each run)",
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="throughput: Minga on a "
+        "throwaway PostgreSQL on loopback (as `make test-postgres` starts)",
+    )
     args = parser.parse_args(argv)
+    if args.postgres and not args.database and find_bindir() is None:
+        parser.error(HOW_TO_GET)
     for name in args.names:
         if name == "throughput":
-            throughput(args.residents, args.pairs)
+            with _postgres(args.database, args.postgres) as postgres:
+                throughput(args.residents, args.pairs, postgres)
         elif name in ("broadcast", "paid"):
             broadcast(args.recipients, paid=name == "paid")
         elif name == "replies":

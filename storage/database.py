@@ -21,7 +21,7 @@ from storage.postgres import is_postgres_url
 from storage.private import private_database_file
 from storage.repositories import Repositories
 from storage.sql import Dialect
-from storage.turns import TurnWork
+from storage.turns import GroupCommit, TurnWork
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,7 @@ class SqliteDatabase(Database):
         self._connection = connection
         self._reader = reader
         self._lock = TimedLock()
+        self._group = GroupCommit(connection, self._lock)  # turns' common writes, together
         self._reading: tuple[aiosqlite.Connection, Repositories] | None = None
 
     @classmethod
@@ -203,7 +204,7 @@ class SqliteDatabase(Database):
     async def turn(self) -> AsyncIterator[TurnWork]:
         """A conversation turn's unit of work: it reads committed data, writes nothing until it
         must, and ends with `finish`; an exception rolls back whatever it began."""
-        work = TurnWork(self._connection, self._reader, self._lock)
+        work = TurnWork(self._connection, self._reader, self._lock, self._group)
         try:
             yield work
         except BaseException:

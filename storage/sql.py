@@ -7,6 +7,8 @@ repository picks its statement with `dialect(db)` (the two forms side by side)."
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Literal, Protocol
 
+import aiosqlite
+
 Dialect = Literal["sqlite", "postgresql"]
 
 # One SQL statement with its parameters, for a caller that runs several in one round trip.
@@ -70,7 +72,16 @@ async def fetch_one(db: Db, sql: str, parameters: Sequence[Any] = ()) -> Row | N
 
 
 async def write_returning(db: Db, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
-    """The rows a write gives back with RETURNING (a write, so it runs where writes run)."""
+    """The rows a write gives back with RETURNING (a write, so it runs where writes run). On
+    SQLite one round trip to aiosqlite's thread, not two (execute, then fetchall): a
+    connection that offers `write_fetchall` (a turn's) runs it there, and aiosqlite's own
+    connection (a unit of work's writer) runs it as execute_fetchall, which is only a read
+    through a turn's connection."""
+    one_trip = getattr(db, "write_fetchall", None)
+    if one_trip is not None:
+        return list(await one_trip(sql, parameters))
+    if isinstance(db, aiosqlite.Connection):
+        return list(await db.execute_fetchall(sql, parameters))
     cursor = await db.execute(sql, parameters)
     return list(await cursor.fetchall())
 

@@ -53,6 +53,129 @@ def _committed(
     return run
 
 
+def _begun(work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+    """`work` after BEGIN IMMEDIATE, in the same call on the database thread."""
+
+    def run(connection: sqlite3.Connection) -> T:
+        connection.execute("BEGIN IMMEDIATE")
+        return work(connection)
+
+    return run
+
+
+# A turn's common write as the database thread gives it back: each statement's first row, or
+# the error that rolled back its turn alone.
+Outcome = list[Any] | Exception
+
+
+def _grouped(batch: Sequence[Sequence[Statement]]) -> Callable[[sqlite3.Connection], list[Outcome]]:
+    """Several turns' common writes in one transaction, each in a savepoint of its own, as one
+    call on the database thread: a turn whose statements fail is rolled back to its savepoint
+    (its error returned in its place) and the others commit. A failure of the whole (BEGIN,
+    COMMIT, an error that ends the transaction) rolls back all of them and is raised."""
+
+    def run(connection: sqlite3.Connection) -> list[Outcome]:
+        connection.execute("BEGIN IMMEDIATE")
+        outcomes: list[Outcome] = []
+        try:
+            for statements in batch:
+                connection.execute("SAVEPOINT turn")
+                try:
+                    rows = [connection.execute(sql, parameters).fetchone()
+                            for sql, parameters in statements]  # fmt: skip
+                except sqlite3.Error as error:
+                    if not connection.in_transaction:  # SQLite ended it: nothing is kept
+                        raise
+                    connection.execute("ROLLBACK TO turn")
+                    connection.execute("RELEASE turn")
+                    outcomes.append(error)
+                    continue
+                connection.execute("RELEASE turn")
+                outcomes.append(rows)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    return run
+
+
+class GroupCommit:
+    """Turns' common writes, committed together: those that come while one transaction is on
+    the database thread wait for it, and go in the next, each turn in a savepoint of its own.
+
+    Under load every turn used to pay its own BEGIN IMMEDIATE and COMMIT (SQLite writes each
+    changed page to the WAL at every COMMIT) and its own trip to aiosqlite's thread; a group
+    pays them once. Nobody waits for a group to fill: a turn that finds no transaction under
+    way is committed at once. Each turn still hears back only once its own writes are
+    committed (or rolled back alone), so nothing is answered before it is durable; one
+    person's turns never share a group, as the next waits for the last's commit."""
+
+    def __init__(self, writer: aiosqlite.Connection, lock: asyncio.Lock) -> None:
+        self._writer = writer
+        self._lock = lock  # the database's: no other unit of work runs inside a group
+        self._waiting: list[tuple[Sequence[Statement], asyncio.Future[list[Any]]]] = []
+        self._committing: asyncio.Task[None] | None = None
+
+    async def commit(self, statements: Sequence[Statement]) -> list[Any]:
+        """Commit `statements` (a turn's common write, BEGIN and COMMIT left to the group);
+        returns each statement's first row. A failure rolls back all of the turn's."""
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((statements, future))
+        if self._committing is None:
+            self._committing = asyncio.create_task(self._commit_all(), name="group-commit")
+        return await future
+
+    async def _commit_all(self) -> None:
+        """Commit groups until nobody waits."""
+        try:
+            while self._waiting:
+                async with self._lock:
+                    # A turn cancelled while it waited (its conversation's task stopped) is
+                    # not written, as when it waited for the lock on its own.
+                    batch = [(s, f) for s, f in self._waiting if not f.done()]
+                    self._waiting = []
+                    if batch:
+                        await self._commit_group(batch)
+        finally:
+            self._committing = None
+            for _, future in self._waiting:  # only on a cancellation (a stopping process)
+                future.cancel()
+            self._waiting = []
+
+    async def _commit_group(
+        self, batch: list[tuple[Sequence[Statement], asyncio.Future[list[Any]]]]
+    ) -> None:
+        try:
+            if len(batch) == 1:  # the common case at low load: no savepoint needed
+                outcomes: list[Outcome] = [
+                    await on_database_thread(self._writer, _committed(batch[0][0], begin=True))
+                ]
+            else:
+                outcomes = await on_database_thread(
+                    self._writer, _grouped([statements for statements, _ in batch])
+                )
+        except BaseException as error:  # the whole group rolled back: each turn hears why
+            for _, future in batch:
+                if not future.done():
+                    if isinstance(error, Exception):
+                        future.set_exception(error)
+                    else:
+                        future.cancel()
+            if not isinstance(error, Exception):
+                raise
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue  # cancelled meanwhile: written, as an interrupted turn's write was
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
 class TurnConnection:
     """The connection a turn's repositories run on (a `storage.sql.Db`).
 
@@ -69,10 +192,12 @@ class TurnConnection:
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection | None,
         lock: asyncio.Lock,
+        group: GroupCommit | None = None,
     ) -> None:
         self._writer = writer
         self._reader = reader
         self._lock = lock
+        self._group = group
         self.began = False
         self.wrote = False  # the turn's repositories wrote (rows beyond the common write)
 
@@ -99,6 +224,26 @@ class TurnConnection:
         # One connection only (an in-memory database): read between other units of work.
         async with self._lock:
             return await self._writer.execute_fetchall(sql, parameters)
+
+    async def write_fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        """A write's RETURNING rows, inside the turn's transaction: one trip to the database
+        thread, which begins the transaction too if this is the turn's first write."""
+
+        def returned(connection: sqlite3.Connection) -> list[Any]:
+            return connection.execute(sql, parameters).fetchall()
+
+        if self.began:
+            self.wrote = True
+            return await on_database_thread(self._writer, returned)
+        await self._lock.acquire()
+        self.began = self.wrote = True  # from here on `rollback` ends what this began
+        try:
+            return await on_database_thread(self._writer, _begun(returned))
+        except BaseException:
+            if not self._writer.in_transaction:  # BEGIN itself failed: nothing to end
+                self.began = False
+                self._lock.release()
+            raise
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> aiosqlite.Cursor:
         """A write, inside the turn's transaction."""
@@ -135,7 +280,9 @@ class TurnConnection:
         """Run `statements` and commit them with whatever the turn wrote before, in one round
         trip to the database thread (each trip costs the event loop a wake-up and both
         threads a switch; the turn's common write used to take five). A failure rolls back
-        all of it."""
+        all of it. A turn that wrote nothing before goes with other turns' (`GroupCommit`)."""
+        if not self.began and self._group is not None:
+            return await self._group.commit(statements)
         if not self.began:
             await self._lock.acquire()
         try:
@@ -159,10 +306,11 @@ class TurnWork:
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection | None,
         lock: asyncio.Lock,
+        group: GroupCommit | None = None,
     ) -> None:
         self._writer = writer
         self._lock = lock
-        self._transaction = TurnConnection(writer, reader, lock)
+        self._transaction = TurnConnection(writer, reader, lock, group)
         self.repos = Repositories.on(self._transaction)
 
     @asynccontextmanager

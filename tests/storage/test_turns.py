@@ -14,7 +14,7 @@ import pytest
 from storage import residents
 from storage.database import Database
 from storage.models import Focus, NewIdea, Resident, Role
-from storage.sql import Statement
+from storage.sql import Statement, write_returning
 from tests.fakes.postgres import TEST_DSN
 
 NOW = datetime(2026, 8, 16, 19, 0, tzinfo=UTC)
@@ -253,3 +253,133 @@ async def test_the_readers_repositories_are_made_once(any_database: Database) ->
     database = any_database
     assert database.reader() is database.reader()
     assert database.reader().residents is database.reader().residents
+
+
+def _counting_trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts trips to aiosqlite's thread from now on (one number in the list)."""
+    trips = [0]
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, *args: object, **kwargs: object) -> object:
+        trips[0] += 1
+        return await execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def _residents(database: Database, count: int) -> list[Resident]:
+    async with database.turn() as work:
+        return [await work.create_resident("telegram", str(100 + i), NOW) for i in range(count)]
+
+
+async def test_turns_that_commit_at_once_share_one_transaction(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load every turn paid its own BEGIN, COMMIT and trip to the database thread: those
+    that come while a commit is under way go together in the next, and each is committed."""
+    database = sqlite_database
+    people = await _residents(database, 6)
+    trips = _counting_trips(monkeypatch)
+    await asyncio.gather(*(
+        _finish(database, person, f"m{i}", "problem") for i, person in enumerate(people)
+    ))  # fmt: skip
+    monkeypatch.undo()
+    assert trips[0] == 1  # six turns' BEGIN, statements and COMMIT: one transaction
+    for i, person in enumerate(people):
+        seen, stored, record = await database.reader().conversations.load_turn(
+            "telegram", person.user_key, f"m{i}"
+        )
+        assert seen and stored == person and record is not None and record.step == "problem"
+    assert not database._lock.locked()
+
+
+async def test_a_turn_that_fails_in_a_group_takes_nobody_elses_writes_with_it(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each turn of a group is in a savepoint of its own: its failure rolls back its writes
+    only, and it hears of it; the others are committed."""
+    database = sqlite_database
+    people = await _residents(database, 4)
+    save = residents.save_turn_statement
+
+    def broken_for_the_third(resident: Resident) -> Statement:
+        if resident.id == people[2].id:
+            return "UPDATE residents SET no_such_column = 1 WHERE id = ?", (resident.id,)
+        return save(resident)
+
+    monkeypatch.setattr(residents, "save_turn_statement", broken_for_the_third)
+    outcomes = await asyncio.gather(
+        *(_finish(database, person, f"m{i}", "problem") for i, person in enumerate(people)),
+        return_exceptions=True,
+    )
+    assert [isinstance(outcome, sqlite3.OperationalError) for outcome in outcomes] == [
+        False, False, True, False,
+    ]  # fmt: skip
+    for i, person in enumerate(people):
+        seen, _, record = await database.reader().conversations.load_turn(
+            "telegram", person.user_key, f"m{i}"
+        )
+        assert seen == (i != 2)  # the failed message is not marked handled: a retry is taken
+        assert (record is not None) == (i != 2)
+    monkeypatch.undo()
+    await _finish(database, people[2], "m2", "problem")  # the lock was released
+    seen, _, _ = await database.reader().conversations.load_turn("telegram", people[2].user_key,
+                                                                 "m2")  # fmt: skip
+    assert seen
+
+
+async def test_a_turn_cancelled_while_it_waits_for_its_group_is_not_written(
+    sqlite_database: Database,
+) -> None:
+    database = sqlite_database
+    people = await _residents(database, 3)
+    tasks = [asyncio.create_task(_finish(database, person, f"m{i}", "problem"))
+             for i, person in enumerate(people)]  # fmt: skip
+    await asyncio.sleep(0)  # all three wait for the group, which has not begun
+    tasks[2].cancel()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(outcomes[2], asyncio.CancelledError)
+    seen = [(await database.reader().conversations.load_turn("telegram", p.user_key, f"m{i}"))[0]
+            for i, p in enumerate(people)]  # fmt: skip
+    assert seen == [True, True, False]
+    await _finish(database, people[2], "m2", "problem")  # nothing left held
+
+
+@pytest.mark.parametrize("wrote_before", [False, True])
+async def test_a_write_with_returning_is_one_trip_its_transaction_begun_with_it(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch, wrote_before: bool
+) -> None:
+    """A new idea's number and its row are each a RETURNING write: they were two trips each
+    (execute, then fetchall), and the turn's first write one more for BEGIN."""
+    database = sqlite_database
+    resident = await _resident(database)
+    sql = ("INSERT INTO inbound_messages (channel, external_id, received_at) VALUES (?, ?, ?) "
+           "RETURNING external_id")  # fmt: skip
+    async with database.turn() as work:
+        db = work.repos.ideas._db
+        if wrote_before:
+            await write_returning(db, sql, ("telegram", "a", "2026-08-16T19:00:00"))
+        trips = _counting_trips(monkeypatch)
+        rows = await write_returning(db, sql, ("telegram", "b", "2026-08-16T19:00:00"))
+        monkeypatch.undo()
+        assert [row[0] for row in rows] == ["b"] and trips[0] == 1
+        await work.finish(
+            channel="telegram", external_id="8", resident=resident, step="idle", draft="{}",
+            now=NOW,
+        )  # fmt: skip
+    for external_id in ("b", "8"):  # committed together with the turn
+        seen, _, _ = await database.reader().conversations.load_turn("telegram", "42", external_id)
+        assert seen
+    assert not database._lock.locked()
+
+
+async def test_a_turn_whose_returning_write_fails_rolls_back_and_lets_go(
+    database: Database,
+) -> None:
+    resident = await _resident(database)
+    with pytest.raises((sqlite3.OperationalError, psycopg.errors.UndefinedColumn)):
+        async with database.turn() as work:
+            sql = "UPDATE residents SET no_such_column = 1 RETURNING id"
+            await write_returning(work.repos.ideas._db, sql)
+    await _finish(database, resident, "9", "idle")  # nothing left held

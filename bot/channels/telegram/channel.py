@@ -9,10 +9,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from telegram import Bot, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, ExtBot, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram import CHANNEL
@@ -23,6 +22,7 @@ from bot.channels.telegram.menus import register_commands
 from bot.channels.telegram.polling import KeepingRequest
 from bot.channels.telegram.render import OutgoingMessage, render_all
 from bot.channels.telegram.send import api_call, as_sender_errors, call, make_sender
+from bot.channels.telegram.updates import RawUpdate, RawUpdatesBot
 from bot.config import TelegramSettings
 from bot.sending.pacer import Lane
 from handlers.engine.catalog import Catalog
@@ -31,10 +31,11 @@ from handlers.engine.messages import Inbound, Reply
 
 log = logging.getLogger(__name__)
 
-# Minga's PTB application, as build_application makes it: PTB's default bot and context, its
-# per-user/chat/bot data unused (dicts), and no JobQueue (bot/scheduler.py schedules).
+# Minga's PTB application, as build_application makes it: PTB's bot handing updates on as
+# their JSON (updates.py), PTB's default context, its per-user/chat/bot data unused (dicts),
+# and no JobQueue (bot/scheduler.py schedules).
 MingaApplication = Application[
-    ExtBot[None], ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
+    RawUpdatesBot, ContextTypes.DEFAULT_TYPE, dict[Any, Any], dict[Any, Any], dict[Any, Any], None
 ]
 
 # Private chats are residents'; groups are the staff's (the handlers check who writes).
@@ -66,7 +67,7 @@ class TelegramChannel:
         # Every Bot API call we make waits for one of these slots: see max_connections.
         self._slots = asyncio.Semaphore(settings.max_connections)
         self._downloads = Downloads(self._slots, media_dir)
-        self._bot: Bot | None = None
+        self._bot: RawUpdatesBot | None = None
         self._requests: tuple[AiohttpRequest, ...] = ()
         self.sender = make_sender(self, settings)
         self._kept: InboundQueue | None = None
@@ -90,22 +91,26 @@ class TelegramChannel:
         self._polled = KeepingRequest(1)
         self._polled.kept = self._kept
         self._requests = (AiohttpRequest(self._settings.max_connections), self._polled)
+        bot = RawUpdatesBot(
+            self._settings.token.get_secret_value(),
+            base_url=self._settings.base_url,
+            base_file_url=self._settings.base_file_url,
+            # aiohttp, not PTB's default httpx: a fifth of the CPU per call (http.py)
+            request=self._requests[0],
+            get_updates_request=self._requests[1],
+        )
         application = (
             Application.builder()
-            .token(self._settings.token.get_secret_value())
-            .base_url(self._settings.base_url)
-            .base_file_url(self._settings.base_file_url)
+            .bot(bot)
             # Updates run concurrently; the dispatcher's per-conversation lock keeps each
             # resident's messages in order. No bound (see MAX_CONCURRENT_UPDATES).
             .concurrent_updates(MAX_CONCURRENT_UPDATES)
-            # aiohttp, not PTB's default httpx: a fifth of the CPU per call (http.py)
-            .request(self._requests[0])
-            .get_updates_request(self._requests[1])
             .job_queue(None)  # Minga schedules with its own scheduler (bot/scheduler.py)
             .build()
         )
-        application.add_handler(TypeHandler(Update, self.on_update))
-        self._bot = application.bot
+        # Updates come as their JSON (updates.py): polled, posted to the webhook, kept.
+        application.add_handler(TypeHandler(RawUpdate, self.on_update))
+        self._bot = bot
         self._dispatcher.attach(CHANNEL, reopen=self.reopen)
         return application
 
@@ -143,11 +148,11 @@ class TelegramChannel:
             poll_interval=self._settings.poll_interval_seconds,
         )
 
-    async def on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def on_update(self, update: RawUpdate, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = await self._handle(update)
         await self._forget(update, message)
 
-    async def _handle(self, update: Update) -> bool:
+    async def _handle(self, update: RawUpdate) -> bool:
         """Hand the update to the dispatcher; False when it is nobody's conversation."""
         arrival = self._arrival(update)
         if arrival is None:
@@ -162,57 +167,59 @@ class TelegramChannel:
     def reopen(self, body: str) -> Arrival | None:
         """A kept update, read again to be handled here (another worker received it)."""
         try:
-            data = json.loads(body)
-            update = Update.de_json(data, self._bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
+            update = RawUpdate.of(json.loads(body))
+        except ValueError:
             return None
         return None if update is None else self._arrival(update)
 
-    def _arrival(self, update: Update) -> Arrival | None:
+    def _arrival(self, update: RawUpdate) -> Arrival | None:
         """The update as the dispatcher takes it; None for what is no conversation's."""
         chat, user = update.effective_chat, update.effective_user
-        if chat is None or user is None or user.is_bot or chat.type not in CHAT_TYPES:
+        if chat is None or user is None or user.get("is_bot") or chat.get("type") not in CHAT_TYPES:
             return None  # bots are never residents; channels are not conversations
+        chat_id, private = chat.get("id"), chat.get("type") == ChatType.PRIVATE
+        if not isinstance(chat_id, int) or not isinstance(user.get("id"), int):
+            return None  # not an update Telegram sends
         team = self._dispatcher.team.last
-        if chat.type != ChatType.PRIVATE and (team is None or chat.id != team.group):
+        if not private and (team is None or chat_id != team.group):
             # `minga staff link-group` links a group without this; the id is still logged.
-            log.info("update from group chat=%s, which is not the staff group", chat.id)
+            log.info("update from group chat=%s, which is not the staff group", chat_id)
 
         async def prepare() -> Inbound | None:
             if update.callback_query is not None:
                 await self._answer_button(update)
             inbound = await self.to_inbound(update)
-            if inbound is not None and chat.type != ChatType.PRIVATE:
-                inbound = replace(inbound, group=str(chat.id))  # the staff's group
+            if inbound is not None and not private:
+                inbound = replace(inbound, group=str(chat_id))  # the staff's group
             return inbound
 
         async def deliver(replies: Sequence[Reply]) -> None:
-            outcome = await self.sender.deliver(str(chat.id), replies, Lane.REPLY)
+            outcome = await self.sender.deliver(str(chat_id), replies, Lane.REPLY)
             if outcome.status != "sent":
-                log.warning("reply not delivered chat=%s: %s (%s)", chat.id, outcome.status,
+                log.warning("reply not delivered chat=%s: %s (%s)", chat_id, outcome.status,
                             outcome.error)  # fmt: skip
 
-        return Arrival(str(user.id), prepare, deliver)
+        return Arrival(str(user["id"]), prepare, deliver)
 
-    async def _forget(self, update: Update, message: bool) -> None:
+    async def _forget(self, update: RawUpdate, message: bool) -> None:
         """An update handled (its turn committed) is no longer kept (`message`: the dispatcher
         had it with its key)."""
         if self.kept is not None:
             await self.kept.handled(str(update.update_id), message=message)
 
-    async def _answer_button(self, update: Update) -> None:
+    async def _answer_button(self, update: RawUpdate) -> None:
         """Stop the button's spinner; failing that is harmless."""
         assert update.callback_query is not None and self._bot is not None
         try:
             async with self._slots:
                 await api_call(self._bot, "answerCallbackQuery",
-                               {"callback_query_id": update.callback_query.id})  # fmt: skip
+                               {"callback_query_id": update.callback_query.get("id")})  # fmt: skip
         except TelegramError as error:
             log.info("could not answer callback update=%s: %s", update.update_id, error)
 
-    async def to_inbound(self, update: Update) -> Inbound | None:
+    async def to_inbound(self, update: RawUpdate) -> Inbound | None:
         """The update as the engine reads it (files fetched and kept on the way)."""
-        return await to_inbound(update, self._downloads)
+        return await to_inbound(update, self._downloads, self._bot)
 
     # -- the Transport the sender drives ---------------------------------------------------
 

@@ -9,10 +9,10 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot.channels.queue import InboundQueue
 from bot.channels.telegram.channel import MingaApplication
+from bot.channels.telegram.updates import RawUpdate
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,17 @@ def route(application: MingaApplication, secret: str, kept: InboundQueue) -> Rou
         if len(body) > MAX_BODY_BYTES:
             return Response(status_code=413)
         try:
-            data = json.loads(body)
-            # JSON but not an object (null, a list, a number): no update; PTB would raise.
-            if not isinstance(data, dict):
-                return Response(status_code=400)
-            update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError):
+            # JSON but not an update (null, a list, no update_id): 400, as PTB's parsing did.
+            update = RawUpdate.of(json.loads(body))
+        except ValueError:
+            return Response(status_code=400)
+        if update is None:
             return Response(status_code=400)
         try:
             # Committed before the 200 (Telegram does not send it again after one): a process
             # that dies now loses nothing. The channel forgets it once handled.
             sender = update.effective_user
-            user_key = None if sender is None else str(sender.id)
+            user_key = None if sender is None else str(sender.get("id"))
             await kept.keep(str(update.update_id), body.decode(), user_key, update.update_id)
         except Exception:
             log.exception("Telegram update could not be kept; Telegram will retry")
@@ -62,9 +61,8 @@ async def take_back(application: MingaApplication, kept: InboundQueue) -> int:
     taken = 0
     for queued in await kept.waiting():
         try:
-            data = json.loads(queued.body)
-            update = Update.de_json(data, application.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
+            update = RawUpdate.of(json.loads(queued.body))
+        except ValueError:
             update = None
         if update is None:
             await kept.done(queued.key)

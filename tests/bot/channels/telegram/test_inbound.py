@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from telegram import Bot, Update
 
 from bot.channels.telegram.channel import TelegramChannel
+from bot.channels.telegram.updates import RawUpdate
 from bot.channels.text import command_of
 from bot.config import TelegramSettings
 from handlers.engine.catalog import Catalog
@@ -15,7 +15,7 @@ from tests.fakes.telegram_api import TOKEN
 USER = {"id": 77, "is_bot": False, "first_name": "Ana", "language_code": "es-419"}
 
 
-def _update(**message: object) -> Update:
+def _update(**message: object) -> RawUpdate:
     data = {
         "update_id": 9,
         "message": {
@@ -23,7 +23,9 @@ def _update(**message: object) -> Update:
             "from": USER, **message,
         },
     }  # fmt: skip
-    return Update.de_json(data, Bot(TOKEN))
+    update = RawUpdate.of(data)
+    assert update is not None
+    return update
 
 
 @pytest.fixture
