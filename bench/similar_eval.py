@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from handlers.similar import Place, near, pack, unpack
+from handlers.similar.match import near
+from handlers.similar.vectors import pack, unpack
+from storage.similar import Place
 
 PAIRS = Path(__file__).resolve().parents[1] / "tests" / "similar" / "pairs.toml"
 RADIUS = 400.0

@@ -13,6 +13,7 @@ from bot.leases import worker_name
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
+from bot.similar import E5Encoder, SimilarIndex
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
 from handlers.engine.messages import Reply
@@ -35,6 +36,8 @@ class Runtime:
     clock: Clock
     dispatcher: Dispatcher
     outbox: OutboxPolicy
+    # Ideas' vectors for similar ideas (issue 21): the model loads on first use.
+    similar: SimilarIndex
     broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
     # This process, as the leases it holds name it (bot/leases.py).
     worker: str = field(default_factory=worker_name)
@@ -52,13 +55,16 @@ class Runtime:
             # The config's staff ids get their rows (handlers/engine/team.py: the seed).
             await seed(repos, settings.staff, clock.now())
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
+        similar = SimilarIndex(database, E5Encoder())
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
-        # that let go of media files (after /borrar, a dropped draft) has them deleted.
+        # that let go of media files (after /borrar, a dropped draft) has them deleted; one
+        # that filed an idea has its vector computed.
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
             release_media=partial(discard_media, settings.storage.media_dir),
+            on_ideas_filed=similar.queue,
         )  # fmt: skip
-        return cls(settings, database, catalog, clock, dispatcher, outbox)
+        return cls(settings, database, catalog, clock, dispatcher, outbox, similar)
 
     @property
     def media_dir(self) -> Path:
@@ -80,6 +86,8 @@ class Runtime:
                             concurrency=concurrency, poll_seconds=poll_seconds)  # fmt: skip
 
     async def close(self) -> None:
+        await self.similar.drain()  # vectors of ideas just filed are written first
+        self.similar.close()
         await self.database.close()
 
 

@@ -17,6 +17,7 @@ from storage.pending import InboundQueueRepository, PendingReplyRepository
 from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
+from storage.similar import SimilarRepository
 from storage.sql import Db
 from storage.staff import StaffRepository
 
@@ -41,6 +42,7 @@ class Repositories:
     pending_replies: PendingReplyRepository
     leases: LeaseRepository
     staff: StaffRepository
+    similar: SimilarRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -63,4 +65,5 @@ class Repositories:
             pending_replies=PendingReplyRepository(connection),
             leases=LeaseRepository(connection),
             staff=StaffRepository(connection),
+            similar=SimilarRepository(connection),
         )

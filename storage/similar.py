@@ -91,11 +91,11 @@ class SimilarRepository:
         hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
         rows = await fetch_all(
             self._db,
-            "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "
+            "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "  # noqa: S608
             "i.status, i.problem, i.publish, i.created_at, v.vector FROM ideas AS i "
             "JOIN idea_vectors AS v ON v.idea_id = i.id AND v.model = ? "
             "JOIN residents AS r ON r.id = i.resident_id "
-            f"WHERE i.category = ? AND i.status NOT IN ({hidden}) AND r.erased_at IS NULL "  # noqa: S608
+            f"WHERE i.category = ? AND i.status NOT IN ({hidden}) AND r.erased_at IS NULL "
             f"AND {where} ORDER BY i.id DESC",
             (model, category, *(s.value for s in HIDDEN_STATUSES), *values),
         )
@@ -112,7 +112,9 @@ class SimilarRepository:
         return [(int(row[0]), str(row[1])) for row in rows]
 
     async def count_vectors(self, model: str) -> int:
-        row = await fetch_one(self._db, "SELECT count(*) FROM idea_vectors WHERE model = ?", (model,))
+        row = await fetch_one(
+            self._db, "SELECT count(*) FROM idea_vectors WHERE model = ?", (model,)
+        )
         return int(row[0]) if row else 0
 
 
@@ -129,4 +131,3 @@ def _candidate(row: Any) -> Candidate:
         created_at=str(row["created_at"]),
         vector=bytes(vector),
     )
-

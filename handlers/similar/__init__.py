@@ -2,41 +2,19 @@
 
 The contract, for the intake step, `minga ideas similar` and the digest's possible duplicates:
 
-1. Encode the new problem's text with an `Encoder` (bot/similar.py gives the real one; it runs
-   the model off the event loop) -> a vector (unit length, float32).
-2. Ask the store for the ideas that may be shown near it
-   (`SimilarRepository.candidates(model, category, near)`, storage/similar.py): same category,
-   a box around the point or the same neighbourhood, never a hidden idea.
-3. `rank(vector, candidates, place, settings)` keeps those truly near (`radius_meters` when both
-   have a point; the same neighbourhood otherwise), scores them by meaning (cosine) and returns
-   at most `limit` `Match`es at or above `min_score`, best first.
+1. Encode the new problem's text with an `Encoder` (match.py; bot/similar.py has the real one,
+   which runs the model off the event loop) -> a unit-length vector.
+2. Ask the store for the ideas that may be shown near it: `repos.similar.candidates(model,
+   category, place, radius_meters)` (storage/similar.py): the same category, a box around the
+   point or the same neighbourhood, never a hidden idea (not viable, a duplicate, an erased
+   author's; withdrawn ideas are deleted).
+3. `match.rank(vector, candidates, category=, place=, settings=)` keeps those truly near
+   (within `radius_meters` when both have a point; the same neighbourhood otherwise), scores
+   them by meaning (cosine) and returns at most `limit` `Match`es scoring at least
+   `min_score`, best first, each with its distance (None: matched by neighbourhood).
 
-Vectors are stored with `pack` (int8, 516 bytes for 512 dimensions; the cosine moves by less
-than 0.003) and read back with `unpack`.
+Vectors are stored with `vectors.pack` (int8 and one float32 scale: 388 bytes for the model's
+384 dimensions) and read back with `vectors.unpack`. `Place` and `Candidate` live in
+storage/similar.py (the store returns them); `SimilarSettings` ([similar]) in
+handlers/engine/settings.py.
 """
-
-from handlers.similar.match import (
-    Candidate,
-    Encoder,
-    Match,
-    Place,
-    SimilarSettings,
-    distance_meters,
-    near,
-    rank,
-)
-from handlers.similar.vectors import cosine, pack, unpack
-
-__all__ = [
-    "Candidate",
-    "Encoder",
-    "Match",
-    "Place",
-    "SimilarSettings",
-    "cosine",
-    "distance_meters",
-    "near",
-    "pack",
-    "rank",
-    "unpack",
-]

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from handlers.engine.settings import SimilarSettings
 from handlers.similar.vectors import cosine, unpack
 from storage.similar import Candidate, Place
 
@@ -21,15 +22,6 @@ class Encoder(Protocol):
         ...
 
     async def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SimilarSettings:
-    """[similar] in the config: the defaults are what bench/similar_eval.py measured."""
-
-    min_score: float = 0.5
-    radius_meters: float = 400.0
-    limit: int = 3
 
 
 @dataclass(frozen=True, slots=True)
