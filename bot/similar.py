@@ -79,6 +79,10 @@ class SimilarIndex:
         self._batch = batch
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def model(self) -> str:
+        return self._encoder.model
+
     def queue(self, ideas: Sequence[tuple[int, str]]) -> None:
         """Index these (id, problem) soon, in a task of their own (the dispatcher's hook)."""
         if not ideas:

@@ -111,6 +111,15 @@ class SimilarRepository:
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 
+    async def count_without_vector(self, model: str) -> int:
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*) FROM ideas AS i WHERE NOT EXISTS (SELECT 1 FROM idea_vectors AS v "
+            "WHERE v.idea_id = i.id AND v.model = ?)",
+            (model,),
+        )
+        return int(row[0]) if row else 0
+
     async def count_vectors(self, model: str) -> int:
         row = await fetch_one(
             self._db, "SELECT count(*) FROM idea_vectors WHERE model = ?", (model,)
