@@ -12,8 +12,8 @@ import sys
 from bench import (
     backup_bench,
     doctor_bench,
-    similar_eval,
     outbound,
+    similar_eval,
     staff_bench,
     storage_bench,
     whatsapp_bench,

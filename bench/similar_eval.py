@@ -251,13 +251,14 @@ def _installed_mib(distribution: str) -> float:
     from importlib.metadata import distribution as find
 
     files = find(distribution).files or []
-    return sum(f.locate().stat().st_size for f in files if Path(str(f.locate())).exists()) / 2**20
+    paths = [Path(str(f.locate())) for f in files]
+    return sum(path.stat().st_size for path in paths if path.exists()) / 2**20
 
 
 def _licence(distribution: str) -> str:
     from importlib.metadata import metadata
 
-    return str(metadata(distribution).get("License") or "?")
+    return str(metadata(distribution)["License"] or "?")
 
 
 def quality_rows(results: dict[str, dict[str, Quality]]) -> list[list[Any]]:

@@ -77,25 +77,31 @@ class SimilarIndex:
         self._database = database
         self._encoder = encoder
         self._batch = batch
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: list[tuple[int, str]] = []
+        self._worker: asyncio.Task[None] | None = None
 
     @property
     def model(self) -> str:
         return self._encoder.model
 
     def queue(self, ideas: Sequence[tuple[int, str]]) -> None:
-        """Index these (id, problem) soon, in a task of their own (the dispatcher's hook)."""
-        if not ideas:
-            return
-        task = asyncio.get_running_loop().create_task(self._index_logged(list(ideas)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        """Index these (id, problem) soon (the dispatcher's hook, after the turn committed): one
+        task encodes what is queued, in batches, so a burst of filings costs one model call per
+        batch and never more than one thread."""
+        self._pending.extend(ideas)
+        if self._pending and (self._worker is None or self._worker.done()):
+            self._worker = asyncio.get_running_loop().create_task(
+                self._work(), name="minga-similar-queue"
+            )
 
-    async def _index_logged(self, ideas: list[tuple[int, str]]) -> None:
-        try:
-            await self.index(ideas)
-        except Exception:  # the backfill at the next start computes it
-            log.exception("could not compute the vectors of %d ideas", len(ideas))
+    async def _work(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._batch]
+            del self._pending[: self._batch]
+            try:
+                await self.index(batch)
+            except Exception:  # the backfill at the next start computes them
+                log.exception("could not compute the vectors of %d ideas", len(batch))
 
     async def index(self, ideas: Sequence[tuple[int, str]]) -> int:
         """Encode and store the vectors of these (id, problem); returns how many."""
@@ -141,5 +147,5 @@ class SimilarIndex:
 
     async def drain(self) -> None:
         """Wait for the ideas queued so far (tests; a clean stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        while self._worker is not None and not self._worker.done():
+            await asyncio.gather(self._worker, return_exceptions=True)

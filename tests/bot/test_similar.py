@@ -120,3 +120,16 @@ def test_the_real_model_gives_unit_vectors_offline() -> None:
     [vector] = E5Encoder().encode_now(["Hay un hueco en la calle"])
     assert len(vector) == 384
     assert abs(sum(x * x for x in vector) - 1.0) < 1e-3
+
+
+async def test_a_burst_of_filed_ideas_is_encoded_in_batches(database: Database) -> None:
+    """Many residents filing at once: one model call per batch, one after the other."""
+    await _file(database, 5)
+    encoder = HeldEncoder()
+    index = SimilarIndex(database, encoder, batch=2)
+    for idea_id, problem in await database.reader().similar.without_vector("held", 10):
+        index.queue([(idea_id, problem)])
+    encoder.release.set()
+    await index.drain()
+    assert [len(batch) for batch in encoder.seen] == [2, 2, 1]
+    assert await database.reader().similar.count_vectors("held") == 5
