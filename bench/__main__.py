@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
 Names: throughput, latency, memory, rss, storage, startup, broadcast, paid, replies, reminders,
-staff, whatsapp, backup, doctor.
+staff, whatsapp, backup, doctor, similar.
 Results go to bench/results/.
 """
 
@@ -15,6 +15,7 @@ from bench import (
     backup_bench,
     doctor_bench,
     outbound,
+    similar_eval,
     staff_bench,
     storage_bench,
     whatsapp_bench,
@@ -315,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "rss", "throughput", "broadcast", "paid", "replies", "launch",
                         "reminders", "staff", "whatsapp", "backup",
-                        "doctor"])  # fmt: skip
+                        "doctor", "similar"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -370,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             backup_bench.report(backup_bench.run(args.ideas, backup_bench.PHOTOS))
         elif name == "doctor":
             doctor_bench.run(args.runs)
+        elif name == "similar":
+            similar_eval.run()
         else:
             parser.error(f"unknown benchmark {name!r}")
     return 0

@@ -14,6 +14,7 @@ from bot.metrics import Metrics
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender, SendObserver
+from bot.similar import E5Encoder, SimilarIndex
 from bot.watch import Watch
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
@@ -37,6 +38,8 @@ class Runtime:
     clock: Clock
     dispatcher: Dispatcher
     outbox: OutboxPolicy
+    # Ideas' vectors for similar ideas (issue 21): the model loads on first use.
+    similar: SimilarIndex
     broadcasts: BroadcastCache = field(default_factory=BroadcastCache)
     # This process, as the leases it holds name it (bot/leases.py).
     worker: str = field(default_factory=worker_name)
@@ -59,15 +62,18 @@ class Runtime:
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
         metrics = Metrics()
         database.watch_waits(metrics.waited)
+        similar = SimilarIndex(database, E5Encoder())
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
-        # that let go of media files (after /borrar, a dropped draft) has them deleted.
+        # that let go of media files (after /borrar, a dropped draft) has them deleted; one
+        # that filed an idea has its vector computed.
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
             release_media=partial(discard_media, settings.storage.media_dir), observer=metrics,
+            on_ideas_filed=similar.queue,
         )  # fmt: skip
         watch = Watch(database, settings, clock, on_queued=outbox.wake)
-        return cls(settings, database, catalog, clock, dispatcher, outbox, metrics=metrics,
-                   watch=watch)  # fmt: skip
+        return cls(settings, database, catalog, clock, dispatcher, outbox, similar,
+                   metrics=metrics, watch=watch)  # fmt: skip
 
     @property
     def media_dir(self) -> Path:
@@ -98,6 +104,8 @@ class Runtime:
             sender.observer = SendObservers(observers)
 
     async def close(self) -> None:
+        await self.similar.drain()  # vectors of ideas just filed are written first
+        self.similar.close()
         await self.database.close()
 
 

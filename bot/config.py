@@ -34,6 +34,7 @@ from handlers.engine.settings import (
     IntakeSettings,
     LabSettings,
     RetentionSettings,
+    SimilarSettings,
     StaffSettings,
 )
 from storage.postgres import is_postgres_url, without_password
@@ -416,6 +417,7 @@ class Settings(BaseSettings):
     flood: FloodSettings = FloodSettings()
     retention: RetentionSettings = RetentionSettings()
     backup: BackupSettings = BackupSettings()
+    similar: SimilarSettings = SimilarSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -433,7 +435,7 @@ class Settings(BaseSettings):
     def flow(self) -> FlowSettings:
         return FlowSettings(
             lab=self.lab, intake=self.intake, events=self.events, staff=self.staff,
-            flood=self.flood, retention=self.retention,
+            flood=self.flood, retention=self.retention, similar=self.similar,
         )  # fmt: skip
 
 

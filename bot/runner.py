@@ -448,6 +448,8 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     scheduler_lease = _scheduler_lease(runtime)
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     lease_task = asyncio.create_task(scheduler_lease.run(stop), name="minga-scheduler-lease")
+    # Earlier ideas without a vector get one, in the background (bot/similar.py).
+    similar_task = asyncio.create_task(runtime.similar.run(stop), name="minga-similar")
     try:
         await asyncio.wait(
             [worker_task, lease_task, asyncio.ensure_future(stop.wait())],
@@ -463,6 +465,7 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
         stop.set()
         await lease_task  # the scheduler stops, its lease is given back
         await worker_task
+        await similar_task
 
 
 # Python's cyclic garbage collector, for a long-running `minga run`. Every turn allocates

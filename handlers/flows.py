@@ -43,7 +43,8 @@ class Dispatcher(dispatcher.Dispatcher):
         on_rows_written: Callable[[], None] | None = None,
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
+        on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
-                         on_rows_written=on_rows_written,
-                         release_media=release_media, observer=observer)  # fmt: skip
+                         on_rows_written=on_rows_written, release_media=release_media,
+                         observer=observer, on_ideas_filed=on_ideas_filed)  # fmt: skip

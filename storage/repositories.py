@@ -17,6 +17,7 @@ from storage.pending import InboundQueueRepository, PendingReplyRepository
 from storage.privacy import PrivacyRepository
 from storage.reminders import ReminderRepository
 from storage.residents import ResidentRepository
+from storage.similar import SimilarRepository
 from storage.sql import Db
 from storage.staff import StaffRepository
 from storage.watch import WatchRepository
@@ -43,6 +44,7 @@ class Repositories:
     leases: LeaseRepository
     staff: StaffRepository
     watch: WatchRepository
+    similar: SimilarRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -66,4 +68,5 @@ class Repositories:
             leases=LeaseRepository(connection),
             staff=StaffRepository(connection),
             watch=WatchRepository(connection),
+            similar=SimilarRepository(connection),
         )

@@ -153,6 +153,7 @@ class Dispatcher:
         on_rows_written: Callable[[], None] | None = None,
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
+        on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
     ) -> None:
         self._database = database
         # Told of each message handled and its turn's time (bot/metrics.py).
@@ -169,6 +170,9 @@ class Dispatcher:
         self._on_rows_written = on_rows_written
         # Deletes media files a committed turn let go of (after /borrar, a dropped draft).
         self._release_media = release_media
+        # Told (id, problem) of the ideas a turn filed, once it has committed: their vectors
+        # are computed then, off the turn (bot/similar.py).
+        self._on_ideas_filed = on_ideas_filed
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
         # Rows of committed replies sent since, forgotten with the next turn's write (or on
         # their own when no other turn is under way): until then a crash sends them again.
@@ -592,6 +596,8 @@ class Dispatcher:
             self.team.forget()
         if work.wrote_rows and self._on_rows_written is not None:
             self._on_rows_written()
+        if turn.filed_ideas and self._on_ideas_filed is not None:
+            self._on_ideas_filed(turn.filed_ideas)
         dropped += _let_go(held, state.draft, turn)
         log.info(
             "turn channel=%s resident=%s message=%s step=%s->%s",

@@ -140,6 +140,19 @@ class RetentionSettings(_Section):
     inbound_days: int = Field(30, ge=8, le=3650)  # WhatsApp retries for up to 7 days
 
 
+class SimilarSettings(_Section):
+    """Earlier ideas offered as "probably the same problem" (handlers/similar, issue 21)."""
+
+    # The least similarity in meaning (cosine of the sentence vectors, multilingual-e5-small)
+    # for an earlier idea to be offered: bench/similar_eval.py measured 0.86 as the best
+    # balance on the labelled set (tests/similar/pairs.toml), with the place filter on.
+    min_score: float = Field(0.86, ge=0.0, le=1.0)
+    # How near two shared locations must be; without both points, the same neighbourhood.
+    radius_meters: float = Field(400.0, gt=0, le=50_000)
+    # How many earlier ideas are offered at most.
+    limit: int = Field(3, ge=1, le=10)
+
+
 _DURATION = re.compile(r"^(\d{1,4})([dhm])$")
 _UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60}
 
@@ -222,3 +235,4 @@ class FlowSettings(_Section):
     staff: StaffSettings = StaffSettings()
     flood: FloodSettings = FloodSettings()
     retention: RetentionSettings = RetentionSettings()
+    similar: SimilarSettings = SimilarSettings()

@@ -76,6 +76,9 @@ class Turn:
     team_changed: bool = False
     # Media files (paths under the media folder) to delete once the turn has committed.
     released_media: list[str] = field(default_factory=list)
+    # Ideas filed in this turn, (id, problem): their vectors are computed once it has committed
+    # (handlers/similar; the turn does not wait for the model).
+    filed_ideas: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def language(self) -> str:

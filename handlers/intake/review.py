@@ -85,6 +85,7 @@ async def submit(turn: Turn) -> None:
         _new_idea(turn), prefix=lab.reference_prefix, year=year, now=turn.now
     )
     await digest.queue_alert(turn.repos, turn.settings, idea_id, reference, turn.now)
+    turn.filed_ideas.append((idea_id, turn.state.draft.problem or ""))
     role = turn.state.draft.role
     assert role is not None
     turn.update_resident(role=role)

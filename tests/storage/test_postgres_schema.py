@@ -22,10 +22,12 @@ TYPES = {
     "INTEGER": {"integer", "bigint"},
     "TEXT": {"text"},
     "REAL": {"double precision"},
+    "BLOB": {"bytea"},
 }
 ON_DELETE = {"a": "NO ACTION", "c": "CASCADE", "r": "RESTRICT", "n": "SET NULL", "d": "SET DEFAULT"}
 
 Table = dict[str, Any]
+EXPRESSION = "(expression)"  # an index key that is no column, e.g. lower(location_text)
 
 
 @pytest.fixture
@@ -82,7 +84,7 @@ def sqlite_schema(db: sqlite3.Connection) -> dict[str, Table]:
         primary = tuple(c[1] for c in sorted(info, key=lambda c: c[5]) if c[5])
         unique, indexes = set(), set()
         for _, index, is_unique, origin, partial in db.execute(f"PRAGMA index_list({name})"):
-            keys = tuple(r[2] for r in db.execute(f"PRAGMA index_info({index})"))
+            keys = tuple(r[2] or EXPRESSION for r in db.execute(f"PRAGMA index_info({index})"))
             if origin == "u":
                 unique.add(keys)
             elif origin == "c":
@@ -116,7 +118,7 @@ def _names(db: Any, table: str, numbers: list[int]) -> tuple[str, ...]:
             (table,),
         ).fetchall()
     )
-    return tuple(rows[n] for n in numbers)
+    return tuple(rows[n] if n else EXPRESSION for n in numbers)  # 0: an expression's key
 
 
 def postgres_schema(db: Any) -> dict[str, Table]:

@@ -15,7 +15,9 @@ from handlers.engine.state import Step
 from handlers.flows import FLOWS, routes
 
 HANDLERS = Path(__file__).resolve().parents[3] / "handlers"
-NOT_FLOWS = {"engine"}  # the machinery every flow plugs into
+# The machinery every flow plugs into, and the similar-ideas logic the intake, the staff
+# commands and the digest share (handlers/similar: no conversation of its own).
+NOT_FLOWS = {"engine", "similar"}
 
 
 def _owners(kind: str) -> Counter[object]:

