@@ -8,6 +8,7 @@ from storage.conversations import ConversationRepository
 from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
 from storage.events import EventRepository, RsvpRepository
+from storage.idea_import import IdeaImports
 from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
@@ -41,6 +42,7 @@ class Repositories:
     pending_replies: PendingReplyRepository
     leases: LeaseRepository
     staff: StaffRepository
+    imports: IdeaImports
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -63,4 +65,5 @@ class Repositories:
             pending_replies=PendingReplyRepository(connection),
             leases=LeaseRepository(connection),
             staff=StaffRepository(connection),
+            imports=IdeaImports(connection),
         )

@@ -5,6 +5,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot.app import Runtime
+from bot.cli import ideas_import
 from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
@@ -22,7 +23,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
     ideas = commands.add_parser(
-        "ideas", parents=[common], help="the ideas: list, show, change their status"
+        "ideas", parents=[common], help="the ideas: list, show, change their status, import"
     )
     tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
     listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
@@ -44,6 +45,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     status.add_argument("--reason", help="told to the resident (needed for not_selected)")
     status.add_argument("--note", help="a staff note, never shown to the resident")
     status.add_argument("--of", metavar="REF", help=f"the original, for duplicate: {IDEA_HELP}")
+    ideas_import.add_parser(tasks, [common, output])
 
 
 def since_option(text: str | None, settings: Settings) -> datetime | None:
@@ -84,6 +86,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
 async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     settings, now, task = runtime.settings, runtime.clock.now(), args.ideas_command
     reader = runtime.database.reader()
+    if task == "import":
+        await ideas_import.run(args, runtime)
+        return
     if task == "list":
         status = IdeaStatus(args.status) if args.status else None
         chosen = IdeaFilter(status=status, since=since_option(args.since, settings))
