@@ -33,8 +33,10 @@ def add_parser(tasks: Any, parents: list[argparse.ArgumentParser]) -> None:
         description=DESCRIPTION,
     )  # fmt: skip
     task.add_argument("file", metavar="FILE", help="a .csv or .xlsx file, as `minga export` writes")
-    task.add_argument("--dry-run", action="store_true",
-                      help="check the file and say what would be imported; write nothing")  # fmt: skip
+    task.add_argument(
+        "--dry-run", action="store_true",
+        help="check the file and say what would be imported; write nothing",
+    )  # fmt: skip
     task.add_argument("--skip-bad-rows", action="store_true",
                       help="import the good rows of a file with bad ones (listed)")  # fmt: skip
     task.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,7 +40,7 @@ YES = frozenset(("yes", "y", "true", "1", "si", "sí", "s", "x"))
 NO = frozenset(("no", "n", "false", "0", ""))
 
 Progress = Callable[[int], None]
-E = TypeVar("E")
+S = TypeVar("S", bound=StrEnum)
 
 
 class ImportFileError(Exception):
@@ -176,7 +177,7 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
     if not problem:
         raise _Bad("missing problem")
     category = _category(v.get("category"), v.get("category_label"), lab)
-    status = _choice(v.get("status"), IdeaStatus, IdeaStatus.RECEIVED, "status")
+    status = _choice(v.get("status"), IdeaStatus, "status") or IdeaStatus.RECEIVED
     duplicate_of = _text(v.get("duplicate_of"))
     if status is IdeaStatus.DUPLICATE and not duplicate_of:
         raise _Bad("status duplicate needs duplicate_of (the original's reference)")
@@ -188,7 +189,7 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
         raise _Bad(f"created_at {_shown(v.get('created_at'))} is in the future")
     updated = _moment(v.get("updated_at"), "updated_at", lab) or created
     call_id = _call(v.get("call_id"), calls)
-    award = _choice(v.get("award"), Award, None, "award")
+    award = _choice(v.get("award"), Award, "award")
     if award is not None and call_id is None:
         raise _Bad("an award needs the call_id of its call for ideas")
     language = (_text(v.get("language")) or lab.default_language).lower()
@@ -198,12 +199,12 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
     idea = ImportedIdea(
         external_id="",
         reference=reference or "",
-        role=_choice(v.get("role"), Role, Role.RESIDENT, "role"),
+        role=_choice(v.get("role"), Role, "role") or Role.RESIDENT,
         language=language,
-        problem=_limited(problem, "problem"),
+        problem=_limited(problem, "problem") or problem,
         idea=_limited(_text(v.get("idea")), "idea"),
         category=category,
-        focus=_choice(v.get("focus"), Focus, Focus.EXTERNAL, "focus"),
+        focus=_choice(v.get("focus"), Focus, "focus") or Focus.EXTERNAL,
         location_text=_text(v.get("place")),
         latitude=latitude,
         longitude=longitude,
@@ -244,14 +245,15 @@ def _limited(text: str | None, name: str) -> str | None:
     return text
 
 
-def _choice(value: Any, kind: type[E], default: E, name: str) -> E:
+def _choice(value: Any, kind: type[S], name: str) -> S | None:
+    """One of an enumeration's stored values; None when the cell is empty."""
     text = (_text(value) or "").lower()
     if not text:
-        return default
+        return None
     try:
         return kind(text)
     except ValueError:
-        allowed = ", ".join(member.value for member in kind)  # type: ignore[attr-defined]
+        allowed = ", ".join(member.value for member in kind)
         raise _Bad(f"unknown {name} {text!r} (use one of: {allowed})") from None
 
 
@@ -309,9 +311,7 @@ def _moment(value: Any, name: str, lab: LabSettings) -> datetime | None:
     try:
         found = datetime.fromisoformat(text)
     except ValueError:
-        raise _Bad(
-            f"bad date in {name}: {text!r} (use YYYY-MM-DD or YYYY-MM-DD HH:MM)"
-        ) from None
+        raise _Bad(f"bad date in {name}: {text!r} (use YYYY-MM-DD or YYYY-MM-DD HH:MM)") from None
     if found.tzinfo is not None:
         return found
     return found.replace(tzinfo=lab.zone)
@@ -408,14 +408,14 @@ async def plan_import(
     given = [c.given_reference for c in checked if c.given_reference]
     stored = await repos.imports.problems_by_reference(given)
     fresh = []
-    for row in checked:
-        ref = row.given_reference
-        if row.key in known or (
-            ref == row.key and ref in stored and stored[ref] == row.idea.problem
+    for item in checked:
+        ref = item.given_reference
+        if item.key in known or (
+            ref == item.key and ref in stored and stored[ref] == item.idea.problem
         ):  # an export of this very database, brought back
             plan.already_there += 1
         else:
-            fresh.append(row)
+            fresh.append(item)
     plan.new = await _with_originals(repos, fresh, plan, checked)
     plan.bad.sort(key=lambda bad: bad.line)
     if progress is not None:

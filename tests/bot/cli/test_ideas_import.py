@@ -57,7 +57,8 @@ def _outbox() -> list[Any]:
         database = await Database.open(cli_database())
         try:
             db = database.reader().outbox._db
-            return list(await db.execute_fetchall("SELECT kind, recipient_id FROM outbox"))
+            rows = await db.execute_fetchall("SELECT kind, recipient_id FROM outbox ORDER BY id")
+            return [tuple(row) for row in rows]
         finally:
             await database.close()
 
