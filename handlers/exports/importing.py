@@ -196,16 +196,31 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
     if language not in ("es", "en"):
         raise _Bad(f"unknown language {language!r} (use es or en)")
     reference = (_text(v.get("reference")) or "").upper() or None
+    problem = _limited(problem, "problem") or problem
+    place = _text(v.get("place"))
+    key = (
+        _text(v.get("external_id"))
+        or reference
+        or _digest(
+            (
+                problem,
+                _text(v.get("idea")) or "",
+                category,
+                place or "",
+                _text(v.get("created_at")) or "",
+            )
+        )
+    )
     idea = ImportedIdea(
-        external_id="",
+        external_id=key,
         reference=reference or "",
         role=_choice(v.get("role"), Role, "role") or Role.RESIDENT,
         language=language,
-        problem=_limited(problem, "problem") or problem,
+        problem=problem,
         idea=_limited(_text(v.get("idea")), "idea"),
         category=category,
         focus=_choice(v.get("focus"), Focus, "focus") or Focus.EXTERNAL,
-        location_text=_text(v.get("place")),
+        location_text=place,
         latitude=latitude,
         longitude=longitude,
         anonymous=_yes_no(v.get("anonymous"), "anonymous"),
@@ -221,9 +236,8 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
         award=award,
         photos=_photos(v.get("photo_paths")),
     )
-    key = _text(v.get("external_id")) or reference or _digest(idea, v.get("created_at"))
-    return CheckedRow(row.line, key, reference, duplicate_of and duplicate_of.upper(),
-                      replace(idea, external_id=key))  # fmt: skip
+    return CheckedRow(row.line, idea.external_id, reference,
+                      duplicate_of and duplicate_of.upper(), idea)  # fmt: skip
 
 
 def _text(value: Any) -> str | None:
@@ -365,11 +379,10 @@ def _photos(value: Any) -> tuple[str, ...]:
     return paths
 
 
-def _digest(idea: ImportedIdea, created: Any) -> str:
-    """A row without an id or reference is known by its content (its date as written: a
-    missing one becomes the time of the import, which differs each time)."""
-    parts = (idea.problem, idea.idea or "", idea.category, idea.location_text or "",
-             _text(created) or "")  # fmt: skip
+def _digest(parts: tuple[str, ...]) -> str:
+    """A row without an id or reference is known by its content: problem, idea, category,
+    place and the date as written (a missing date becomes the time of the import, which
+    differs each time)."""
     return "row:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
