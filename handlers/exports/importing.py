@@ -27,6 +27,13 @@ MAX_TEXT = 3500  # the longest text the intake can be set to accept
 BATCH = 5000  # rows written per statement batch (progress moves between them)
 # Other names a lab's own spreadsheet may use for a column -> the export's name.
 ALIASES = {
+    "problema": "problem",
+    "categoria": "category",
+    "categoría": "category",
+    "barrio": "place",
+    "lugar": "place",
+    "latitud": "latitude",
+    "longitud": "longitude",
     "neighbourhood": "place",
     "neighborhood": "place",
     "location": "place",

@@ -204,3 +204,33 @@ def test_an_imported_idea_is_never_notified(
     assert _run(capsys, "ideas", "status", reference, "duplicate", "--of",
                 done["imported"][1])["told"] == 0  # fmt: skip
     assert _outbox() == before
+
+
+def test_an_imported_idea_has_no_resident_to_show_or_forget(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """All imported ideas share one placeholder author: erasing "its" data would take them all."""
+    done = _run(capsys, "ideas", "import", str(_csv(tmp_path / "forms.csv", GOOD)))
+    reference = done["imported"][0]
+    for task in (["show"], ["forget", "--withdraw-ideas", "--yes"]):
+        assert main(["residents", *task, "--idea", reference]) == 2
+        err = capsys.readouterr().err
+        assert reference in err and err.count("\n") == 1
+    assert len(_ideas()) == len(PEOPLE) + 2
+
+
+def test_a_spanish_spreadsheets_csv_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Excel in Spanish saves ";"-separated CSV in Windows-1252, with decimal commas; Spanish
+    headers are understood, and a column the export does not have is named as ignored."""
+    file = tmp_path / "planillas.csv"
+    text = ("Problema;Categoría;Barrio;Latitude;Longitude;Notas\r\n"
+            "Alumbrado dañado en la vía;Movilidad y vías;Comuneros;4,4791;-74,1264;ok\r\n")  # fmt: skip
+    file.write_bytes(text.encode("cp1252"))
+    done = _run(capsys, "ideas", "import", str(file))
+    assert done["new"] == 1 and done["ignored_columns"] == ["notas"]
+    [idea] = [i for i in _ideas() if i.reference == done["imported"][0]]
+    assert (idea.problem, idea.category, idea.location_text) == (
+        "Alumbrado dañado en la vía", "mobility", "Comuneros")  # fmt: skip
+    assert (idea.latitude, idea.longitude) == (4.4791, -74.1264)
