@@ -99,18 +99,16 @@ def _report(args: argparse.Namespace, plan: ImportPlan, result: ImportResult | N
             f"{row.idea.category}  {_head(row.idea.problem)}"
             for row in plan.new[:SHOWN]
         ]
-        if refused:
-            lines.append("the file has bad rows: fix them, or use --skip-bad-rows")
-    elif refused:
-        _emit(args, plan, result, lines)
-        raise UsageError(
-            f"{name}: {counted(len(plan.bad), 'bad row')}; nothing imported (fix them, or use "
-            f"--skip-bad-rows to import the {counted(len(plan.new), 'good row')})"
-        )
-    else:
+    elif not refused:
         imported = counted(len(result.imported_ids) if result else 0, "idea")
         lines.append(f"{imported} imported from {name}; {summary}")
     _emit(args, plan, result, lines)
+    if refused:  # the exit status says it too, for scripts (a dry run's: what the import's is)
+        what = "an import would bring in nothing" if args.dry_run else "nothing imported"
+        raise UsageError(
+            f"{name}: {counted(len(plan.bad), 'bad row')}; {what} (fix them, or use "
+            f"--skip-bad-rows to import the {counted(len(plan.new), 'good row')})"
+        )
 
 
 def _emit(

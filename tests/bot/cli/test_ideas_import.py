@@ -146,7 +146,7 @@ def test_bad_rows_are_named_and_refuse_the_file_unless_skipped(
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and "--skip-bad-rows" in err and "Traceback" not in err
     assert _ideas() == before  # nothing imported
-    bad = _run(capsys, "ideas", "import", str(file), "--dry-run")["bad_rows"]
+    bad = _run(capsys, "ideas", "import", str(file), "--dry-run", status=2)["bad_rows"]
     reasons = {b["line"]: b["reason"] for b in bad}
     assert sorted(reasons) == [3, 4, 5, 6, 7, 8]
     for line, word in ((3, "problem"), (4, "category"), (5, "latitude"), (6, "date"),
@@ -225,8 +225,10 @@ def test_a_spanish_spreadsheets_csv_is_read(
     """Excel in Spanish saves ";"-separated CSV in Windows-1252, with decimal commas; Spanish
     headers are understood, and a column the export does not have is named as ignored."""
     file = tmp_path / "planillas.csv"
-    text = ("Problema;Categoría;Barrio;Latitude;Longitude;Notas\r\n"
-            "Alumbrado dañado en la vía;Movilidad y vías;Comuneros;4,4791;-74,1264;ok\r\n")  # fmt: skip
+    text = (
+        "Problema;Categoría;Barrio;Latitude;Longitude;Notas\r\n"
+        "Alumbrado dañado en la vía;Movilidad y vías;Comuneros;4,4791;-74,1264;ok\r\n"
+    )
     file.write_bytes(text.encode("cp1252"))
     done = _run(capsys, "ideas", "import", str(file))
     assert done["new"] == 1 and done["ignored_columns"] == ["notas"]
