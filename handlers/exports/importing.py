@@ -205,19 +205,9 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
     reference = (_text(v.get("reference")) or "").upper() or None
     problem = _limited(problem, "problem") or problem
     place = _text(v.get("place"))
-    key = (
-        _text(v.get("external_id"))
-        or reference
-        or _digest(
-            (
-                problem,
-                _text(v.get("idea")) or "",
-                category,
-                place or "",
-                _text(v.get("created_at")) or "",
-            )
-        )
-    )
+    content = (problem, _text(v.get("idea")) or "", category, place or "",
+               _text(v.get("created_at")) or "")  # fmt: skip
+    key = _text(v.get("external_id")) or reference or _digest(content)
     idea = ImportedIdea(
         external_id=key,
         reference=reference or "",
