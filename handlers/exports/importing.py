@@ -184,21 +184,14 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
     if not problem:
         raise _Bad("missing problem")
     category = _category(v.get("category"), v.get("category_label"), lab)
-    status = _choice(v.get("status"), IdeaStatus, "status") or IdeaStatus.RECEIVED
-    duplicate_of = _text(v.get("duplicate_of"))
-    if status is IdeaStatus.DUPLICATE and not duplicate_of:
-        raise _Bad("status duplicate needs duplicate_of (the original's reference)")
-    if duplicate_of and status is not IdeaStatus.DUPLICATE:
-        raise _Bad(f"duplicate_of given but the status is {status.value}, not duplicate")
+    status, duplicate_of = _status(v.get("status"), _text(v.get("duplicate_of")))
     latitude, longitude = _coordinates(v.get("latitude"), v.get("longitude"))
     created = _moment(v.get("created_at"), "created_at", lab) or now
     if created > now:
         raise _Bad(f"created_at {_shown(v.get('created_at'))} is in the future")
     updated = _moment(v.get("updated_at"), "updated_at", lab) or created
     call_id = _call(v.get("call_id"), calls)
-    award = _choice(v.get("award"), Award, "award")
-    if award is not None and call_id is None:
-        raise _Bad("an award needs the call_id of its call for ideas")
+    award = _award(v.get("award"), call_id)
     language = (_text(v.get("language")) or lab.default_language).lower()
     if language not in ("es", "en"):
         raise _Bad(f"unknown language {language!r} (use es or en)")
@@ -233,8 +226,24 @@ def _checked(row: Row, lab: LabSettings, now: datetime, calls: set[int]) -> Chec
         award=award,
         photos=_photos(v.get("photo_paths")),
     )
-    return CheckedRow(row.line, idea.external_id, reference,
-                      duplicate_of and duplicate_of.upper(), idea)  # fmt: skip
+    return CheckedRow(row.line, idea.external_id, reference, duplicate_of, idea)
+
+
+def _status(value: Any, duplicate_of: str | None) -> tuple[IdeaStatus, str | None]:
+    """The status, and the original's reference, which "duplicate" needs (and only it)."""
+    status = _choice(value, IdeaStatus, "status") or IdeaStatus.RECEIVED
+    if status is IdeaStatus.DUPLICATE and not duplicate_of:
+        raise _Bad("status duplicate needs duplicate_of (the original's reference)")
+    if duplicate_of and status is not IdeaStatus.DUPLICATE:
+        raise _Bad(f"duplicate_of given but the status is {status.value}, not duplicate")
+    return status, duplicate_of and duplicate_of.upper()
+
+
+def _award(value: Any, call_id: int | None) -> Award | None:
+    award = _choice(value, Award, "award")
+    if award is not None and call_id is None:
+        raise _Bad("an award needs the call_id of its call for ideas")
+    return award
 
 
 def _text(value: Any) -> str | None:
