@@ -8,6 +8,7 @@ from storage.conversations import ConversationRepository
 from storage.deliveries import DeliveryRepository
 from storage.digests import DigestRepository
 from storage.events import EventRepository, RsvpRepository
+from storage.idea_import import IdeaImports
 from storage.idea_search import IdeaSearch
 from storage.ideas import IdeaRepository
 from storage.inbound import InboundRepository
@@ -45,6 +46,7 @@ class Repositories:
     staff: StaffRepository
     watch: WatchRepository
     similar: SimilarRepository
+    imports: IdeaImports
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -69,4 +71,5 @@ class Repositories:
             staff=StaffRepository(connection),
             watch=WatchRepository(connection),
             similar=SimilarRepository(connection),
+            imports=IdeaImports(connection),
         )

@@ -23,6 +23,7 @@ LAZY_LIBRARIES = {
     ("handlers.exports.tables", "openpyxl"),
     ("handlers.exports.tables", "openpyxl.cell"),
     ("handlers.exports.tables", "openpyxl.styles"),
+    ("handlers.exports.importing", "openpyxl"),
     ("handlers.staff.chart", "matplotlib"),
     ("handlers.staff.chart", "matplotlib.figure"),
     ("handlers.staff.chart", "matplotlib.ticker"),

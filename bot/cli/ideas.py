@@ -5,6 +5,7 @@ from datetime import datetime, time
 from typing import Any
 
 from bot.app import Runtime
+from bot.cli import ideas_import
 from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
@@ -22,7 +23,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
     ideas = commands.add_parser(
-        "ideas", parents=[common], help="the ideas: list, show, change their status"
+        "ideas", parents=[common], help="the ideas: list, show, change their status, import"
     )
     tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
     listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
@@ -49,6 +50,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         help="compute the similar-ideas vectors of ideas that have none (`minga run` also does "
         "it at start, in the background)",
     )  # fmt: skip
+    ideas_import.add_parser(tasks, [common, output])
 
 
 def since_option(text: str | None, settings: Settings) -> datetime | None:
@@ -108,6 +110,9 @@ async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     reader = runtime.database.reader()
     if task == "reindex":
         await reindex(args, runtime)
+        return
+    if task == "import":
+        await ideas_import.run(args, runtime)
         return
     if task == "list":
         status = IdeaStatus(args.status) if args.status else None

@@ -12,6 +12,7 @@ from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.privacy import my_data
 from handlers.privacy.erase import erase
+from storage.idea_import import IMPORT_CHANNEL
 from storage.models import Resident
 from storage.repositories import Repositories
 
@@ -65,6 +66,12 @@ async def _find(repos: Repositories, args: argparse.Namespace) -> Resident:
         if record is None:
             raise UsageError(f"no idea {args.idea.strip().upper()}")
         resident = await repos.residents.get(record.resident_id)
+        if resident is not None and resident.channel == IMPORT_CHANNEL:
+            # Every imported idea shares this placeholder: erasing it would erase them all.
+            raise UsageError(
+                f"{record.reference} was imported (minga ideas import): no resident wrote it "
+                "here; its contact details, if any, are the idea's own (minga ideas show)"
+            )
     elif args.channel and args.user:
         user = args.user.strip().lstrip("+") if args.channel == "whatsapp" else args.user.strip()
         resident = await repos.residents.find(args.channel, user)
