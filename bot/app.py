@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
-from bot.leases import worker_name
+from bot.leases import gone, worker_name
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender
@@ -51,11 +51,15 @@ class Runtime:
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted.
+        # Its replies carry this process's name: another worker of this host that finds the
+        # process gone (killed, restarted) sends them at once, not after SENDING_TIME.
+        worker = worker_name()
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
             release_media=partial(discard_media, settings.storage.media_dir),
+            worker=worker, gone=gone,
         )  # fmt: skip
-        return cls(settings, database, catalog, clock, dispatcher, outbox)
+        return cls(settings, database, catalog, clock, dispatcher, outbox, worker=worker)
 
     @property
     def media_dir(self) -> Path:

@@ -41,7 +41,9 @@ class Dispatcher(dispatcher.Dispatcher):
         *,
         on_rows_written: Callable[[], None] | None = None,
         release_media: Callable[[list[str]], object] | None = None,
+        worker: str | None = None,
+        gone: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
-                         on_rows_written=on_rows_written,
-                         release_media=release_media)  # fmt: skip
+                         on_rows_written=on_rows_written, release_media=release_media,
+                         worker=worker, gone=gone)  # fmt: skip

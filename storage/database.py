@@ -38,6 +38,7 @@ class Turn(Protocol):
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
         sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+        worker: str | None = None,
     ) -> int | None: ...  # fmt: skip
 
     @property
