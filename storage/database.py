@@ -229,6 +229,10 @@ class PostgresDatabase(Database):
         self._url, self._prepared = url, prepared_statements
         self._lock_pool: postgres.Pool | None = None
         self._opening = asyncio.Lock()
+        # Conversations beyond the lock pool wait here, in line for as long as it takes: the
+        # pool's own wait gives up after 30 s, and a message whose turn failed so would wait
+        # for a sweep to take it over (minutes behind a crowd, in the workers' soak).
+        self._lock_slots = asyncio.Semaphore(postgres.LOCK_POOL_SIZE)
 
     @classmethod
     async def open_url(
@@ -290,7 +294,7 @@ class PostgresDatabase(Database):
         transaction ends, so a worker that dies (its connection gone) or is cancelled (the
         pool rolls back or discards the connection) never leaves it held."""
         pool = await self._locks()
-        async with pool.connection() as connection, connection.transaction():
+        async with self._lock_slots, pool.connection() as connection, connection.transaction():
             yield await postgres.lock_conversation(connection, channel, user_key, wait=wait)
 
     async def _locks(self) -> "postgres.Pool":
