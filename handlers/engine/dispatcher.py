@@ -495,10 +495,17 @@ class Dispatcher:
             gone = [row for row in left if not self._being_sent(row, now)]
             send = self._send_to.get(channel)
             if gone and send is not None:
-                await self._send_rows(channel, send, gone)
+                await self._send_left(channel, user_key, send, {row.id for row in gone})
             waiting = {row.id for row in left} - {row.id for row in gone}
             if waiting:
                 await asyncio.sleep(OWED_POLL_SECONDS)
+
+    async def _send_left(self, channel: str, user_key: str, send: SendTo, ids: set[int]) -> None:
+        """Replies a dead worker left, sent under the conversation's database lock and read
+        again there: another worker's sweep may be taking them over at the same moment."""
+        async with self._database.conversation_lock(channel, user_key):
+            rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
+            await self._send_rows(channel, send, [row for row in rows if row.id in ids])
 
     async def sweep(self) -> int:
         """On a shared database: take over the conversations whose messages or replies have

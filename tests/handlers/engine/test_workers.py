@@ -49,6 +49,8 @@ class Worker:
     answered: list[str]
     gate: asyncio.Event | None = None  # when set, reading a message waits for it (a hang)
     reading: asyncio.Event = field(default_factory=asyncio.Event)  # a message is being read
+    send_gate: asyncio.Event | None = None  # when set, sending replies left waits for it
+    sending: asyncio.Event = field(default_factory=asyncio.Event)  # replies left being sent
     tasks: list[asyncio.Task[bool]] = field(default_factory=list)
 
     def arrival(self, message: dict[str, str]) -> Arrival:
@@ -69,6 +71,9 @@ class Worker:
         return self.arrival(json.loads(body))
 
     async def send_to(self, chat: str, replies: Sequence[Reply]) -> None:
+        self.sending.set()
+        if self.send_gate is not None:
+            await self.send_gate.wait()
         self.answered.append(f"again:{chat}")
 
     async def receive(self, message: dict[str, str], position: int) -> None:
@@ -267,6 +272,44 @@ async def test_the_next_message_after_a_dead_workers_replies_waits_for_them_not_
         assert answered == [f"again:{PERSON}", "u2"]
     finally:
         for worker in (first, second):
+            await worker.database.close()
+
+
+async def test_a_dead_workers_replies_go_once_when_a_turn_and_a_sweep_take_them_together(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The person wrote again while the worker that had their answer was alive: the next
+    holder waits for that answer behind its own turn. The worker dies; the next holder sends
+    the answer, and meanwhile a third worker's sweep finds it too: it goes once."""
+    answered: list[str] = []
+    dead: set[str] = set()
+    first, second, third = await _workers(shared, 3, catalog, clock, answered, dead)
+    try:
+        await _dies_after_committing(first, _message(1))  # w0 not known dead yet
+        second.send_gate = asyncio.Event()
+        await second.receive(_message(2), 2)  # its answer waits behind w0's
+
+        async def committed() -> bool:
+            async with connect(shared) as db:
+                rows = await db.execute_fetchall(
+                    "SELECT count(*) FROM inbound_messages WHERE external_id = 'u2'"
+                )
+            return int(next(iter(rows))[0]) == 1
+
+        await wait_for(committed)  # its turn is done: it waits for w0's answer to go
+        dead.add("w0")
+        await asyncio.wait_for(second.sending.wait(), 30)  # it sends w0's answer, slowly
+        # The second has it in hand (bounded: a sweep that took it would then wait for the
+        # second's own answer, on a clock this test never moves).
+        assert await asyncio.wait_for(third.dispatcher.sweep(), 10) == 0
+        second.send_gate.set()
+        await asyncio.wait_for(asyncio.gather(*second.tasks), 30)
+        assert await third.dispatcher.sweep() == 0
+        assert answered == [f"again:{PERSON}", "u2"]
+    finally:
+        second.send_gate.set()  # a failure above must not leave the worker hanging
+        await asyncio.wait_for(asyncio.gather(*second.tasks, return_exceptions=True), 30)
+        for worker in (first, second, third):
             await worker.database.close()
 
 
