@@ -249,15 +249,26 @@ def _chat_order(api: WebhookBotApi, user: int, arrived: list[float],
     for message, at in zip(messages, arrived, strict=True):
         key = (message.get("text") or "", json.dumps(message.get("reply_markup"), sort_keys=True))
         copies[key].append(at)
-    unexplained = sum(
-        1 for times in copies.values() for before, after in itertools.pairwise(times)
-        if not any(before < kill < after for kill in kills)
-    )  # fmt: skip
+    unexplained = sum(_without_a_kill(times, kills) for times in copies.values())
     steps = [_step(_marks(api, m)) for m in messages if RESTART not in _marks(api, m)]
     known = [step for step in steps if step is not None]
     in_order = all(earlier <= later for earlier, later in itertools.pairwise(known))
     most = max((len(times) for times in copies.values()), default=0)
     return ChatOrder(in_order, len(messages) - len(copies), unexplained, most)
+
+
+def _without_a_kill(times: list[float], kills: list[float]) -> int:
+    """How many copies after the first had no kill of their own before them: each needs a
+    kill later than the one the copy before it used. (Not one between two arrivals: a reply
+    a worker sent just before its kill may reach the fake just after it.)"""
+    used, unexplained = float("-inf"), 0
+    for arrived in times[1:]:
+        kill = next((k for k in kills if used < k < arrived), None)
+        if kill is None:
+            unexplained += 1
+        else:
+            used = kill
+    return unexplained
 
 
 async def _rows(url: str, sql: str, *parameters: Any) -> list[Any]:
