@@ -44,10 +44,14 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m bench.soak $(ARGS)
 
-# A 10,000-recipient broadcast drained by 3 workers on a throwaway PostgreSQL, one SIGKILLed
-# halfway, against a fake Bot API that answers 429 over 30 messages a second (about 7 minutes;
-# bench/broadcast_workers.py; ARGS="--recipients 1000" for a shorter one).
+# Two runs on a throwaway PostgreSQL each: 1,000 residents doing the intake over webhooks
+# through 3 workers behind a load balancer, one SIGKILLed every 4 s and restarted
+# (bench/soak_workers.py; SOAK_ARGS="--residents 200" for a shorter one); then a
+# 10,000-recipient broadcast drained by 3 workers, one SIGKILLed halfway, against a fake Bot
+# API that answers 429 over 30 messages a second (about 7 minutes; bench/broadcast_workers.py;
+# ARGS="--recipients 1000" for a shorter one).
 soak-postgres: $(STAMP)
+	$(BIN)/python -m bench.soak_workers $(SOAK_ARGS)
 	$(BIN)/python -m bench.broadcast_workers $(ARGS)
 
 clean:

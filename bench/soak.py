@@ -184,17 +184,26 @@ async def _next_question(
     again after a restart, is no new question), within `patience` seconds; else None."""
     deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
-        chat = api.sent[user]
-        for index in range(len(chat) - 1, answered.index, -1):
-            marks = _marks(api, chat[index])
-            text = chat[index].get("text") or ""
-            if not _known(marks):
-                continue
-            if text == answered.text and frozenset(marks) == answered.marks:
-                continue  # the question answered, sent again: not a new one
-            return Seen(index, text, frozenset(marks))
+        question = newest_question(api, user, answered)
+        if question is not None:
+            return question
         # Polling, as a person glances at their phone: the bot is another process.
         await asyncio.sleep(0.05)
+    return None
+
+
+def newest_question(api: FakeBotApi, user: int, answered: Seen) -> Seen | None:
+    """The newest question in the chat after the one answered (a copy of that one, sent
+    again after a restart, is no new question), or None yet."""
+    chat = api.sent[user]
+    for index in range(len(chat) - 1, answered.index, -1):
+        marks = _marks(api, chat[index])
+        text = chat[index].get("text") or ""
+        if not _known(marks):
+            continue
+        if text == answered.text and frozenset(marks) == answered.marks:
+            continue  # the question answered, sent again: not a new one
+        return Seen(index, text, frozenset(marks))
     return None
 
 

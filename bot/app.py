@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from bot.config import ConfigError, Settings
-from bot.leases import worker_name
+from bot.leases import gone, worker_name
 from bot.metrics import Metrics
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
@@ -65,15 +65,18 @@ class Runtime:
         similar = SimilarIndex(database, E5Encoder())
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted; one
-        # that filed an idea has its vector computed.
+        # that filed an idea has its vector computed. Its replies carry this process's
+        # name: another worker of this host that finds the process gone (killed,
+        # restarted) sends them at once, not after SENDING_TIME.
+        worker = worker_name()
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
             release_media=partial(discard_media, settings.storage.media_dir), observer=metrics,
-            on_ideas_filed=similar.queue,
+            on_ideas_filed=similar.queue, worker=worker, gone=gone,
         )  # fmt: skip
         watch = Watch(database, settings, clock, on_queued=outbox.wake)
         return cls(settings, database, catalog, clock, dispatcher, outbox, similar,
-                   metrics=metrics, watch=watch)  # fmt: skip
+                   metrics=metrics, watch=watch, worker=worker)  # fmt: skip
 
     @property
     def media_dir(self) -> Path:

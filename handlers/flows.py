@@ -44,7 +44,10 @@ class Dispatcher(dispatcher.Dispatcher):
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
         on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
+        worker: str | None = None,
+        gone: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
                          on_rows_written=on_rows_written, release_media=release_media,
-                         observer=observer, on_ideas_filed=on_ideas_filed)  # fmt: skip
+                         observer=observer, on_ideas_filed=on_ideas_filed, worker=worker,
+                         gone=gone)  # fmt: skip

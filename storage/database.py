@@ -59,6 +59,7 @@ class Turn(Protocol):
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
         sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+        worker: str | None = None,
     ) -> int | None: ...  # fmt: skip
 
     @property
@@ -276,6 +277,10 @@ class PostgresDatabase(Database):
         self._url, self._prepared = url, prepared_statements
         self._lock_pool: postgres.Pool | None = None
         self._opening = asyncio.Lock()
+        # Conversations beyond the lock pool wait here, in line for as long as it takes: the
+        # pool's own wait gives up after 30 s, and a message whose turn failed so would wait
+        # for a sweep to take it over (minutes behind a crowd, in the workers' soak).
+        self._lock_slots = asyncio.Semaphore(postgres.LOCK_POOL_SIZE)
 
     @classmethod
     async def open_url(
@@ -343,7 +348,7 @@ class PostgresDatabase(Database):
         pool rolls back or discards the connection) never leaves it held."""
         started = time.perf_counter()
         pool = await self._locks()
-        async with pool.connection() as connection, connection.transaction():
+        async with self._lock_slots, pool.connection() as connection, connection.transaction():
             held = await postgres.lock_conversation(connection, channel, user_key, wait=wait)
             self._waited("conversation", started)
             yield held

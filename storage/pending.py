@@ -35,6 +35,7 @@ class PendingReplies:
     chat: str
     replies: str  # JSON, read by handlers.engine.messages.load_replies
     created_at: datetime | None = None  # when its turn committed them
+    worker: str | None = None  # the worker that committed them (None: unknown, or alone)
 
 
 def done_all_statement(keys: Sequence[tuple[str, str]]) -> Statement:
@@ -53,10 +54,12 @@ def sent_statement(ids: Sequence[int]) -> Statement:
 
 
 def add_replies_statement(
-    channel: str, user_key: str, chat: str, replies: str, now: datetime
-) -> Statement:
-    """The INSERT that keeps a turn's replies until they are sent (RETURNING their id)."""
-    return ADD_REPLIES, (channel, user_key, chat, replies, to_db(now))
+    channel: str, user_key: str, chat: str, replies: str, now: datetime,
+    worker: str | None = None,
+) -> Statement:  # fmt: skip
+    """The INSERT that keeps a turn's replies until they are sent (RETURNING their id);
+    `worker`: the process committing them, which is to send them."""
+    return ADD_REPLIES, (channel, user_key, chat, replies, to_db(now), worker)
 
 
 class InboundQueueRepository:
@@ -106,25 +109,30 @@ class InboundQueueRepository:
         return [QueuedBody(row["key"], row["body"], row["user_key"]) for row in rows]
 
     async def left_behind(
-        self, before: datetime, replies_before: datetime
+        self, before: datetime, replies_before: datetime, dead: Sequence[str] = ()
     ) -> list[tuple[str, str]]:
         """Conversations (channel, user_key) with a message kept before `before` and not
-        handled yet, or replies committed before `replies_before` and not sent: oldest first."""
+        handled yet, or replies not sent and committed before `replies_before` or by one of
+        the `dead` workers: oldest first."""
+        by_dead = f" OR worker IN ({','.join('?' * len(dead))})" if dead else ""
         rows = await fetch_all(
-            self._db,
-            "SELECT channel, user_key, min(at) AS since FROM ("
-            "SELECT channel, user_key, received_at AS at FROM inbound_queue "
-            "WHERE received_at < ? AND user_key IS NOT NULL "
-            "UNION ALL SELECT channel, user_key, created_at AS at FROM pending_replies "
-            "WHERE created_at < ?) AS late GROUP BY channel, user_key ORDER BY since",
-            (to_db(before), to_db(replies_before)),
-        )
+            self._db, LEFT_BEHIND.format(by_dead=by_dead),
+            (to_db(before), to_db(replies_before), *dead),
+        )  # fmt: skip
         return [(str(row["channel"]), str(row["user_key"])) for row in rows]
 
 
+# Only placeholders go in {by_dead}: the dead workers' names are parameters.
+LEFT_BEHIND = (
+    "SELECT channel, user_key, min(at) AS since FROM ("
+    "SELECT channel, user_key, received_at AS at FROM inbound_queue "
+    "WHERE received_at < ? AND user_key IS NOT NULL "
+    "UNION ALL SELECT channel, user_key, created_at AS at FROM pending_replies "
+    "WHERE created_at < ?{by_dead}) AS late GROUP BY channel, user_key ORDER BY since"
+)
 ADD_REPLIES = (
-    "INSERT INTO pending_replies (channel, user_key, chat, replies, created_at) "
-    "VALUES (?, ?, ?, ?, ?) RETURNING id"
+    "INSERT INTO pending_replies (channel, user_key, chat, replies, created_at, worker) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
 )
 
 
@@ -132,11 +140,14 @@ class PendingReplyRepository:
     def __init__(self, connection: Db) -> None:
         self._db = connection
 
-    async def add(self, channel: str, user_key: str, chat: str, replies: str, now: datetime) -> int:
+    async def add(
+        self, channel: str, user_key: str, chat: str, replies: str, now: datetime,
+        worker: str | None = None,
+    ) -> int:  # fmt: skip
         """Keep a turn's replies until they are sent; the row's id."""
         # RETURNING rather than the cursor's lastrowid: the same SQL on PostgreSQL.
         row = await write_returning_one(
-            self._db, *add_replies_statement(channel, user_key, chat, replies, now)
+            self._db, *add_replies_statement(channel, user_key, chat, replies, now, worker)
         )
         assert row is not None
         return int(row["id"])
@@ -150,8 +161,8 @@ class PendingReplyRepository:
         """One conversation's replies not sent yet, in the order they were committed."""
         rows = await fetch_all(
             self._db,
-            "SELECT id, channel, user_key, chat, replies, created_at FROM pending_replies "
-            "WHERE channel = ? AND user_key = ? ORDER BY id",
+            "SELECT id, channel, user_key, chat, replies, created_at, worker FROM "
+            "pending_replies WHERE channel = ? AND user_key = ? ORDER BY id",
             (channel, user_key),
         )
         return [
@@ -162,9 +173,17 @@ class PendingReplyRepository:
                 row["chat"],
                 row["replies"],
                 from_db(row["created_at"]),
+                row["worker"],
             )
             for row in rows
         ]
+
+    async def writers(self) -> list[str]:
+        """The workers whose committed replies are not all sent (the named ones)."""
+        rows = await fetch_all(
+            self._db, "SELECT DISTINCT worker FROM pending_replies WHERE worker IS NOT NULL"
+        )
+        return [str(row["worker"]) for row in rows]
 
     async def unsent(self) -> list[PendingReplies]:
         """Every turn's replies not sent yet, in the order they were committed."""

@@ -265,6 +265,7 @@ class PgTurnWork:
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
         sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+        worker: str | None = None,
     ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
         and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
@@ -285,7 +286,8 @@ class PgTurnWork:
                 await InboundQueueRepository(plain).done_all(handled)
                 if replies is not None:  # its id read in the pipeline (a sync before COMMIT)
                     cursor = await connection.execute(to_postgres(ADD_REPLIES), (
-                        channel, resident.user_key, chat or resident.user_key, replies, to_db(now)
+                        channel, resident.user_key, chat or resident.user_key, replies, to_db(now),
+                        worker,
                     ))  # fmt: skip
                     row = await cursor.fetchone()
                     assert row is not None

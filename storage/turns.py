@@ -332,6 +332,7 @@ class TurnWork:
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
         sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+        worker: str | None = None,
     ) -> int | None:  # fmt: skip
         """Record the message as handled, save the conversation and the resident's own fields,
         and commit them with whatever the turn wrote before: all of it, or (on a failure) none.
@@ -339,7 +340,8 @@ class TurnWork:
         `replies` (JSON, for `chat`) are kept with the turn until they are sent: the id of
         their row is returned. `sent` are rows of earlier turns' replies sent since, forgotten
         here rather than in a transaction of their own (one less per turn); so are `handled`,
-        webhook bodies (channel, key) whose messages were all handled since."""
+        webhook bodies (channel, key) whose messages were all handled since; `worker`, the
+        process committing the replies (which is to send them)."""
         # The turn's common write (not rows it added), with BEGIN and COMMIT, in one trip to
         # the database thread: every turn waits here under the lock.
         statements = [
@@ -350,7 +352,9 @@ class TurnWork:
         if replies is not None:
             chat = chat or resident.user_key
             statements.append(
-                pending.add_replies_statement(channel, resident.user_key, chat, replies, now)
+                pending.add_replies_statement(
+                    channel, resident.user_key, chat, replies, now, worker
+                )
             )
         if sent:
             statements.append(pending.sent_statement(sent))

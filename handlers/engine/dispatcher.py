@@ -73,6 +73,7 @@ class TurnWriter(Protocol):
         self, *, channel: str, external_id: str, resident: Resident, step: str, draft: str,
         now: datetime, chat: str | None = None, replies: str | None = None,
         sent: Sequence[int] = (), handled: Sequence[tuple[str, str]] = (),
+        worker: str | None = None,
     ) -> int | None: ...  # fmt: skip
 
 
@@ -154,10 +155,17 @@ class Dispatcher:
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
         on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
+        worker: str | None = None,
+        gone: Callable[[str], bool] | None = None,
     ) -> None:
         self._database = database
         # Told of each message handled and its turn's time (bot/metrics.py).
         self._observer = observer
+        # This process's name, stored with the replies it commits; and whether another
+        # worker's name is a process known to be dead (bot/leases.py: of this host, its pid
+        # gone): its replies are sent at once, not after SENDING_TIME.
+        self._worker = worker
+        self._gone = gone or (lambda name: False)
         self._settings = settings
         self._catalog = catalog
         self._clock = clock
@@ -485,7 +493,7 @@ class Dispatcher:
         theirs = [
             row.id
             for row in rows
-            if shared and row.id not in self._own and _being_sent(row.created_at, now)
+            if shared and row.id not in self._own and self._being_sent(row, now)
         ]
         await self._send_rows(channel, send, [row for row in rows if row.id not in theirs])
         return theirs
@@ -510,13 +518,20 @@ class Dispatcher:
             rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
             left = [row for row in rows if row.id in waiting]
             now = self._clock.now()
-            gone = [row for row in left if not _being_sent(row.created_at, now)]
+            gone = [row for row in left if not self._being_sent(row, now)]
             send = self._send_to.get(channel)
             if gone and send is not None:
-                await self._send_rows(channel, send, gone)
+                await self._send_left(channel, user_key, send, {row.id for row in gone})
             waiting = {row.id for row in left} - {row.id for row in gone}
             if waiting:
                 await asyncio.sleep(OWED_POLL_SECONDS)
+
+    async def _send_left(self, channel: str, user_key: str, send: SendTo, ids: set[int]) -> None:
+        """Replies a dead worker left, sent under the conversation's database lock and read
+        again there: another worker's sweep may be taking them over at the same moment."""
+        async with self._database.conversation_lock(channel, user_key):
+            rows = await self._database.reader().pending_replies.unsent_of(channel, user_key)
+            await self._send_rows(channel, send, [row for row in rows if row.id in ids])
 
     async def sweep(self) -> int:
         """On a shared database: take over the conversations whose messages or replies have
@@ -526,8 +541,10 @@ class Dispatcher:
         if not self._database.shared:
             return 0
         now = self._clock.now()
+        writers = await self._database.reader().pending_replies.writers()
+        dead = [name for name in writers if name != self._worker and self._gone(name)]
         left = await self._database.reader().inbound_queue.left_behind(
-            now - LEFT_BEHIND, now - SENDING_TIME
+            now - LEFT_BEHIND, now - SENDING_TIME, dead
         )
         taken = 0
         for channel, user_key in left:
@@ -545,6 +562,13 @@ class Dispatcher:
         if self._resending:
             await asyncio.gather(*self._resending, return_exceptions=True)
         await self.forget_sent()
+
+    def _being_sent(self, row: PendingReplies, now: datetime) -> bool:
+        """Replies another worker committed are still its to send: for SENDING_TIME, unless
+        that worker is known to be dead."""
+        if row.worker is not None and row.worker != self._worker and self._gone(row.worker):
+            return False
+        return _young(row.created_at, now)
 
     async def _slow_down_text(self, channel: str, user_key: str) -> str:
         resident = await self._database.reader().residents.find(channel, user_key)
@@ -631,6 +655,7 @@ class Dispatcher:
                 sent=sent,
                 # The message's own kept row goes with its turn: handled exactly when committed.
                 handled=handled if kept is None else [*handled, (inbound.channel, kept)],
+                worker=self._worker,
             )
         except BaseException:
             self._sent[:0] = sent  # not forgotten: the next write tries again
@@ -677,6 +702,6 @@ class Dispatcher:
         return [Reply(self._catalog.text(language, "error.internal"))]
 
 
-def _being_sent(created_at: datetime | None, now: datetime) -> bool:
+def _young(created_at: datetime | None, now: datetime) -> bool:
     """Replies committed this recently are still their worker's to send."""
     return created_at is not None and now - created_at < SENDING_TIME

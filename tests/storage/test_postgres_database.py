@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import StorageSettings, load_settings
+from storage import postgres
 from storage.database import Database, PostgresDatabase, SqliteDatabase
 from storage.migrations import postgres_migrations
 from storage.postgres import to_postgres, without_password
@@ -148,3 +149,29 @@ def test_an_unreachable_server_is_named_in_one_line(tmp_path: Path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("minga: cannot reach the database at postgresql://minga:***@")
     assert "s3cret" not in result.stderr
+
+
+async def test_more_conversations_at_once_than_lock_connections_wait_in_line(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crowd: more conversations handled at once than the lock pool's connections. Each
+    waits its turn, however long the ones before it hold theirs (the pool's own wait, here
+    cut to 0.2 s, would give up: that message would then wait for a sweep)."""
+    monkeypatch.setattr(postgres, "LOCK_POOL_SIZE", 2)
+    database = await Database.open(url)
+    assert isinstance(database, PostgresDatabase)
+    held: list[str] = []
+    try:
+        lock_pool = await database._locks()
+        lock_pool.timeout = 0.2  # type: ignore[misc]
+
+        async def conversation(person: str) -> None:
+            async with database.conversation_lock("telegram", person) as got:
+                assert got
+                held.append(person)
+                await asyncio.sleep(0.5)  # longer than the pool would wait
+
+        await asyncio.gather(*(conversation(str(n)) for n in range(5)))
+        assert sorted(held) == [str(n) for n in range(5)]
+    finally:
+        await database.close()

@@ -49,6 +49,8 @@ class Worker:
     answered: list[str]
     gate: asyncio.Event | None = None  # when set, reading a message waits for it (a hang)
     reading: asyncio.Event = field(default_factory=asyncio.Event)  # a message is being read
+    send_gate: asyncio.Event | None = None  # when set, sending replies left waits for it
+    sending: asyncio.Event = field(default_factory=asyncio.Event)  # replies left being sent
     tasks: list[asyncio.Task[bool]] = field(default_factory=list)
 
     def arrival(self, message: dict[str, str]) -> Arrival:
@@ -69,6 +71,9 @@ class Worker:
         return self.arrival(json.loads(body))
 
     async def send_to(self, chat: str, replies: Sequence[Reply]) -> None:
+        self.sending.set()
+        if self.send_gate is not None:
+            await self.send_gate.wait()
         self.answered.append(f"again:{chat}")
 
     async def receive(self, message: dict[str, str], position: int) -> None:
@@ -83,15 +88,19 @@ class Worker:
 
 
 async def _workers(
-    url: str, count: int, catalog: Catalog, clock: FakeClock, answered: list[str]
-) -> list[Worker]:
+    url: str, count: int, catalog: Catalog, clock: FakeClock, answered: list[str],
+    dead: set[str] | None = None,
+) -> list[Worker]:  # fmt: skip
+    """`dead`: with it, each worker is named (w0, w1...) in the replies it commits, and knows
+    the workers named there as dead (bot/leases.py's `gone`, for processes of this host)."""
     # A person writing 50 times at once is what is tested here, not the flood control.
     settings = FlowSettings(flood=FloodSettings(max_messages=1000))
     workers = []
     for number in range(count):
         database = await Database.open(url)
-        worker = Worker(f"w{number}", database, Dispatcher(database, settings, catalog, clock),
-                        clock, answered)  # fmt: skip
+        named = {} if dead is None else {"worker": f"w{number}", "gone": dead.__contains__}
+        dispatcher = Dispatcher(database, settings, catalog, clock, **named)  # type: ignore[arg-type]
+        worker = Worker(f"w{number}", database, dispatcher, clock, answered)
         worker.dispatcher.attach(CHANNEL, reopen=worker.reopen, send_to=worker.send_to)
         workers.append(worker)
     return workers
@@ -202,6 +211,105 @@ async def test_replies_a_worker_committed_and_died_before_sending_are_sent_by_an
         assert answered == [f"again:{PERSON}", "u2"]
     finally:
         for worker in (first, second):
+            await worker.database.close()
+
+
+async def _dies_after_committing(worker: Worker, message: dict[str, str]) -> None:
+    """The worker handles the message, commits its turn, and dies before sending a reply."""
+
+    async def dies(replies: Sequence[Reply]) -> None:
+        raise Died
+
+    arrival = worker.arrival(message)
+    async with worker.database.transaction() as repos:
+        kept = Kept(message["id"], json.dumps(message), message["user"])
+        await repos.inbound_queue.put_all(CHANNEL, [kept], worker.clock.now())
+    with pytest.raises(Died):
+        await worker.dispatcher.handle_prepared(
+            CHANNEL, message["user"], arrival.prepare, dies, message["id"]
+        )
+    await worker.database.close()
+
+
+async def test_replies_of_a_worker_known_dead_are_sent_by_the_next_sweep_at_once(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """A worker of this host that died (its pid gone: killed, maybe started again) between
+    its commit and its send: another sends its replies at its next sweep, without waiting
+    SENDING_TIME, once; while it lived, nobody took them."""
+    answered: list[str] = []
+    dead: set[str] = set()
+    first, second = await _workers(shared, 2, catalog, clock, answered, dead)
+    try:
+        await _dies_after_committing(first, _message(1))
+        assert await second.dispatcher.sweep() == 0  # w0 not known dead: still its to send
+        assert answered == []
+        dead.add("w0")  # its process is gone
+        assert await second.dispatcher.sweep() == 1
+        assert answered == [f"again:{PERSON}"]
+        assert await second.dispatcher.sweep() == 0  # once
+        assert answered == [f"again:{PERSON}"]
+    finally:
+        for worker in (first, second):
+            await worker.database.close()
+
+
+async def test_the_next_message_after_a_dead_workers_replies_waits_for_them_not_for_time(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The person writes again after the worker that had their answer died: the next holder
+    sends that answer first, at once (the worker is known dead), then answers the new one."""
+    answered: list[str] = []
+    dead: set[str] = set()
+    first, second = await _workers(shared, 2, catalog, clock, answered, dead)
+    try:
+        await _dies_after_committing(first, _message(1))
+        dead.add("w0")
+        await second.receive(_message(2), 2)
+        # Bounded: without knowing w0 dead, the turn would wait SENDING_TIME on the clock,
+        # which this test never moves.
+        await asyncio.wait_for(asyncio.gather(*second.tasks), 30)
+        assert answered == [f"again:{PERSON}", "u2"]
+    finally:
+        for worker in (first, second):
+            await worker.database.close()
+
+
+async def test_a_dead_workers_replies_go_once_when_a_turn_and_a_sweep_take_them_together(
+    shared: str, catalog: Catalog, clock: FakeClock
+) -> None:
+    """The person wrote again while the worker that had their answer was alive: the next
+    holder waits for that answer behind its own turn. The worker dies; the next holder sends
+    the answer, and meanwhile a third worker's sweep finds it too: it goes once."""
+    answered: list[str] = []
+    dead: set[str] = set()
+    first, second, third = await _workers(shared, 3, catalog, clock, answered, dead)
+    try:
+        await _dies_after_committing(first, _message(1))  # w0 not known dead yet
+        second.send_gate = asyncio.Event()
+        await second.receive(_message(2), 2)  # its answer waits behind w0's
+
+        async def committed() -> bool:
+            async with connect(shared) as db:
+                rows = await db.execute_fetchall(
+                    "SELECT count(*) FROM inbound_messages WHERE external_id = 'u2'"
+                )
+            return int(next(iter(rows))[0]) == 1
+
+        await wait_for(committed)  # its turn is done: it waits for w0's answer to go
+        dead.add("w0")
+        await asyncio.wait_for(second.sending.wait(), 30)  # it sends w0's answer, slowly
+        # The second has it in hand (bounded: a sweep that took it would then wait for the
+        # second's own answer, on a clock this test never moves).
+        assert await asyncio.wait_for(third.dispatcher.sweep(), 10) == 0
+        second.send_gate.set()
+        await asyncio.wait_for(asyncio.gather(*second.tasks), 30)
+        assert await third.dispatcher.sweep() == 0
+        assert answered == [f"again:{PERSON}", "u2"]
+    finally:
+        second.send_gate.set()  # a failure above must not leave the worker hanging
+        await asyncio.wait_for(asyncio.gather(*second.tasks, return_exceptions=True), 30)
+        for worker in (first, second, third):
             await worker.database.close()
 
 
