@@ -182,6 +182,11 @@ class Dispatcher:
         # are computed then, off the turn (bot/similar.py).
         self._on_ideas_filed = on_ideas_filed
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
+        self._keep_books()
+
+    def _keep_books(self) -> None:
+        """What this process owes the database's kept messages and replies, and how it reads
+        and answers what other workers received (durability, several workers)."""
         # Rows of committed replies sent since, forgotten with the next turn's write (or on
         # their own when no other turn is under way): until then a crash sends them again.
         self._sent: list[int] = []

@@ -3,7 +3,6 @@ turn to the workers that are up, body and headers unchanged both ways; a worker 
 the connection is skipped (the request goes to another); one that dies mid-request gets its
 sender a 502, never a copy of the request sent elsewhere."""
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
 
@@ -30,9 +29,10 @@ class Upstream:
         app.router.add_post("/webhooks/telegram", self._webhook)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        self.port = int(listening.getsockname()[1])
+        await web.SockSite(self._runner, listening).start()
 
     async def stop(self) -> None:
         assert self._runner is not None
@@ -47,7 +47,6 @@ class Upstream:
         if self.hang_up:
             assert request.transport is not None
             request.transport.close()  # as a SIGKILLed worker's socket: no answer at all
-            await asyncio.sleep(1)
         return web.Response(status=200, body=body, headers={"X-Worker": self.name})
 
 

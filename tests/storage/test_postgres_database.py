@@ -163,7 +163,7 @@ async def test_more_conversations_at_once_than_lock_connections_wait_in_line(
     held: list[str] = []
     try:
         lock_pool = await database._locks()
-        lock_pool.timeout = 0.2  # type: ignore[misc]
+        monkeypatch.setattr(lock_pool, "timeout", 0.2)
 
         async def conversation(person: str) -> None:
             async with database.conversation_lock("telegram", person) as got:

@@ -98,8 +98,11 @@ async def _workers(
     workers = []
     for number in range(count):
         database = await Database.open(url)
-        named = {} if dead is None else {"worker": f"w{number}", "gone": dead.__contains__}
-        dispatcher = Dispatcher(database, settings, catalog, clock, **named)  # type: ignore[arg-type]
+        dispatcher = Dispatcher(
+            database, settings, catalog, clock,
+            worker=None if dead is None else f"w{number}",
+            gone=None if dead is None else dead.__contains__,
+        )  # fmt: skip
         worker = Worker(f"w{number}", database, dispatcher, clock, answered)
         worker.dispatcher.attach(CHANNEL, reopen=worker.reopen, send_to=worker.send_to)
         workers.append(worker)
