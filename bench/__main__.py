@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
 Names: throughput, latency, memory, storage, startup, broadcast, paid, replies, reminders,
-staff, whatsapp.
+staff, whatsapp, workers.
 Results go to bench/results/.
 """
 
@@ -9,7 +9,7 @@ import argparse
 import statistics
 import sys
 
-from bench import outbound, staff_bench, storage_bench, whatsapp_bench
+from bench import outbound, staff_bench, storage_bench, whatsapp_bench, workers_bench
 from bench.harness import run_bot
 from bench.report import save
 from bench.residents import INTAKE
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "throughput", "broadcast", "paid", "replies", "launch",
-                        "reminders", "staff", "whatsapp"])  # fmt: skip
+                        "reminders", "staff", "whatsapp", "workers"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -273,6 +273,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=10_000)
     parser.add_argument("--ideas", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="workers: alternating rounds of the four configurations",
+    )
     args = parser.parse_args(argv)
     for name in args.names:
         if name == "throughput":
@@ -297,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
             staff(args.ideas)
         elif name == "whatsapp":
             whatsapp_bench.run()
+        elif name == "workers":
+            workers_bench.main(args.residents[0], args.paced_residents, args.rate, args.rounds)
         else:
             parser.error(f"unknown benchmark {name!r}")
     return 0
