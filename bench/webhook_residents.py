@@ -25,6 +25,7 @@ from bench.server_process import serve, write_whole
 from tests.fakes.telegram_api import FakeBotApi
 
 RETRY_SECONDS = 0.5  # Telegram posts an update again after a delivery got no 200
+ATTEMPTS = 20  # then the run is broken (a wrong secret, a worker that refuses them all)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 CLOSED_FIRST_USER = 10_000_000
 PACED_FIRST_USER = 20_000_000
@@ -47,12 +48,18 @@ class WebhookApi(FakeBotApi):
             # As many connections as residents waiting: Telegram opens up to 100 per bot.
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
         headers = {"content-type": "application/json", SECRET_HEADER: self.secret}
-        while not await self._delivered(body, headers):
+        for _ in range(ATTEMPTS):
+            status = await self._post(body, headers)
+            if status == 200:
+                return int(json.loads(body)["update_id"])
             self.retried += 1
             await asyncio.sleep(RETRY_SECONDS)
-        return int(json.loads(body)["update_id"])
+        # Nothing here kills a worker: a run whose deliveries keep failing is broken (the
+        # driver stops at once with this process's error in its log).
+        raise RuntimeError(f"a webhook delivery failed {ATTEMPTS} times (last: {status})")
 
-    async def _delivered(self, body: bytes, headers: dict[str, str]) -> bool:
+    async def _post(self, body: bytes, headers: dict[str, str]) -> int | str:
+        """The delivery's status, or why there was none."""
         assert self._session is not None
         try:
             async with self._session.post(
@@ -60,9 +67,9 @@ class WebhookApi(FakeBotApi):
                 timeout=aiohttp.ClientTimeout(total=30),
             ) as response:  # fmt: skip
                 await response.read()
-                return response.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            return False
+                return response.status
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return type(error).__name__
 
     async def close(self) -> None:
         if self._session is not None:
@@ -110,10 +117,29 @@ def machine_busy_seconds() -> float:
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def sample(watch: dict[str, list[int]]) -> dict[str, float]:
+def database_counts(url: str) -> dict[str, float]:
+    """PostgreSQL's counters for the database: transactions ended, rows read and written."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT xact_commit + xact_rollback, tup_returned + tup_fetched, "
+            "tup_inserted + tup_updated + tup_deleted FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        ).fetchone()
+    assert row is not None
+    return {"pg_transactions": row[0], "pg_rows_read": row[1], "pg_rows_written": row[2]}
+
+
+def sample(watch: dict[str, Any]) -> dict[str, float]:
     """CPU seconds so far of each group of processes to measure, this one ("server") too,
-    and the machine's."""
-    found = {group: sum(tree_cpu_seconds(pid) for pid in pids) for group, pids in watch.items()}
+    and the machine's; PostgreSQL's counters where there is one."""
+    groups = watch["processes"]
+    found = {group: sum(tree_cpu_seconds(pid) for pid in pids) for group, pids in groups.items()}
+    for number, pid in enumerate(groups.get("workers", [])):  # how the work was spread
+        found[f"worker {number}"] = tree_cpu_seconds(pid)
+    if watch.get("database"):
+        found |= database_counts(watch["database"])
     found["server"] = tree_cpu_seconds("self")
     found["machine"] = machine_busy_seconds()
     found["at"] = time.monotonic()
@@ -121,22 +147,25 @@ def sample(watch: dict[str, list[int]]) -> dict[str, float]:
 
 
 async def _phase(
-    api: WebhookApi, replies: Replies, watch: dict[str, list[int]], **residents: Any
+    api: WebhookApi, replies: Replies, watch: dict[str, Any], **residents: Any
 ) -> dict[str, Any]:
-    before = sample(watch)
+    before = await asyncio.to_thread(sample, watch)
     results = await run_residents(api, replies, **residents)
-    after = sample(watch)
-    results["cpu_seconds"] = {k: after[k] - before[k] for k in after if k != "at"}
+    after = await asyncio.to_thread(sample, watch)
+    counts = [k for k in after if k.startswith("pg_")]
+    results["database_counts"] = {k: after[k] - before[k] for k in counts}
+    results["cpu_seconds"] = {k: after[k] - before[k] for k in after if k not in [*counts, "at"]}
     results["wall_seconds"] = after["at"] - before["at"]
     return results
 
 
-def _go(path: Path) -> dict[str, list[int]]:
-    """The processes to measure, once the driver has started them all and they are ready
-    (run in a thread: the fake answers the workers' start-up calls meanwhile)."""
+def _go(path: Path) -> dict[str, Any]:
+    """What to measure ({"processes": {group: [pid, ...]}, "database": URL or None}), once the
+    driver has started them all and they are ready (run in a thread: the fake answers the
+    workers' start-up calls meanwhile)."""
     while not path.exists():
         time.sleep(0.05)
-    watch: dict[str, list[int]] = json.loads(path.read_text())
+    watch: dict[str, Any] = json.loads(path.read_text())
     return watch
 
 

@@ -33,7 +33,6 @@ from bench.harness import ROOT, free_port
 from bench.residents import INTAKE
 from tests.fakes.postgres import (
     HOW_TO_GET,
-    ThrowawayPostgres,
     created_database,
     drop_database,
     find_bindir,
@@ -133,17 +132,31 @@ def _stop(process: subprocess.Popen[bytes], how: int = signal.SIGTERM) -> None:
 
 
 @contextlib.contextmanager
-def _database(setup: Setup, folder: Path, server: ThrowawayPostgres | None) -> Iterator[str]:
-    """A fresh database for one configuration: a SQLite file, or one on the server."""
+def _database(setup: Setup, folder: Path, dsn: str | None) -> Iterator[str]:
+    """A fresh database for one configuration: a SQLite file, or one on the server at `dsn`."""
     if setup.database == "sqlite":
         yield str(folder / "minga.sqlite3")
         return
-    assert server is not None
-    url = created_database(server.dsn)
+    if dsn is None:
+        raise RuntimeError(f"{setup.label}: no PostgreSQL server. {HOW_TO_GET}")
+    url = created_database(dsn)
     try:
         yield url
     finally:
-        drop_database(server.dsn, url)
+        drop_database(dsn, url)
+
+
+def postmaster_pid(dsn: str) -> int | None:
+    """The server's main process, whose children are its backends: the parent of our own
+    backend (None when the server runs on another machine)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        row = connection.execute("SELECT pg_backend_pid()").fetchone()
+    stat = Path(f"/proc/{row[0] if row else 0}/stat")
+    if not stat.exists():
+        return None
+    return int(stat.read_text().rsplit(")", 1)[1].split()[1])
 
 
 def _profilers(workers: list[subprocess.Popen[bytes]], label: str) -> list[subprocess.Popen[bytes]]:
@@ -164,14 +177,14 @@ def _profilers(workers: list[subprocess.Popen[bytes]], label: str) -> list[subpr
 
 def run_setup(
     setup: Setup, *, residents: int, paced_residents: int, rate: float,
-    server: ThrowawayPostgres | None, steps: int = len(INTAKE),
+    dsn: str | None, steps: int = len(INTAKE),
 ) -> dict[str, Any]:  # fmt: skip
     """One configuration's two phases, everything started and stopped here."""
     environment = _environment()
     with tempfile.TemporaryDirectory(prefix="minga-bench-workers-") as name:
         folder = Path(name)
         log = folder / "processes.log"
-        with _database(setup, folder, server) as database, log.open("ab") as out:
+        with _database(setup, folder, dsn) as database, log.open("ab") as out:
             api_port, balancer_port = free_port(), free_port()
             config = _config(folder, database, f"http://127.0.0.1:{api_port}/bot")
             subprocess.run([sys.executable, "-m", "bot", "db", "upgrade", "--config", str(config)],
@@ -206,9 +219,12 @@ def run_setup(
                 started.append(balancer)
                 _wait_ready([*ports, balancer_port], started, log)
                 profilers = _profilers(workers, setup.label)
-                postgres = [server.process.pid] if server and setup.database == "postgres" else []
-                watch = {"workers": [w.pid for w in workers], "balancer": [balancer.pid],
-                         "postgres": postgres}  # fmt: skip
+                found_pid = postmaster_pid(dsn) if dsn and setup.database == "postgres" else None
+                postgres = [found_pid] if found_pid else []
+                groups = {"workers": [w.pid for w in workers], "balancer": [balancer.pid],
+                          "postgres": postgres}  # fmt: skip
+                counted = database if setup.database == "postgres" else None
+                watch = {"processes": groups, "database": counted}
                 go.write_text(json.dumps(watch), "utf-8")
                 deadline = time.monotonic() + WAIT_SECONDS
                 while not results.exists():
@@ -235,6 +251,9 @@ def per_update(phase: dict[str, Any]) -> dict[str, float]:
     shares["ours"] = sum(shares.values())
     shares["machine_busy_cores"] = cpu["machine"] / phase["wall_seconds"]
     shares["ours_cores"] = sum(cpu.get(g, 0.0) for g in GROUPS) / phase["wall_seconds"]
+    if phase.get("database_counts"):  # PostgreSQL's transactions (and rows) per update
+        for name, count in phase["database_counts"].items():
+            shares[name.removeprefix("pg_") + "_per_update"] = count / updates
     return shares
 
 
@@ -246,7 +265,7 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run(
     *, residents: int = 1000, paced_residents: int = 200, rate: float = 100.0, rounds: int = 1,
-    setups: tuple[Setup, ...] = SETUPS, database_server: ThrowawayPostgres | None = None,
+    setups: tuple[Setup, ...] = SETUPS, dsn: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Every configuration `rounds` times, alternating; for each, the run with the median
     throughput and all the runs' figures."""
@@ -254,7 +273,7 @@ def run(
     for _ in range(rounds):
         for setup in setups:
             result = run_setup(setup, residents=residents, paced_residents=paced_residents,
-                               rate=rate, server=database_server)  # fmt: skip
+                               rate=rate, dsn=dsn)  # fmt: skip
             for phase in ("closed", "paced"):
                 if result.get(phase):
                     result[phase]["cpu_ms_per_update"] = per_update(result[phase])
@@ -310,13 +329,13 @@ def title(residents: int, paced_residents: int, rate: float, rounds: int) -> str
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[ThrowawayPostgres | None]:
-    """A throwaway PostgreSQL for the run; None where none is installed."""
+def postgres_server() -> Iterator[str | None]:
+    """A throwaway PostgreSQL for the run (its address); None where none is installed."""
     if find_bindir() is None:
         yield None
         return
     with throwaway_postgres() as server:
-        yield server
+        yield server.dsn
 
 
 def main(residents: int, paced_residents: int, rate: float, rounds: int) -> None:
@@ -328,9 +347,58 @@ def main(residents: int, paced_residents: int, rate: float, rounds: int) -> None
         if server is None:
             print(f"workers: PostgreSQL configurations skipped. {HOW_TO_GET}", file=sys.stderr)
         found = run(residents=residents, paced_residents=paced_residents, rate=rate,
-                    rounds=rounds, setups=setups, database_server=server)  # fmt: skip
+                    rounds=rounds, setups=setups, dsn=server)  # fmt: skip
     save(
         "workers", title(residents, paced_residents, rate, rounds), HEADER, table_rows(found),
         {"residents": residents, "paced_residents": paced_residents, "rate": rate,
          "rounds": rounds, "configurations": found},
     )  # fmt: skip
+
+
+def _setup(text: str) -> Setup:
+    """ "sqlite:1", "postgres:3"."""
+    database, _, workers = text.partition(":")
+    if database not in ("sqlite", "postgres") or not workers.isdigit() or int(workers) < 1:
+        raise ValueError(f"not a configuration: {text!r} (e.g. sqlite:1, postgres:3)")
+    return Setup(database, int(workers))
+
+
+def _main() -> int:
+    """`python -m bench.workers_bench [sqlite:1 postgres:2 ...]`: chosen configurations, the
+    table printed (not saved), the median runs' figures as JSON."""
+    import argparse
+
+    from bench.report import table
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.workers_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "setups", nargs="*", type=_setup, default=list(SETUPS),
+        help="configurations, e.g. sqlite:1 postgres:2 (default: the four)",
+    )  # fmt: skip
+    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--paced-residents", type=int, default=200)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rounds", type=int, default=1)
+    arguments = parser.parse_args()
+    with postgres_server() as postgres:
+        if postgres is None and any(s.database == "postgres" for s in arguments.setups):
+            print(HOW_TO_GET, file=sys.stderr)
+            return 1
+        results = run(
+            residents=arguments.residents, paced_residents=arguments.paced_residents,
+            rate=arguments.rate, rounds=arguments.rounds, setups=tuple(arguments.setups),
+            dsn=postgres,
+        )  # fmt: skip
+    heading = title(arguments.residents, arguments.paced_residents, arguments.rate,
+                    arguments.rounds)  # fmt: skip
+    print(table(heading, HEADER, table_rows(results)))
+    print(json.dumps({k: v["median"] for k, v in results.items()}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
