@@ -180,6 +180,11 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
     warmup = await run_residents(
         api, replies, residents=spec["warmup"], steps=1, rate=None, first_user=WARMUP_FIRST_USER
     )
+    # Before any traffic: what the processes spend doing nothing (heartbeats, sweeps, polls).
+    before = await asyncio.to_thread(sample, watch)
+    await asyncio.sleep(spec.get("idle_seconds", 0))
+    after = await asyncio.to_thread(sample, watch)
+    idle = {k: after[k] - before[k] for k in after if not k.startswith("pg_")}
     closed = await _phase(
         api, replies, watch, residents=spec["residents"], steps=spec["steps"], rate=None,
         first_user=CLOSED_FIRST_USER,
@@ -190,7 +195,13 @@ async def main(port: int, spec: dict[str, Any], out: Path) -> None:
             api, replies, watch, residents=spec["paced_residents"], steps=spec["steps"],
             rate=spec["rate"], first_user=PACED_FIRST_USER,
         )  # fmt: skip
-    results = {"warmup": warmup, "closed": closed, "paced": paced, "retried": api.retried}
+    results = {
+        "warmup": warmup,
+        "idle_cpu_seconds": idle,
+        "closed": closed,
+        "paced": paced,
+        "retried": api.retried,
+    }
     await api.close()
     await asyncio.to_thread(write_whole, out, json.dumps(results))
     await asyncio.Event().wait()  # keep serving the workers until the driver stops us

@@ -45,6 +45,7 @@ START_SECONDS = 60  # for every worker to answer /readyz
 WAIT_SECONDS = 1800  # for a configuration's two phases
 # The pace must not bind (the fake has no flood control): each worker paces at its share.
 UNBOUND_RATE = 1000
+IDLE_SECONDS = 5  # measured before the traffic: what the processes spend doing nothing
 GROUPS = ("workers", "postgres", "balancer", "server")  # whose CPU is measured
 
 
@@ -159,14 +160,30 @@ def postmaster_pid(dsn: str) -> int | None:
     return int(stat.read_text().rsplit(")", 1)[1].split()[1])
 
 
-def _profilers(workers: list[subprocess.Popen[bytes]], label: str) -> list[subprocess.Popen[bytes]]:
+def _slug(setup: Setup) -> str:
+    return setup.label.replace(", ", "-").replace(" ", "")
+
+
+def _worker_command(config: Path, setup: Setup, number: int) -> list[str]:
+    """`minga run`; with BENCH_CPU_PROFILE=PREFIX under cProfile timed by its CPU clock
+    (bench/cpu_profile.py: PREFIX.<configuration>.<n>.pstats)."""
+    prefix = os.environ.get("BENCH_CPU_PROFILE")
+    if prefix:
+        out = f"{prefix}.{_slug(setup)}.{number}.pstats"
+        return [sys.executable, "-m", "bench.cpu_profile", out, "run", "--config", str(config)]
+    return [sys.executable, "-m", "bot", "run", "--config", str(config)]
+
+
+def _profilers(
+    workers: list[subprocess.Popen[bytes]], setup: Setup
+) -> list[subprocess.Popen[bytes]]:
     """With BENCH_PROFILE=PREFIX: py-spy attached to each worker (raw folded stacks in
     PREFIX.<configuration>.<n>.txt). Attached, not as the parent, so that its own CPU is not
     counted as the worker's."""
     prefix = os.environ.get("BENCH_PROFILE")
     if not prefix:
         return []
-    slug = label.replace(", ", "-").replace(" ", "")
+    slug = _slug(setup)
     return [
         subprocess.Popen(["py-spy", "record", "--nonblocking", "-r", "100", "-f", "raw",
                           "-o", f"{prefix}.{slug}.{n}.txt", "--pid", str(worker.pid)],
@@ -193,6 +210,7 @@ def run_setup(
             go, results = folder / "go.json", folder / "results.json"
             spec = {"residents": residents, "steps": steps, "paced_residents": paced_residents,
                     "rate": rate, "warmup": 4 * setup.workers, "go": str(go),
+                    "idle_seconds": IDLE_SECONDS,
                     "webhook_url": f"http://127.0.0.1:{balancer_port}/webhooks/telegram",
                     "secret": SECRET}  # fmt: skip
             started: list[subprocess.Popen[bytes]] = []
@@ -204,11 +222,10 @@ def run_setup(
                     cwd=ROOT, env=environment, stdout=out, stderr=out,
                 ))  # fmt: skip
                 ports = [free_port() for _ in range(setup.workers)]
-                command = [sys.executable, "-m", "bot", "run", "--config", str(config)]
                 workers = [
-                    subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=out,
-                                     env=environment | {"MINGA_WEB__PORT": str(port)})
-                    for port in ports
+                    subprocess.Popen(_worker_command(config, setup, n), cwd=ROOT, stdout=out,
+                                     stderr=out, env=environment | {"MINGA_WEB__PORT": str(port)})
+                    for n, port in enumerate(ports)
                 ]  # fmt: skip
                 started += workers
                 balancer = subprocess.Popen(
@@ -218,7 +235,7 @@ def run_setup(
                 )  # fmt: skip
                 started.append(balancer)
                 _wait_ready([*ports, balancer_port], started, log)
-                profilers = _profilers(workers, setup.label)
+                profilers = _profilers(workers, setup)
                 found_pid = postmaster_pid(dsn) if dsn and setup.database == "postgres" else None
                 postgres = [found_pid] if found_pid else []
                 groups = {"workers": [w.pid for w in workers], "balancer": [balancer.pid],
@@ -257,6 +274,12 @@ def per_update(phase: dict[str, Any]) -> dict[str, float]:
     return shares
 
 
+def idle_cores(idle: dict[str, float]) -> dict[str, float]:
+    """Cores each group used with no traffic at all (all workers together; PostgreSQL)."""
+    wall = idle.get("at") or 1.0
+    return {group: idle.get(group, 0.0) / wall for group in ("workers", "postgres")}
+
+
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run with the median closed-loop updates/s (the lower middle of an even count)."""
     ordered = sorted(runs, key=lambda run: run["closed"]["updates_per_second"])
@@ -277,6 +300,7 @@ def run(
             for phase in ("closed", "paced"):
                 if result.get(phase):
                     result[phase]["cpu_ms_per_update"] = per_update(result[phase])
+            result["idle_cores"] = idle_cores(result["idle_cpu_seconds"])
             runs[setup.label].append(result)
     return {label: {"median": _median_run(found), "runs": found} for label, found in runs.items()}
 
