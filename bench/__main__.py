@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
 Names: throughput, latency, memory, rss, storage, startup, broadcast, paid, replies, reminders,
-staff, whatsapp, backup, doctor, similar.
+staff, whatsapp, backup, doctor, similar, workers.
 Results go to bench/results/.
 """
 
@@ -19,6 +19,7 @@ from bench import (
     staff_bench,
     storage_bench,
     whatsapp_bench,
+    workers_bench,
 )
 from bench.harness import run_bot
 from bench.report import save
@@ -316,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "rss", "throughput", "broadcast", "paid", "replies", "launch",
                         "reminders", "staff", "whatsapp", "backup",
-                        "doctor", "similar"])  # fmt: skip
+                        "doctor", "similar", "workers"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -337,6 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="throughput: Minga on a "
         "throwaway PostgreSQL on loopback (as `make test-postgres` starts)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="workers: alternating rounds of the four configurations",
     )
     args = parser.parse_args(argv)
     if args.postgres and not args.database and find_bindir() is None:
@@ -373,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             doctor_bench.run(args.runs)
         elif name == "similar":
             similar_eval.run()
+        elif name == "workers":
+            workers_bench.main(args.residents[0], args.paced_residents, args.rate, args.rounds)
         else:
             parser.error(f"unknown benchmark {name!r}")
     return 0
