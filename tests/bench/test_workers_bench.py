@@ -25,8 +25,9 @@ def test_one_and_two_postgres_workers_answer_every_update_and_are_measured(
         cpu = closed["cpu_ms_per_update"]
         for group in ("workers", "postgres", "balancer", "server"):
             assert cpu[group] > 0, (group, cpu)
-        # Each turn is at least one transaction on the database.
-        assert cpu["transactions_per_update"] >= 1, cpu
+        # Measured at all. Not ">= 1 a turn": PostgreSQL's backends report their counts at most
+        # once a second (after 10 s when idle), so a run this short undercounts its last ones.
+        assert cpu["transactions_per_update"] > 0, cpu
         # Each worker was measured over the phase.
         spent = [closed["cpu_seconds"][f"worker {n}"] for n in range(setup.workers)]
         assert len(spent) == setup.workers and all(seconds > 0 for seconds in spent), spent
