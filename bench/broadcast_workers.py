@@ -12,20 +12,18 @@ python -m bench.broadcast_workers [--recipients 10000] [--workers 3] [--database
 
 import argparse
 import asyncio
-import contextlib
 import json
 import signal
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
 from bench.seeding import queue_announcement
 from storage.database import Database
-from tests.fakes.postgres import HOW_TO_GET, find_bindir, fresh_database, throwaway_postgres
+from tests.fakes.postgres import HOW_TO_GET, find_bindir, fresh_database_on
 from tests.fakes.telegram_api import SENDING, TOKEN, FakeBotApi, SlidingWindow
 from tests.fakes.threaded import InThread
 from tests.fakes.wait import wait_for
@@ -188,17 +186,6 @@ def ok(report: Report) -> bool:
             and report["rate_limited"] == 0)  # fmt: skip
 
 
-@contextlib.contextmanager
-def _server(url: str | None) -> Iterator[str]:
-    """A fresh database: on the server at `url`, or on a throwaway one."""
-    if url:
-        with fresh_database(url) as fresh:
-            yield fresh
-        return
-    with throwaway_postgres() as server, fresh_database(server.dsn) as fresh:
-        yield fresh
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.broadcast_workers", description=__doc__,
@@ -211,7 +198,7 @@ def main() -> int:
     if not args.database and find_bindir() is None:
         print(HOW_TO_GET, file=sys.stderr)
         return 1
-    with _server(args.database) as url:
+    with fresh_database_on(args.database) as url:
         report = asyncio.run(drain(url, args.recipients, args.workers))
     print(json.dumps(report, indent=2))
     print("broadcast_workers: OK" if ok(report) else "broadcast_workers: FAILED", file=sys.stderr)

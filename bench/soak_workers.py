@@ -31,7 +31,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -52,7 +51,7 @@ from bench.soak import (
     _marks,
     newest_question,
 )
-from tests.fakes.postgres import HOW_TO_GET, find_bindir, fresh_database, throwaway_postgres
+from tests.fakes.postgres import HOW_TO_GET, find_bindir, fresh_database_on
 from tests.fakes.sql import connect
 from tests.fakes.telegram_api import TOKEN
 from tests.fakes.wait import wait_for
@@ -436,17 +435,6 @@ def ok(report: Report) -> bool:
             and report["replies_repeated_without_a_kill"] == 0)  # fmt: skip
 
 
-@contextlib.contextmanager
-def _server(url: str | None) -> Iterator[str]:
-    """A fresh database: on the server at `url`, or on a throwaway one."""
-    if url:
-        with fresh_database(url) as fresh:
-            yield fresh
-        return
-    with throwaway_postgres() as server, fresh_database(server.dsn) as fresh:
-        yield fresh
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.soak_workers", description=__doc__,
@@ -466,7 +454,7 @@ def main() -> int:
         return 1
     plan = Plan(workers=args.workers, residents=args.residents, kill_every=args.kill_every,
                 patience=args.patience, seed=args.seed)  # fmt: skip
-    with _server(args.database) as url:
+    with fresh_database_on(args.database) as url:
         report = asyncio.run(soak_workers(url, plan))
     print(json.dumps(report, indent=2))
     print("soak_workers: OK" if ok(report) else "soak_workers: FAILED", file=sys.stderr)

@@ -244,6 +244,17 @@ def fresh_database(dsn: str) -> Iterator[str]:
         drop_database(dsn, url)
 
 
+@contextlib.contextmanager
+def fresh_database_on(url: str | None) -> Iterator[str]:
+    """A fresh database: on the server at `url` when given, else on a throwaway server."""
+    if url:
+        with fresh_database(url) as fresh:
+            yield fresh
+        return
+    with throwaway_postgres() as server, fresh_database(server.dsn) as fresh:
+        yield fresh
+
+
 def main(argv: Sequence[str]) -> int:
     """`run -- COMMAND...`: COMMAND's exit code, run against a fresh server."""
     if len(argv) < 2 or argv[0] != "run":
