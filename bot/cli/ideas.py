@@ -23,7 +23,9 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--json", action="store_true", help="print one JSON document")
     ideas = commands.add_parser(
-        "ideas", parents=[common], help="the ideas: list, show, change their status, import"
+        "ideas",
+        parents=[common],
+        help="the ideas: list, show, change their status, import, reindex",
     )
     tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
     listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
