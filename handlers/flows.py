@@ -19,6 +19,7 @@ from handlers.exports.flow import FLOW as EXPORTS
 from handlers.intake.flow import FLOW as INTAKE
 from handlers.outbound.flow import FLOW as OUTBOUND
 from handlers.privacy.flow import FLOW as PRIVACY
+from handlers.similar.match import Encoder
 from handlers.staff.flow import FLOW as STAFF
 
 FLOWS: tuple[Flow, ...] = (ACCOUNT, INTAKE, CALLS, EVENTS, PRIVACY, STAFF, OUTBOUND, EXPORTS)
@@ -44,10 +45,11 @@ class Dispatcher(dispatcher.Dispatcher):
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
         on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
+        encoder: Encoder | None = None,
         worker: str | None = None,
         gone: Callable[[str], bool] | None = None,
     ) -> None:
         super().__init__(database, settings, catalog, clock, routes=routes(),
                          on_rows_written=on_rows_written, release_media=release_media,
-                         observer=observer, on_ideas_filed=on_ideas_filed, worker=worker,
-                         gone=gone)  # fmt: skip
+                         observer=observer, on_ideas_filed=on_ideas_filed, encoder=encoder,
+                         worker=worker, gone=gone)  # fmt: skip

@@ -21,6 +21,7 @@ from storage.residents import ResidentRepository
 from storage.similar import SimilarRepository
 from storage.sql import Db
 from storage.staff import StaffRepository
+from storage.supports import SupportRepository
 from storage.watch import WatchRepository
 
 
@@ -47,6 +48,7 @@ class Repositories:
     watch: WatchRepository
     similar: SimilarRepository
     imports: IdeaImports
+    supports: SupportRepository
 
     @classmethod
     def on(cls, connection: Db) -> "Repositories":
@@ -72,4 +74,5 @@ class Repositories:
             watch=WatchRepository(connection),
             similar=SimilarRepository(connection),
             imports=IdeaImports(connection),
+            supports=SupportRepository(connection),
         )

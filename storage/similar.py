@@ -6,11 +6,14 @@ a box around the point or the neighbourhood, statuses that may be shown) and lea
 distance and the meaning to handlers/similar."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from storage.models import IdeaStatus
 from storage.sql import Db, fetch_all, fetch_one
+from storage.timefmt import to_db
 
 # Never offered to a resident as "the same problem": not viable, or itself a duplicate (its
 # original is offered instead). Withdrawn ideas are deleted; erased authors' ideas are left out
@@ -84,10 +87,14 @@ class SimilarRepository:
         )
 
     async def candidates(
-        self, model: str, category: str, place: Place, radius_meters: float
-    ) -> list[Candidate]:
-        """The ideas of the category near the place that may be shown, with their vector."""
+        self, model: str, category: str, place: Place, radius_meters: float,
+        *, exclude_resident: int | None = None,
+    ) -> list[Candidate]:  # fmt: skip
+        """The ideas of the category near the place that may be shown, with their vector
+        (`exclude_resident`: not that resident's own ideas)."""
         where, values = _where_place(place, radius_meters)
+        if exclude_resident is not None:
+            where, values = f"{where} AND i.resident_id <> ?", [*values, exclude_resident]
         hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
         rows = await fetch_all(
             self._db,
@@ -100,6 +107,19 @@ class SimilarRepository:
             (model, category, *(s.value for s in HIDDEN_STATUSES), *values),
         )
         return [_candidate(row) for row in rows]
+
+    async def note_possible_duplicates(
+        self, idea_id: int, others: Sequence[tuple[int, float]], now: datetime
+    ) -> None:
+        """The new idea was filed as "different" from these (other id, score) it was offered:
+        kept for the digest's "possible duplicates" (migration 0018)."""
+        if not others:
+            return
+        await self._db.executemany(
+            "INSERT INTO possible_duplicates (idea_id, other_id, score, created_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (idea_id, other_id) DO NOTHING",
+            [(idea_id, other, float(score), to_db(now)) for other, score in others],
+        )
 
     async def without_vector(self, model: str, limit: int) -> list[tuple[int, str]]:
         """(id, problem) of ideas with no vector for the model yet, oldest first (backfill)."""

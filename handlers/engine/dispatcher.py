@@ -24,6 +24,7 @@ from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
 from handlers.engine.team import Team, TeamCache, read_team
 from handlers.engine.turn import Routes, Turn
+from handlers.similar.match import Encoder
 from storage.models import Resident
 from storage.pending import PendingReplies
 from storage.repositories import Repositories
@@ -155,6 +156,7 @@ class Dispatcher:
         release_media: Callable[[list[str]], object] | None = None,
         observer: TurnObserver | None = None,
         on_ideas_filed: Callable[[list[tuple[int, str]]], None] | None = None,
+        encoder: Encoder | None = None,
         worker: str | None = None,
         gone: Callable[[str], bool] | None = None,
     ) -> None:
@@ -181,6 +183,8 @@ class Dispatcher:
         # Told (id, problem) of the ideas a turn filed, once it has committed: their vectors
         # are computed then, off the turn (bot/similar.py).
         self._on_ideas_filed = on_ideas_filed
+        # The sentence encoder a turn's similar-ideas lookup uses (None: no lookups).
+        self._encoder = encoder if settings.similar.enabled else None
         self._in_flight: Counter[str] = Counter()  # media paths of turns being processed
         self._keep_books()
 
@@ -682,6 +686,7 @@ class Dispatcher:
             now=now,
             routes=self._routes,
             first_contact=first,
+            encoder=self._encoder,
         )
 
     async def _after_failure(self, inbound: Inbound, kept: str | None = None) -> list[Reply] | None:

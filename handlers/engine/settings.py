@@ -143,6 +143,10 @@ class RetentionSettings(_Section):
 class SimilarSettings(_Section):
     """Earlier ideas offered as "probably the same problem" (handlers/similar, issue 21)."""
 
+    # Off: the intake never looks for similar ideas (vectors are still computed, so turning
+    # it on later finds every idea).
+    enabled: bool = True
+
     # The least similarity in meaning (cosine of the sentence vectors, multilingual-e5-small)
     # for an earlier idea to be offered: bench/similar_eval.py measured 0.86 as the best
     # balance on the labelled set (tests/similar/pairs.toml), with the place filter on.

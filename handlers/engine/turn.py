@@ -10,6 +10,7 @@ from handlers.engine.messages import Choice, Inbound, Reply
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Step
 from handlers.engine.team import Team
+from handlers.similar.match import Encoder
 from storage.models import Resident
 from storage.repositories import Repositories
 
@@ -79,6 +80,8 @@ class Turn:
     # Ideas filed in this turn, (id, problem): their vectors are computed once it has committed
     # (handlers/similar; the turn does not wait for the model).
     filed_ideas: list[tuple[int, str]] = field(default_factory=list)
+    # What encodes a text for a similar-ideas lookup (handlers/similar; None: no lookups).
+    encoder: Encoder | None = None
 
     @property
     def language(self) -> str:
