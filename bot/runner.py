@@ -448,8 +448,6 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
     scheduler_lease = _scheduler_lease(runtime)
     worker_task = asyncio.create_task(worker.run(stop), name="minga-outbox")
     lease_task = asyncio.create_task(scheduler_lease.run(stop), name="minga-scheduler-lease")
-    # Earlier ideas without a vector get one, in the background (bot/similar.py).
-    similar_task = asyncio.create_task(runtime.similar.run(stop), name="minga-similar")
     try:
         await asyncio.wait(
             [worker_task, lease_task, asyncio.ensure_future(stop.wait())],
@@ -465,7 +463,6 @@ async def run_outbound(runtime: Runtime, senders: dict[str, Sender], stop: async
         stop.set()
         await lease_task  # the scheduler stops, its lease is given back
         await worker_task
-        await similar_task
 
 
 # Python's cyclic garbage collector, for a long-running `minga run`. Every turn allocates
@@ -490,8 +487,11 @@ def settle_heap() -> None:
 
 
 def _scheduler_lease(runtime: Runtime) -> Lease:
-    """The scheduler's jobs (reminders, replan, retention, digest) on one worker at a time."""
+    """The scheduler's jobs (reminders, replan, retention, digest) on one worker at a time, and
+    the similar-ideas backfill: earlier ideas without a vector get one, in the background
+    (bot/similar.py), computed once, not by every worker."""
     running: list[Scheduler] = []
+    backfills: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def start() -> None:
         alerts = runtime.settings.alerts
@@ -503,10 +503,18 @@ def _scheduler_lease(runtime: Runtime) -> Lease:
                               else None, watch_seconds=alerts.check_seconds)  # fmt: skip
         running.append(scheduler)
         await scheduler.start()
+        halt = asyncio.Event()
+        backfills.append(
+            (halt, asyncio.create_task(runtime.similar.run(halt), name="minga-similar"))
+        )
 
     async def stop() -> None:
         while running:
             running.pop().shutdown()
+        while backfills:
+            halt, task = backfills.pop()
+            halt.set()
+            await task
 
     return Lease(runtime.database, SCHEDULER, runtime.worker, runtime.clock,
                  runtime.settings.workers.lease, start=start, stop=stop)  # fmt: skip

@@ -1,6 +1,7 @@
 """`minga run`'s outbound half: a bot whose outbox worker died does not go on looking alive."""
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -8,9 +9,11 @@ import pytest
 
 from bot.app import Runtime
 from bot.config import Settings
+from bot.leases import SCHEDULER
 from bot.runner import run_outbound
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
+from bot.similar import SimilarIndex
 from handlers.engine.messages import Media
 from tests.bot.sending.test_outbox_worker import Recorder, _instant
 from tests.fakes.chat import Chat
@@ -112,3 +115,56 @@ async def test_minga_run_keeps_start_up_out_of_garbage_collections(
     await runner.run_until_signal(Settings())
     assert done == ["freeze", runner.GC_THRESHOLDS, "serving"]
     assert runner.GC_THRESHOLDS[0] > gc.get_threshold()[0]  # Python's default: 700
+
+
+class CountingEncoder:
+    """Encodes every text as (1, 0) and counts the texts."""
+
+    model = "counting"
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return [[1.0, 0.0] for _ in texts]
+
+
+async def _run_outbound_briefly(runtime: Runtime) -> None:
+    """run_outbound until the backfill has had its chance (a lease step, a few loop turns)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_outbound(runtime, {}, stop))
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if await runtime.database.reader().similar.count_without_vector("counting") == 0:
+                break
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+
+@pytest.mark.parametrize("holds_the_scheduler", [True, False])
+async def test_only_the_scheduler_lease_holder_backfills_vectors(
+    tmp_path: Path, holds_the_scheduler: bool
+) -> None:
+    """Several workers start together after an upgrade: the earlier ideas' vectors are
+    computed by the one running the scheduler, not once per worker."""
+    settings = Settings(
+        storage={"database": database_for(tmp_path), "media_dir": tmp_path / "media"}
+    )
+    clock = FakeClock()
+    runtime = await Runtime.open(settings, clock=clock)
+    encoder = CountingEncoder()
+    runtime.similar = SimilarIndex(runtime.database, encoder)
+    try:
+        await submit_idea(Chat(runtime.dispatcher, runtime.catalog, clock))
+        if not holds_the_scheduler:
+            async with runtime.database.transaction() as repos:
+                ttl = settings.workers.lease
+                assert await repos.leases.take(SCHEDULER, "another-worker", clock.now(), ttl)
+        await _run_outbound_briefly(runtime)
+        left = await runtime.database.reader().similar.count_without_vector("counting")
+    finally:
+        await runtime.close()
+    assert (encoder.texts, left) == ((1, 0) if holds_the_scheduler else (0, 1))
