@@ -14,7 +14,7 @@ from bot.metrics import Metrics
 from bot.sending.outbox_policy import Alert, OutboxPolicy
 from bot.sending.outbox_worker import OutboxWorker
 from bot.sending.sender import Sender, SendObserver
-from bot.similar import E5Encoder, SimilarIndex
+from bot.similar import LOOKUPS_WAITING, E5Encoder, SimilarIndex
 from bot.watch import Watch
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock, SystemClock
@@ -65,7 +65,8 @@ class Runtime:
         metrics = Metrics()
         database.watch_waits(metrics.waited)
         similar = SimilarIndex(database, E5Encoder(background=True))
-        lookups = E5Encoder()  # the intake's similar-ideas lookups, at normal priority
+        # The intake's similar-ideas lookups: at normal priority, and never a long line.
+        lookups = E5Encoder(max_waiting=LOOKUPS_WAITING)
         # A turn that wrote rows (it may have queued outbox messages) wakes the worker; one
         # that let go of media files (after /borrar, a dropped draft) has them deleted; one
         # that filed an idea has its vector computed. Its replies carry this process's

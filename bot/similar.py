@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from handlers.similar.match import Encoder
+from handlers.similar.match import Encoder, EncoderBusy
 from handlers.similar.vectors import pack
 from storage.database import Database
 
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 # The name vectors are stored under: a different model (or variant) gets new vectors.
 MODEL = "e5-small-q4"
 BATCH = 32  # texts per call when indexing many ideas (a bounded memory, one short transaction)
+# The intake's lookups: at most this many texts waiting for the model (about 20 ms each), the
+# resident who would be next after them goes on without an offer (EncoderBusy).
+LOOKUPS_WAITING = 8
 
 
 _engine: Any = None  # one model per process, however many runtimes (tests open many)
@@ -71,7 +74,12 @@ class E5Encoder:
 
     model = MODEL
 
-    def __init__(self, *, background: bool = False) -> None:
+    def __init__(self, *, background: bool = False, max_waiting: int | None = None) -> None:
+        # A lookup encoder refuses (EncoderBusy) rather than queue a text behind `max_waiting`
+        # others: at about 20 ms a text, a resident waits at most a few tenths of a second
+        # for the offer, and a crowd reaching the same question never stalls in line.
+        self._max_waiting = max_waiting
+        self._waiting = 0
         self._executor = ThreadPoolExecutor(
             max_workers=1,
             thread_name_prefix="minga-indexer" if background else "minga-encoder",
@@ -86,8 +94,14 @@ class E5Encoder:
         return [[float(x) for x in row] for row in rows]
 
     async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        if self._max_waiting is not None and self._waiting >= self._max_waiting:
+            raise EncoderBusy
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.encode_now, list(texts))
+        self._waiting += 1
+        try:
+            return await loop.run_in_executor(self._executor, self.encode_now, list(texts))
+        finally:
+            self._waiting -= 1
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -3,13 +3,16 @@
 The intake (before the idea is asked), `minga ideas similar` and the benchmark all look up
 through here, so they offer the same ideas for the same text."""
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handlers.engine.settings import SimilarSettings
-from handlers.similar.match import Encoder, Match, rank
+from handlers.similar.match import Encoder, EncoderBusy, Match, rank
 from storage.repositories import Repositories
 from storage.similar import Place
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,10 @@ async def look_up(
     )
     if not candidates:
         return Lookup([], None)
-    (vector,) = await encoder.encode([text])
+    try:
+        (vector,) = await encoder.encode([text])
+    except EncoderBusy:  # a crowd: this resident goes on without an offer, at once
+        log.info("similar ideas: encoder busy, lookup skipped")
+        return Lookup([], None)
     matches = rank(vector, candidates, category=category, place=place, settings=settings)
     return Lookup(matches, vector)

@@ -13,6 +13,11 @@ from storage.similar import Candidate, Place
 EARTH_RADIUS_METERS = 6_371_000.0
 
 
+class EncoderBusy(Exception):
+    """The encoder has more texts waiting than a resident should wait for: the lookup is
+    skipped (the intake goes on without an offer) rather than make a crowd wait in line."""
+
+
 class Encoder(Protocol):
     """Turns texts into sentence vectors (unit length), off the event loop."""
 
@@ -21,7 +26,9 @@ class Encoder(Protocol):
         """The model's stable name: vectors are stored and looked up under it."""
         ...
 
-    async def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        """The texts' vectors; may raise EncoderBusy instead of queueing behind too many."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,9 @@ from bot.similar import E5Encoder, SimilarIndex
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import FlowSettings
 from handlers.flows import Dispatcher
-from handlers.similar.vectors import unpack
+from handlers.similar.lookup import look_up
+from handlers.similar.match import EncoderBusy
+from handlers.similar.vectors import pack, unpack
 from storage.database import Database
 from storage.models import Focus, NewIdea, Role
 from storage.similar import Place
@@ -148,3 +150,52 @@ async def test_a_burst_of_filed_ideas_is_encoded_in_batches(database: Database) 
     await index.drain()
     assert [len(batch) for batch in encoder.seen] == [2, 2, 1]
     assert await database.reader().similar.count_vectors("held") == 5
+
+
+async def test_a_lookup_encoder_refuses_a_long_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crowd reaching the intake's offer at once: texts beyond `max_waiting` are refused at
+    once (EncoderBusy), not queued behind the others for seconds."""
+    started, release = threading.Event(), threading.Event()
+
+    class SlowEngine:
+        def query(self, texts: list[str]) -> list[list[float]]:
+            started.set()
+            release.wait(10)
+            return [[1.0, 0.0] for _ in texts]
+
+    engine: Any = SlowEngine()
+    monkeypatch.setattr(bot.similar, "_loaded", lambda: engine)
+    encoder = E5Encoder(max_waiting=2)
+    try:
+        first = asyncio.ensure_future(encoder.encode(["uno"]))
+        second = asyncio.ensure_future(encoder.encode(["dos"]))
+        await asyncio.to_thread(started.wait, 10)
+        with pytest.raises(EncoderBusy):
+            await encoder.encode(["tres"])
+        release.set()
+        assert await first == [[1.0, 0.0]] and await second == [[1.0, 0.0]]
+        assert await encoder.encode(["cuatro"]) == [[1.0, 0.0]]  # the line is short again
+    finally:
+        release.set()
+        encoder.close()
+
+
+class BusyEncoder:
+    model = "held"
+
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        raise EncoderBusy
+
+
+async def test_a_busy_encoder_means_no_offer_not_an_error(
+    database: Database, flow_settings: FlowSettings
+) -> None:
+    await _file(database, 1)
+    async with database.transaction() as repos:
+        [(idea_id, _)] = await repos.similar.without_vector("held", 10)
+        await repos.similar.save_vector(idea_id, "held", pack([1.0, 0.0]))
+    found = await look_up(
+        database.reader(), BusyEncoder(), flow_settings.similar, "Problema número 0",
+        category="mobility", place=Place(neighbourhood="Danubio"),
+    )  # fmt: skip
+    assert found.matches == [] and found.vector is None
