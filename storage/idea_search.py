@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.models import IdeaEvent, IdeaFilter, IdeaRecord
+from storage.models import IdeaEvent, IdeaFilter, IdeaOrder, IdeaRecord
 from storage.sql import Db, Dialect, Row, dialect, fetch_all, fetch_one
 from storage.timefmt import from_db, to_db
 
@@ -44,6 +44,26 @@ class IdeaName:
         return tail if self.year is None else f"-{self.year}{tail}"
 
 
+@dataclass(frozen=True, slots=True)
+class SupportNote:
+    """What one supporter added when joining an idea: never who they are."""
+
+    at: datetime
+    detail: str | None
+    photo_path: str | None  # under the media folder; None if only the platform's id is kept
+    photo: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTotals:
+    """How many joined an idea, how many of them added something (words or a photo), and how
+    many a photo."""
+
+    supporters: int = 0
+    added: int = 0
+    photos: int = 0
+
+
 def idea_name(text: str) -> IdeaName | None:
     """ "MNG-2026-000004", "mng 2026 4", "2026-000004", "000004", "#4" or "4" -> IdeaName;
     None when the text names no idea."""
@@ -54,7 +74,8 @@ def idea_name(text: str) -> IdeaName | None:
     return IdeaName(int(match["number"]), year, match["prefix"])
 
 
-# The ideas with their media paths (one per line) and the reference of what they duplicate.
+# The ideas with their media paths (one per line), the reference of what they duplicate and
+# how many residents joined them (a count on idea_supports' primary key: an index seek each).
 # SQLite's group_concat is string_agg on PostgreSQL (SQLite has string_agg only from 3.44).
 SELECT_IDEAS: dict[Dialect, str] = {
     "sqlite": (
@@ -62,7 +83,8 @@ SELECT_IDEAS: dict[Dialect, str] = {
         "(SELECT path FROM idea_media WHERE idea_id = i.id AND kind = 'photo' ORDER BY position) "
         "AS m) AS media, (SELECT group_concat(v.path, char(10)) FROM (SELECT path FROM idea_media "
         "WHERE idea_id = i.id AND kind LIKE 'voice%' ORDER BY position) AS v) AS voices, "
-        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
+        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference, "
+        "(SELECT count(*) FROM idea_supports AS s WHERE s.idea_id = i.id) AS supporters "
         "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
     ),
     "postgresql": (
@@ -70,7 +92,8 @@ SELECT_IDEAS: dict[Dialect, str] = {
         "FROM idea_media WHERE idea_id = i.id AND kind = 'photo') AS media, "
         "(SELECT string_agg(path, chr(10) ORDER BY position) FROM idea_media "
         "WHERE idea_id = i.id AND kind LIKE 'voice%') AS voices, "
-        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference "
+        "(SELECT reference FROM ideas AS d WHERE d.id = i.duplicate_of) AS duplicate_of_reference, "
+        "(SELECT count(*) FROM idea_supports AS s WHERE s.idea_id = i.id) AS supporters "
         "FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id"
     ),
 }
@@ -112,6 +135,7 @@ def record_from_row(row: Row) -> IdeaRecord:
         updated_at=from_db(row["updated_at"]),
         media=tuple(media.split("\n")) if media else (),
         voices=tuple(row["voices"].split("\n")) if row["voices"] else (),
+        supporters=int(row["supporters"]),
     )
 
 
@@ -180,15 +204,28 @@ class IdeaSearch:
         )
         return None if row is None else record_from_row(row)
 
-    async def page(self, chosen: IdeaFilter, *, offset: int, limit: int) -> list[IdeaRecord]:
-        """Newest first."""
+    async def page(
+        self, chosen: IdeaFilter, *, offset: int, limit: int, order: IdeaOrder = IdeaOrder.NEWEST
+    ) -> list[IdeaRecord]:
+        """Newest first, or the most supporters first (ties: the newer number first, so that
+        pages neither skip nor repeat an idea)."""
         condition, values = where(chosen)
-        rows = await fetch_all(
-            self._db,
-            f"{select_ideas(self._db)} WHERE {condition} "
-            "ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?",
-            (*values, limit, offset),
-        )
+        if order is IdeaOrder.SUPPORTERS:
+            # The page's ids first, from the ideas alone with a count per idea on
+            # idea_supports' primary key; then the full records of those 8 only (sorting
+            # the full records would build media lists for every idea in the filter).
+            sql = (
+                f"{select_ideas(self._db)} JOIN (SELECT i.id, "  # noqa: S608
+                "(SELECT count(*) FROM idea_supports AS s WHERE s.idea_id = i.id) AS n "
+                f"FROM ideas AS i WHERE {condition} ORDER BY n DESC, i.id DESC "
+                "LIMIT ? OFFSET ?) AS p ON p.id = i.id ORDER BY p.n DESC, i.id DESC"
+            )
+        else:
+            sql = (
+                f"{select_ideas(self._db)} WHERE {condition} "
+                "ORDER BY i.created_at DESC, i.id DESC LIMIT ? OFFSET ?"
+            )
+        rows = await fetch_all(self._db, sql, (*values, limit, offset))
         return [record_from_row(row) for row in rows]
 
     async def count(self, chosen: IdeaFilter) -> int:
@@ -247,6 +284,63 @@ class IdeaSearch:
             )
             for row in rows
         ]
+
+    async def support_totals(self, idea_id: int) -> SupportTotals:
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*), count(CASE WHEN detail IS NOT NULL OR photo_path IS NOT NULL "
+            "OR photo_ref IS NOT NULL THEN 1 END), "
+            "count(CASE WHEN photo_path IS NOT NULL OR photo_ref IS NOT NULL THEN 1 END) "
+            "FROM idea_supports WHERE idea_id = ?",
+            (idea_id,),
+        )
+        return SupportTotals(*(int(value) for value in row)) if row else SupportTotals()
+
+    async def support_notes(self, idea_id: int, *, limit: int) -> list[SupportNote]:
+        """The newest `limit` supports that added a detail or a photo, oldest first."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT created_at, detail, photo_path, photo_ref FROM idea_supports "
+            "WHERE idea_id = ? AND (detail IS NOT NULL OR photo_path IS NOT NULL "
+            "OR photo_ref IS NOT NULL) ORDER BY created_at DESC, resident_id DESC LIMIT ?",
+            (idea_id, limit),
+        )
+        notes = [
+            SupportNote(at=from_db(row["created_at"]), detail=row["detail"],
+                        photo_path=row["photo_path"],
+                        photo=row["photo_path"] is not None or row["photo_ref"] is not None)
+            for row in rows
+        ]  # fmt: skip
+        return notes[::-1]
+
+    async def joined(self, since: datetime, until: datetime) -> int:
+        """How many supports were added in [since, until)."""
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*) FROM idea_supports WHERE created_at >= ? AND created_at < ?",
+            (to_db(since), to_db(until)),
+        )
+        return int(row[0]) if row else 0
+
+    async def most_joined(
+        self, since: datetime, until: datetime, *, limit: int
+    ) -> list[tuple[IdeaRecord, int]]:
+        """The ideas most residents joined in [since, until), with how many joined then (ties:
+        more supporters in all, then the newer number)."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT j.idea_id, j.n FROM (SELECT idea_id, count(*) AS n FROM idea_supports "
+            "WHERE created_at >= ? AND created_at < ? GROUP BY idea_id) AS j "
+            "ORDER BY j.n DESC, (SELECT count(*) FROM idea_supports AS s "
+            "WHERE s.idea_id = j.idea_id) DESC, j.idea_id DESC LIMIT ?",
+            (to_db(since), to_db(until), limit),
+        )
+        found = []
+        for row in rows:
+            idea = await self.get(int(row["idea_id"]))
+            if idea is not None:
+                found.append((idea, int(row["n"])))
+        return found
 
     async def stream(
         self, chosen: IdeaFilter, *, batch: int = STREAM_BATCH

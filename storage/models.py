@@ -161,6 +161,7 @@ class IdeaRecord(_Row):
     updated_at: datetime
     media: tuple[str, ...] = ()  # photos' paths under the media folder, in order
     voices: tuple[str, ...] = ()  # voice notes' paths (the problem's, then the idea's)
+    supporters: int = 0  # residents who joined it as the same problem (its author not counted)
 
     @property
     def has_pin(self) -> bool:
@@ -176,6 +177,13 @@ class IdeaEvent(_Row):
     status: str | None = None
     note: str | None = None
     actor: str | None = None
+
+
+class IdeaOrder(StrEnum):
+    """How staff's list of ideas is sorted (stored in its buttons: values never change)."""
+
+    NEWEST = "newest"
+    SUPPORTERS = "supporters"  # the most residents who joined first
 
 
 class IdeaFilter(_Row):

@@ -153,24 +153,29 @@ VIEW_SEPARATOR = "."  # between the fields of a list's view, all in one part of 
 
 class ListView(NamedTuple):
     """A page of the staff list and its filters, as values: a status's stored name, a
-    category's id, a neighbourhood's name, a call's number."""
+    category's id, a neighbourhood's name, a call's number; and its order's stored name
+    (None: the default, newest first)."""
 
     page: int = 0
     status: str | None = None
     category: str | None = None
     neighbourhood: str | None = None
     call: int | None = None
+    order: str | None = None
 
 
 def encode_view(view: ListView) -> str:
-    """One part of a button id, small enough for its 64 bytes with four filters set:
-    "2.in_review.<category token>.<neighbourhood token>.7". Category ids and neighbourhood
-    keys are too long for that room, so their tokens stand for them."""
+    """One part of a button id, small enough for its 64 bytes with four filters and an order
+    set: "2.in_review.<category token>.<neighbourhood token>.7.supporters". Category ids and
+    neighbourhood keys are too long for that room, so their tokens stand for them. The order
+    is written only when there is one: the default view's ids stay as older versions wrote
+    them, and an id without it (from before orders existed) reads as the default."""
     fields = (
         view.status or "",
         "" if view.category is None else token(view.category),
         "" if view.neighbourhood is None else token(view.neighbourhood),
         "" if view.call is None else str(view.call),
+        *((view.order,) if view.order else ()),
     )
     return VIEW_SEPARATOR.join((str(view.page), *fields))
 
@@ -179,13 +184,15 @@ def decode_view(
     part: str, statuses: Collection[str], categories: Sequence[str], neighbourhoods: Sequence[str]
 ) -> ListView:
     """A view from its part of an id, given the statuses' stored names and the configured
-    category ids and neighbourhoods; a filter no longer among them is left out."""
-    fields = [*part.split(VIEW_SEPARATOR), "", "", "", ""][:5]
-    page, status, category, place, call = fields
+    category ids and neighbourhoods; a filter no longer among them is left out. The order
+    is read as written (the caller knows the orders there are)."""
+    fields = [*part.split(VIEW_SEPARATOR), "", "", "", "", ""][:6]
+    page, status, category, place, call, order = fields
     return ListView(
         int(page) if page.isdigit() else 0,
         status if status in statuses else None,
         next((c for c in categories if token(c) == category), None),
         neighbourhood_tokened(neighbourhoods, place),
         int(call) if call.isdigit() else None,
+        order or None,
     )

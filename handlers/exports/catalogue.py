@@ -37,6 +37,7 @@ class PublishedIdea:
     idea: str | None
     photos: tuple[str, ...]
     winner: bool
+    supporters: int  # residents who joined it as the same problem (a count: never who)
 
 
 def mask(text: str, hidden: str, names: tuple[str, ...] = ()) -> str:
@@ -95,6 +96,7 @@ class Catalogue:
             idea=mask(idea.idea, hidden, names) if idea.idea else None,
             photos=self._photos(idea),
             winner=idea.award is Award.WINNER,
+            supporters=idea.supporters,
         )  # fmt: skip
 
     async def _ideas(self, chosen: IdeaFilter) -> AsyncIterator[PublishedIdea]:

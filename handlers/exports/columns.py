@@ -51,6 +51,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("call_category", lambda i, _: i.call_category),
     Column("award", lambda i, _: i.award.value if i.award else None),
     Column("duplicate_of", lambda i, _: i.duplicate_of_reference),
+    # Residents who joined the idea in the chat (its author not counted). Last, so that
+    # spreadsheets built on the columns before it keep their places.
+    Column("supporters", lambda i, _: i.supporters),
 )
 CONTACT_COLUMNS: tuple[Column, ...] = (
     Column("contact_name", lambda i, _: i.contact_name),

@@ -41,7 +41,9 @@ ALIASES = {
     "lon": "longitude",
     "lng": "longitude",
 }
-IGNORED = frozenset(("channel", "category_label", "photos", "updated_at"))
+# Export columns read for nothing: the importer decides them (supporters are people who joined
+# in the chat, never a number a file brings).
+IGNORED = frozenset(("channel", "category_label", "photos", "updated_at", "supporters"))
 KNOWN = frozenset(c.name for c in COLUMNS + CONTACT_COLUMNS) | {"external_id"} | set(ALIASES)
 YES = frozenset(("yes", "y", "true", "1", "si", "sí", "s", "x"))
 NO = frozenset(("no", "n", "false", "0", ""))

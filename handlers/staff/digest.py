@@ -27,6 +27,7 @@ LISTED = 15  # new ideas listed in the text; the rest are counted
 BUTTONS = 10  # of which this many get an "open" button
 CHART_DAYS = 14
 TOP = 6  # values per total line
+JOINED = 5  # ideas listed among those most residents joined since the last digest
 
 
 def _category(voice: Voice, category_id: str) -> str:
@@ -71,7 +72,9 @@ async def queue_due_digest(repos: Repositories, settings: FlowSettings, now: dat
         return False
     since, _ = await window(repos, settings, now)
     count = await repos.idea_search.count(IdeaFilter(since=since, until=now))
-    send = count > 0 or settings.staff.digest_when_empty
+    # Residents who joined earlier ideas are news too: a day with only those is not empty.
+    joined = await repos.idea_search.joined(since, now)
+    send = count > 0 or joined > 0 or settings.staff.digest_when_empty
     outcome = "queued" if send else "empty"
     if not await repos.digests.record(today.isoformat(), since, now, count, outcome, now):
         return False
@@ -104,10 +107,29 @@ async def window(
 
 
 def _line(voice: Voice, idea: IdeaRecord) -> str:
-    return voice.t("digest.line", reference=idea.reference,
+    line = voice.t("digest.line", reference=idea.reference,
                    category=_category(voice, idea.category), place=idea.location_text or "-",
                    focus=voice.t(f"focus.{idea.focus.value}"),
                    problem=short(idea.problem))  # fmt: skip
+    if idea.supporters:
+        line += "\n" + voice.t("digest.supporters", count=idea.supporters)
+    return line
+
+
+async def _joined(
+    repos: Repositories, voice: Voice, since: datetime, until: datetime
+) -> tuple[list[str], list[IdeaRecord]]:
+    """How many residents joined ideas in the window, and the ideas most of them joined (the
+    problems many people share, new or old): the lines, and those ideas."""
+    joined = await repos.idea_search.joined(since, until)
+    if not joined:
+        return [], []
+    most = await repos.idea_search.most_joined(since, until, limit=JOINED)
+    lines = ["", voice.t("digest.joined", count=joined)]
+    lines += [voice.t("digest.joined_line", reference=idea.reference, count=n,
+                      total=idea.supporters, status=voice.t(f"status.{idea.status.value}"),
+                      problem=short(idea.problem)) for idea, n in most]  # fmt: skip
+    return lines, [idea for idea, _ in most]
 
 
 def _totals(
@@ -147,10 +169,13 @@ async def build(
             "neighbourhood", window), lambda v: v or voice.t("digest.no_place")))  # fmt: skip
         lines.append(_totals(voice, "digest.by_focus", await repos.idea_search.totals(
             "focus", window), lambda v: voice.t(f"focus.{Focus(str(v)).value}")))  # fmt: skip
+    joined_lines, most_joined = await _joined(repos, voice, since, until)
+    lines += joined_lines
     untriaged = await repos.idea_search.count(IdeaFilter(status=IdeaStatus.RECEIVED))
     lines.append(voice.t("digest.untriaged", count=untriaged))
+    opened = {idea.id: idea for idea in (*newest[:BUTTONS], *most_joined)}
     buttons = tuple(
-        Choice(button_id(STAFF, VIEW, idea.id), idea.reference) for idea in newest[:BUTTONS]
+        Choice(button_id(STAFF, VIEW, idea.id), idea.reference) for idea in opened.values()
     )
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)

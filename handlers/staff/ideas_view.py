@@ -15,7 +15,7 @@ from handlers.engine.settings import LabSettings
 from handlers.engine.textinput import fold, short
 from handlers.engine.turn import Turn, parse_actor
 from handlers.staff.triage import TriageProblem, find
-from storage.models import Award, IdeaFilter, IdeaRecord, IdeaStatus
+from storage.models import Award, IdeaFilter, IdeaOrder, IdeaRecord, IdeaStatus
 
 STAFF = "st"  # the prefix of every staff button: each is checked against the caller
 # The letter after it says what the button does (staff/buttons.py answers each):
@@ -31,23 +31,26 @@ PAGE_SIZE = 8
 STATUSES = tuple(IdeaStatus)
 STATUS_NAMES = frozenset(status.value for status in IdeaStatus)
 HISTORY_SHOWN = 8
+SUPPORTS_SHOWN = 8  # what the newest supporters added, on an idea's record
 
 
 @dataclass(frozen=True, slots=True)
 class View:
     """A page of the list and its filters: a status, a category's id, a neighbourhood's name
-    and a call's number."""
+    and a call's number; and its order (newest first, or most supporters first)."""
 
     page: int = 0
     status: IdeaStatus | None = None
     category: str | None = None
     neighbourhood: str | None = None
     call: int | None = None
+    order: IdeaOrder = IdeaOrder.NEWEST
 
     def encode(self) -> str:
         """One part of a button id (see buttons.encode_view)."""
+        order = None if self.order is IdeaOrder.NEWEST else self.order.value
         return encode_view(ListView(self.page, self.status, self.category, self.neighbourhood,
-                                    self.call))  # fmt: skip
+                                    self.call, order))  # fmt: skip
 
     @classmethod
     def decode(cls, args: Sequence[str], lab: LabSettings) -> "View":
@@ -56,7 +59,9 @@ class View:
         read = view_pressed(args, STATUS_NAMES, [c.id for c in lab.categories],
                             lab.neighbourhoods)  # fmt: skip
         status = None if read.status is None else IdeaStatus(read.status)
-        return cls(read.page, status, read.category, read.neighbourhood, read.call)
+        known = {order.value for order in IdeaOrder}
+        order = IdeaOrder(read.order) if read.order in known else IdeaOrder.NEWEST
+        return cls(read.page, status, read.category, read.neighbourhood, read.call, order)
 
     @property
     def filtered(self) -> bool:
@@ -95,13 +100,16 @@ def place_of(turn: Turn, idea: IdeaRecord) -> str:
 def list_line(turn: Turn, idea: IdeaRecord) -> str:
     zone = turn.settings.lab.zone
     date = format_date(idea.created_at.astimezone(zone), format="medium", locale=turn.language)
-    return turn.t("staff_ideas.line", reference=idea.reference,
+    line = turn.t("staff_ideas.line", reference=idea.reference,
                   status=turn.t(f"status.{idea.status.value}"), date=date,
                   category=category_label(turn, idea.category), place=place_of(turn, idea),
                   problem=short(idea.problem))  # fmt: skip
+    if idea.supporters:
+        line += "\n" + turn.t("staff_ideas.supporters", count=idea.supporters)
+    return line
 
 
-def _filter_names(turn: Turn, chosen: IdeaFilter) -> str:
+def _filter_names(turn: Turn, chosen: IdeaFilter, order: IdeaOrder = IdeaOrder.NEWEST) -> str:
     names = []
     if chosen.status is not None:
         names.append(turn.t(f"status.{chosen.status.value}"))
@@ -111,7 +119,10 @@ def _filter_names(turn: Turn, chosen: IdeaFilter) -> str:
         names.append(chosen.neighbourhood)
     if chosen.call_id is not None:
         names.append(turn.t("staff_ideas.call_filter", id=chosen.call_id))
-    return " · ".join(names) if names else turn.t("staff_ideas.no_filter")
+    shown = " · ".join(names) if names else turn.t("staff_ideas.no_filter")
+    if order is IdeaOrder.SUPPORTERS:
+        shown += " · " + turn.t("staff_ideas.by_supporters")
+    return shown
 
 
 async def show_list(turn: Turn, view: View) -> None:
@@ -120,12 +131,13 @@ async def show_list(turn: Turn, view: View) -> None:
     last_page = max(0, (total - 1) // PAGE_SIZE)
     view = replace(view, page=min(view.page, last_page))
     ideas = await turn.repos.idea_search.page(chosen, offset=view.page * PAGE_SIZE,
-                                              limit=PAGE_SIZE)  # fmt: skip
+                                              limit=PAGE_SIZE, order=view.order)  # fmt: skip
     first = view.page * PAGE_SIZE + 1
-    head = turn.t("staff_ideas.title", filters=_filter_names(turn, chosen), first=first,
+    names = _filter_names(turn, chosen, view.order)
+    head = turn.t("staff_ideas.title", filters=names, first=first,
                   last=first + len(ideas) - 1, total=total)  # fmt: skip
     if not ideas:
-        head = turn.t("staff_ideas.none", filters=_filter_names(turn, chosen))
+        head = turn.t("staff_ideas.none", filters=names)
     lines = [head, *(list_line(turn, idea) for idea in ideas)]
     # Labelled with the reference, the idea's one name: a list position beside it read
     # "1. 1. 000003" where the platform numbers the options itself.
@@ -136,10 +148,15 @@ async def show_list(turn: Turn, view: View) -> None:
     if view.page < last_page:
         following = replace(view, page=view.page + 1)
         choices.append(Choice(list_button(following), turn.t("staff_ideas.next")))
+    # The other order, from its first page, with the same filters.
+    other = IdeaOrder.NEWEST if view.order is IdeaOrder.SUPPORTERS else IdeaOrder.SUPPORTERS
+    choices.append(Choice(list_button(replace(view, page=0, order=other)),
+                          turn.t(f"staff_ideas.sort_{other.value}")))  # fmt: skip
     for kind in ("s", "c", "n", "k"):
         choices.append(Choice(filter_button(kind, view), turn.t(f"staff_ideas.filter_{kind}")))
     if view.filtered:
-        choices.append(Choice(list_button(View()), turn.t("staff_ideas.clear")))
+        # Filters go; the order chosen stays (it is not a filter).
+        choices.append(Choice(list_button(View(order=view.order)), turn.t("staff_ideas.clear")))
     turn.say("\n\n".join(lines), tuple(choices))
 
 
@@ -222,6 +239,7 @@ async def card_text(turn: Turn, idea: IdeaRecord) -> str:
         lines.append(t("staff_idea.author", name=idea.contact_name or "-",
                        contact=idea.contact or "-"))  # fmt: skip
     lines.append(t(f"staff_idea.publish_{idea.publish.value}"))
+    lines += await support_lines(turn, idea)
     if idea.status_reason:
         lines.append(t("staff_idea.reason", reason=idea.status_reason))
     if idea.duplicate_of is not None:
@@ -248,6 +266,31 @@ async def card_text(turn: Turn, idea: IdeaRecord) -> str:
         lines.append(t("staff_idea.event", when=_when(turn, event.at), what=what,
                        actor=actor_label(turn, event.actor)))  # fmt: skip
     return "\n".join(lines)
+
+
+async def support_lines(turn: Turn, idea: IdeaRecord) -> list[str]:
+    """How many joined the idea (and how many photos they sent), and what the newest of them
+    added. Never who they are: staff see a name or contact only where a person gave it with
+    their own idea, for it (a supporter gave none)."""
+    totals = await turn.repos.idea_search.support_totals(idea.id)
+    if not totals.supporters:
+        return []
+    t = turn.t
+    head = t("staff_idea.supporters", count=totals.supporters)
+    if totals.photos:
+        head += " · " + t("staff_idea.support_photos", count=totals.photos)
+    lines = [head]
+    notes = await turn.repos.idea_search.support_notes(idea.id, limit=SUPPORTS_SHOWN)
+    for note in notes:
+        parts = []
+        if note.detail:
+            parts.append(t("staff_idea.support_detail", text=short(note.detail, 200)))
+        if note.photo:
+            parts.append(t("staff_idea.support_photo"))
+        lines.append(t("staff_idea.support", when=_when(turn, note.at), what=" · ".join(parts)))
+    if totals.added > len(notes):
+        lines.append(t("staff_idea.supports_more", count=totals.added - len(notes)))
+    return lines
 
 
 def channel_name(turn: Turn, channel: str) -> str:
@@ -304,6 +347,12 @@ async def show_card(turn: Turn, idea: IdeaRecord) -> None:
     for number, path in enumerate(idea.media, start=1):
         picture = Picture(f"{idea.reference}-{number}.jpg", path=path)
         turn.replies.append(Reply(turn.t("staff_idea.photo", number=number), picture=picture))
+    notes = await turn.repos.idea_search.support_notes(idea.id, limit=SUPPORTS_SHOWN)
+    shown = [note.photo_path for note in notes if note.photo_path]
+    for number, path in enumerate(shown, start=1):
+        picture = Picture(f"{idea.reference}-apoyo-{number}.jpg", path=path)
+        turn.replies.append(Reply(turn.t("staff_idea.supporter_photo", number=number),
+                                  picture=picture))  # fmt: skip
     for number, path in enumerate(idea.voices, start=1):
         recording = Document(f"{idea.reference}-voz-{number}{PurePosixPath(path).suffix}", b"",
                              "audio/ogg", stored=path)  # fmt: skip
