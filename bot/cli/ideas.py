@@ -109,17 +109,14 @@ async def reindex(args: argparse.Namespace, runtime: Runtime) -> None:
          f"{counted(done, 'idea')} indexed; {counted(total, 'idea')} can be matched")  # fmt: skip
 
 
+TASKS = {"reindex": reindex, "import": ideas_import.run, "similar": ideas_similar.run}
+
+
 async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     settings, now, task = runtime.settings, runtime.clock.now(), args.ideas_command
     reader = runtime.database.reader()
-    if task == "reindex":
-        await reindex(args, runtime)
-        return
-    if task == "import":
-        await ideas_import.run(args, runtime)
-        return
-    if task == "similar":
-        await ideas_similar.run(args, runtime)
+    if task in TASKS:  # the tasks with a function (or a module) of their own
+        await TASKS[task](args, runtime)
         return
     if task == "list":
         status = IdeaStatus(args.status) if args.status else None
