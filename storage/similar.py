@@ -51,6 +51,33 @@ class Candidate:
     vector: bytes  # handlers.similar.pack's bytes
 
 
+@dataclass(frozen=True, slots=True)
+class PairIdea:
+    """One side of a possible duplicate, as the digest shows it to staff."""
+
+    idea_id: int
+    reference: str
+    problem: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class PossibleDuplicate:
+    """An idea filed as "mine is different" (`idea`) and an earlier one it was offered
+    (`other`), still open (migration 0018)."""
+
+    idea: PairIdea
+    other: PairIdea
+    score: float
+    created_at: str
+
+    @property
+    def newer_and_older(self) -> tuple[PairIdea, PairIdea]:
+        """(newer, older) by filing time (imported ideas may be older than their number)."""
+        a, b = self.idea, self.other
+        return (a, b) if (a.created_at, a.idea_id) > (b.created_at, b.idea_id) else (b, a)
+
+
 def box(latitude: float, longitude: float, radius_meters: float) -> tuple[float, ...]:
     """(south, north, west, east) of a square around the point, a little larger than the circle
     (the exact distance is checked afterwards)."""
@@ -87,25 +114,43 @@ class SimilarRepository:
         )
 
     async def candidates(
-        self, model: str, category: str, place: Place, radius_meters: float,
-        *, exclude_resident: int | None = None,
+        self, model: str, category: str | None, place: Place | None, radius_meters: float,
+        *, exclude_resident: int | None = None, before_id: int | None = None,
+        limit: int | None = None,
     ) -> list[Candidate]:  # fmt: skip
-        """The ideas of the category near the place that may be shown, with their vector
-        (`exclude_resident`: not that resident's own ideas)."""
-        where, values = _where_place(place, radius_meters)
+        """The ideas that may be shown, with their vector, newest first: of the category (None:
+        any) near the place (None: anywhere); `exclude_resident`: not that resident's own;
+        `before_id` and `limit`: one page of a walk through many (`minga ideas similar`
+        without a place)."""
+        conditions: list[str] = []
+        values: list[Any] = []
+        if category is not None:
+            conditions.append("i.category = ?")
+            values.append(category)
+        if place is not None:
+            where, near = _where_place(place, radius_meters)
+            conditions.append(where)
+            values.extend(near)
         if exclude_resident is not None:
-            where, values = f"{where} AND i.resident_id <> ?", [*values, exclude_resident]
+            conditions.append("i.resident_id <> ?")
+            values.append(exclude_resident)
+        if before_id is not None:
+            conditions.append("i.id < ?")
+            values.append(before_id)
         hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
+        extra = "".join(f" AND {condition}" for condition in conditions)
+        page = " LIMIT ?" if limit is not None else ""
         rows = await fetch_all(
             self._db,
             "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "  # noqa: S608
             "i.status, i.problem, i.publish, i.created_at, v.vector FROM ideas AS i "
             "JOIN idea_vectors AS v ON v.idea_id = i.id AND v.model = ? "
             "JOIN residents AS r ON r.id = i.resident_id "
-            f"WHERE i.category = ? AND i.status NOT IN ({hidden}) AND r.erased_at IS NULL "
-            f"AND {where} ORDER BY i.id DESC",
-            (model, category, *(s.value for s in HIDDEN_STATUSES), *values),
-        )
+            f"WHERE i.status NOT IN ({hidden}) AND r.erased_at IS NULL{extra} "
+            f"ORDER BY i.id DESC{page}",
+            (model, *(s.value for s in HIDDEN_STATUSES), *values,
+             *([limit] if limit is not None else [])),
+        )  # fmt: skip
         return [_candidate(row) for row in rows]
 
     async def note_possible_duplicates(
@@ -120,6 +165,38 @@ class SimilarRepository:
             "VALUES (?, ?, ?, ?) ON CONFLICT (idea_id, other_id) DO NOTHING",
             [(idea_id, other, float(score), to_db(now)) for other, score in others],
         )
+
+    async def open_duplicates(self, limit: int) -> list[PossibleDuplicate]:
+        """The open possible duplicates, oldest first: not resolved, and neither idea merged
+        another way since (a duplicate already; a deleted idea takes its pairs with it)."""
+        rows = await fetch_all(self._db, f"{_PAIRS} ORDER BY p.created_at, p.idea_id, "
+                               "p.other_id LIMIT ?", (*_MERGED, limit))  # fmt: skip
+        return [_pair(row) for row in rows]
+
+    async def count_open_duplicates(self) -> int:
+        row = await fetch_one(
+            self._db,
+            "SELECT count(*) FROM possible_duplicates AS p JOIN ideas AS a ON a.id = p.idea_id "
+            "JOIN ideas AS b ON b.id = p.other_id WHERE p.resolved_at IS NULL "
+            "AND a.status <> ? AND b.status <> ?",
+            _MERGED,
+        )
+        return int(row[0]) if row else 0
+
+    async def open_duplicate(self, idea_id: int, other_id: int) -> PossibleDuplicate | None:
+        """One open pair (as open_duplicates lists it), or None when it is not open."""
+        row = await fetch_one(self._db, f"{_PAIRS} AND p.idea_id = ? AND p.other_id = ?",
+                              (*_MERGED, idea_id, other_id))  # fmt: skip
+        return _pair(row) if row else None
+
+    async def resolve_duplicate(self, idea_id: int, other_id: int, now: datetime) -> bool:
+        """Close a pair (merged from the digest, or dismissed); False if it was not open."""
+        cursor = await self._db.execute(
+            "UPDATE possible_duplicates SET resolved_at = ? WHERE idea_id = ? AND other_id = ? "
+            "AND resolved_at IS NULL",
+            (to_db(now), idea_id, other_id),
+        )
+        return cursor.rowcount == 1
 
     async def without_vector(self, model: str, limit: int) -> list[tuple[int, str]]:
         """(id, problem) of ideas with no vector for the model yet, oldest first (backfill)."""
@@ -160,3 +237,24 @@ def _candidate(row: Any) -> Candidate:
         created_at=str(row["created_at"]),
         vector=bytes(vector),
     )
+
+
+# The open pairs, with both ideas; a pair one of whose ideas is a duplicate now was merged
+# another way (from its record, or another pair) and is left out.
+_PAIRS = (
+    "SELECT p.idea_id, p.other_id, p.score, p.created_at, a.reference AS a_reference, "
+    "a.problem AS a_problem, a.created_at AS a_created_at, b.reference AS b_reference, "
+    "b.problem AS b_problem, b.created_at AS b_created_at FROM possible_duplicates AS p "
+    "JOIN ideas AS a ON a.id = p.idea_id JOIN ideas AS b ON b.id = p.other_id "
+    "WHERE p.resolved_at IS NULL AND a.status <> ? AND b.status <> ?"
+)
+_MERGED = (IdeaStatus.DUPLICATE.value, IdeaStatus.DUPLICATE.value)
+
+
+def _pair(row: Any) -> PossibleDuplicate:
+    def side(idea_id: Any, side: str) -> PairIdea:
+        return PairIdea(int(idea_id), str(row[f"{side}_reference"]), str(row[f"{side}_problem"]),
+                        str(row[f"{side}_created_at"]))  # fmt: skip
+
+    return PossibleDuplicate(side(row["idea_id"], "a"), side(row["other_id"], "b"),
+                             float(row["score"]), str(row["created_at"]))  # fmt: skip

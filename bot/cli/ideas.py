@@ -1,11 +1,12 @@
-"""`minga ideas list|show|status|reindex`: triage on the server."""
+"""`minga ideas list|show|status|reindex` (import and similar: their own modules): triage on
+the server."""
 
 import argparse
 from datetime import datetime, time
 from typing import Any
 
 from bot.app import Runtime
-from bot.cli import ideas_import
+from bot.cli import ideas_import, ideas_similar
 from bot.cli.output import UsageError, counted, emit
 from bot.config import Settings
 from handlers.staff.triage import TriageProblem, change_status, find, mark_duplicate
@@ -25,7 +26,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
     ideas = commands.add_parser(
         "ideas",
         parents=[common],
-        help="the ideas: list, show, change their status, import, reindex",
+        help="the ideas: list, show, change their status, import, reindex, similar",
     )
     tasks = ideas.add_subparsers(dest="ideas_command", required=True, metavar="TASK")
     listing = tasks.add_parser("list", parents=[common, output], help="newest ideas first")
@@ -53,6 +54,7 @@ def add_parsers(commands: Any, common: argparse.ArgumentParser) -> None:
         "it at start, in the background)",
     )  # fmt: skip
     ideas_import.add_parser(tasks, [common, output])
+    ideas_similar.add_parser(tasks, [common, output])
 
 
 def since_option(text: str | None, settings: Settings) -> datetime | None:
@@ -107,14 +109,14 @@ async def reindex(args: argparse.Namespace, runtime: Runtime) -> None:
          f"{counted(done, 'idea')} indexed; {counted(total, 'idea')} can be matched")  # fmt: skip
 
 
+TASKS = {"reindex": reindex, "import": ideas_import.run, "similar": ideas_similar.run}
+
+
 async def _run(args: argparse.Namespace, runtime: Runtime) -> None:
     settings, now, task = runtime.settings, runtime.clock.now(), args.ideas_command
     reader = runtime.database.reader()
-    if task == "reindex":
-        await reindex(args, runtime)
-        return
-    if task == "import":
-        await ideas_import.run(args, runtime)
+    if task in TASKS:  # the tasks with a function (or a module) of their own
+        await TASKS[task](args, runtime)
         return
     if task == "list":
         status = IdeaStatus(args.status) if args.status else None

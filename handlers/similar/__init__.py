@@ -7,7 +7,8 @@ The contract, for the intake step, `minga ideas similar` and the digest's possib
 2. Ask the store for the ideas that may be shown near it: `repos.similar.candidates(model,
    category, place, radius_meters)` (storage/similar.py): the same category, a box around the
    point or the same neighbourhood, never a hidden idea (not viable, a duplicate, an erased
-   author's; withdrawn ideas are deleted).
+   author's; withdrawn ideas are deleted). `minga ideas similar` may leave out the category
+   (any) or the place (anywhere: then lookup.py reads the store a page at a time).
 3. `match.rank(vector, candidates, category=, place=, settings=)` keeps those truly near
    (within `radius_meters` when both have a point; the same neighbourhood otherwise), scores
    them by meaning (cosine) and returns at most `limit` `Match`es scoring at least

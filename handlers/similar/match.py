@@ -70,21 +70,27 @@ def rank(
     vector: Sequence[float],
     candidates: Iterable[Candidate],
     *,
-    category: str,
-    place: Place,
+    category: str | None,
+    place: Place | None,
     settings: SimilarSettings,
 ) -> list[Match]:
-    """The best `limit` candidates of the category, near the place, scoring at least
-    `min_score`, best first (ties: the newer idea)."""
+    """The best `limit` candidates of the category (None: any), near the place (None:
+    anywhere), scoring at least `min_score`, best first (ties: the newer idea)."""
     found: list[Match] = []
     for candidate in candidates:
-        if candidate.category != category:
+        if category is not None and candidate.category != category:
             continue
-        close, distance = near(place, candidate.place, settings.radius_meters)
-        if not close:
-            continue
+        distance = None
+        if place is not None:
+            close, distance = near(place, candidate.place, settings.radius_meters)
+            if not close:
+                continue
         score = cosine(vector, unpack(candidate.vector))
         if score >= settings.min_score:
             found.append(Match(candidate, score, distance))
-    found.sort(key=lambda m: (-m.score, -m.candidate.idea_id))
-    return found[: settings.limit]
+    return best(found, settings.limit)
+
+
+def best(matches: Iterable[Match], limit: int) -> list[Match]:
+    """The `limit` best matches, best first (ties: the newer idea)."""
+    return sorted(matches, key=lambda m: (-m.score, -m.candidate.idea_id))[:limit]

@@ -10,7 +10,7 @@ from handlers.engine.state import Step
 from handlers.engine.turn import Turn
 from handlers.events.rsvp import carry_on
 from handlers.exports import chat as export_chat
-from handlers.staff import ideas_view, triage_flow
+from handlers.staff import duplicates, ideas_view, triage_flow
 from handlers.staff.common import refuse
 from handlers.staff.ideas_view import (
     AWARD,
@@ -160,4 +160,5 @@ ACTIONS = action_table(
     },
     {export_chat.EXPORT: _export},
     calls_staff.BUTTONS,
+    duplicates.BUTTONS,
 )

@@ -17,6 +17,7 @@ from handlers.engine.settings import FlowSettings
 from handlers.engine.team import staff_group
 from handlers.engine.textinput import short
 from handlers.events.cards import Voice
+from handlers.staff import duplicates
 from handlers.staff.chart import ideas_per_day_png
 from handlers.staff.ideas_view import STAFF, VIEW
 from storage.models import Focus, IdeaFilter, IdeaRecord, IdeaStatus, NewOutbox, OutboxItem
@@ -179,9 +180,13 @@ async def build(
     )
     chart = await chart_png(repos, voice, now)
     picture = Picture(f"ideas-{now.astimezone(zone).date().isoformat()}.png", content=chart)
-    return [Reply("\n".join(lines), buttons),
-            Reply(voice.t("digest.chart_caption", days=CHART_DAYS, count=CHART_DAYS),
-                  picture=picture)]  # fmt: skip
+    replies = [Reply("\n".join(lines), buttons),
+               Reply(voice.t("digest.chart_caption", days=CHART_DAYS, count=CHART_DAYS),
+                     picture=picture)]  # fmt: skip
+    # Then the open possible duplicates (staff/duplicates.py): every open pair, not only this
+    # window's, so that one left for later is not lost.
+    possible = await duplicates.section(repos, voice)
+    return replies if possible is None else [*replies, possible]
 
 
 async def chart_png(repos: Repositories, voice: Voice, now: datetime) -> bytes:

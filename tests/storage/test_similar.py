@@ -104,3 +104,64 @@ async def test_vectors_are_per_model_and_replaced(database: Database) -> None:
         assert await repos.similar.count_vectors(MODEL) == 1
     [candidate] = await database.reader().similar.candidates(MODEL, "mobility", HERE, 400)
     assert candidate.vector == b"\x02"
+
+
+async def test_without_category_or_place_every_idea_that_may_be_shown_page_by_page(
+    database: Database,
+) -> None:
+    """`minga ideas similar` without --category or a place: any category, anywhere, still
+    never a hidden idea; read a page at a time (newest first)."""
+    async with database.transaction() as repos:
+        ideas = [
+            await _file(repos),
+            await _file(repos, category="safety"),
+            await _file(repos, place=FAR),
+            await _file(repos, place=Place(neighbourhood="Danubio")),
+        ]
+        hidden = await _file(repos)
+        await repos.ideas.set_status(hidden, IdeaStatus.NOT_SELECTED, actor="cli", reason=None,
+                                     duplicate_of=None, now=NOW)  # fmt: skip
+    similar = database.reader().similar
+
+    async def ids(category: str | None, **page: int) -> list[int]:
+        return [c.idea_id for c in await similar.candidates(MODEL, category, None, 400, **page)]
+
+    assert await ids(None) == ideas[::-1]
+    assert await ids("safety") == [ideas[1]]
+    assert await ids(None, limit=2) == [ideas[3], ideas[2]]
+    assert await ids(None, limit=2, before_id=ideas[2]) == [ideas[1], ideas[0]]
+    assert await ids(None, limit=2, before_id=ideas[0]) == []
+    # Any category near the place.
+    found = await similar.candidates(MODEL, None, HERE, 400)
+    assert [c.idea_id for c in found] == [ideas[1], ideas[0]]
+
+
+async def test_open_possible_duplicates_until_resolved_merged_or_withdrawn(
+    database: Database,
+) -> None:
+    """The digest's pairs: open ones oldest first, with both ideas; a resolved pair, one whose
+    idea became a duplicate another way, and one whose idea is gone are not listed."""
+    later = NOW.replace(hour=16)
+    async with database.transaction() as repos:
+        a, b, c, d = [await _file(repos, f"Problema {n}", user=str(n)) for n in range(4)]
+        await repos.similar.note_possible_duplicates(c, [(a, 0.9), (b, 0.87)], later)
+        await repos.similar.note_possible_duplicates(b, [(a, 0.93)], NOW)
+        await repos.similar.note_possible_duplicates(d, [(a, 0.88)], later)
+    similar = database.reader().similar
+    pairs = await similar.open_duplicates(10)
+    assert [(p.idea.idea_id, p.other.idea_id) for p in pairs] == [(b, a), (c, a), (c, b), (d, a)]
+    assert pairs[0].score == 0.93 and pairs[0].other.problem == "Problema 0"
+    assert pairs[0].newer_and_older == (pairs[0].idea, pairs[0].other)
+    assert await similar.count_open_duplicates() == 4
+    assert len(await similar.open_duplicates(2)) == 2
+    async with database.transaction() as repos:
+        assert await repos.similar.resolve_duplicate(b, a, later)
+        assert not await repos.similar.resolve_duplicate(b, a, later)  # once
+        await repos.similar.note_possible_duplicates(b, [(a, 0.95)], later)  # stays resolved
+        await repos.ideas.set_status(c, IdeaStatus.DUPLICATE, actor="cli", reason=None,
+                                     duplicate_of=a, now=later)  # fmt: skip
+        leaving = await repos.residents.get_or_create("telegram", "3", NOW)
+        await repos.privacy.withdraw_ideas(leaving.id)  # d
+    assert await similar.open_duplicates(10) == []
+    assert await similar.count_open_duplicates() == 0
+    assert await similar.open_duplicate(c, b) is None

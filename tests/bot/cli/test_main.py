@@ -37,8 +37,9 @@ def test_the_overview_names_every_task_of_a_command() -> None:
     commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
     overview = {c.dest: c.help or "" for c in commands._choices_actions}
     for command, tasks in (("events", "add list show edit cancel link"),
-                           ("ideas", "list show status"), ("calls", "list close results"),
-                           ("residents", "show forget"), ("db", "upgrade copy")):  # fmt: skip
+                           ("ideas", "list show status import reindex similar"),
+                           ("calls", "list close results"), ("residents", "show forget"),
+                           ("db", "upgrade copy")):  # fmt: skip
         assert all(task in overview[command] for task in tasks.split()), overview[command]
 
 

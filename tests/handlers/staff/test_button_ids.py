@@ -10,7 +10,7 @@ from handlers.calls import staff_form
 from handlers.engine.catalog import Catalog
 from handlers.engine.turn import Turn
 from handlers.exports import chat as export_chat
-from handlers.staff import buttons, ideas_view
+from handlers.staff import buttons, duplicates, ideas_view
 from handlers.staff.buttons import action_table
 from storage.database import Database
 from storage.models import IdeaStatus
@@ -98,15 +98,18 @@ async def test_list_filters_keep_their_meaning_when_the_config_is_reordered(
 
 
 def test_every_staff_letter_answers_its_own_action() -> None:
-    """The ideas', the export's and the calls' letters share one table: none replaces another."""
+    """The ideas', the export's, the calls' and the possible duplicates' letters share one
+    table: none replaces another."""
     letters = [
         *(ideas_view.LIST, ideas_view.FILTER, ideas_view.VIEW, ideas_view.STATUS),
         *(ideas_view.AWARD, ideas_view.NOTE, ideas_view.REPLY, ideas_view.DUPLICATE),
         export_chat.EXPORT,
         *staff_form.BUTTONS,
+        *duplicates.BUTTONS,
     ]
     assert sorted(buttons.ACTIONS) == sorted(letters) and len(set(letters)) == len(letters)
-    assert all(buttons.ACTIONS[letter] is action for letter, action in staff_form.BUTTONS.items())
+    for table in (staff_form.BUTTONS, duplicates.BUTTONS):
+        assert all(buttons.ACTIONS[letter] is action for letter, action in table.items())
 
 
 def test_a_letter_used_twice_is_refused() -> None:
