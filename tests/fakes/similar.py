@@ -1,7 +1,10 @@
 """Similar ideas in tests: a deterministic encoder, and earlier ideas filed with their vector."""
 
+import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from handlers.similar.match import Encoder
 from handlers.similar.vectors import pack
@@ -67,3 +70,31 @@ async def file_earlier(
         if status is not None:
             await repos.ideas.set_status(idea_id, status, actor="cli", reason=None, now=EARLIER_AT)
     return idea_id, reference
+
+
+PAIRS = Path(__file__).parents[1] / "similar" / "pairs.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    category: str
+    point: tuple[float, float]
+    text: str
+
+
+def same_pair(kind: str = "paraphrase") -> tuple[Side, Side]:
+    """The first pair of the labelled set (tests/similar/pairs.toml) that tells the same
+    problem in other words, both sides at a point: (the earlier idea, the new one)."""
+    labelled = tomllib.loads(PAIRS.read_text(encoding="utf-8"))
+    places = labelled["places"]
+    for pair in labelled["pairs"]:
+        sides = [pair["a"], pair["b"]]
+        if pair["kind"] != kind or not pair["same"]:
+            continue
+        if all("lat" in places[place] for _, place, _ in sides):
+            a, b = (
+                Side(category, (places[place]["lat"], places[place]["lon"]), text)
+                for category, place, text in sides
+            )
+            return a, b
+    raise AssertionError(f"no {kind} pair labelled the same in {PAIRS}")
