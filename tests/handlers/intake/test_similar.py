@@ -367,3 +367,37 @@ async def test_without_an_encoder_nothing_is_looked_up(
     chat = Chat(Dispatcher(database, flow_settings, catalog, clock), catalog, clock)
     await _to_offer(chat)
     assert chat.asked("idea.ask") and _offered(chat) == []
+
+
+async def test_typed_answers_to_the_offer(
+    make_chat: Callable[..., Chat], database: Database, encoder: KeywordEncoder
+) -> None:
+    """A typed number counts every message's buttons in order (as the console numbers them);
+    words name a button only when they name one."""
+    first, _ = await file_earlier(database, encoder, EARLIER)
+    second, _ = await file_earlier(database, encoder, "Un pozo en la vía", user="other")
+    chat = make_chat(language="es")
+    await _to_offer(chat)
+    assert _offered(chat) == [second, first]  # equal scores: the newer first
+    await chat.say("es el mismo")  # which one? asked again
+    assert _offered(chat) == [second, first] and chat.asked("similar.ask")
+    await chat.say("2")
+    assert chat.asked("similar.detail_ask", reference="MNG-2026-000001")
+    await chat.press("nav.back")
+    await chat.say("el mío es distinto")
+    assert chat.asked("idea.ask")
+
+
+async def test_a_pause_at_the_detail_continues_there(
+    chat: Chat, database: Database, encoder: KeywordEncoder, clock: FakeClock
+) -> None:
+    idea_id, reference = await file_earlier(database, encoder, EARLIER)
+    await _to_offer(chat)
+    await _join(chat, idea_id)
+    clock.advance(hours=13)
+    await chat.say("hola")
+    await chat.press("resume.continue")
+    assert chat.asked("similar.detail_ask", reference=reference)
+    await chat.say("no")  # nothing to add
+    assert chat.said("similar.joined")
+    assert len(await _supports(database)) == 1
