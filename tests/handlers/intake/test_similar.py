@@ -401,3 +401,20 @@ async def test_a_pause_at_the_detail_continues_there(
     await chat.say("no")  # nothing to add
     assert chat.said("similar.joined")
     assert len(await _supports(database)) == 1
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["similar:join:999", "similar:join:", "similar:join:x", "similar:join:1:2", "similar:x",
+     "similar_detail:none", "similar:"],
+)  # fmt: skip
+async def test_a_forged_or_stale_button_at_the_offer_joins_nothing(
+    make_chat: Callable[..., Chat], database: Database, encoder: KeywordEncoder, forged: str
+) -> None:
+    idea_id, _ = await file_earlier(database, encoder, EARLIER)
+    chat = make_chat(language="es")
+    await _to_offer(chat)
+    await chat.send(choice=forged)
+    assert _offered(chat) == [idea_id] and chat.asked("similar.ask")
+    assert await _supports(database) == []
+    assert await _step(database) == Step.SIMILAR
