@@ -1,6 +1,6 @@
-"""What the engine hands a turn for similar-ideas lookups: a sentence encoder (the protocol
-only; handlers/similar uses it, bot/similar.py has the real one). Here, not in
-handlers/similar, because the engine never imports a flow."""
+"""What the engine hands a turn for similar-ideas lookups: a sentence encoder, as the engine
+sees it. Declared here because the engine never imports a flow (tests/test_architecture.py);
+handlers.similar.match.Encoder is the same protocol (structural: any encoder fits both)."""
 
 from collections.abc import Sequence
 from typing import Protocol

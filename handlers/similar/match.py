@@ -4,15 +4,24 @@ in meaning to be offered as "probably the same problem"."""
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from handlers.engine.encoder import Encoder
 from handlers.engine.settings import SimilarSettings
 from handlers.similar.vectors import cosine, unpack
 from storage.similar import Candidate, Place
 
 EARTH_RADIUS_METERS = 6_371_000.0
 
-__all__ = ["Encoder", "Match", "distance_meters", "near", "rank"]
+
+class Encoder(Protocol):
+    """Turns texts into sentence vectors (unit length), off the event loop."""
+
+    @property
+    def model(self) -> str:
+        """The model's stable name: vectors are stored and looked up under it."""
+        ...
+
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 @dataclass(frozen=True, slots=True)
