@@ -119,7 +119,14 @@ class PrivacyRepository:
             f"SELECT DISTINCT path FROM idea_media WHERE path IN ({_marks(wanted)})",  # noqa: S608
             wanted,
         )
-        kept = {str(row[0]) for row in rows}
+        # A photo sent when joining an earlier idea is kept with the support (issue 21).
+        supports = await fetch_all(
+            self._db,
+            "SELECT DISTINCT photo_path FROM idea_supports "  # noqa: S608
+            f"WHERE photo_path IN ({_marks(wanted)})",
+            wanted,
+        )
+        kept = {str(row[0]) for row in (*rows, *supports)}
         for path in wanted:
             if path in kept:
                 continue

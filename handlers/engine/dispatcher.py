@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from handlers.engine.catalog import Catalog
 from handlers.engine.clock import Clock
+from handlers.engine.encoder import Encoder
 from handlers.engine.flood import FloodGate, Verdict
 from handlers.engine.group import is_outsider, outsider_answer
 from handlers.engine.logids import log_id
@@ -24,7 +25,6 @@ from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Draft, Step, held_by
 from handlers.engine.team import Team, TeamCache, read_team
 from handlers.engine.turn import Routes, Turn
-from handlers.similar.match import Encoder
 from storage.models import Resident
 from storage.pending import PendingReplies
 from storage.repositories import Repositories

@@ -21,7 +21,9 @@ def _shown(turn: Turn, language: str) -> tuple[Choice, ...]:
         turn.resident = resident
     shown = turn.replies[mark:]
     del turn.replies[mark:]
-    return shown[-1].choices if shown else ()
+    # Every message of the question counts, in order (an offer of similar ideas is one
+    # message per idea, each with its button): numbered as the console numbers them.
+    return tuple(choice for reply in shown for choice in reply.choices)
 
 
 def current_options(turn: Turn) -> tuple[Option, ...]:

@@ -16,6 +16,9 @@ class Step(StrEnum):
     PROBLEM = "problem"
     LOCATION = "location"
     CATEGORY = "category"
+    # Earlier ideas that are probably the same problem: join one, or "mine is different".
+    SIMILAR = "similar"
+    SIMILAR_DETAIL = "similar_detail"  # after joining: an extra detail or a photo (optional)
     IDEA = "idea"
     CALL = "call"  # is the idea for an open call for ideas?
     PHOTOS = "photos"
@@ -71,6 +74,7 @@ INTAKE_ORDER: tuple[Step, ...] = (
     Step.PROBLEM,
     Step.LOCATION,
     Step.CATEGORY,
+    Step.SIMILAR,
     Step.IDEA,
     Step.CALL,
     Step.PHOTOS,
@@ -82,7 +86,7 @@ INTAKE_ORDER: tuple[Step, ...] = (
 )
 
 # Steps that hold a draft in progress (a pause there gets "continue or start again?").
-DRAFT_STEPS = frozenset((*INTAKE_ORDER, Step.SUMMARY, Step.EDIT))
+DRAFT_STEPS = frozenset((*INTAKE_ORDER, Step.SIMILAR_DETAIL, Step.SUMMARY, Step.EDIT))
 
 
 class Photo(BaseModel):
@@ -97,6 +101,22 @@ class CallOffer(BaseModel):
     id: int
     title: str
     categories: list[tuple[str, str, str]]  # (id, Spanish label, English label)
+
+
+class SimilarOffer(BaseModel):
+    """An earlier idea the intake offers as probably the same problem: only what its question
+    shows (never its author), read when the problem, place and category were last answered."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    idea_id: int
+    reference: str
+    words: str | None = None  # its problem's first words; None: not published, not shown
+    place: str | None = None  # its neighbourhood or the place its author typed
+    meters: int | None = None  # how far from the resident's point, when both have one
+    status: str = "received"
+    supporters: int = 0
+    score: float = 0.0
 
 
 class StaffDraft(BaseModel):
@@ -174,6 +194,17 @@ class Draft(BaseModel):
     # the focus question is not asked (nor shown) again.
     focus_from_call: bool = False
     publish: Publish | None = None
+    # Earlier ideas probably about the same problem (empty: none, or a draft stored before
+    # they were looked up: then the question does not apply), and "mine is different".
+    similar_offers: list[SimilarOffer] = []
+    similar_done: bool = False
+    # The problem's vector the lookup computed (vectors.pack, base64) and its model: stored
+    # with the idea when it is filed, instead of being computed again. Dropped when the
+    # problem changes.
+    similar_vector: str | None = None
+    similar_model: str | None = None
+    joined_id: int | None = None  # the earlier idea they chose to join (its detail asked)
+    joined_reference: str | None = None
     editing: bool = False  # came from the summary's "change": go back there when done
     return_to: Step | None = None  # where a confirmation or a language change goes back to
     pending_event: str | None = None  # "12:yes": what to do once consent is given

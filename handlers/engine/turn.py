@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 
 from handlers.engine.buttons import Arg, button_id
 from handlers.engine.catalog import Catalog
+from handlers.engine.encoder import Encoder
 from handlers.engine.messages import Choice, Inbound, Reply
 from handlers.engine.settings import FlowSettings
 from handlers.engine.state import ConversationState, Step
 from handlers.engine.team import Team
-from handlers.similar.match import Encoder
 from storage.models import Resident
 from storage.repositories import Repositories
 

@@ -9,6 +9,7 @@ from handlers.engine.replies import expected_choice, expected_text, reject
 from handlers.engine.state import Draft, Photo, Step
 from handlers.engine.textinput import check_text, clean, looks_like_contact, valid_coordinates
 from handlers.engine.turn import Answer, Turn, go_to
+from handlers.intake.lookup import forget_vector, look_again
 from handlers.intake.navigation import next_step
 from storage.models import Focus, Publish, Role
 
@@ -94,11 +95,21 @@ async def on_problem(turn: Turn, value: str | None) -> None:
     if recording is not None:
         # Kept as a file for the team; the words say what it is wherever text is shown.
         draft.problem, draft.problem_voice = turn.t("summary.voice_note"), recording
-        return go_on(turn)
+        forget_vector(draft)
+        return await _placed(turn)
     text = _intake_text(turn)
     if text is not None:
+        if text != draft.problem or draft.problem_voice is not None:
+            forget_vector(draft)
         draft.problem, draft.problem_voice = text, None
-        go_on(turn)
+        await _placed(turn)
+
+
+async def _placed(turn: Turn) -> None:
+    """The problem, the place or the category answered: earlier ideas like it are looked up
+    again (the "similar" question may come next), then the next question."""
+    await look_again(turn)
+    go_on(turn)
 
 
 async def on_location(turn: Turn, value: str | None) -> None:
@@ -108,24 +119,24 @@ async def on_location(turn: Turn, value: str | None) -> None:
         if place is None:  # gone from the config since the button was sent
             return reject(turn, "input.stale_button")
         draft.location_text, draft.latitude, draft.longitude = place, None, None
-        return go_on(turn)
+        return await _placed(turn)
     if inbound.location is not None:
         point = inbound.location
         if not valid_coordinates(point.latitude, point.longitude):
             return reject(turn, "input.bad_location")
         draft.location_text, draft.latitude, draft.longitude = None, point.latitude, point.longitude
-        return go_on(turn)
+        return await _placed(turn)
     text = take_text(turn, *PLACE_LIMITS)
     if text is not None:
         draft.location_text, draft.latitude, draft.longitude = text, None, None
-        go_on(turn)
+        await _placed(turn)
 
 
 async def on_category(turn: Turn, value: str | None) -> None:
     if turn.settings.lab.category(value) is None:
         return expected_choice(turn)
     turn.state.draft.category = value
-    go_on(turn)
+    await _placed(turn)
 
 
 async def on_idea(turn: Turn, value: str | None) -> None:

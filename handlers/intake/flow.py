@@ -7,11 +7,29 @@ from handlers.intake.answers import INTAKE_ANSWERS
 from handlers.intake.navigation import go_back
 from handlers.intake.questions import QUESTIONS
 from handlers.intake.review import on_edit, on_summary
+from handlers.intake.similar import (
+    ask_similar,
+    ask_similar_detail,
+    on_similar,
+    on_similar_detail,
+)
 
 FLOW = Flow(
     name="intake",
-    questions=QUESTIONS,
-    answers={**INTAKE_ANSWERS, Step.SUMMARY: on_summary, Step.EDIT: on_edit},
-    typed=frozenset((Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT)),
+    questions={
+        **QUESTIONS,
+        Step.SIMILAR: ask_similar,
+        Step.SIMILAR_DETAIL: ask_similar_detail,
+    },
+    answers={
+        **INTAKE_ANSWERS,
+        Step.SIMILAR: on_similar,
+        Step.SIMILAR_DETAIL: on_similar_detail,
+        Step.SUMMARY: on_summary,
+        Step.EDIT: on_edit,
+    },
+    typed=frozenset(
+        (Step.PROBLEM, Step.LOCATION, Step.IDEA, Step.NAME, Step.CONTACT, Step.SIMILAR_DETAIL)
+    ),
     back=go_back,
 )

@@ -26,6 +26,8 @@ def applies(step: Step, turn: Turn) -> bool:
         return draft.anonymous is False
     if step is Step.CALL:
         return bool(draft.call_offers)
+    if step is Step.SIMILAR:
+        return bool(draft.similar_offers)
     return True
 
 
@@ -56,6 +58,8 @@ def answered(step: Step, turn: Turn) -> bool:
             return draft.contact_done
         case Step.CALL:
             return draft.call_done
+        case Step.SIMILAR:
+            return draft.similar_done
         case Step.PUBLISH:
             return draft.publish is not None
     return True
@@ -106,6 +110,9 @@ def with_back(turn: Turn, step: Step, choices: tuple[Choice, ...]) -> tuple[Choi
 def go_back(turn: Turn) -> None:
     """A "back" button: the question before (the summary, when changing an answer from it)."""
     draft = turn.state.draft
+    if turn.state.step is Step.SIMILAR_DETAIL:  # not joined after all: the offers again
+        draft.joined_id, draft.joined_reference = None, None
+        return go_to(turn, Step.SIMILAR)
     if draft.editing:
         draft.editing = False
         return go_to(turn, Step.SUMMARY)

@@ -158,8 +158,12 @@ def ask_summary(turn: Turn) -> None:
 
 # What the summary's "change" offers: every question but consent and the follow-ups to
 # "with my name" (changing the identity asks them again).
+# The offer of similar ideas is not a change of its own: it comes again when the problem,
+# place or topic changes.
 EDITABLE: tuple[Step, ...] = tuple(
-    step for step in INTAKE_ORDER if step not in (Step.CONSENT, Step.NAME, Step.CONTACT)
+    step
+    for step in INTAKE_ORDER
+    if step not in (Step.CONSENT, Step.SIMILAR, Step.NAME, Step.CONTACT)
 )
 
 

@@ -9,6 +9,7 @@ from handlers.engine.turn import Turn, go_to
 from handlers.intake.answers import go_on
 from handlers.intake.navigation import next_step
 from handlers.intake.questions import editable_steps
+from handlers.intake.similar import on_filed
 from handlers.privacy.consent import Purpose, undecided
 from handlers.staff import digest
 from storage.models import PHOTO, VOICE_IDEA, VOICE_PROBLEM, Focus, NewIdea, NewMedia, Publish, Role
@@ -85,7 +86,7 @@ async def submit(turn: Turn) -> None:
         _new_idea(turn), prefix=lab.reference_prefix, year=year, now=turn.now
     )
     await digest.queue_alert(turn.repos, turn.settings, idea_id, reference, turn.now)
-    turn.filed_ideas.append((idea_id, turn.state.draft.problem or ""))
+    await on_filed(turn, turn.state.draft, idea_id)  # its vector; the offers it declined
     role = turn.state.draft.role
     assert role is not None
     turn.update_resident(role=role)

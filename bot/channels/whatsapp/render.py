@@ -105,10 +105,12 @@ def _row(choice: Choice) -> dict[str, str]:
 
 
 def _list(body: str, choices: Sequence[Choice], words: Words) -> WhatsAppMessage:
+    # One row (an offered idea's "join"): the button that opens it says what it is.
+    opener = choices[0].label if len(choices) == 1 else words.choose
     return WhatsAppMessage({"type": "interactive", "interactive": {
         "type": "list",
         "body": {"text": body},
-        "action": {"button": shorten(words.choose, MAX_LIST_BUTTON),
+        "action": {"button": shorten(opener, MAX_LIST_BUTTON),
                    "sections": [{"rows": [_row(c) for c in choices]}]},
     }})  # fmt: skip
 

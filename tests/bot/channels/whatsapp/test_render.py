@@ -93,6 +93,16 @@ def test_a_choice_with_a_detail_is_a_list_row_with_it_below() -> None:
     assert [r["description"] for r in rows] == ["sáb 16 ago, 2:00 p. m.", "sáb 23 ago, 2:00 p. m."]
 
 
+def test_a_single_long_choice_opens_with_its_own_words() -> None:
+    """An offered idea's "join" (too long for a reply button): the list's button says what
+    it does, not "Options"."""
+    join = Choice("similar:join:12", "👍 Es el mismo: sumarme", "MNG-2026-000012")
+    [message] = render_all([Reply("MNG-2026-000012 · Recibida", (join,))], WORDS)
+    action = message.body["interactive"]["action"]
+    assert action["button"] == shorten(join.label, MAX_LIST_BUTTON) != WORDS.choose
+    assert [row["id"] for row in action["sections"][0]["rows"]] == ["similar:join:12"]
+
+
 def test_a_venue_is_a_location_message_and_a_file_an_upload() -> None:
     venue = Venue("Casa de la Cultura", "Cra 14 # 135-20 Sur", 4.48, -74.12)
     ics = Document("evento-1.ics", b"BEGIN:VCALENDAR", "text/calendar")
