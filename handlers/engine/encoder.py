@@ -1,9 +1,14 @@
-"""What the engine hands a turn for similar-ideas lookups: a sentence encoder, as the engine
-sees it. Declared here because the engine never imports a flow (tests/test_architecture.py);
-handlers.similar.match.Encoder is the same protocol (structural: any encoder fits both)."""
+"""What the engine hands a turn for similar-ideas lookups: a sentence encoder. Declared here
+because the engine never imports a flow (tests/test_architecture.py); handlers.similar.match
+re-exports it for the similar-ideas code."""
 
 from collections.abc import Sequence
 from typing import Protocol
+
+
+class EncoderBusy(Exception):
+    """The encoder has more texts waiting than a resident should wait for: the lookup is
+    skipped (the intake goes on without an offer) rather than make a crowd wait in line."""
 
 
 class Encoder(Protocol):
@@ -14,4 +19,6 @@ class Encoder(Protocol):
         """The model's stable name: vectors are stored and looked up under it."""
         ...
 
-    async def encode(self, texts: Sequence[str]) -> list[list[float]]: ...
+    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
+        """The texts' vectors; may raise EncoderBusy instead of queueing behind too many."""
+        ...

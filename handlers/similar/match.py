@@ -4,31 +4,15 @@ in meaning to be offered as "probably the same problem"."""
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from handlers.engine.encoder import Encoder, EncoderBusy
 from handlers.engine.settings import SimilarSettings
 from handlers.similar.vectors import cosine, unpack
 from storage.similar import Candidate, Place
 
 EARTH_RADIUS_METERS = 6_371_000.0
 
-
-class EncoderBusy(Exception):
-    """The encoder has more texts waiting than a resident should wait for: the lookup is
-    skipped (the intake goes on without an offer) rather than make a crowd wait in line."""
-
-
-class Encoder(Protocol):
-    """Turns texts into sentence vectors (unit length), off the event loop."""
-
-    @property
-    def model(self) -> str:
-        """The model's stable name: vectors are stored and looked up under it."""
-        ...
-
-    async def encode(self, texts: Sequence[str]) -> list[list[float]]:
-        """The texts' vectors; may raise EncoderBusy instead of queueing behind too many."""
-        ...
+__all__ = ["Encoder", "EncoderBusy", "Match", "best", "distance_meters", "near", "rank"]
 
 
 @dataclass(frozen=True, slots=True)

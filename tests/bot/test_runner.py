@@ -9,7 +9,7 @@ import pytest
 
 from bot.app import Runtime
 from bot.config import Settings
-from bot.leases import SCHEDULER
+from bot.leases import SCHEDULER, Lease
 from bot.runner import run_outbound
 from bot.sending.pacer import Gate, Pacer
 from bot.sending.sender import RetryPolicy, Sender
@@ -19,6 +19,7 @@ from tests.bot.sending.test_outbox_worker import Recorder, _instant
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.sql import database_for
+from tests.fakes.wait import wait_for
 from tests.handlers.staff.helpers import submit_idea
 
 
@@ -130,23 +131,38 @@ class CountingEncoder:
         return [[1.0, 0.0] for _ in texts]
 
 
-async def _run_outbound_briefly(runtime: Runtime) -> None:
-    """run_outbound until the backfill has had its chance (a lease step, a few loop turns)."""
+async def _run_outbound_briefly(runtime: Runtime, monkeypatch: Any) -> None:
+    """run_outbound until the scheduler's lease was asked for once and, if it was gained,
+    the backfill it starts has finished."""
+    asked: list[bool] = []
+    step = Lease.step
+
+    async def recorded(lease: Lease) -> bool:
+        held = await step(lease)
+        if lease.name == SCHEDULER:
+            asked.append(held)
+        return held
+
+    monkeypatch.setattr(Lease, "step", recorded)
+    reader = runtime.database.reader().similar
     stop = asyncio.Event()
     task = asyncio.create_task(run_outbound(runtime, {}, stop))
     try:
-        for _ in range(200):
-            await asyncio.sleep(0.01)
-            if await runtime.database.reader().similar.count_without_vector("counting") == 0:
-                break
+        await wait_for(lambda: bool(asked))
+        if asked[0]:
+            await wait_for(lambda: _none_left(reader))
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)
 
 
+async def _none_left(reader: Any) -> bool:
+    return await reader.count_without_vector("counting") == 0
+
+
 @pytest.mark.parametrize("holds_the_scheduler", [True, False])
 async def test_only_the_scheduler_lease_holder_backfills_vectors(
-    tmp_path: Path, holds_the_scheduler: bool
+    tmp_path: Path, holds_the_scheduler: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Several workers start together after an upgrade: the earlier ideas' vectors are
     computed by the one running the scheduler, not once per worker."""
@@ -156,15 +172,24 @@ async def test_only_the_scheduler_lease_holder_backfills_vectors(
     clock = FakeClock()
     runtime = await Runtime.open(settings, clock=clock)
     encoder = CountingEncoder()
-    runtime.similar = SimilarIndex(runtime.database, encoder)
+    runtime.similar = index = SimilarIndex(runtime.database, encoder)
+    backfills: list[bool] = []
+    run = index.run
+
+    async def recorded(stop: asyncio.Event) -> None:
+        backfills.append(True)
+        await run(stop)
+
+    monkeypatch.setattr(index, "run", recorded)
     try:
         await submit_idea(Chat(runtime.dispatcher, runtime.catalog, clock))
         if not holds_the_scheduler:
             async with runtime.database.transaction() as repos:
                 ttl = settings.workers.lease
                 assert await repos.leases.take(SCHEDULER, "another-worker", clock.now(), ttl)
-        await _run_outbound_briefly(runtime)
+        await _run_outbound_briefly(runtime, monkeypatch)
         left = await runtime.database.reader().similar.count_without_vector("counting")
     finally:
         await runtime.close()
-    assert (encoder.texts, left) == ((1, 0) if holds_the_scheduler else (0, 1))
+    expected = (1, 1, 0) if holds_the_scheduler else (0, 0, 1)
+    assert (len(backfills), encoder.texts, left) == expected
