@@ -355,8 +355,8 @@ async def query_plans(database: Database, asked: Sequence[Query]) -> dict[str, l
     candidates' SQL as the repository sends it (PostgreSQL's with the time it took)."""
     from storage.similar import SimilarRepository
 
-    recorder = _Recorder(database.reader().similar._db)
-    repository = SimilarRepository(recorder)  # type: ignore[arg-type]
+    recorder: Any = _Recorder(database.reader().similar._db)
+    repository = SimilarRepository(recorder)
     postgres = type(database).__name__.startswith("Postgres")
     plans: dict[str, list[str]] = {}
     for kind in ("point", "picked"):

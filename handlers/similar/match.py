@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from handlers.engine.settings import SimilarSettings
-from handlers.similar.vectors import cosine, unpack
+from handlers.similar.vectors import cosines
 from storage.similar import Candidate, Place
 
 EARTH_RADIUS_METERS = 6_371_000.0
@@ -69,15 +69,18 @@ def rank(
 ) -> list[Match]:
     """The best `limit` candidates of the category, near the place, scoring at least
     `min_score`, best first (ties: the newer idea)."""
-    found: list[Match] = []
+    kept: list[tuple[Candidate, float | None]] = []
     for candidate in candidates:
         if candidate.category != category:
             continue
         close, distance = near(place, candidate.place, settings.radius_meters)
-        if not close:
-            continue
-        score = cosine(vector, unpack(candidate.vector))
-        if score >= settings.min_score:
-            found.append(Match(candidate, score, distance))
+        if close:
+            kept.append((candidate, distance))
+    scores = cosines(vector, [candidate.vector for candidate, _ in kept])
+    found = [
+        Match(candidate, score, distance)
+        for (candidate, distance), score in zip(kept, scores, strict=True)
+        if score >= settings.min_score
+    ]
     found.sort(key=lambda m: (-m.score, -m.candidate.idea_id))
     return found[: settings.limit]
