@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -380,7 +381,6 @@ async def measure_turns(target: str | Path, asked: Sequence[Query]) -> dict[str,
     answer's turn is timed with the encoder and without (alternating, the same problem and
     place for both), and the difference is the time the lookup adds."""
     from handlers.flows import Dispatcher
-    from tests.fakes.chat import Chat
     from tests.fakes.clock import FakeClock
 
     database = await Database.open(target)
@@ -394,10 +394,11 @@ async def measure_turns(target: str | Path, asked: Sequence[Query]) -> dict[str,
     encoder.encode_now(["calentamiento"])
     times: dict[str, list[float]] = {"encoder": [], "none": []}
     offered = 0
+    run = f"bench-{uuid.uuid4().hex[:8]}"  # new residents each run: the cached file is reused
     try:
         for number, query in enumerate(asked):
             for mode in ("encoder", "none") if number % 2 else ("none", "encoder"):
-                chat = Chat(dispatchers[mode], catalog, clock, user=f"bench-{mode}-{number}")
+                chat = _chat(dispatchers[mode], catalog, clock, f"{run}-{mode}-{number}")
                 await _to_category(chat, query)
                 started = time.perf_counter()
                 await chat.send(choice=f"category:{query.category}")
@@ -410,6 +411,21 @@ async def measure_turns(target: str | Path, asked: Sequence[Query]) -> dict[str,
     added = [a - b for a, b in zip(times["encoder"], times["none"], strict=True)]
     return {"encoder_ms": times["encoder"], "none_ms": times["none"], "added_ms": added,
             "offered": offered}  # fmt: skip
+
+
+def _chat(dispatcher: Any, catalog: Catalog, clock: Any, user: str) -> Any:
+    """tests/fakes/chat.py's resident, with message ids of its own: the cached file remembers
+    the ids of every run's messages, and a message seen before gets no answer."""
+    from tests.fakes.chat import Chat
+
+    class Resident(Chat):
+        sent = 0
+
+        def inbound(self, external_id: str | None = None, **said: Any) -> Any:
+            self.sent += 1
+            return super().inbound(external_id or f"{self.user}-{self.sent}", **said)
+
+    return Resident(dispatcher, catalog, clock, user=user)
 
 
 async def _to_category(chat: Any, query: Query) -> None:
@@ -503,6 +519,7 @@ def measure_import(rows: int, postgres: str | None) -> dict[str, Any]:
         folder = Path(name)
         path = import_file(folder / "ideas.csv", rows)
         with _import_target(folder, postgres) as target:
+            asyncio.run(_count_vectors(target))  # creates the schema, as `minga db upgrade`
             environment = {**os.environ, "MINGA_STORAGE__DATABASE": str(target),
                            "PYTHONPATH": str(ROOT)}  # fmt: skip
             command = [sys.executable, "-m", "bot", "ideas", "import", str(path), "--quiet",
@@ -583,16 +600,20 @@ def _store(path: Path, postgres: str | None) -> Iterator[str | Path]:
 def run(ideas: int, *, postgres: str | None = None, lookups: int = 400, turns: int = 100,
         import_rows: int = 2000, cache: Path = CACHE,
         variants_count: int = VARIANTS) -> dict[str, Any]:  # fmt: skip
-    """Every measure, in one run; the tables printed and saved (bench/results/). The SQLite
-    file is kept in `cache`."""
+    """Every measure, in one run; each table printed and saved (bench/results/) as soon as it
+    is measured. The SQLite file is kept in `cache`."""
     path = prepared(ideas, cache, variants_count=variants_count)
+    result: dict[str, Any] = {"ideas": ideas, "database": "postgresql" if postgres else "sqlite"}
     with _store(path, postgres) as target:
-        found = asyncio.run(measure_lookups(target, queries(lookups)))
-        turned = asyncio.run(measure_turns(target, queries(turns, seed=5)))
-    result = {"ideas": ideas, "database": "postgresql" if postgres else "sqlite",
-              "lookups": found, "turns": turned, "cost": encoding_cost(),
-              "import": measure_import(import_rows, postgres), "quality": quality()}  # fmt: skip
-    report(result)
+        result["lookups"] = asyncio.run(measure_lookups(target, queries(lookups)))
+        report_lookups(result)
+        result["turns"] = asyncio.run(measure_turns(target, queries(turns, seed=5)))
+        report_turns(result)
+    result["cost"] = encoding_cost()
+    result["import"] = measure_import(import_rows, postgres)
+    report_cost(result)
+    result["quality"] = quality()
+    report_quality(result)
     return result
 
 
@@ -601,11 +622,17 @@ def _ms(values: Sequence[float]) -> list[Any]:
     return [round(s["p50"], 1), round(s["p99"], 1), round(s["max"], 1)]
 
 
-def report(result: dict[str, Any]) -> None:
+def _names(result: dict[str, Any]) -> tuple[str, str]:
+    """The store's name in titles, and the results' suffix."""
+    if result["database"] == "postgresql":
+        return "PostgreSQL", "-postgresql"
+    return "SQLite", ""
+
+
+def report_lookups(result: dict[str, Any]) -> None:
     from bench.report import save
 
-    store = "PostgreSQL" if result["database"] == "postgresql" else "SQLite"
-    suffix = "-postgresql" if result["database"] == "postgresql" else ""
+    store, suffix = _names(result)
     rows = result["lookups"]["rows"]
     table = []
     for kind in ("point", "picked", "typed", "all"):
@@ -624,6 +651,12 @@ def report(result: dict[str, Any]) -> None:
          ["place", "lookups", "p50 ms", "p99 ms", "max ms", "SQL p50 ms", "SQL p99 ms",
           "candidates p50", "candidates max", "with matches", "p99 <= 50 ms"], table,
          result["lookups"])  # fmt: skip
+
+
+def report_turns(result: dict[str, Any]) -> None:
+    from bench.report import save
+
+    store, suffix = _names(result)
     turns = result["turns"]
     added = percentile(turns["added_ms"], 0.99)
     save(f"similar_scale_turn{suffix}",
@@ -635,16 +668,22 @@ def report(result: dict[str, Any]) -> None:
           ["encoder=None", *_ms(turns["none_ms"]), "-"],
           ["added (difference per pair)", *_ms(turns["added_ms"]),
            "yes" if added <= TARGETS["turn_added_p99_ms"] else "NO"]], turns)  # fmt: skip
+
+
+def report_cost(result: dict[str, Any]) -> None:
+    from bench.report import save
+
+    store, suffix = _names(result)
     cost, imported = result["cost"], result["import"]
+    single, batch = cost["single_ms"], cost["batch32_ms_per_text"]
     save(f"similar_scale_cost{suffix}",
          "Encoding (multilingual-e5-small 4-bit, one thread, a fresh process) and "
          f"`minga ideas import` of {imported['rows']:,} rows into an empty {store} database",
          ["measure", "value"],
          [["model load s", round(cost["load_s"], 2)],
           ["ms per idea, one at a time (p50 / p99)",
-           f"{cost['single_ms']['p50']:.1f} / {cost['single_ms']['p99']:.1f}"],
-          ["ms per idea, batches of 32 (p50 / p99)",
-           f"{cost['batch32_ms_per_text']['p50']:.1f} / {cost['batch32_ms_per_text']['p99']:.1f}"],
+           f"{single['p50']:.1f} / {single['p99']:.1f}"],
+          ["ms per idea, batches of 32 (p50 / p99)", f"{batch['p50']:.1f} / {batch['p99']:.1f}"],
           ["RSS MiB before loading / loaded / after encoding / peak",
            f"{cost['rss_before_mib']:.0f} / {cost['rss_loaded_mib']:.0f} / "
            f"{cost['rss_after_mib']:.0f} / {cost['peak_rss_mib']:.0f}"],
@@ -654,6 +693,12 @@ def report(result: dict[str, Any]) -> None:
            f"{imported['dry_run_s']:.1f}"],
           ["ideas imported / vectors stored", f"{imported['imported']} / {imported['vectors']}"]],
          {"cost": cost, "import": imported})  # fmt: skip
+
+
+def report_quality(result: dict[str, Any]) -> None:
+    from bench.report import save
+
+    _, suffix = _names(result)
     q = result["quality"]
     lexical = q["lexical"]
     save(f"similar_scale_quality{suffix}",
