@@ -593,8 +593,16 @@ def _store(path: Path, postgres: str | None) -> Iterator[str | Path]:
     with fresh_database(postgres) as url:
         started = time.perf_counter()
         asyncio.run(copy_sqlite_to_postgres(path, url))
+        _analyze(url)  # a running server's autovacuum would have: plans need the statistics
         print(f"copied to PostgreSQL in {time.perf_counter() - started:.0f} s")
         yield url
+
+
+def _analyze(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("ANALYZE")
 
 
 def run(ideas: int, *, postgres: str | None = None, lookups: int = 400, turns: int = 100,

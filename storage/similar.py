@@ -20,6 +20,12 @@ from storage.timefmt import to_db
 # below (erased_at).
 HIDDEN_STATUSES = (IdeaStatus.NOT_SELECTED, IdeaStatus.DUPLICATE)
 METERS_PER_DEGREE = 111_320.0
+# The newest ideas a lookup compares at most. Near a point there are tens (a city of 1,000,000
+# ideas has about 40 of a category within 400 m); a neighbourhood given without a point can
+# hold thousands, and reading and ranking 2,400 of them took 60-100 ms at p50 and over 200 ms
+# at p99 (bench/similar_scale.py), against a 50 ms budget for the whole lookup. The newest are
+# the ones most likely still open, and the ones a resident would recognise.
+MOST_CANDIDATES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +94,27 @@ class SimilarRepository:
 
     async def candidates(
         self, model: str, category: str, place: Place, radius_meters: float,
-        *, exclude_resident: int | None = None,
+        *, exclude_resident: int | None = None, most: int = MOST_CANDIDATES,
     ) -> list[Candidate]:  # fmt: skip
-        """The ideas of the category near the place that may be shown, with their vector
-        (`exclude_resident`: not that resident's own ideas)."""
+        """The ideas of the category near the place that may be shown, with their vector:
+        of the newest `most` there, those whose author has not erased their data and whose
+        vector is computed (`exclude_resident`: not that resident's own ideas)."""
         where, values = _where_place(place, radius_meters)
         if exclude_resident is not None:
             where, values = f"{where} AND i.resident_id <> ?", [*values, exclude_resident]
         hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
+        # The newest first, and their vector and author joined only after the limit: of a busy
+        # neighbourhood's thousands, only `most` are read whole.
         rows = await fetch_all(
             self._db,
             "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "  # noqa: S608
-            "i.status, i.problem, i.publish, i.created_at, v.vector FROM ideas AS i "
+            "i.status, i.problem, i.publish, i.created_at, v.vector FROM (SELECT i.id FROM "
+            f"ideas AS i WHERE i.category = ? AND i.status NOT IN ({hidden}) AND {where} "
+            "ORDER BY i.id DESC LIMIT ?) AS newest JOIN ideas AS i ON i.id = newest.id "
             "JOIN idea_vectors AS v ON v.idea_id = i.id AND v.model = ? "
             "JOIN residents AS r ON r.id = i.resident_id "
-            f"WHERE i.category = ? AND i.status NOT IN ({hidden}) AND r.erased_at IS NULL "
-            f"AND {where} ORDER BY i.id DESC",
-            (model, category, *(s.value for s in HIDDEN_STATUSES), *values),
+            "WHERE r.erased_at IS NULL ORDER BY i.id DESC",
+            (category, *(s.value for s in HIDDEN_STATUSES), *values, most, model),
         )
         return [_candidate(row) for row in rows]
 
