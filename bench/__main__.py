@@ -1,7 +1,7 @@
 """`python -m bench [NAME ...]`: run benchmarks (all by default) and print their tables.
 
 Names: throughput, latency, memory, rss, storage, startup, broadcast, paid, replies, reminders,
-staff, whatsapp, backup, doctor, similar, workers.
+staff, whatsapp, backup, doctor, similar, similar-scale, workers.
 Results go to bench/results/.
 """
 
@@ -16,6 +16,7 @@ from bench import (
     doctor_bench,
     outbound,
     similar_eval,
+    similar_scale,
     staff_bench,
     storage_bench,
     whatsapp_bench,
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", default=["storage", "startup", "latency",
                         "memory", "rss", "throughput", "broadcast", "paid", "replies", "launch",
                         "reminders", "staff", "whatsapp", "backup",
-                        "doctor", "similar", "workers"])  # fmt: skip
+                        "doctor", "similar", "similar-scale", "workers"])  # fmt: skip
     parser.add_argument("--residents", type=int, nargs="+", default=[1000])
     parser.add_argument("--pairs", type=int, default=3, help="echo/Minga pairs per size")
     parser.add_argument("--recipients", type=int, default=10_000)
@@ -330,13 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database",
         metavar="URL",
-        help="throughput: Minga on this "
+        help="throughput, similar-scale: Minga on this "
         "PostgreSQL server (postgresql://...; a new database each run)",
     )
     parser.add_argument(
         "--postgres",
         action="store_true",
-        help="throughput: Minga on a "
+        help="throughput, similar-scale: Minga on a "
         "throwaway PostgreSQL on loopback (as `make test-postgres` starts)",
     )
     parser.add_argument(
@@ -345,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="workers: alternating rounds of the four configurations",
     )
+    similar_scale.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.postgres and not args.database and find_bindir() is None:
         parser.error(HOW_TO_GET)
@@ -380,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
             doctor_bench.run(args.runs)
         elif name == "similar":
             similar_eval.run()
+        elif name == "similar-scale":
+            with _postgres(args.database, args.postgres) as postgres:
+                similar_scale.from_args(args, postgres)
         elif name == "workers":
             workers_bench.main(args.residents[0], args.paced_residents, args.rate, args.rounds)
         else:

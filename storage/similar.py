@@ -20,6 +20,12 @@ from storage.timefmt import to_db
 # below (erased_at).
 HIDDEN_STATUSES = (IdeaStatus.NOT_SELECTED, IdeaStatus.DUPLICATE)
 METERS_PER_DEGREE = 111_320.0
+# The newest ideas a lookup compares at most. Near a point there are tens (a city of 1,000,000
+# ideas has about 40 of a category within 400 m); a neighbourhood given without a point can
+# hold thousands, and reading and ranking 2,400 of them took 60-100 ms at p50 and over 200 ms
+# at p99 (bench/similar_scale.py), against a 50 ms budget for the whole lookup. The newest are
+# the ones most likely still open, and the ones a resident would recognise.
+MOST_CANDIDATES = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,39 @@ def _where_place(place: Place, radius_meters: float) -> tuple[str, list[Any]]:
     return "(" + " OR ".join(parts or ["1 = 0"]) + ")", values
 
 
+_COLUMNS = (
+    "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "
+    "i.status, i.problem, i.publish, i.created_at, v.vector "
+)
+_JOINS = (
+    "JOIN idea_vectors AS v ON v.idea_id = i.id AND v.model = ? "
+    "JOIN residents AS r ON r.id = i.resident_id "
+)
+
+
+def _candidates_query(
+    model: str, conditions: list[str], values: list[Any], limit: int | None, most: int
+) -> tuple[str, list[Any]]:
+    """The candidates' SQL (conditions are this module's own, values are parameters)."""
+    hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
+    statuses = [s.value for s in HIDDEN_STATUSES]
+    extra = "".join(f" AND {condition}" for condition in conditions)
+    if limit is None:
+        # The newest first, and their vector and author joined only after the limit: of a
+        # busy neighbourhood's thousands, only `most` are read whole.
+        sql = (
+            f"{_COLUMNS}FROM (SELECT i.id FROM ideas AS i WHERE i.status NOT IN ({hidden})"  # noqa: S608
+            f"{extra} ORDER BY i.id DESC LIMIT ?) AS newest JOIN ideas AS i ON "
+            f"i.id = newest.id {_JOINS}WHERE r.erased_at IS NULL ORDER BY i.id DESC"
+        )
+        return sql, [*statuses, *values, most, model]
+    sql = (
+        f"{_COLUMNS}FROM ideas AS i {_JOINS}WHERE i.status NOT IN ({hidden}) "
+        f"AND r.erased_at IS NULL{extra} ORDER BY i.id DESC LIMIT ?"
+    )
+    return sql, [model, *statuses, *values, limit]
+
+
 class SimilarRepository:
     def __init__(self, connection: Db) -> None:
         self._db = connection
@@ -116,12 +155,13 @@ class SimilarRepository:
     async def candidates(
         self, model: str, category: str | None, place: Place | None, radius_meters: float,
         *, exclude_resident: int | None = None, before_id: int | None = None,
-        limit: int | None = None,
+        limit: int | None = None, most: int = MOST_CANDIDATES,
     ) -> list[Candidate]:  # fmt: skip
         """The ideas that may be shown, with their vector, newest first: of the category (None:
-        any) near the place (None: anywhere); `exclude_resident`: not that resident's own;
-        `before_id` and `limit`: one page of a walk through many (`minga ideas similar`
-        without a place)."""
+        any) near the place (None: anywhere); `exclude_resident`: not that resident's own.
+        A lookup (no `limit`) reads the newest `most` there, those whose author has not
+        erased their data and whose vector is computed; `before_id` and `limit` are one page
+        of a walk through many instead (`minga ideas similar` without a place)."""
         conditions: list[str] = []
         values: list[Any] = []
         if category is not None:
@@ -137,20 +177,8 @@ class SimilarRepository:
         if before_id is not None:
             conditions.append("i.id < ?")
             values.append(before_id)
-        hidden = ", ".join("?" for _ in HIDDEN_STATUSES)
-        extra = "".join(f" AND {condition}" for condition in conditions)
-        page = " LIMIT ?" if limit is not None else ""
-        rows = await fetch_all(
-            self._db,
-            "SELECT i.id, i.reference, i.category, i.latitude, i.longitude, i.location_text, "  # noqa: S608
-            "i.status, i.problem, i.publish, i.created_at, v.vector FROM ideas AS i "
-            "JOIN idea_vectors AS v ON v.idea_id = i.id AND v.model = ? "
-            "JOIN residents AS r ON r.id = i.resident_id "
-            f"WHERE i.status NOT IN ({hidden}) AND r.erased_at IS NULL{extra} "
-            f"ORDER BY i.id DESC{page}",
-            (model, *(s.value for s in HIDDEN_STATUSES), *values,
-             *([limit] if limit is not None else [])),
-        )  # fmt: skip
+        sql, parameters = _candidates_query(model, conditions, values, limit, most)
+        rows = await fetch_all(self._db, sql, parameters)
         return [_candidate(row) for row in rows]
 
     async def note_possible_duplicates(

@@ -27,6 +27,8 @@ LAZY_LIBRARIES = {
     ("handlers.staff.chart", "matplotlib"),
     ("handlers.staff.chart", "matplotlib.figure"),
     ("handlers.staff.chart", "matplotlib.ticker"),
+    # Ranking many similar-ideas candidates at once; the model's package has loaded it.
+    ("handlers.similar.vectors", "numpy"),
     # About 70 ms, paid only where the database is PostgreSQL.
     ("storage.postgres", "psycopg"),
     ("storage.postgres", "psycopg.adapt"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from handlers.engine.encoder import Encoder, EncoderBusy
 from handlers.engine.settings import SimilarSettings
-from handlers.similar.vectors import cosine, unpack
+from handlers.similar.vectors import cosines
 from storage.similar import Candidate, Place
 
 EARTH_RADIUS_METERS = 6_371_000.0
@@ -59,8 +59,9 @@ def rank(
     settings: SimilarSettings,
 ) -> list[Match]:
     """The best `limit` candidates of the category (None: any), near the place (None:
-    anywhere), scoring at least `min_score`, best first (ties: the newer idea)."""
-    found: list[Match] = []
+    anywhere), scoring at least `min_score`, best first (ties: the newer idea). All kept
+    candidates are scored in one matrix product (handlers/similar/vectors.cosines)."""
+    kept: list[tuple[Candidate, float | None]] = []
     for candidate in candidates:
         if category is not None and candidate.category != category:
             continue
@@ -69,9 +70,13 @@ def rank(
             close, distance = near(place, candidate.place, settings.radius_meters)
             if not close:
                 continue
-        score = cosine(vector, unpack(candidate.vector))
-        if score >= settings.min_score:
-            found.append(Match(candidate, score, distance))
+        kept.append((candidate, distance))
+    scores = cosines(vector, [candidate.vector for candidate, _ in kept])
+    found = [
+        Match(candidate, score, distance)
+        for (candidate, distance), score in zip(kept, scores, strict=True)
+        if score >= settings.min_score
+    ]
     return best(found, settings.limit)
 
 

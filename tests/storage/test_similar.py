@@ -165,3 +165,19 @@ async def test_open_possible_duplicates_until_resolved_merged_or_withdrawn(
     assert await similar.open_duplicates(10) == []
     assert await similar.count_open_duplicates() == 0
     assert await similar.open_duplicate(c, b) is None
+
+
+async def test_a_busy_neighbourhood_gives_its_newest_ideas_that_may_be_shown(
+    database: Database,
+) -> None:
+    """A neighbourhood without a point can hold thousands of ideas of a category: a lookup
+    compares the newest (MOST_CANDIDATES), and hidden ideas do not take their places."""
+    place = Place(neighbourhood="La Flora")
+    async with database.transaction() as repos:
+        filed = [await _file(repos, place=place) for _ in range(5)]
+        hidden = await _file(repos, place=place)
+        await repos.ideas.set_status(hidden, IdeaStatus.NOT_SELECTED, actor="cli", reason=None,
+                                     duplicate_of=None, now=NOW)  # fmt: skip
+    found = await database.reader().similar.candidates(MODEL, "mobility", place, 400, most=3)
+    assert [c.idea_id for c in found] == filed[:-4:-1]
+    assert await _ids(database, place=place) == filed[::-1]
