@@ -96,8 +96,9 @@ async def deployment(
     await to_problem(caro)
     await dani.command("start")
     async with database.transaction() as repos:  # caro joined ana's idea; beto's looked alike
-        caro_id = (await repos.residents.find("test", "caro")).id  # type: ignore[union-attr]
-        await repos.supports.add(NewSupport(1, caro_id, detail="Y de noche no hay luz",
+        caro_record = await repos.residents.find("test", "caro")
+        assert caro_record is not None
+        await repos.supports.add(NewSupport(1, caro_record.id, detail="Y de noche no hay luz",
                                             photo_path="test/caro-1.jpg"), clock.now())  # fmt: skip
         await repos.similar.note_possible_duplicates(2, [(1, 0.87)], clock.now())
     await database.close()
