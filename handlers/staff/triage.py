@@ -102,6 +102,8 @@ async def change_status(
     assert event_id is not None
     if idea.duplicate_of is not None:  # no longer a duplicate: no longer follows the original
         await repos.ideas.unfollow(idea.duplicate_of, idea.resident_id)
+        for supporter in await repos.supports.supporters(idea.id):  # nor do those who joined it
+            await repos.ideas.unfollow(idea.duplicate_of, supporter)
     payload = IdeaStatusPayload(idea_id=idea.id, status=status.value, reason=reason)
     told = await _tell(repos, idea, OutboxKind.IDEA_STATUS, f"{idea.id}:{event_id}", payload, now)
     return Outcome(await _reread(repos, idea), told)

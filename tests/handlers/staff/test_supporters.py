@@ -129,6 +129,30 @@ async def test_supporters_of_a_duplicate_follow_the_original(
     )
 
 
+async def test_no_longer_a_duplicate_its_supporters_no_longer_follow_the_original(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
+    clock: FakeClock,
+) -> None:  # fmt: skip
+    first = await submit_idea(make_chat(language="es", user="ana"))
+    second = await submit_idea(make_chat(language="es", user="beto"))
+    await supporter(make_chat(language="en", user="carla"), database, clock, second)
+    await staff.send(command="idea", argument=second)
+    await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
+    await staff.say(first)
+    await staff.send(command="idea", argument=second)  # staff change their mind
+    await staff.send(choice=button(staff, "→ " + staff.t("status.in_review")))
+    news = dict(await composed(database, catalog, clock.now(), "idea_status"))
+    assert news["carla"].startswith(catalog.text(
+        "en", "notice.status_supported", reference=second,
+        status=catalog.text("en", "status.in_review"),
+    ))  # fmt: skip
+    before = len(await outbox_rows(database, "idea_status"))
+    await staff.send(command="idea", argument=first)
+    await staff.send(choice=button(staff, "→ " + staff.t("status.selected")))
+    told = (await composed(database, catalog, clock.now(), "idea_status"))[before:]
+    assert [who for who, _ in told] == ["ana"]
+
+
 async def test_an_erased_supporter_hears_nothing_more(
     staff: Chat, make_chat: Callable[..., Chat], database: Database, catalog: Catalog,
     clock: FakeClock,
