@@ -176,17 +176,19 @@ class IdeaRepository:
         return [int(row[0]) for row in rows]
 
     async def audience(self, idea_id: int) -> list[tuple[int, bool]]:
-        """Who hears of an idea's progress: (resident id, is the author), the author first;
-        those who agreed to news about their ideas (under the policy in force) and have not
-        blocked the bot."""
+        """Who hears of an idea's progress: (resident id, is the author), the author first,
+        then its followers and supporters, each once; those who agreed to news about their
+        ideas (under the policy in force) and have not blocked the bot."""
         rows = await fetch_all(
             self._db,
             "SELECT r.id, 1 AS author FROM ideas AS i JOIN residents AS r ON r.id = i.resident_id "  # noqa: S608
             f"WHERE i.id = ? AND {WANTS_UPDATES} "
-            "UNION SELECT r.id, 0 FROM idea_followers AS f JOIN residents AS r "
-            f"ON r.id = f.resident_id WHERE f.idea_id = ? AND {WANTS_UPDATES} AND r.id NOT IN "
+            "UNION SELECT r.id, 0 FROM residents AS r WHERE r.id IN "
+            "(SELECT resident_id FROM idea_followers WHERE idea_id = ? "
+            "UNION SELECT resident_id FROM idea_supports WHERE idea_id = ?) "
+            f"AND {WANTS_UPDATES} AND r.id NOT IN "
             "(SELECT resident_id FROM ideas WHERE id = ?) ORDER BY 2 DESC, 1",
-            (idea_id, idea_id, idea_id),
+            (idea_id, idea_id, idea_id, idea_id),
         )
         return [(int(row[0]), bool(row[1])) for row in rows]
 

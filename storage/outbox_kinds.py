@@ -84,6 +84,7 @@ class IdeaStatusPayload(OutboxPayload):
     idea_id: int
     status: str  # an IdeaStatus value
     author: bool = True  # False: a follower (their idea was a duplicate of this one)
+    supporter: bool = False  # not the author: they joined it (or an idea marked a duplicate of it)
     reason: str | None = None
     original: str = ""  # the reference of the idea it duplicates
 
@@ -96,6 +97,7 @@ class IdeaReplyPayload(OutboxPayload):
 class IdeaAwardPayload(OutboxPayload):
     idea_id: int
     author: bool = True
+    supporter: bool = False
     call_id: int | None = None
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.sql import Db, Dialect, dialect, fetch_all
-from storage.timefmt import to_db
+from storage.timefmt import from_db, to_db
 
 # Statuses after which an idea is closed: nothing more will be asked of its author.
 CLOSED_STATUSES = ("implemented", "not_selected", "duplicate")
@@ -109,24 +109,20 @@ class PrivacyRepository:
         return bodies.rowcount + replies.rowcount
 
     async def paths_in_use(self, paths: Iterable[str]) -> set[str]:
-        """Which of these media paths an idea or a draft still keeps (the same photo may be
-        sent twice, or by two people: a platform names a file by its content)."""
+        """Which of these media paths an idea, a support of one (its photo) or a draft still
+        keeps (the same photo may be sent twice, or by two people: a platform names a file by
+        its content)."""
         wanted = sorted(set(paths))
         if not wanted:
             return set()
+        marks = _marks(wanted)
         rows = await fetch_all(
             self._db,
-            f"SELECT DISTINCT path FROM idea_media WHERE path IN ({_marks(wanted)})",  # noqa: S608
-            wanted,
+            f"SELECT path FROM idea_media WHERE path IN ({marks}) "  # noqa: S608
+            f"UNION SELECT photo_path FROM idea_supports WHERE photo_path IN ({marks})",
+            [*wanted, *wanted],
         )
-        # A photo sent when joining an earlier idea is kept with the support (issue 21).
-        supports = await fetch_all(
-            self._db,
-            "SELECT DISTINCT photo_path FROM idea_supports "  # noqa: S608
-            f"WHERE photo_path IN ({_marks(wanted)})",
-            wanted,
-        )
-        kept = {str(row[0]) for row in (*rows, *supports)}
+        kept = {str(row[0]) for row in rows}
         for path in wanted:
             if path in kept:
                 continue
@@ -158,9 +154,30 @@ class PrivacyRepository:
         )
         return [str(row[0]) for row in rows]
 
+    async def support_photos(self, resident_id: int) -> list[str]:
+        """The photos the resident added when joining ideas."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT photo_path FROM idea_supports WHERE resident_id = ? AND photo_path IS NOT NULL",
+            (resident_id,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def supporters_photos_on_ideas_of(self, resident_id: int) -> list[str]:
+        """The photos others added when joining the resident's ideas (they go if the ideas
+        are withdrawn)."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT s.photo_path FROM idea_supports AS s JOIN ideas AS i ON i.id = s.idea_id "
+            "WHERE i.resident_id = ? AND s.photo_path IS NOT NULL",
+            (resident_id,),
+        )
+        return [str(row[0]) for row in rows]
+
     async def withdraw_ideas(self, resident_id: int) -> int:
-        """Delete the resident's ideas entirely (their media, history and followers go with
-        them; other ideas that pointed at one as their original no longer do)."""
+        """Delete the resident's ideas entirely (their media, history, followers and
+        supporters go with them; other ideas that pointed at one as their original no longer
+        do)."""
         await self._db.execute(
             "UPDATE ideas SET duplicate_of = NULL WHERE duplicate_of IN "
             "(SELECT id FROM ideas WHERE resident_id = ?)",
@@ -199,13 +216,14 @@ class PrivacyRepository:
 
     async def erase_resident(self, resident_id: int, now: datetime) -> None:
         """Everything about the person but a row their kept ideas can point to: their channel
-        identity is replaced, their answers to events, follows, conversation and the words
-        of messages queued for them go, and every consent is withdrawn (the log keeps the
-        proof, by row id only)."""
+        identity is replaced, their answers to events, follows, supports of ideas (with what
+        they added), conversation and the words of messages queued for them go, and every
+        consent is withdrawn (the log keeps the proof, by row id only)."""
         stamp = to_db(now)
         for sql in (
             "DELETE FROM rsvps WHERE resident_id = ?",
             "DELETE FROM idea_followers WHERE resident_id = ?",
+            "DELETE FROM idea_supports WHERE resident_id = ?",
             "DELETE FROM conversations WHERE resident_id = ?",
         ):
             await self._db.execute(sql, (resident_id,))
@@ -250,6 +268,23 @@ class PrivacyRepository:
             (resident_id,),
         )
         return [str(row[0]) for row in rows]
+
+    async def supported_by(self, resident_id: int) -> list[dict[str, Any]]:
+        """The ideas the resident joined: reference, when, the detail they added, and whether
+        they added a photo (not the file's name: it says nothing to them)."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT i.reference, s.created_at, s.detail, s.photo_path IS NOT NULL AS photo "
+            "FROM idea_supports AS s JOIN ideas AS i ON i.id = s.idea_id "
+            "WHERE s.resident_id = ? ORDER BY s.created_at, i.id",
+            (resident_id,),
+        )
+        return [
+            {"reference": str(row[0]), "joined_at": from_db(str(row[1])).isoformat(),
+             "detail": row[2],
+             "photo": bool(row[3])}
+            for row in rows
+        ]  # fmt: skip
 
     async def ideas_of(self, resident_id: int) -> list[int]:
         rows = await fetch_all(

@@ -62,3 +62,26 @@ class SupportRepository:
             ids,
         )
         return {int(row[0]): int(row[1]) for row in rows}
+
+    async def supporters(self, idea_id: int) -> list[int]:
+        """The residents who joined the idea, oldest first."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT resident_id FROM idea_supports WHERE idea_id = ? ORDER BY created_at, "
+            "resident_id",
+            (idea_id,),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def heard_as_supporters(self, idea_id: int) -> set[int]:
+        """Who hears of the idea as a supporter: they joined it, or joined an idea marked a
+        duplicate of it, and wrote no duplicate of it themselves (then they hear of it as the
+        author of a duplicate, "the idea yours was joined to")."""
+        rows = await fetch_all(
+            self._db,
+            "SELECT resident_id FROM idea_supports WHERE idea_id = ? OR idea_id IN "
+            "(SELECT id FROM ideas WHERE duplicate_of = ?) "
+            "EXCEPT SELECT resident_id FROM ideas WHERE duplicate_of = ?",
+            (idea_id, idea_id, idea_id),
+        )
+        return {int(row[0]) for row in rows}

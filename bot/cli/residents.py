@@ -158,6 +158,13 @@ def operator_view(resident_id: int, data: dict[str, Any], settings: Settings) ->
             f"place: {idea['location_text'] or '-'}  exact location: "
             f"{'yes' if idea['latitude'] is not None else 'no'}  files: {idea['files']}"
         )
+    supports = data["supports"]
+    lines.append(f"joined ideas: {len(supports)}")
+    for support in supports:
+        lines.append(
+            f"  {support['reference']}  joined {_when(support['joined_at'], zone)}  "
+            f"photo: {'yes' if support['photo'] else 'no'}  added: {support['detail'] or '-'}"
+        )
     lines += [
         f"follows news of: {', '.join(data['follows']) or '-'}",
         f"answers to events: {len(data['events'])}",

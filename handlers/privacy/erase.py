@@ -31,6 +31,9 @@ async def erase(
     erased = Erased()
     conversation = await repos.conversations.get(resident_id)
     files = await repos.privacy.media_of(resident_id)
+    files += await repos.privacy.support_photos(resident_id)
+    if withdraw_ideas:  # their ideas' supporters' photos go with the ideas
+        files += await repos.privacy.supporters_photos_on_ideas_of(resident_id)
     if conversation is not None:
         files += draft_files(conversation.draft)
     ideas = await repos.privacy.idea_texts(resident_id)

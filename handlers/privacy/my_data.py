@@ -45,6 +45,7 @@ async def held(repos: Repositories, resident: Resident) -> dict[str, Any]:
         ],
         "ideas": ideas,
         "follows": await repos.privacy.followed_by(resident.id),
+        "supports": await repos.privacy.supported_by(resident.id),
         "events": await repos.privacy.rsvps_of(resident.id),
         "draft": draft,
         "draft_files": len(draft_files(conversation.draft)) if conversation and draft else 0,
@@ -59,7 +60,8 @@ def readable(
     data: dict[str, Any], resident: Resident, settings: FlowSettings, catalog: Catalog,
     language: str,
 ) -> str:  # fmt: skip
-    """The message: who they are to us, their consents, ideas, names and contacts, events."""
+    """The message: who they are to us, their consents, ideas (their own, and those they
+    joined), names and contacts, events."""
     t = catalog.translator(language)
     version = settings.lab.privacy_policy_version
     lines = [t("my_data.title", lab=settings.lab.name),
@@ -81,12 +83,21 @@ def readable(
     for idea in ideas[:IDEAS_LISTED]:
         lines.append(t("my_data.idea", reference=idea["reference"],
                        status=t(f"status.{idea['status']}")))  # fmt: skip
+    supports = data["supports"]
+    if supports:
+        lines.append(t("my_data.supports", count=len(supports)))
+        for support in supports[:IDEAS_LISTED]:
+            key = "my_data.support_photo" if support["photo"] else "my_data.support"
+            lines.append(t(key, reference=support["reference"]))
+            if support["detail"]:
+                lines.append(t("my_data.support_detail", detail=support["detail"]))
     pairs = [(idea["contact_name"], idea["contact"]) for idea in ideas]
     values = names_then_contacts(t, pairs)
     lines.append(t("my_data.contacts", values=values) if values
                  else t("my_data.no_contacts"))  # fmt: skip
     points = sum(1 for idea in ideas if idea["latitude"] is not None)
     files = sum(idea["files"] for idea in ideas) + data["draft_files"]
+    files += sum(1 for support in supports if support["photo"])
     lines.append(t("my_data.places_files", points=points, files=files))
     lines.append(t("my_data.events", count=len(data["events"])))
     if data["draft"] is not None:

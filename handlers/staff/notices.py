@@ -1,5 +1,6 @@
 """What residents hear of their ideas, composed when sent: a new status (with the reason), a
-reply from the team, a prize in a call. Authors and followers (of a duplicate) are told apart."""
+reply from the team, a prize in a call. Authors, followers (of a duplicate) and supporters
+(who joined the idea) are told apart."""
 
 from datetime import datetime
 
@@ -22,6 +23,14 @@ def _news(replies: list[Reply], voice: Voice, reference: str, news: str) -> list
     return summarised(replies, voice, IDEA_UPDATE, reference, news)
 
 
+def _by_role(key: str, author: bool, supporter: bool) -> str:
+    """The notice's text as the recipient is to the idea: its author, someone who joined it,
+    or the author of a duplicate of it."""
+    if author:
+        return key
+    return f"{key}_supported" if supporter else f"{key}_followed"
+
+
 def stop_button(voice: Voice) -> Choice:
     return Choice(button_id(UPDATES, "off"), voice.t("notice.stop_updates"))
 
@@ -36,11 +45,11 @@ async def _status(
     status = IdeaStatus(payload.status)
     label = voice.t(f"status.{status.value}")
     if status is IdeaStatus.DUPLICATE:
-        text = voice.t("notice.duplicate", reference=idea.reference, original=payload.original)
-    elif payload.author:
-        text = voice.t("notice.status", reference=idea.reference, status=label)
+        key = "notice.duplicate_supported" if payload.supporter else "notice.duplicate"
+        text = voice.t(key, reference=idea.reference, original=payload.original)
     else:
-        text = voice.t("notice.status_followed", reference=idea.reference, status=label)
+        key = _by_role("notice.status", payload.author, payload.supporter)
+        text = voice.t(key, reference=idea.reference, status=label)
     reason = payload.reason
     if reason:
         text += "\n" + voice.t("notice.reason", reason=reason)
@@ -72,7 +81,7 @@ async def _award(
         return None
     category = call.category(idea.call_category)
     label = category.label(voice.language) if category else ""
-    key = "notice.winner" if payload.author else "notice.winner_followed"
+    key = _by_role("notice.winner", payload.author, payload.supporter)
     text = voice.t(key, reference=idea.reference, call=call.title, category=label)
     return _news([Reply(text)], voice, idea.reference, text)
 

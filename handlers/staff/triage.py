@@ -51,15 +51,17 @@ async def _tell(
     repos: Repositories, idea: IdeaRecord, kind: OutboxKind, subject: str,
     payload: IdeaStatusPayload | IdeaAwardPayload, now: datetime,
 ) -> int:  # fmt: skip
-    """Queue the news for the idea's author and followers (not those who opted out)."""
+    """Queue the news for the idea's author, followers and supporters, once each (not those
+    who opted out); each is told as who they are to the idea."""
     audience = await repos.ideas.audience(idea.id)
+    supporters = await repos.supports.heard_as_supporters(idea.id)
     await repos.outbox.add(
         (
             NewOutbox(
                 kind=kind,
                 subject=subject,
                 recipient_id=resident_id,
-                payload=payload.model_copy(update={"idea_id": idea.id, "author": author}),
+                payload=payload.model_copy(update=_role(idea.id, author, resident_id, supporters)),
                 not_before=now,
             )
             for resident_id, author in audience
@@ -67,6 +69,12 @@ async def _tell(
         now,
     )
     return len(audience)
+
+
+def _role(idea_id: int, author: bool, resident_id: int, supporters: set[int]) -> dict[str, object]:
+    """The payload's fields that say who the recipient is to the idea."""
+    return {"idea_id": idea_id, "author": author,
+            "supporter": not author and resident_id in supporters}  # fmt: skip
 
 
 async def change_status(
@@ -94,6 +102,8 @@ async def change_status(
     assert event_id is not None
     if idea.duplicate_of is not None:  # no longer a duplicate: no longer follows the original
         await repos.ideas.unfollow(idea.duplicate_of, idea.resident_id)
+        for supporter in await repos.supports.supporters(idea.id):  # nor do those who joined it
+            await repos.ideas.unfollow(idea.duplicate_of, supporter)
     payload = IdeaStatusPayload(idea_id=idea.id, status=status.value, reason=reason)
     told = await _tell(repos, idea, OutboxKind.IDEA_STATUS, f"{idea.id}:{event_id}", payload, now)
     return Outcome(await _reread(repos, idea), told)
@@ -102,7 +112,8 @@ async def change_status(
 async def mark_duplicate(
     repos: Repositories, idea: IdeaRecord, original_reference: str, *, actor: str, now: datetime
 ) -> Outcome:
-    """The idea joins an earlier one: its author is told and follows the original from now."""
+    """The idea joins an earlier one: its author is told and follows the original from now,
+    as do those who followed or supported it."""
     original = await find(repos, original_reference)
     while original.duplicate_of is not None:  # join the first of a chain
         parent = await repos.idea_search.get(original.duplicate_of)
@@ -119,6 +130,8 @@ async def mark_duplicate(
     await repos.ideas.follow(original.id, idea.resident_id, now)
     for follower in await repos.ideas.followers(idea.id):  # those who followed it follow on
         await repos.ideas.follow(original.id, follower, now)
+    for supporter in await repos.supports.supporters(idea.id):  # and those who joined it
+        await repos.ideas.follow(original.id, supporter, now)
     payload = IdeaStatusPayload(idea_id=idea.id, status=IdeaStatus.DUPLICATE.value,
                                 original=original.reference)  # fmt: skip
     told = await _tell(repos, idea, OutboxKind.IDEA_STATUS, f"{idea.id}:{event_id}", payload, now)

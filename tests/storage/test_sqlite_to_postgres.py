@@ -21,6 +21,7 @@ from storage import sqlite_to_postgres
 from storage.database import Database
 from storage.migrations import apply_migrations
 from storage.sqlite_to_postgres import CopyFailed, CopyRefused, copy_sqlite_to_postgres
+from storage.supports import NewSupport
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.postgres import database_url, fresh_database
@@ -63,7 +64,8 @@ async def deployment(
 ) -> AsyncIterator[Deployment]:
     """Two ideas filed (one with photos), consents given, an event with RSVPs and a waitlist
     promotion in the outbox; one resident in the middle of a second idea with a photo, one at
-    the problem, one not yet past the role question."""
+    the problem (who joined the first idea, with a photo), one not yet past the role question;
+    the second idea noted as a possible duplicate of the first."""
     path = tmp_path / "minga.sqlite3"
     database = await Database.open(path)
     dispatcher = Dispatcher(database, flow_settings, catalog, clock)
@@ -93,6 +95,12 @@ async def deployment(
     await beto.photo("beto-1.jpg")  # mid-intake, a photo in the draft
     await to_problem(caro)
     await dani.command("start")
+    async with database.transaction() as repos:  # caro joined ana's idea; beto's looked alike
+        caro_record = await repos.residents.find("test", "caro")
+        assert caro_record is not None
+        await repos.supports.add(NewSupport(1, caro_record.id, detail="Y de noche no hay luz",
+                                            photo_path="test/caro-1.jpg"), clock.now())  # fmt: skip
+        await repos.similar.note_possible_duplicates(2, [(1, 0.87)], clock.now())
     await database.close()
     yield Deployment(path, chats, event.id)
 
@@ -143,6 +151,7 @@ async def test_a_deployment_mid_intake_is_copied_and_the_intake_continues_on_pos
     before = sqlite_rows(deployment.path)
     assert before["outbox"] and before["rsvps"] and before["idea_media"]
     assert before["consent_log"] and len(before["ideas"]) == 2
+    assert before["idea_supports"] and before["possible_duplicates"]  # issue 21's tables
     copied = await copy_sqlite_to_postgres(deployment.path, target)
     # Keys, indexes and triggers set aside for the copy are all back, as the migrations made them.
     assert schema(target) == migrated_schema
@@ -339,6 +348,8 @@ async def test_the_progress_bar_is_told_every_row_parents_first(
     assert recorder.advanced == {t.name: t.rows for t in copied.tables if t.rows}
     order = recorder.tables
     for child, parent in (("ideas", "residents"), ("idea_media", "ideas"), ("rsvps", "events"),
-                          ("outbox", "broadcasts"), ("deliveries", "outbox")):  # fmt: skip
+                          ("outbox", "broadcasts"), ("deliveries", "outbox"),
+                          ("idea_supports", "ideas"), ("idea_supports", "residents"),
+                          ("possible_duplicates", "ideas")):  # fmt: skip
         assert order.index(child) > order.index(parent), (child, parent)
     assert len(recorder.stages) == 2

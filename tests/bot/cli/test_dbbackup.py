@@ -18,7 +18,9 @@ from bot import backup
 from bot.backup import find_program
 from bot.cli.main import main
 from storage.database import Database
+from storage.models import Focus, NewIdea, Role
 from storage.postgres import is_postgres_url
+from storage.supports import NewSupport
 from tests.fakes.postgres import fresh_database
 from tests.fakes.sql import connect, database_for
 
@@ -41,12 +43,25 @@ def _config(folder: Path, database: str | Path, *extra: str) -> Path:
 
 
 async def _seed(database: str | Path, media: Path, residents: int = 3) -> None:
-    """Residents and a photo, as a lab that has run a while has them."""
+    """Residents, two ideas (the second joined by a third resident with a photo, and noted as
+    a possible duplicate of the first) and the photo, as a lab that has run a while has them."""
     db = await Database.open(database)
     try:
         async with db.transaction() as repos:
-            for number in range(residents):
-                await repos.residents.get_or_create("telegram", str(1000 + number), NOW)
+            people = [await repos.residents.get_or_create("telegram", str(1000 + number), NOW)
+                      for number in range(residents)]  # fmt: skip
+            ideas = []
+            for author in people[:2]:
+                idea_id, _ = await repos.ideas.create(
+                    NewIdea(resident_id=author.id, role=Role.RESIDENT, language="es",
+                            problem="Huecos en la calle 80", idea=None, category="mobility",
+                            focus=Focus.EXTERNAL, anonymous=True),
+                    prefix="MNG", year=2026, now=NOW,
+                )  # fmt: skip
+                ideas.append(idea_id)
+            await repos.supports.add(NewSupport(ideas[1], people[2].id,
+                                                photo_path="2026/08/photo.jpg"), NOW)  # fmt: skip
+            await repos.similar.note_possible_duplicates(ideas[1], [(ideas[0], 0.9)], NOW)
     finally:
         await db.close()
     (media / "2026" / "08").mkdir(parents=True)
@@ -57,7 +72,10 @@ async def _counts(database: str | Path) -> dict[str, int]:
     async with connect(database) as db:
         [(residents,)] = await db.execute_fetchall("SELECT count(*) FROM residents")
         [(leases,)] = await db.execute_fetchall("SELECT count(*) FROM leases")
-    return {"residents": residents, "leases": leases}
+        [(supports,)] = await db.execute_fetchall("SELECT count(*) FROM idea_supports")
+        [(pairs,)] = await db.execute_fetchall("SELECT count(*) FROM possible_duplicates")
+    return {"residents": residents, "leases": leases, "idea_supports": supports,
+            "possible_duplicates": pairs}  # fmt: skip
 
 
 def _archive_of(folder: Path) -> Path:
@@ -97,12 +115,18 @@ async def test_a_backup_goes_to_the_backup_folder_and_restores_into_an_empty_pla
     assert str(archive) in capsys.readouterr().out
     manifest = _manifest(archive)
     assert manifest["tables"]["residents"] == 3 and manifest["schema_version"] > 0
+    tables = manifest["tables"]
+    assert isinstance(tables, dict)
+    assert (tables["idea_supports"], tables["possible_duplicates"]) == (1, 1)  # issue 21's
     assert manifest["database"] == ("postgresql" if is_postgres_url(database_target) else "sqlite")
 
     assert await _minga(["db", "restore", str(archive), "--config", str(fresh)]) == 0
     assert "verified" in capsys.readouterr().out
     restored = database_for(tmp_path / "fresh")
-    assert (await _counts(restored))["residents"] == 3
+    counts = await _counts(restored)
+    assert (counts["residents"], counts["idea_supports"], counts["possible_duplicates"]) == (
+        3, 1, 1,
+    )  # fmt: skip
     photo = tmp_path / "fresh" / "media" / "2026" / "08" / "photo.jpg"
     assert photo.read_bytes() == PHOTO and stat.S_IMODE(photo.stat().st_mode) == 0o600
 
@@ -268,7 +292,10 @@ async def test_postgresql_backup_and_restore_through_pg_dump(
         assert "postgresql" in capsys.readouterr().out
         fresh = _config(tmp_path / "fresh", target)
         assert await _minga(["db", "restore", str(archive), "--config", str(fresh)]) == 0
-        assert (await _counts(target))["residents"] == 5
+        counts = await _counts(target)
+        assert (counts["residents"], counts["idea_supports"], counts["possible_duplicates"]) == (
+            5, 1, 1,
+        )  # fmt: skip
         assert (
             await _minga(["db", "restore", str(archive), "--config", str(fresh)]) == 1
         )  # not empty

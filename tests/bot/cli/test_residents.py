@@ -11,6 +11,7 @@ from bot.cli.main import main
 from handlers.engine.catalog import Catalog
 from handlers.privacy.consent import Purpose
 from storage.database import Database
+from storage.supports import NewSupport
 from tests.fakes.clock import FakeClock
 from tests.fakes.sql import cli_database, cli_in
 from tests.handlers.exports.helpers import PEOPLE, seed
@@ -94,5 +95,34 @@ def test_show_is_the_operators_view_not_the_residents_message(
         assert catalog.text(language, "my_data.footer") not in text
         assert catalog.text(language, "my_data.title", lab="Usme Innova") not in text
     shown = _json(capsys, "residents", "show", "--channel", "telegram", "--user", "100")
-    assert set(shown) == {"id", "resident", "consents", "ideas", "follows", "events", "draft",
-                          "draft_files"}  # fmt: skip
+    assert set(shown) == {"id", "resident", "consents", "ideas", "follows", "supports",
+                          "events", "draft", "draft_files"}  # fmt: skip
+
+
+def test_show_and_forget_cover_the_ideas_a_resident_joined(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    async def join() -> None:
+        database = await Database.open(cli_database())
+        try:
+            async with database.transaction() as repos:
+                beto = await repos.residents.find("telegram", "101")
+                first = await repos.idea_search.by_reference("MNG-2026-000001")
+                assert beto is not None and first is not None
+                await repos.supports.add(NewSupport(first.id, beto.id, detail="Y de noche",
+                                                    photo_path="telegram/j.jpg"),
+                                         FakeClock().now())  # fmt: skip
+        finally:
+            await database.close()
+
+    asyncio.run(join())
+    assert main(["residents", "show", "--channel", "telegram", "--user", "101"]) == 0
+    text = capsys.readouterr().out
+    assert "joined ideas: 1" in text and "Y de noche" in text and "photo: yes" in text
+    shown = _json(capsys, "residents", "show", "--channel", "telegram", "--user", "101")
+    assert [(s["reference"], s["detail"], s["photo"]) for s in shown["supports"]] == [
+        ("MNG-2026-000001", "Y de noche", True)
+    ]
+    forgotten = _json(capsys, "residents", "forget", "--channel", "telegram", "--user", "101",
+                      "--yes")  # fmt: skip
+    assert forgotten["files"] == 1  # the photo she added when joining

@@ -50,8 +50,14 @@ STORED_ROWS = [
         '{"status": "duplicate", "original": "MNG-2026-000002", "idea_id": 1, "author": true}',
     ),
     ("idea_status", '{"status": "in_review", "reason": null, "idea_id": 1}'),  # before "author"
+    (
+        "idea_status",
+        '{"idea_id": 1, "status": "selected", "author": false, "supporter": true, "reason": null, '
+        '"original": ""}',
+    ),  # issue 21: to someone who joined the idea
     ("idea_reply", '{"idea_id": 1, "text": "Gracias, la revisamos el lunes."}'),
     ("idea_award", '{"call_id": 1, "idea_id": 1, "author": true}'),
+    ("idea_award", '{"idea_id": 1, "author": false, "supporter": true, "call_id": 1}'),
     ("digest", '{"since": "2026-08-15T19:00:00.000000Z", "until": "2026-08-16T19:00:00.000000Z"}'),
     ("idea_alert", '{"idea_id": 1}'),
     (
