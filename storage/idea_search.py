@@ -198,8 +198,10 @@ class IdeaSearch:
             return await self.by_reference(f"{name.prefix}-{name.year}-{name.number:06d}")
         row = await fetch_one(
             self._db,
+            # The newest by the reference's year (PREFIX-YYYY-NNNNNN), not by when it was
+            # stored: ideas imported from earlier years come in after this year's.
             f"{select_ideas(self._db)} WHERE upper(i.reference) LIKE upper(?) "
-            "ORDER BY i.id DESC LIMIT 1",
+            "ORDER BY substr(i.reference, length(i.reference) - 10, 4) DESC, i.id DESC LIMIT 1",
             (f"%{name.reference_end()}",),
         )
         return None if row is None else record_from_row(row)

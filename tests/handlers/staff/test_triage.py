@@ -9,7 +9,7 @@ import pytest
 from handlers.engine.catalog import Catalog
 from handlers.staff.triage import change_status
 from storage.database import Database
-from storage.models import IdeaStatus
+from storage.models import Focus, IdeaStatus, NewIdea, Role
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
@@ -190,6 +190,28 @@ async def test_an_idea_is_named_by_its_reference_or_its_short_number(
     await staff.send(choice=button(staff, staff.t("staff_idea.mark_duplicate")))
     await staff.say(name)
     assert (await idea(database, first)).duplicate_of_reference == second
+
+
+async def test_a_short_number_is_this_years_even_after_an_import_of_earlier_years(
+    staff: Chat, make_chat: Callable[..., Chat], database: Database, clock: FakeClock
+) -> None:
+    """Ideas imported from 2024 come in after this year's: "/idea 1" is still this year's
+    number 1 (staff closed the wrong idea before)."""
+    this_year = await submit_idea(make_chat(language="es", user="ana"))
+    async with database.transaction() as repos:
+        resident = await repos.residents.get_or_create("import", "lab", clock.now())
+        earlier, _ = await repos.ideas.create(
+            NewIdea(resident_id=resident.id, role=Role.RESIDENT, language="es",
+                    problem="Un hueco de antes", idea=None, category="mobility",
+                    focus=Focus.EXTERNAL, anonymous=True, location_text="Danubio"),
+            prefix="MNG", year=2024, now=clock.now(),
+        )  # fmt: skip
+    assert earlier > 1
+    await staff.send(command="idea", argument="1")
+    assert staff.t("staff_idea.head", reference=this_year,
+                   status=staff.t("status.received")) in staff.text  # fmt: skip
+    await staff.send(command="idea", argument="MNG-2024-000001")  # the full name still works
+    assert "Un hueco de antes" in staff.text
 
 
 async def test_an_unknown_idea_name_says_so(staff: Chat) -> None:
