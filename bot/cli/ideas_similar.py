@@ -138,7 +138,7 @@ def table(matches: list[Match], place: Place | None) -> str:
     for match in matches:
         candidate = match.candidate
         shown.add_row(
-            Text(candidate.reference), f"{match.score:.2f}", Text(candidate.status.value),
+            Text(candidate.reference), f"{match.score:.3f}", Text(candidate.status.value),
             Text(candidate.category), Text(why(match, place)),
             Text(short(candidate.problem, PROBLEM_WORDS)),
         )  # fmt: skip

@@ -32,10 +32,13 @@ def record(turn: Turn, purpose: Purpose, agree: bool) -> None:
     turn.update_resident(**changes(purpose, agree, _version(turn), turn.now))
 
 
-def ask_updates(turn: Turn) -> None:
+def ask_updates(turn: Turn, *, joined: bool = False) -> None:
+    """Ask for news of their ideas (`joined`: of the idea they just joined, not filed)."""
     key = (
         "consent.updates_again"
         if stale(turn.resident, Purpose.UPDATES, _version(turn))
+        else "consent.updates_ask_joined"
+        if joined
         else "consent.updates_ask"
     )
     turn.say(
@@ -65,12 +68,12 @@ def offer(turn: Turn, *, show_policy: bool = False) -> None:
     )
 
 
-def ask_next(turn: Turn, *, announcements: bool = True) -> bool:
+def ask_next(turn: Turn, *, announcements: bool = True, joined: bool = False) -> bool:
     """Ask the first consent still open (updates, then announcements if offered); False
     when there is none left to ask."""
     version = _version(turn)
     if undecided(turn.resident, Purpose.UPDATES, version):
-        ask_updates(turn)
+        ask_updates(turn, joined=joined)
         return True
     if announcements and undecided(turn.resident, Purpose.ANNOUNCEMENTS, version):
         offer(turn)

@@ -20,11 +20,14 @@ from storage.supports import NewSupport
 
 JOIN = "join"
 DETAIL_LIMITS = (2, 1000)
+SAME_SPOT_METERS = 20  # closer than this, shared locations are the same spot (GPS wanders)
 
 
 def _place(turn: Turn, offer: SimilarOffer) -> str:
     if offer.place:
         return offer.place
+    if offer.meters is not None and offer.meters < SAME_SPOT_METERS:
+        return turn.t("similar.same_spot")  # not "about 0 m away"
     if offer.meters is not None:
         return turn.t("similar.meters", meters=offer.meters)
     return turn.t("similar.near")
@@ -161,7 +164,7 @@ def _joined(turn: Turn, reference: str, *, already: bool) -> None:
     asking = undecided(turn.resident, Purpose.UPDATES, version)
     turn.say(turn.t("similar.next"), () if asking else turn.menu())
     if asking:
-        subscriptions.ask_next(turn, announcements=False)
+        subscriptions.ask_next(turn, announcements=False, joined=True)
 
 
 async def on_filed(turn: Turn, draft: Draft, idea_id: int) -> None:

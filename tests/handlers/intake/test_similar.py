@@ -107,6 +107,18 @@ async def test_an_earlier_idea_like_it_is_offered_before_the_idea(
     assert await _step(database) == Step.SIMILAR
 
 
+async def test_an_idea_at_the_same_spot_says_so_not_about_0_m(
+    chat: Chat, database: Database, encoder: KeywordEncoder
+) -> None:
+    idea_id, _ = await file_earlier(database, encoder, EARLIER, place=None, point=(4.5, -74.1))
+    await to_problem(chat)
+    await chat.say(PROBLEM)
+    await chat.location(4.50003, -74.10003)  # about 5 m: GPS wanders
+    await chat.press_label(MOBILITY[chat.language])
+    assert _offered(chat) == [idea_id]
+    assert chat.said("similar.same_spot") and not chat.said("similar.meters")
+
+
 async def test_how_many_support_it_is_shown(
     make_chat: Callable[..., Chat], database: Database, encoder: KeywordEncoder
 ) -> None:
@@ -162,6 +174,7 @@ async def test_joining_records_the_support_once_and_names_the_idea(
     assert chat.said("similar.joined")
     assert reference in chat.text
     assert chat.t("consent.updates_yes") in [c.label for c in chat.choices]  # as after filing
+    assert chat.said("consent.updates_ask_joined")  # news of the idea joined, not "your idea"
     assert await _step(database) == Step.IDLE
     assert await _supports(database) == [
         {"idea_id": idea_id, "resident_id": 2, "detail": None, "photo_path": None,
