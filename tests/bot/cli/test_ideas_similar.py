@@ -145,7 +145,7 @@ def test_the_table_and_none(capsys: pytest.CaptureFixture[str]) -> None:
     assert first < second and _reference(2) not in out
     assert "received" in out and "mobility" in out and IDEAS[1][0][:20] in out
     scores = [word for word in out.split() if word.startswith("0.") and len(word) == 5]
-    assert len(scores) == 2  # three decimals: 0.859 is not shown as 0.86 while 0.86 is the threshold
+    assert len(scores) == 2  # three decimals: 0.859 no longer reads as 0.86
     assert main(["ideas", "similar", "--text", "Quiero un curso de música para los niños",
                  "--category", "safety"]) == 0  # fmt: skip
     assert "none" in capsys.readouterr().out
