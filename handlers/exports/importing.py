@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from handlers.engine.settings import LabSettings
+from handlers.engine.textinput import fold
 from handlers.exports.columns import COLUMNS, CONTACT_COLUMNS, FORMULA_STARTS
 from storage.idea_import import ImportedIdea
 from storage.ideas import format_reference
@@ -279,15 +280,29 @@ def _choice(value: Any, kind: type[S], name: str) -> S | None:
         raise _Bad(f"unknown {name} {text!r} (use one of: {allowed})") from None
 
 
+MIN_NAME_WORD = 4  # shorter words ("y", "and") name no topic alone
+
+
+def _name_words(category: Any) -> set[str]:
+    """The words of a topic's names that can stand for it ("movilidad", "residuos")."""
+    words = (fold(w) for name in (category.es, category.en) for w in re.split(r"\W+", name))
+    return {word for word in words if len(word) >= MIN_NAME_WORD}
+
+
 def _category(value: Any, label: Any, lab: LabSettings) -> str:
+    """The topic's id from its id or its name in either language, without minding case or
+    accents, or from one word of its name that names no other topic ("movilidad")."""
     given = _text(value) or _text(label)
     if not given:
         raise _Bad("missing category")
-    wanted = given.casefold()
+    wanted = fold(given)
     for category in lab.categories:
-        if wanted in (category.id.casefold(), category.es.casefold(), category.en.casefold()):
+        if wanted in (fold(category.id), fold(category.es), fold(category.en)):
             return category.id
-    known = ", ".join(c.id for c in lab.categories)
+    by_word = [category for category in lab.categories if wanted in _name_words(category)]
+    if len(by_word) == 1:
+        return by_word[0].id
+    known = ", ".join(f"{c.id} ({c.es})" for c in lab.categories)
     raise _Bad(f"unknown category {given!r} (use one of: {known})")
 
 

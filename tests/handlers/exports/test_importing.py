@@ -4,10 +4,12 @@ them, exports carry them, and nothing staff do with them is ever sent to anyone.
 import csv
 from pathlib import Path
 
+import pytest
+
 from handlers.engine.catalog import Catalog
 from handlers.engine.settings import LabSettings
 from handlers.exports.export import export_ideas
-from handlers.exports.importing import plan_import, read_rows, write_import
+from handlers.exports.importing import _Bad, _category, plan_import, read_rows, write_import
 from storage.database import Database
 from tests.fakes.clock import FakeClock
 from tests.handlers.events.helpers import outbox_rows
@@ -59,3 +61,19 @@ async def test_exports_carry_an_imported_idea(
     assert count == 1
     [row] = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert (row["reference"], row["problem"], row["place"]) == (reference, PROBLEM, "La Flora")
+
+
+def test_a_topic_is_known_by_its_id_its_name_or_one_word_of_it() -> None:
+    """Staff type topics as they say them: "movilidad", "Ambiente", "seguridad y convivencia"."""
+    lab = LabSettings()
+    for given, expected in [
+        ("mobility", "mobility"),
+        ("Movilidad y vías", "mobility"),
+        ("MOVILIDAD Y VIAS", "mobility"),
+        ("movilidad", "mobility"),
+        ("Ambiente", "environment"),
+        ("seguridad", "safety"),
+    ]:
+        assert _category(given, None, lab) == expected, given
+    with pytest.raises(_Bad, match="Movilidad y vías"):  # the names staff know are listed
+        _category("baches", None, lab)
