@@ -161,8 +161,10 @@ def _migrations_tag() -> str:
 
 
 def cached_file(folder: Path, ideas: int) -> Path:
-    """Where the SQLite file of `ideas` ideas is kept between runs."""
-    return folder / f"similar-{ideas}-m{_migrations_tag()}-v{VERSION}.sqlite3"
+    """Where the SQLite file of `ideas` ideas is kept between runs (its vectors are the
+    model's: another model, or another text given to it, is another file)."""
+    model = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in MODEL)
+    return folder / f"similar-{ideas}-m{_migrations_tag()}-{model}-v{VERSION}.sqlite3"
 
 
 def random_point(rng: random.Random) -> tuple[float, float]:
@@ -254,7 +256,8 @@ def prepared(ideas: int, folder: Path = CACHE, *, variants_count: int = VARIANTS
         print(f"using {path} ({path.stat().st_size / 1e6:,.0f} MB)")
         return path
     texts = variants(variants_count, random.Random(7))
-    vectors = encoded(texts, folder / f"vectors-{MODEL}-{len(texts)}-v{VERSION}.json")
+    model = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in MODEL)
+    vectors = encoded(texts, folder / f"vectors-{model}-{len(texts)}-v{VERSION}.json")
     building = path.with_suffix(".building")
     building.unlink(missing_ok=True)
     started = time.perf_counter()
