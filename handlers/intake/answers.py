@@ -1,13 +1,19 @@
 """What each intake question does with the answer: check it, keep it, move on."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from handlers.calls import intake as calls
 from handlers.engine.buttons import args_of
 from handlers.engine.legacy_buttons import neighbourhood_pressed
 from handlers.engine.replies import expected_choice, expected_text, reject
 from handlers.engine.state import Draft, Photo, Step
-from handlers.engine.textinput import check_text, clean, looks_like_contact, valid_coordinates
+from handlers.engine.textinput import (
+    check_text,
+    clean,
+    fold,
+    looks_like_contact,
+    valid_coordinates,
+)
 from handlers.engine.turn import Answer, Turn, go_to
 from handlers.intake.lookup import forget_vector, look_again
 from handlers.intake.navigation import next_step
@@ -128,8 +134,30 @@ async def on_location(turn: Turn, value: str | None) -> None:
         return await _placed(turn)
     text = take_text(turn, *PLACE_LIMITS)
     if text is not None:
+        # "barrio danubio" is the list's "Danubio": stored as the list names it, so that it
+        # is counted, filtered and matched with the ideas of those who tapped its button.
+        text = known_neighbourhood(text, turn.settings.lab.neighbourhoods) or text
         draft.location_text, draft.latitude, draft.longitude = text, None, None
         await _placed(turn)
+
+
+# What residents type before a neighbourhood's name, in either language.
+NEIGHBOURHOOD_WORDS = (
+    "barrio", "el barrio", "en el barrio", "en", "sector", "en el sector", "localidad",
+    "vereda", "neighbourhood", "neighborhood", "in",
+)  # fmt: skip
+
+
+def known_neighbourhood(text: str, names: Sequence[str]) -> str | None:
+    """The lab's neighbourhood a typed place is, and nothing more ("Barrio Danubio",
+    "en la flora"), without minding case, accents or spaces; None otherwise."""
+    typed = fold(text)
+    prefixes = ("", *(fold(word) for word in NEIGHBOURHOOD_WORDS))
+    for name in names:
+        folded = fold(name)
+        if any(typed == prefix + folded for prefix in prefixes):
+            return name
+    return None
 
 
 async def on_category(turn: Turn, value: str | None) -> None:

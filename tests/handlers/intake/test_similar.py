@@ -431,3 +431,30 @@ async def test_a_forged_or_stale_button_at_the_offer_joins_nothing(
     assert _offered(chat) == [idea_id] and chat.asked("similar.ask")
     assert await _supports(database) == []
     assert await _step(database) == Step.SIMILAR
+
+
+@pytest.mark.parametrize("typed", ["barrio La Flora", "en la flora", "LA FLORA", "Barrio la Flóra"])
+async def test_a_neighbourhood_typed_with_its_name_is_the_lists_and_is_matched(
+    chat: Chat, database: Database, encoder: KeywordEncoder, typed: str
+) -> None:
+    """On a cheap phone many type the place: "barrio la flora" is the list's La Flora, so it
+    meets the ideas of those who tapped its button (and counts with them for the team)."""
+    idea_id, _ = await file_earlier(database, encoder, EARLIER)  # picked: "La Flora"
+    await to_problem(chat)
+    await chat.say(PROBLEM)
+    await chat.say(typed)
+    await chat.press_label(MOBILITY[chat.language])
+    assert _offered(chat) == [idea_id]
+    _, _, record = await database.reader().conversations.load_turn("test", "resident-1", "-")
+    assert record is not None and json.loads(record.draft)["location_text"] == "La Flora"
+
+
+async def test_a_place_typed_with_more_than_a_neighbourhood_is_kept_as_typed(
+    chat: Chat, database: Database
+) -> None:
+    await to_problem(chat)
+    await chat.say(PROBLEM)
+    await chat.say("La Flora, frente a la iglesia")
+    _, _, record = await database.reader().conversations.load_turn("test", "resident-1", "-")
+    assert record is not None
+    assert json.loads(record.draft)["location_text"] == "La Flora, frente a la iglesia"
