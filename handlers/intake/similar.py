@@ -73,11 +73,22 @@ def ask_similar(turn: Turn) -> None:
     turn.say(turn.t("similar.ask"), with_back(turn, step, (different,)))
 
 
+def _typed_idea(draft: Draft) -> str | None:
+    """The idea they had already typed (joining after a change from the summary)."""
+    return draft.idea if draft.idea and draft.idea_voice is None and not draft.no_idea else None
+
+
 def ask_similar_detail(turn: Turn) -> None:
-    step = Step.SIMILAR_DETAIL
-    reference = turn.state.draft.joined_reference or ""
+    step, draft = Step.SIMILAR_DETAIL, turn.state.draft
+    reference = draft.joined_reference or ""
     nothing = turn.option(step, "none", "similar.nothing_to_add")
-    turn.say(turn.t("similar.detail_ask", reference=reference), (nothing, *_back(turn, step)))
+    choices: tuple[Choice, ...] = (nothing, *_back(turn, step))
+    text = turn.t("similar.detail_ask", reference=reference)
+    idea = _typed_idea(draft)
+    if idea is not None:  # not lost: offered as what they add
+        text += "\n\n" + turn.t("similar.your_idea", idea=idea)
+        choices = (turn.option(step, "idea", "similar.add_idea"), *choices)
+    turn.say(text, choices)
 
 
 def _back(turn: Turn, step: Step) -> tuple[Choice, ...]:
@@ -117,6 +128,8 @@ async def on_similar_detail(turn: Turn, value: str | None) -> None:
     media = turn.inbound.media
     if value == "none":
         return await _support(turn)
+    if value == "idea" and (idea := _typed_idea(turn.state.draft)) is not None:
+        return await _support(turn, detail=idea)
     refusal = PHOTO_REFUSALS.get(turn.inbound.unsupported or "")
     if refusal is not None:
         return reject(turn, refusal)

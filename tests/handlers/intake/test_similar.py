@@ -20,7 +20,7 @@ from storage.similar import Place
 from tests.fakes.chat import Chat
 from tests.fakes.clock import FakeClock
 from tests.fakes.similar import KeywordEncoder, file_earlier
-from tests.handlers.walk import MOBILITY, PROBLEM, answer_receipt, to_problem
+from tests.handlers.walk import IDEA, MOBILITY, PROBLEM, answer_receipt, to_problem, to_summary
 
 EARLIER = "Hay un bache enorme frente al colegio de la calle 80, ya van tres caídas de motos"
 OTHER_TOPIC = "Se acumula la basura en la esquina del parque"
@@ -458,3 +458,22 @@ async def test_a_place_typed_with_more_than_a_neighbourhood_is_kept_as_typed(
     _, _, record = await database.reader().conversations.load_turn("test", "resident-1", "-")
     assert record is not None
     assert json.loads(record.draft)["location_text"] == "La Flora, frente a la iglesia"
+
+
+async def test_joining_after_a_change_keeps_the_idea_already_typed_if_they_wish(
+    chat: Chat, database: Database, encoder: KeywordEncoder
+) -> None:
+    """The offer can come late, from the summary (another place): the idea they had typed is
+    offered as what they add, not lost."""
+    idea_id, reference = await file_earlier(database, encoder, EARLIER, place="Danubio")
+    await to_summary(chat)  # at La Flora: nothing offered
+    assert not chat.said("similar.offer")
+    await chat.press("summary.change")
+    await chat.press("edit.location")
+    await chat.press_label("Danubio")
+    await _join(chat, idea_id)
+    assert chat.said("similar.your_idea") and IDEA in chat.text
+    await chat.press("similar.add_idea")
+    assert chat.said("similar.joined") and reference in chat.text
+    [support] = await _supports(database)
+    assert support["detail"] == IDEA
