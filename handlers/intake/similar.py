@@ -186,8 +186,8 @@ async def on_filed(turn: Turn, draft: Draft, idea_id: int) -> None:
     declined = [(offer.idea_id, offer.score) for offer in draft.similar_offers]
     await turn.repos.similar.note_possible_duplicates(idea_id, declined, turn.now)
     kept = kept_vector(draft)
-    if kept is None:
+    model = turn.encoder.model if turn.encoder is not None else None
+    if kept is None or kept[0] != model:  # none, or an older model's (a draft from before)
         turn.filed_ideas.append((idea_id, draft.problem or ""))
         return
-    model, vector = kept
-    await turn.repos.similar.save_vector(idea_id, model, vector)
+    await turn.repos.similar.save_vector(idea_id, *kept)

@@ -327,6 +327,25 @@ async def test_an_idea_closed_meanwhile_is_not_joined(
     assert await _supports(database) == []
 
 
+async def test_a_vector_kept_under_an_older_model_is_computed_again_at_filing(
+    chat: Chat, database: Database, encoder: KeywordEncoder, filed: list[tuple[int, str]]
+) -> None:
+    """A draft from before an upgrade that renamed the model: its kept vector is not stored
+    under the old name (never read again); the idea is queued for the current model."""
+    await file_earlier(database, encoder, EARLIER)
+    await _to_offer(chat)
+    await chat.press("similar.different")
+    encoder.model = "keywords-v2"  # the upgrade, while the resident was answering
+    await chat.press("idea.none")
+    await chat.press("photos.skip")
+    await chat.press("identity.anonymous")
+    await chat.press("publish.no")
+    await chat.press("summary.send")
+    assert chat.said("receipt.thanks")
+    assert [problem for _, problem in filed] == [PROBLEM]
+    assert await database.reader().similar.count_vectors("keywords") == 1  # the earlier only
+
+
 async def test_a_changed_problem_drops_the_kept_vector(
     chat: Chat, database: Database, encoder: KeywordEncoder, filed: list[tuple[int, str]]
 ) -> None:
